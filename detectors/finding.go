@@ -1,0 +1,99 @@
+// Package detectors computes explainable exposure scores from the data in ClickHouse and writes
+// them back as versioned runs of findings.
+package detectors
+
+import "time"
+
+// Term is one explained component of a score: its raw Value, its Weight in the composite, its
+// Contribution in score points (0..100 scale) and its Share of the total score (0..1).
+type Term struct {
+	Name         string  `json:"name"`
+	Value        float64 `json:"value"`
+	Weight       float64 `json:"weight"`
+	Contribution float64 `json:"contribution"`
+	Share        float64 `json:"share"`
+	Detail       string  `json:"detail,omitempty"`
+}
+
+// Alternate is a ranked switching option for an exposed enterprise × component.
+type Alternate struct {
+	ComponentID       string  `json:"component_id,omitempty"`
+	SupplierID        string  `json:"supplier_id,omitempty"`
+	Country           string  `json:"country,omitempty"`
+	Domestic          bool    `json:"domestic"`
+	QualificationDays float64 `json:"qualification_days"`
+	HHIAfter          float64 `json:"hhi_after"` // supplier HHI if volume is split onto this alternate
+	Origin            string  `json:"origin"`    // "substitution" or "supply_map"
+	Notes             string  `json:"notes,omitempty"`
+}
+
+// Subject types.
+const (
+	SubjectEnterpriseComponent = "enterprise_component"
+	SubjectComponent           = "component"
+	SubjectHS                  = "hs"
+	SubjectMaterial            = "material"
+	SubjectPart                = "part"
+)
+
+// Flags raised by detectors.
+const (
+	FlagSingleSource   = "single_source"
+	FlagSingleCountry  = "single_country"
+	FlagConcentrated   = "highly_concentrated"
+	FlagNoAlternate    = "no_alternate"
+	FlagChokepointList = "chokepoint_list" // on the configured 卡点 list
+	FlagForeignControl = "foreign_control" // 卡脖子: dominant source is foreign
+	FlagDependencyRule = "dependency_rule" // CEPII-style rule hit
+	FlagTTSBelowTTR    = "tts_below_ttr"
+	FlagLeadTimeJump   = "lead_time_jump"
+	FlagStockCollapse  = "stock_collapse"
+	FlagLifecycle      = "lifecycle_change"
+)
+
+// Finding is one scored subject of one detector run.
+type Finding struct {
+	RunID       string    `json:"run_id"`
+	ComputedAt  time.Time `json:"computed_at"`
+	Detector    string    `json:"detector"`
+	SubjectType string    `json:"subject_type"`
+	Subject     string    `json:"subject"` // e.g. "ENT-1|COMP-7", "COMP-7", "811292", "cobalt"
+	// Dimensions, empty when not applicable.
+	EnterpriseID string `json:"enterprise_id,omitempty"`
+	ComponentID  string `json:"component_id,omitempty"`
+	Category     string `json:"category,omitempty"`
+	Industry     string `json:"industry,omitempty"`
+	Region       string `json:"region,omitempty"`
+	ChainLeader  bool   `json:"chain_leader,omitempty"`
+
+	Score     float64  `json:"score"`                // 0..100
+	PrevScore *float64 `json:"prev_score,omitempty"` // same subject in the previous run of the detector
+	Flags     []string `json:"flags"`
+	Terms     []Term   `json:"terms"`
+
+	TTSDays    *float64    `json:"tts_days,omitempty"`
+	TTRDays    *float64    `json:"ttr_days,omitempty"`
+	Alternates []Alternate `json:"alternates,omitempty"`
+	Products   []string    `json:"products,omitempty"` // products affected via the BOM
+
+	WindowFrom time.Time `json:"window_from"`
+	WindowTo   time.Time `json:"window_to"`
+}
+
+// Delta is the change since the previous run (0 when there is none).
+func (f *Finding) Delta() float64 {
+	if f.PrevScore == nil {
+		return 0
+	}
+	return f.Score - *f.PrevScore
+}
+
+// HasFlag reports whether the finding carries flag.
+func (f *Finding) HasFlag(flag string) bool {
+	for _, x := range f.Flags {
+		if x == flag {
+			return true
+		}
+	}
+	return false
+}

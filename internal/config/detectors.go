@@ -1,0 +1,421 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DetectorNames lists the detectors chainwatch knows, in run order (exposure last: it combines the others).
+var DetectorNames = []string{"single_source", "chokepoint", "availability", "tts_ttr", "exposure"}
+
+// DetectorsConfig is the "detectors" section: which detectors run, how often, and every threshold and
+// weight of the scoring (docs/scoring.md explains each formula).
+type DetectorsConfig struct {
+	// Enabled lists the detectors the runner builds (subset of DetectorNames).
+	Enabled []string `koanf:"enabled"`
+	// Interval between runs of `chainwatch serve`; Timeout bounds one run of all detectors.
+	Interval time.Duration `koanf:"interval"`
+	Timeout  time.Duration `koanf:"timeout"`
+	// WindowDays is the data window of time-based inputs: awards, availability snapshots, trade years.
+	WindowDays int `koanf:"window_days"`
+	// HomeISO3 / HomeM49 name the monitored region: supply-map countries are ISO alpha-3, trade
+	// reporters are M49 (China 156 / CHN, USA 842 / USA).
+	HomeISO3 string `koanf:"home_iso3"`
+	HomeM49  int    `koanf:"home_m49"`
+	// MaxFindingsPerDetector caps what one run stores per detector (highest scores kept; 0 = no cap).
+	MaxFindingsPerDetector int `koanf:"max_findings_per_detector"`
+
+	SingleSource SingleSourceDetectorConfig `koanf:"single_source"`
+	Chokepoint   ChokepointDetectorConfig   `koanf:"chokepoint"`
+	Availability AvailabilityDetectorConfig `koanf:"availability"`
+	TTSTTR       TTSTTRDetectorConfig       `koanf:"tts_ttr"`
+	Exposure     ExposureDetectorConfig     `koanf:"exposure"`
+}
+
+// SingleSourceDetectorConfig configures the per enterprise × component supplier concentration detector.
+type SingleSourceDetectorConfig struct {
+	// AwardWindowDays: procurement awards newer than this count as evidence of an active supplier.
+	AwardWindowDays int `koanf:"award_window_days"`
+	// HHIThreshold raises highly_concentrated when the supplier HHI (shares as fractions) is ≥ it.
+	HHIThreshold float64 `koanf:"hhi_threshold"`
+	// MaxSuppliersSingle: single_source when the number of active qualified suppliers is ≤ it.
+	MaxSuppliersSingle int                 `koanf:"max_suppliers_single"`
+	Weights            SingleSourceWeights `koanf:"weights"`
+}
+
+// SingleSourceWeights weighs the single-source terms (each term's normalised value is 0..1).
+type SingleSourceWeights struct {
+	TopShare     float64 `koanf:"top_share"`
+	SupplierHHI  float64 `koanf:"supplier_hhi"`
+	CountryHHI   float64 `koanf:"country_hhi"`
+	ForeignShare float64 `koanf:"foreign_share"`
+	SingleSource float64 `koanf:"single_source"`
+	NoAlternate  float64 `koanf:"no_alternate"`
+}
+
+// ChokepointMaterial maps a material (production_stats commodity) to HS codes and EU-CRM-style factors.
+type ChokepointMaterial struct {
+	HSCodes []string `koanf:"hs_codes"`
+	// RecyclingRate is the end-of-life recycling input rate (0..1); SubstitutionIndex 0..1 (1 = none).
+	RecyclingRate     float64 `koanf:"recycling_rate"`
+	SubstitutionIndex float64 `koanf:"substitution_index"`
+}
+
+// ChokepointDetectorConfig configures world/import concentration, the dependency rule, supply risk, reach and
+// betweenness per component, HS code and material.
+type ChokepointDetectorConfig struct {
+	// ExportHHI / ImportHHI / ImportExportRatio / YearsRequired / YearsWindow: the CEPII-style rule —
+	// import HHI > ImportHHI and world export HHI > ExportHHI and imports/exports > ratio in at least
+	// YearsRequired of the last YearsWindow years.
+	ExportHHI         float64 `koanf:"export_hhi"`
+	ImportHHI         float64 `koanf:"import_hhi"`
+	ImportExportRatio float64 `koanf:"import_export_ratio"`
+	YearsRequired     int     `koanf:"years_required"`
+	YearsWindow       int     `koanf:"years_window"`
+	// UseMirror fills a missing exporter from partners' reported imports (see docs/scoring.md).
+	UseMirror bool `koanf:"use_mirror"`
+	// Governance: per ISO3 country factor in the supply-risk sum (EU uses WGI scaled 0..10);
+	// DefaultGovernance for countries not listed. TradeRestriction: per ISO3 multiplier (EU t, ≥ 1).
+	Governance        map[string]float64 `koanf:"governance"`
+	DefaultGovernance float64            `koanf:"default_governance"`
+	TradeRestriction  map[string]float64 `koanf:"trade_restriction"`
+	// SupplyRiskScale maps the supply risk to the 0..1 term value: min(1, SR / scale).
+	SupplyRiskScale float64 `koanf:"supply_risk_scale"`
+	// Materials: per commodity (as in production_stats) HS codes and recycling / substitution factors.
+	Materials                map[string]ChokepointMaterial `koanf:"materials"`
+	DefaultRecyclingRate     float64                       `koanf:"default_recycling_rate"`
+	DefaultSubstitutionIndex float64                       `koanf:"default_substitution_index"`
+	// ProductionStages: preference order of production_stats stages per commodity.
+	ProductionStages []string `koanf:"production_stages"`
+	// ChainLeaderWeight counts a chain-leader (链主) enterprise this many times in the downstream reach;
+	// ReachHalf is the weighted reach at which the reach term is 0.5 (term = r / (r + ReachHalf)).
+	ChainLeaderWeight float64 `koanf:"chain_leader_weight"`
+	ReachHalf         float64 `koanf:"reach_half"`
+	// Betweenness: exact Brandes up to BetweennessExactMaxNodes graph nodes, else BetweennessSamples
+	// sampled sources (seeded by BetweennessSeed, so runs on the same data agree).
+	BetweennessExactMaxNodes int   `koanf:"betweenness_exact_max_nodes"`
+	BetweennessSamples       int   `koanf:"betweenness_samples"`
+	BetweennessSeed          int64 `koanf:"betweenness_seed"`
+	// ForeignControlShare: foreign_control (卡脖子) when the dominant source is foreign with at least this share.
+	ForeignControlShare float64 `koanf:"foreign_control_share"`
+	// List: component ids, HS codes or materials always reported (卡点 list), besides supply_nodes.chokepoint=1.
+	List []string `koanf:"list"`
+	// MinScore: subjects below it are not reported unless flagged (list, dependency rule, foreign control).
+	MinScore float64           `koanf:"min_score"`
+	Weights  ChokepointWeights `koanf:"weights"`
+}
+
+// ChokepointWeights weighs the chokepoint terms.
+type ChokepointWeights struct {
+	WorldHHI       float64 `koanf:"world_hhi"`
+	ImportHHI      float64 `koanf:"import_hhi"`
+	ImportReliance float64 `koanf:"import_reliance"`
+	Dependency     float64 `koanf:"dependency"`
+	SupplyRisk     float64 `koanf:"supply_risk"`
+	Reach          float64 `koanf:"reach"`
+	Betweenness    float64 `koanf:"betweenness"`
+	ForeignControl float64 `koanf:"foreign_control"`
+}
+
+// AvailabilityDetectorConfig configures the per-part availability anomaly detector.
+type AvailabilityDetectorConfig struct {
+	// EWMAAlpha smooths the lead-time baseline; a jump is latest/baseline ≥ LeadTimeJumpRatio and
+	// latest − baseline ≥ LeadTimeJumpMinDays.
+	EWMAAlpha           float64 `koanf:"ewma_alpha"`
+	LeadTimeJumpRatio   float64 `koanf:"lead_time_jump_ratio"`
+	LeadTimeJumpMinDays float64 `koanf:"lead_time_jump_min_days"`
+	// StockCollapseFraction: collapse when the latest stock < fraction × median of the previous
+	// StockTrailing snapshots; MinSnapshots before any series signal is computed.
+	StockCollapseFraction float64                     `koanf:"stock_collapse_fraction"`
+	StockTrailing         int                         `koanf:"stock_trailing"`
+	MinSnapshots          int                         `koanf:"min_snapshots"`
+	Weights               AvailabilityDetectorWeights `koanf:"weights"`
+}
+
+// AvailabilityDetectorWeights weighs the availability terms.
+type AvailabilityDetectorWeights struct {
+	LeadTimeJump  float64 `koanf:"lead_time_jump"`
+	StockCollapse float64 `koanf:"stock_collapse"`
+	Lifecycle     float64 `koanf:"lifecycle"`
+}
+
+// TTSTTRDetectorConfig configures time-to-survive vs time-to-recover.
+type TTSTTRDetectorConfig struct {
+	// DefaultTTRDays per component category (key_material, high_end_chip, ...); "default" for the rest.
+	DefaultTTRDays map[string]float64 `koanf:"default_ttr_days"`
+	// A supplier already qualified for the component at another enterprise needs KnownSupplierFactor ×
+	// the category default; one in qualification at this enterprise InProgressFactor × it.
+	KnownSupplierFactor float64 `koanf:"known_supplier_factor"`
+	InProgressFactor    float64 `koanf:"in_progress_factor"`
+}
+
+// ExposureDetectorConfig configures the composite exposure score and the alternates ranking.
+type ExposureDetectorConfig struct {
+	DomesticFirst bool            `koanf:"domestic_first"`
+	MaxAlternates int             `koanf:"max_alternates"`
+	MinScore      float64         `koanf:"min_score"`
+	Weights       ExposureWeights `koanf:"weights"`
+}
+
+// ExposureWeights weighs the exposure terms.
+type ExposureWeights struct {
+	SupplierHHI   float64 `koanf:"supplier_hhi"`
+	SingleSource  float64 `koanf:"single_source"`
+	CountryHHI    float64 `koanf:"country_hhi"`
+	ForeignShare  float64 `koanf:"foreign_share"`
+	NoAlternate   float64 `koanf:"no_alternate"`
+	TTSGap        float64 `koanf:"tts_gap"`
+	Chokepoint    float64 `koanf:"chokepoint"`
+	Availability  float64 `koanf:"availability"`
+	SingleSourced float64 `koanf:"single_sourced_share"` // per component: share of its users single-sourced
+	ExposedShare  float64 `koanf:"exposed_share"`        // per component: share of its users with TTS < TTR
+}
+
+func defaultDetectors() DetectorsConfig {
+	return DetectorsConfig{
+		Enabled:                append([]string(nil), DetectorNames...),
+		Interval:               time.Hour,
+		Timeout:                10 * time.Minute,
+		WindowDays:             3 * 365,
+		HomeISO3:               "CHN",
+		HomeM49:                156,
+		MaxFindingsPerDetector: 200000,
+		SingleSource: SingleSourceDetectorConfig{
+			AwardWindowDays: 365, HHIThreshold: 0.25, MaxSuppliersSingle: 1,
+			Weights: SingleSourceWeights{TopShare: 1, SupplierHHI: 2, CountryHHI: 1, ForeignShare: 1, SingleSource: 2, NoAlternate: 1},
+		},
+		Chokepoint: ChokepointDetectorConfig{
+			ExportHHI: 0.4, ImportHHI: 0.4, ImportExportRatio: 1, YearsRequired: 2, YearsWindow: 3,
+			UseMirror: true, Governance: map[string]float64{}, DefaultGovernance: 1, TradeRestriction: map[string]float64{},
+			SupplyRiskScale: 1, Materials: map[string]ChokepointMaterial{}, DefaultRecyclingRate: 0, DefaultSubstitutionIndex: 1,
+			ProductionStages:  []string{"mine", "refinery", "smelter", "plant", "production"},
+			ChainLeaderWeight: 3, ReachHalf: 10,
+			BetweennessExactMaxNodes: 3000, BetweennessSamples: 48, BetweennessSeed: 1,
+			ForeignControlShare: 0.5, MinScore: 40,
+			Weights: ChokepointWeights{WorldHHI: 2, ImportHHI: 2, ImportReliance: 1, Dependency: 2, SupplyRisk: 1,
+				Reach: 1, Betweenness: 1, ForeignControl: 2},
+		},
+		Availability: AvailabilityDetectorConfig{
+			EWMAAlpha: 0.3, LeadTimeJumpRatio: 1.5, LeadTimeJumpMinDays: 14,
+			StockCollapseFraction: 0.25, StockTrailing: 8, MinSnapshots: 3,
+			Weights: AvailabilityDetectorWeights{LeadTimeJump: 1, StockCollapse: 1, Lifecycle: 1},
+		},
+		TTSTTR: TTSTTRDetectorConfig{
+			DefaultTTRDays: map[string]float64{
+				"key_material": 180, "high_end_chip": 270, "industrial_software": 365, "base_component": 90,
+				"machine_tool": 365, "other": 90, "default": 120,
+			},
+			KnownSupplierFactor: 0.5, InProgressFactor: 0.25,
+		},
+		Exposure: ExposureDetectorConfig{
+			DomesticFirst: true, MaxAlternates: 5, MinScore: 40,
+			Weights: ExposureWeights{SupplierHHI: 2, SingleSource: 1, CountryHHI: 1, ForeignShare: 1, NoAlternate: 1,
+				TTSGap: 2, Chokepoint: 2, Availability: 1, SingleSourced: 2, ExposedShare: 1},
+		},
+	}
+}
+
+func (c *DetectorsConfig) validate(p *problems) {
+	const pre = "detectors."
+	for i, n := range c.Enabled {
+		if !detContains(DetectorNames, n) {
+			p.add(fmt.Sprintf(pre+"enabled[%d]", i), "%q is not one of %s", n, strings.Join(DetectorNames, ", "))
+		}
+	}
+	p.duration(pre+"interval", c.Interval)
+	p.duration(pre+"timeout", c.Timeout)
+	p.positive(pre+"window_days", c.WindowDays)
+	if len(c.HomeISO3) != 3 || strings.ToUpper(c.HomeISO3) != c.HomeISO3 {
+		p.add(pre+"home_iso3", "%q is not an ISO 3166 alpha-3 code", c.HomeISO3)
+	}
+	if c.HomeM49 <= 0 || c.HomeM49 > 999 {
+		p.add(pre+"home_m49", "must be an M49 country code 1..999, got %d", c.HomeM49)
+	}
+	if c.MaxFindingsPerDetector < 0 {
+		p.add(pre+"max_findings_per_detector", "must be >= 0, got %d", c.MaxFindingsPerDetector)
+	}
+
+	s := c.SingleSource
+	p.positive(pre+"single_source.award_window_days", s.AwardWindowDays)
+	detFraction(p, pre+"single_source.hhi_threshold", s.HHIThreshold, false)
+	p.positive(pre+"single_source.max_suppliers_single", s.MaxSuppliersSingle)
+	detWeights(p, pre+"single_source.weights", map[string]float64{
+		"top_share": s.Weights.TopShare, "supplier_hhi": s.Weights.SupplierHHI, "country_hhi": s.Weights.CountryHHI,
+		"foreign_share": s.Weights.ForeignShare, "single_source": s.Weights.SingleSource, "no_alternate": s.Weights.NoAlternate})
+
+	k := c.Chokepoint
+	kp := pre + "chokepoint."
+	detFraction(p, kp+"export_hhi", k.ExportHHI, true)
+	detFraction(p, kp+"import_hhi", k.ImportHHI, true)
+	detNonNeg(p, kp+"import_export_ratio", k.ImportExportRatio)
+	p.positive(kp+"years_window", k.YearsWindow)
+	p.positive(kp+"years_required", k.YearsRequired)
+	if k.YearsRequired > k.YearsWindow {
+		p.add(kp+"years_required", "must be <= %s (%d), got %d", kp+"years_window", k.YearsWindow, k.YearsRequired)
+	}
+	for _, key := range detSortedKeys(k.Governance) {
+		detNonNeg(p, kp+"governance."+key, k.Governance[key])
+	}
+	detNonNeg(p, kp+"default_governance", k.DefaultGovernance)
+	for _, key := range detSortedKeys(k.TradeRestriction) {
+		detNonNeg(p, kp+"trade_restriction."+key, k.TradeRestriction[key])
+	}
+	if !(k.SupplyRiskScale > 0) {
+		p.add(kp+"supply_risk_scale", "must be > 0, got %v", k.SupplyRiskScale)
+	}
+	names := make([]string, 0, len(k.Materials))
+	for n := range k.Materials {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		m := k.Materials[n]
+		detFraction(p, kp+"materials."+n+".recycling_rate", m.RecyclingRate, false)
+		detFraction(p, kp+"materials."+n+".substitution_index", m.SubstitutionIndex, false)
+		for i, h := range m.HSCodes {
+			if !detValidHS(h) {
+				p.add(fmt.Sprintf(kp+"materials.%s.hs_codes[%d]", n, i), "%q is not a 2, 4 or 6 digit HS code", h)
+			}
+		}
+	}
+	detFraction(p, kp+"default_recycling_rate", k.DefaultRecyclingRate, false)
+	detFraction(p, kp+"default_substitution_index", k.DefaultSubstitutionIndex, false)
+	if len(k.ProductionStages) == 0 {
+		p.add(kp+"production_stages", "at least one stage is required")
+	}
+	if k.ChainLeaderWeight < 1 || math.IsNaN(k.ChainLeaderWeight) {
+		p.add(kp+"chain_leader_weight", "must be >= 1, got %v", k.ChainLeaderWeight)
+	}
+	if !(k.ReachHalf > 0) {
+		p.add(kp+"reach_half", "must be > 0, got %v", k.ReachHalf)
+	}
+	if k.BetweennessExactMaxNodes < 0 {
+		p.add(kp+"betweenness_exact_max_nodes", "must be >= 0, got %d", k.BetweennessExactMaxNodes)
+	}
+	p.positive(kp+"betweenness_samples", k.BetweennessSamples)
+	detFraction(p, kp+"foreign_control_share", k.ForeignControlShare, false)
+	detScore(p, kp+"min_score", k.MinScore)
+	detWeights(p, kp+"weights", map[string]float64{
+		"world_hhi": k.Weights.WorldHHI, "import_hhi": k.Weights.ImportHHI, "import_reliance": k.Weights.ImportReliance,
+		"dependency": k.Weights.Dependency, "supply_risk": k.Weights.SupplyRisk, "reach": k.Weights.Reach,
+		"betweenness": k.Weights.Betweenness, "foreign_control": k.Weights.ForeignControl})
+
+	a := c.Availability
+	ap := pre + "availability."
+	if !(a.EWMAAlpha > 0 && a.EWMAAlpha <= 1) {
+		p.add(ap+"ewma_alpha", "must be in (0, 1], got %v", a.EWMAAlpha)
+	}
+	if !(a.LeadTimeJumpRatio > 1) {
+		p.add(ap+"lead_time_jump_ratio", "must be > 1, got %v", a.LeadTimeJumpRatio)
+	}
+	detNonNeg(p, ap+"lead_time_jump_min_days", a.LeadTimeJumpMinDays)
+	if !(a.StockCollapseFraction > 0 && a.StockCollapseFraction < 1) {
+		p.add(ap+"stock_collapse_fraction", "must be in (0, 1), got %v", a.StockCollapseFraction)
+	}
+	p.positive(ap+"stock_trailing", a.StockTrailing)
+	if a.MinSnapshots < 2 {
+		p.add(ap+"min_snapshots", "must be >= 2, got %d", a.MinSnapshots)
+	}
+	detWeights(p, ap+"weights", map[string]float64{
+		"lead_time_jump": a.Weights.LeadTimeJump, "stock_collapse": a.Weights.StockCollapse, "lifecycle": a.Weights.Lifecycle})
+
+	t := c.TTSTTR
+	tp := pre + "tts_ttr."
+	if _, ok := t.DefaultTTRDays["default"]; !ok {
+		p.add(tp+"default_ttr_days.default", "required (used for categories not listed)")
+	}
+	for _, key := range detSortedKeys(t.DefaultTTRDays) {
+		if !(t.DefaultTTRDays[key] > 0) {
+			p.add(tp+"default_ttr_days."+key, "must be > 0 days, got %v", t.DefaultTTRDays[key])
+		}
+	}
+	detFraction(p, tp+"known_supplier_factor", t.KnownSupplierFactor, false)
+	detFraction(p, tp+"in_progress_factor", t.InProgressFactor, false)
+
+	e := c.Exposure
+	ep := pre + "exposure."
+	detNonNeg(p, ep+"max_alternates", float64(e.MaxAlternates))
+	detScore(p, ep+"min_score", e.MinScore)
+	detWeights(p, ep+"weights", map[string]float64{
+		"supplier_hhi": e.Weights.SupplierHHI, "single_source": e.Weights.SingleSource, "country_hhi": e.Weights.CountryHHI,
+		"foreign_share": e.Weights.ForeignShare, "no_alternate": e.Weights.NoAlternate, "tts_gap": e.Weights.TTSGap,
+		"chokepoint": e.Weights.Chokepoint, "availability": e.Weights.Availability,
+		"single_sourced_share": e.Weights.SingleSourced, "exposed_share": e.Weights.ExposedShare})
+}
+
+// TTRDefault returns the default time-to-recover of a component category.
+func (t TTSTTRDetectorConfig) TTRDefault(category string) float64 {
+	if d, ok := t.DefaultTTRDays[category]; ok && d > 0 {
+		return d
+	}
+	return t.DefaultTTRDays["default"]
+}
+
+func detContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func detFraction(p *problems, key string, v float64, open bool) {
+	if math.IsNaN(v) || v < 0 || v > 1 || (open && (v == 0 || v == 1)) {
+		if open {
+			p.add(key, "must be in (0, 1), got %v", v)
+		} else {
+			p.add(key, "must be in [0, 1], got %v", v)
+		}
+	}
+}
+
+func detNonNeg(p *problems, key string, v float64) {
+	if math.IsNaN(v) || v < 0 {
+		p.add(key, "must be >= 0, got %v", v)
+	}
+}
+
+func detScore(p *problems, key string, v float64) {
+	if math.IsNaN(v) || v < 0 || v > 100 {
+		p.add(key, "must be a score in [0, 100], got %v", v)
+	}
+}
+
+// weights checks each weight is ≥ 0 and that at least one is > 0.
+func detWeights(p *problems, prefix string, w map[string]float64) {
+	sum := 0.0
+	for _, k := range detSortedKeys(w) {
+		detNonNeg(p, prefix+"."+k, w[k])
+		if w[k] > 0 {
+			sum += w[k]
+		}
+	}
+	if !(sum > 0) {
+		p.add(prefix, "at least one weight must be > 0")
+	}
+}
+
+func detSortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func detValidHS(code string) bool {
+	if n := len(code); n != 2 && n != 4 && n != 6 {
+		return false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

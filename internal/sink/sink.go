@@ -1,0 +1,372 @@
+// Package sink lands every Kafka event in ClickHouse: a consumer group reads the kind topics and the
+// dead-letter topic, batches by size and time, inserts through the native protocol (PrepareBatch
+// with an explicit column list, Append, Send), and only then commits offsets.
+//
+// Delivery is at-least-once; duplicates collapse in ClickHouse because every table is a
+// ReplacingMergeTree keyed by event id (or reject id), so the effect is exactly-once.
+//
+// A record that fails to decode or validate becomes a schemas.Rejected, is written to the dead-letter
+// topic (before its offset is committed), and from there lands in the `rejected` table with its
+// reason and raw bytes. The batch carries on. When ClickHouse (or Kafka) is down the sink backs off and
+// retries the same batch without committing anything, and resumes by itself. On shutdown it drains:
+// it stops fetching, flushes and commits what it holds, within sink.shutdown_wait.
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// Fetcher is the consumer side of Kafka (a *kafka.Reader in a consumer group).
+type Fetcher interface {
+	FetchMessage(ctx context.Context) (kafka.Message, error)
+	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// Store inserts full rows into a table through one native batch.
+type Store interface {
+	Insert(ctx context.Context, insertSQL string, rows [][]any) error
+}
+
+// DeadLetter receives records the sink rejects (the Kafka producer).
+type DeadLetter interface {
+	Reject(ctx context.Context, rejects ...schemas.Rejected) error
+}
+
+// RejectReasons are the reasons the sink gives (schemas.DecodeError classes plus unknown_topic).
+var RejectReasons = []string{"bad_json", "bad_envelope", "bad_payload", "invalid", "kind_mismatch", "unknown_topic"}
+
+// Sink is one consumer loop. Build it with New and call Run.
+type Sink struct {
+	cfg      config.SinkConfig
+	kinds    map[string]schemas.Kind
+	dlqTopic string
+	fetch    Fetcher
+	store    Store
+	dlq      DeadLetter
+	log      *slog.Logger
+	m        *metrics
+	now      func() time.Time
+
+	b batch
+}
+
+// New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch.
+func New(cfg config.SinkConfig, topicPrefix string, fetch Fetcher, store Store, dlq DeadLetter, reg prometheus.Registerer, log *slog.Logger) *Sink {
+	kinds := map[string]schemas.Kind{}
+	for _, k := range schemas.Kinds() {
+		kinds[k.Topic(topicPrefix)] = k
+	}
+	s := &Sink{cfg: cfg, kinds: kinds, dlqTopic: schemas.DeadLetterTopic(topicPrefix), fetch: fetch, store: store,
+		dlq: dlq, log: log, m: newMetrics(reg), now: time.Now}
+	s.b.rows = map[schemas.Kind][][]any{}
+	s.b.last = map[tp]kafka.Message{}
+	// Pre-create the series so dashboards and alert rules see zeros, not absent metrics.
+	for topic, k := range kinds {
+		spec, _ := schemas.Lookup(k)
+		s.m.consumed.WithLabelValues(topic)
+		s.m.inserted.WithLabelValues(spec.Table)
+	}
+	s.m.consumed.WithLabelValues(s.dlqTopic)
+	s.m.inserted.WithLabelValues(schemas.RejectedTable)
+	for _, r := range RejectReasons {
+		s.m.rejected.WithLabelValues(r)
+	}
+	return s
+}
+
+// NewReader returns the consumer-group reader for cfg (all kind topics and the dead-letter topic).
+func NewReader(cfg config.KafkaConfig, topics []string) *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:          cfg.Brokers,
+		GroupID:          cfg.GroupID,
+		GroupTopics:      topics,
+		QueueCapacity:    10000,
+		MinBytes:         1,
+		MaxBytes:         16 << 20,
+		MaxWait:          250 * time.Millisecond,
+		CommitInterval:   0, // commits are explicit and synchronous, after the insert
+		StartOffset:      kafka.FirstOffset,
+		Dialer:           &kafka.Dialer{ClientID: cfg.ClientID, Timeout: cfg.DialTimeout},
+		JoinGroupBackoff: time.Second,
+		ReadBackoffMin:   100 * time.Millisecond,
+		ReadBackoffMax:   2 * time.Second,
+	})
+}
+
+type tp struct {
+	topic     string
+	partition int
+}
+
+// batch holds what was fetched since the last commit. Its slices are reused between flushes.
+type batch struct {
+	n        int                      // messages fetched
+	rows     map[schemas.Kind][][]any // decoded events by kind
+	rejected [][]any                  // rows for the rejected table (from the dead-letter topic)
+	toDLQ    []schemas.Rejected       // sink rejects to publish before commit
+	last     map[tp]kafka.Message     // highest message per partition, to commit
+	reasons  map[string]int           // reject reasons of this batch, for metrics
+	started  time.Time
+}
+
+func (b *batch) reset() {
+	b.n = 0
+	for k, r := range b.rows {
+		b.rows[k] = r[:0]
+	}
+	b.rejected = b.rejected[:0]
+	b.toDLQ = b.toDLQ[:0]
+	clear(b.last)
+	clear(b.reasons)
+	b.started = time.Time{}
+}
+
+// Run consumes until ctx is cancelled, then drains and returns. It returns an error only when a held
+// batch could not be stored and committed within shutdown_wait (those records are redelivered on the
+// next start, nothing is lost).
+func (s *Sink) Run(ctx context.Context) error {
+	for {
+		s.collect(ctx)
+		if s.b.n > 0 {
+			fctx := ctx
+			var cancel context.CancelFunc = func() {}
+			if ctx.Err() != nil { // draining: finish within shutdown_wait
+				fctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownWait)
+			}
+			err := s.flush(fctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() == nil {
+					continue // flush only gives up when its context ends; ctx is alive, so retry the batch
+				}
+				return fmt.Errorf("sink: shutdown with %d records unflushed (they will be redelivered): %w", s.b.n, err)
+			}
+		}
+		if ctx.Err() != nil {
+			s.log.Info("sink drained and stopped")
+			return nil
+		}
+	}
+}
+
+// collect fetches until batch_rows messages or flush_interval after the first message, or ctx ends.
+func (s *Sink) collect(ctx context.Context) {
+	for s.b.n < s.cfg.BatchRows {
+		fctx, cancel := ctx, context.CancelFunc(func() {})
+		if s.b.n > 0 {
+			fctx, cancel = context.WithDeadline(ctx, s.b.started.Add(s.cfg.FlushInterval))
+		}
+		m, err := s.fetch.FetchMessage(fctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return
+			}
+			s.m.fetchErrors.Inc()
+			s.log.Warn("kafka fetch failed", "err", err)
+			if !sleep(ctx, s.cfg.RetryMin) {
+				return
+			}
+			continue
+		}
+		if s.b.n == 0 {
+			s.b.started = s.now()
+		}
+		s.add(m)
+	}
+}
+
+func (s *Sink) add(m kafka.Message) {
+	s.b.n++
+	s.m.consumed.WithLabelValues(m.Topic).Inc()
+	k := tp{m.Topic, m.Partition}
+	if prev, ok := s.b.last[k]; !ok || m.Offset > prev.Offset {
+		s.b.last[k] = m
+	}
+	now := s.now().UTC()
+	if m.Topic == s.dlqTopic {
+		var r schemas.Rejected
+		if err := json.Unmarshal(m.Value, &r); err != nil || r.RejectID == "" || r.Reason == "" {
+			detail := "dead-letter record without reject_id or reason"
+			if err != nil {
+				detail = err.Error()
+			}
+			r = schemas.Rejected{Reason: "bad_deadletter", Detail: detail, Raw: m.Value}
+			r.RejectID = schemas.SinkRejectID(m.Topic, int32(m.Partition), m.Offset)
+			r.Stage = schemas.StageSink
+			r.Topic, r.Partition, r.Offset, r.Key = m.Topic, int32(m.Partition), m.Offset, string(m.Key)
+		}
+		if r.ReceivedAt.IsZero() {
+			r.ReceivedAt = now
+		}
+		s.b.rejected = append(s.b.rejected, r.AppendValues(make([]any, 0, len(schemas.RejectedColumns))))
+		return
+	}
+	kind, ok := s.kinds[m.Topic]
+	if !ok {
+		s.reject(m, "", "unknown_topic", fmt.Errorf("topic %q carries no known kind", m.Topic), now)
+		return
+	}
+	env, rec, err := schemas.Decode(m.Value, kind)
+	if err != nil {
+		reason := "invalid"
+		var de *schemas.DecodeError
+		if errors.As(err, &de) {
+			reason = de.Reason
+		}
+		s.reject(m, env.Source, reason, err, now)
+		return
+	}
+	spec, _ := schemas.Lookup(kind)
+	row := make([]any, 0, len(schemas.EnvelopeColumns)+len(spec.Columns))
+	row = schemas.AppendEnvelope(row, &env)
+	s.b.rows[kind] = append(s.b.rows[kind], rec.AppendValues(row))
+}
+
+func (s *Sink) reject(m kafka.Message, source, reason string, err error, now time.Time) {
+	if s.b.reasons == nil {
+		s.b.reasons = map[string]int{}
+	}
+	s.b.reasons[reason]++
+	s.b.toDLQ = append(s.b.toDLQ, schemas.Rejected{
+		RejectID: schemas.SinkRejectID(m.Topic, int32(m.Partition), m.Offset), Stage: schemas.StageSink,
+		Source: source, Kind: s.kinds[m.Topic], Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
+		Key: string(m.Key), Reason: reason, Detail: err.Error(), Raw: m.Value, ReceivedAt: now,
+	})
+}
+
+// flush publishes rejects, inserts every table, then commits; each step retries with backoff until
+// it succeeds or ctx ends. Steps that succeeded are not repeated.
+func (s *Sink) flush(ctx context.Context) error {
+	start := s.now()
+	if err := s.retry(ctx, "deadletter", func() error { return s.dlq.Reject(ctx, s.b.toDLQ...) }); err != nil {
+		return err
+	}
+	kinds := make([]schemas.Kind, 0, len(s.b.rows))
+	for k, r := range s.b.rows {
+		if len(r) > 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+	for _, k := range kinds {
+		spec, _ := schemas.Lookup(k)
+		rows := s.b.rows[k]
+		if err := s.retry(ctx, spec.Table, func() error { return s.store.Insert(ctx, spec.InsertSQL(), rows) }); err != nil {
+			return err
+		}
+		s.b.rows[k] = rows[:0] // stored: not repeated if a later step fails
+		s.m.inserted.WithLabelValues(spec.Table).Add(float64(len(rows)))
+	}
+	if len(s.b.rejected) > 0 {
+		if err := s.retry(ctx, schemas.RejectedTable, func() error {
+			return s.store.Insert(ctx, schemas.RejectedInsertSQL(), s.b.rejected)
+		}); err != nil {
+			return err
+		}
+		s.m.inserted.WithLabelValues(schemas.RejectedTable).Add(float64(len(s.b.rejected)))
+		s.b.rejected = s.b.rejected[:0]
+	}
+	s.m.lastInsert.SetToCurrentTime()
+	for r, n := range s.b.reasons {
+		s.m.rejected.WithLabelValues(r).Add(float64(n))
+	}
+	clear(s.b.reasons)
+	s.b.toDLQ = s.b.toDLQ[:0]
+	commit := make([]kafka.Message, 0, len(s.b.last))
+	for _, m := range s.b.last {
+		commit = append(commit, m)
+	}
+	if err := s.retry(ctx, "commit", func() error { return s.fetch.CommitMessages(ctx, commit...) }); err != nil {
+		return err
+	}
+	s.m.batchRows.Observe(float64(s.b.n))
+	s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())
+	s.m.commits.Inc()
+	s.reset()
+	return nil
+}
+
+func (s *Sink) reset() { s.b.reset() }
+
+// retry runs f until it succeeds or ctx ends, backing off from retry_min to retry_max.
+func (s *Sink) retry(ctx context.Context, what string, f func() error) error {
+	wait := s.cfg.RetryMin
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil {
+			if attempt > 1 {
+				s.log.Info("sink step recovered", "step", what, "attempts", attempt)
+			}
+			return nil
+		}
+		s.m.stepErrors.WithLabelValues(what).Inc()
+		s.log.Warn("sink step failed; retrying", "step", what, "attempt", attempt, "backoff", wait, "err", err)
+		if !sleep(ctx, wait) {
+			return fmt.Errorf("sink: %s: %w", what, errors.Join(err, ctx.Err()))
+		}
+		wait = min(wait*2, s.cfg.RetryMax)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+type metrics struct {
+	consumed     *prometheus.CounterVec
+	inserted     *prometheus.CounterVec
+	rejected     *prometheus.CounterVec
+	stepErrors   *prometheus.CounterVec
+	fetchErrors  prometheus.Counter
+	commits      prometheus.Counter
+	batchRows    prometheus.Histogram
+	flushSeconds prometheus.Histogram
+	lastInsert   prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_records_consumed_total",
+			Help: "Kafka records read by the sink (rows in), by topic."}, []string{"topic"}),
+		inserted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_rows_inserted_total",
+			Help: "Rows sent to ClickHouse (rows stored), by table; re-sent duplicates collapse in the table."}, []string{"table"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_rejected_total",
+			Help: "Records the sink rejected to the dead-letter topic, by reason."}, []string{"reason"}),
+		stepErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_step_errors_total",
+			Help: "Failed attempts of a flush step (a table insert, deadletter, commit); each is retried."}, []string{"step"}),
+		fetchErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "chainwatch_sink_fetch_errors_total",
+			Help: "Kafka fetch errors."}),
+		commits: prometheus.NewCounter(prometheus.CounterOpts{Name: "chainwatch_sink_commits_total",
+			Help: "Batches stored and committed."}),
+		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chainwatch_sink_batch_records",
+			Help: "Records per committed batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
+		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chainwatch_sink_flush_duration_seconds",
+			Help: "Time to store and commit one batch, retries included.", Buckets: prometheus.ExponentialBuckets(0.001, 3, 12)}),
+		lastInsert: prometheus.NewGauge(prometheus.GaugeOpts{Name: "chainwatch_sink_last_insert_timestamp_seconds",
+			Help: "Unix time of the last successful batch insert."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.consumed, m.inserted, m.rejected, m.stepErrors, m.fetchErrors, m.commits, m.batchRows, m.flushSeconds, m.lastInsert)
+	}
+	return m
+}

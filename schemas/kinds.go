@@ -1,0 +1,158 @@
+package schemas
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Kind names an event kind. Each kind has one Kafka topic (TopicPrefix + "." + Kind.Topic()) and
+// one ClickHouse table.
+type Kind string
+
+const (
+	KindTrade        Kind = "trade"        // HS-code trade flow (Comtrade / BACI)
+	KindProduction   Kind = "production"   // country production statistics of a material (USGS MCS)
+	KindProcurement  Kind = "procurement"  // OCDS award
+	KindAvailability Kind = "availability" // component stock / lead time / lifecycle snapshot
+	KindSupplyNode   Kind = "supply_node"  // supply map entity: enterprise, product, component, supplier
+	KindSupplyLink   Kind = "supply_link"  // supply map edge: makes, bom, supplies, stocks
+	KindSubstitution Kind = "substitution" // substitution list (替代清单) entry
+)
+
+// Record is the payload of one event kind.
+type Record interface {
+	Kind() Kind
+	// NaturalKey identifies the real-world record; with the source it determines the event id.
+	NaturalKey() string
+	// OccurredAt is the business time of the record (period, award date, as-of); it picks the
+	// monthly partition. Zero means "use ingest time".
+	OccurredAt() time.Time
+	// Validate returns every problem, each naming its JSON field.
+	Validate() error
+	// AppendValues appends the payload's column values, in Spec.Columns order, to dst.
+	AppendValues(dst []any) []any
+}
+
+// Spec describes one kind: its table, its payload columns (after the envelope columns) and a constructor.
+type Spec struct {
+	Kind    Kind
+	Table   string
+	Columns []string
+	New     func() Record
+}
+
+// EnvelopeColumns are the leading columns of every event table.
+var EnvelopeColumns = []string{"event_id", "source", "occurred_at", "ingested_at", "schema_version"}
+
+// AllColumns returns envelope + payload columns, the explicit INSERT column list.
+func (s Spec) AllColumns() []string {
+	out := make([]string, 0, len(EnvelopeColumns)+len(s.Columns))
+	return append(append(out, EnvelopeColumns...), s.Columns...)
+}
+
+// InsertSQL is the statement given to PrepareBatch.
+func (s Spec) InsertSQL() string {
+	return "INSERT INTO " + s.Table + " (" + joinCols(s.AllColumns()) + ")"
+}
+
+func joinCols(c []string) string { return strings.Join(c, ", ") }
+
+// Topic returns the Kafka topic of the kind under prefix, e.g. "chainwatch.trade.v1".
+func (k Kind) Topic(prefix string) string {
+	return fmt.Sprintf("%s.%s.v%d", prefix, k, SchemaVersion)
+}
+
+// DeadLetterTopic is where rejected records go, with their reason in headers.
+func DeadLetterTopic(prefix string) string { return prefix + ".deadletter.v1" }
+
+// specs is the explicit, static registry of kinds.
+var specs = func() map[Kind]Spec {
+	m := map[Kind]Spec{}
+	for _, s := range []Spec{tradeSpec, productionSpec, procurementSpec, availabilitySpec, nodeSpec, linkSpec, substitutionSpec} {
+		m[s.Kind] = s
+	}
+	return m
+}()
+
+// Lookup returns the spec of a kind.
+func Lookup(k Kind) (Spec, bool) { s, ok := specs[k]; return s, ok }
+
+// Kinds lists every kind, sorted.
+func Kinds() []Kind {
+	out := make([]Kind, 0, len(specs))
+	for k := range specs {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// AppendEnvelope appends the envelope column values in EnvelopeColumns order.
+func AppendEnvelope(dst []any, e *Envelope) []any {
+	return append(dst, e.EventID, e.Source, e.OccurredAt.UTC(), e.IngestedAt.UTC(), uint16(e.SchemaVersion))
+}
+
+// ---- validation helpers -------------------------------------------------------------------------
+
+type verrs []error
+
+func (v *verrs) add(field, format string, args ...any) {
+	*v = append(*v, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+}
+func (v *verrs) required(field, val string) {
+	if strings.TrimSpace(val) == "" {
+		v.add(field, "required")
+	}
+}
+func (v *verrs) nonNeg(field string, f float64) {
+	if f < 0 || f != f {
+		v.add(field, "must be a non-negative number, got %v", f)
+	}
+}
+func (v *verrs) oneOf(field, val string, allowed ...string) {
+	for _, a := range allowed {
+		if val == a {
+			return
+		}
+	}
+	v.add(field, "%q is not one of %s", val, strings.Join(allowed, ", "))
+}
+func (v verrs) err() error { return errors.Join(v...) }
+
+var (
+	hsRe   = regexp.MustCompile(`^(\d{2}|\d{4}|\d{6})$`)
+	iso3Re = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// ValidHS reports whether code is an HS chapter, heading or subheading (2, 4 or 6 digits).
+func ValidHS(code string) bool { return hsRe.MatchString(code) }
+
+// HSChapter returns the 2-digit chapter of an HS code.
+func HSChapter(code string) string {
+	if len(code) < 2 {
+		return ""
+	}
+	return code[:2]
+}
+
+func (v *verrs) iso3(field, val string, optional bool) {
+	if val == "" && optional {
+		return
+	}
+	if !iso3Re.MatchString(val) {
+		v.add(field, "%q is not an ISO 3166 alpha-3 code", val)
+	}
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func key(parts ...string) string { return strings.Join(parts, "|") }

@@ -1,0 +1,436 @@
+package schemas
+
+import (
+	"strconv"
+	"time"
+)
+
+// ---- trade ----------------------------------------------------------------------------------------
+
+// TradeFlow is one HS-code trade record (UN Comtrade v1 or a BACI-style bulk row).
+// Country codes are M49 numeric (0 = World) with ISO alpha-3 where known.
+type TradeFlow struct {
+	ReporterM49    uint16   `json:"reporter_m49"`
+	ReporterISO3   string   `json:"reporter_iso3,omitempty"`
+	PartnerM49     uint16   `json:"partner_m49"`
+	PartnerISO3    string   `json:"partner_iso3,omitempty"`
+	Partner2M49    uint16   `json:"partner2_m49,omitempty"`
+	Flow           string   `json:"flow"` // M import, X export, RM re-import, RX re-export
+	HSCode         string   `json:"hs_code"`
+	Classification string   `json:"classification,omitempty"` // H5, H6, ...
+	Year           uint16   `json:"year"`
+	Month          uint8    `json:"month,omitempty"` // 0 = annual
+	CustomsCode    string   `json:"customs_code,omitempty"`
+	MOTCode        uint16   `json:"mot_code,omitempty"`
+	ValueUSD       float64  `json:"value_usd"`
+	NetWeightKg    *float64 `json:"net_weight_kg,omitempty"`
+	Quantity       *float64 `json:"quantity,omitempty"`
+	QtyUnit        string   `json:"qty_unit,omitempty"`
+	Estimated      bool     `json:"estimated,omitempty"`
+}
+
+func (*TradeFlow) Kind() Kind { return KindTrade }
+func (t *TradeFlow) NaturalKey() string {
+	return key(u16(t.ReporterM49), u16(t.PartnerM49), u16(t.Partner2M49), t.Flow, t.HSCode,
+		u16(uint16(t.Year)), u16(uint16(t.Month)), t.CustomsCode, u16(t.MOTCode))
+}
+func (t *TradeFlow) OccurredAt() time.Time {
+	m := time.Month(t.Month)
+	if m < 1 || m > 12 {
+		m = 1
+	}
+	return time.Date(int(t.Year), m, 1, 0, 0, 0, 0, time.UTC)
+}
+func (t *TradeFlow) Validate() error {
+	var v verrs
+	v.oneOf("flow", t.Flow, "M", "X", "RM", "RX")
+	if !ValidHS(t.HSCode) {
+		v.add("hs_code", "%q is not a 2, 4 or 6 digit HS code", t.HSCode)
+	}
+	if t.Year < 1988 || t.Year > 2100 {
+		v.add("year", "%d out of range 1988..2100", t.Year)
+	}
+	if t.Month > 12 {
+		v.add("month", "%d out of range 0..12", t.Month)
+	}
+	v.iso3("reporter_iso3", t.ReporterISO3, true)
+	v.iso3("partner_iso3", t.PartnerISO3, true)
+	v.nonNeg("value_usd", t.ValueUSD)
+	if t.NetWeightKg != nil {
+		v.nonNeg("net_weight_kg", *t.NetWeightKg)
+	}
+	return v.err()
+}
+func (t *TradeFlow) AppendValues(dst []any) []any {
+	return append(dst, t.ReporterM49, t.ReporterISO3, t.PartnerM49, t.PartnerISO3, t.Partner2M49, t.Flow,
+		t.HSCode, HSChapter(t.HSCode), t.Classification, t.Year, t.Month, t.CustomsCode, t.MOTCode,
+		t.ValueUSD, t.NetWeightKg, t.Quantity, t.QtyUnit, b2u(t.Estimated))
+}
+
+var tradeSpec = Spec{Kind: KindTrade, Table: "trade_flows", New: func() Record { return new(TradeFlow) },
+	Columns: []string{"reporter_m49", "reporter_iso3", "partner_m49", "partner_iso3", "partner2_m49", "flow",
+		"hs_code", "hs_chapter", "classification", "year", "month", "customs_code", "mot_code",
+		"value_usd", "net_weight_kg", "quantity", "qty_unit", "estimated"}}
+
+// ---- production -----------------------------------------------------------------------------------
+
+// ProductionStat is one country's production of a material in a year (USGS MCS world tables).
+// Quantity is nil when the source withholds or lacks it; Flag keeps the source's marker
+// ("W" withheld, "NA", "--", ">" lower bound, "<" upper bound) instead of a guess.
+type ProductionStat struct {
+	Commodity   string   `json:"commodity"`
+	Country     string   `json:"country"`
+	CountryISO3 string   `json:"country_iso3,omitempty"`
+	Stage       string   `json:"stage"` // mine, refinery, smelter, plant, production
+	Year        uint16   `json:"year"`
+	Quantity    *float64 `json:"quantity,omitempty"`
+	Unit        string   `json:"unit"`
+	Estimated   bool     `json:"estimated,omitempty"`
+	Flag        string   `json:"flag,omitempty"`
+	Note        string   `json:"note,omitempty"`
+}
+
+func (*ProductionStat) Kind() Kind { return KindProduction }
+func (p *ProductionStat) NaturalKey() string {
+	return key(p.Commodity, p.Country, p.Stage, u16(p.Year))
+}
+func (p *ProductionStat) OccurredAt() time.Time {
+	return time.Date(int(p.Year), 1, 1, 0, 0, 0, 0, time.UTC)
+}
+func (p *ProductionStat) Validate() error {
+	var v verrs
+	v.required("commodity", p.Commodity)
+	v.required("country", p.Country)
+	v.required("stage", p.Stage)
+	v.required("unit", p.Unit)
+	v.iso3("country_iso3", p.CountryISO3, true)
+	if p.Year < 1900 || p.Year > 2100 {
+		v.add("year", "%d out of range 1900..2100", p.Year)
+	}
+	if p.Quantity != nil {
+		v.nonNeg("quantity", *p.Quantity)
+	} else if p.Flag == "" {
+		v.add("quantity", "missing without a flag saying why")
+	}
+	return v.err()
+}
+func (p *ProductionStat) AppendValues(dst []any) []any {
+	return append(dst, p.Commodity, p.Country, p.CountryISO3, p.Stage, p.Year, p.Quantity, p.Unit,
+		b2u(p.Estimated), p.Flag, p.Note)
+}
+
+var productionSpec = Spec{Kind: KindProduction, Table: "production_stats", New: func() Record { return new(ProductionStat) },
+	Columns: []string{"commodity", "country", "country_iso3", "stage", "year", "quantity", "unit", "estimated", "flag", "note"}}
+
+// ---- procurement ----------------------------------------------------------------------------------
+
+// ProcurementAward is one award of an OCDS release, flattened; the OCDS ids are kept so a
+// re-import collapses onto the same rows.
+type ProcurementAward struct {
+	OCID              string    `json:"ocid"`
+	ReleaseID         string    `json:"release_id"`
+	AwardID           string    `json:"award_id"`
+	Status            string    `json:"status,omitempty"`
+	Date              time.Time `json:"date"`
+	BuyerID           string    `json:"buyer_id,omitempty"`
+	BuyerName         string    `json:"buyer_name,omitempty"`
+	SupplierIDs       []string  `json:"supplier_ids"`
+	SupplierNames     []string  `json:"supplier_names"`
+	SupplierCountries []string  `json:"supplier_countries"`
+	ItemIDs           []string  `json:"item_ids"`
+	ItemDescriptions  []string  `json:"item_descriptions"`
+	ItemSchemes       []string  `json:"item_schemes"` // CPV, UNSPSC, ...
+	ItemCodes         []string  `json:"item_codes"`
+	Value             *float64  `json:"value,omitempty"`
+	Currency          string    `json:"currency,omitempty"`
+}
+
+func (*ProcurementAward) Kind() Kind              { return KindProcurement }
+func (a *ProcurementAward) NaturalKey() string    { return key(a.OCID, a.AwardID) }
+func (a *ProcurementAward) OccurredAt() time.Time { return a.Date }
+func (a *ProcurementAward) Validate() error {
+	var v verrs
+	v.required("ocid", a.OCID)
+	v.required("award_id", a.AwardID)
+	v.required("release_id", a.ReleaseID)
+	if a.Date.IsZero() {
+		v.add("date", "required")
+	}
+	if len(a.SupplierNames) != len(a.SupplierIDs) || len(a.SupplierCountries) != len(a.SupplierIDs) {
+		v.add("supplier_ids", "supplier_ids, supplier_names and supplier_countries must have equal length")
+	}
+	n := len(a.ItemIDs)
+	if len(a.ItemDescriptions) != n || len(a.ItemSchemes) != n || len(a.ItemCodes) != n {
+		v.add("item_ids", "item_ids, item_descriptions, item_schemes and item_codes must have equal length")
+	}
+	if a.Value != nil {
+		v.nonNeg("value", *a.Value)
+		if a.Currency == "" {
+			v.add("currency", "required when value is set")
+		}
+	}
+	return v.err()
+}
+func (a *ProcurementAward) AppendValues(dst []any) []any {
+	return append(dst, a.OCID, a.ReleaseID, a.AwardID, a.Status, a.Date.UTC(), a.BuyerID, a.BuyerName,
+		nz(a.SupplierIDs), nz(a.SupplierNames), nz(a.SupplierCountries), nz(a.ItemIDs), nz(a.ItemDescriptions),
+		nz(a.ItemSchemes), nz(a.ItemCodes), a.Value, a.Currency)
+}
+
+var procurementSpec = Spec{Kind: KindProcurement, Table: "procurement_awards", New: func() Record { return new(ProcurementAward) },
+	Columns: []string{"ocid", "release_id", "award_id", "status", "award_date", "buyer_id", "buyer_name",
+		"supplier_ids", "supplier_names", "supplier_countries", "item_ids", "item_descriptions",
+		"item_schemes", "item_codes", "value", "currency"}}
+
+// ---- availability ---------------------------------------------------------------------------------
+
+// Lifecycle states of a part, normalised.
+const (
+	LifecycleActive      = "active"
+	LifecycleNRND        = "nrnd"
+	LifecycleLastTimeBuy = "last_time_buy"
+	LifecycleEOL         = "eol"
+	LifecycleObsolete    = "obsolete"
+)
+
+// Lifecycles lists the allowed lifecycle values, healthiest first.
+var Lifecycles = []string{LifecycleActive, LifecycleNRND, LifecycleLastTimeBuy, LifecycleEOL, LifecycleObsolete}
+
+// ComponentAvailability is one distributor's snapshot for a part at AsOf.
+type ComponentAvailability struct {
+	PartNumber   string    `json:"part_number"`
+	Manufacturer string    `json:"manufacturer"`
+	Distributor  string    `json:"distributor"`
+	ComponentID  string    `json:"component_id,omitempty"` // supply-map component, when known
+	Stock        int64     `json:"stock"`
+	LeadTimeDays *float64  `json:"lead_time_days,omitempty"`
+	Lifecycle    string    `json:"lifecycle"`
+	Price        *float64  `json:"price,omitempty"`
+	Currency     string    `json:"currency,omitempty"`
+	AsOf         time.Time `json:"as_of"`
+}
+
+func (*ComponentAvailability) Kind() Kind { return KindAvailability }
+func (c *ComponentAvailability) NaturalKey() string {
+	return key(c.Distributor, c.Manufacturer, c.PartNumber, c.AsOf.UTC().Format(time.RFC3339))
+}
+func (c *ComponentAvailability) OccurredAt() time.Time { return c.AsOf }
+func (c *ComponentAvailability) Validate() error {
+	var v verrs
+	v.required("part_number", c.PartNumber)
+	v.required("manufacturer", c.Manufacturer)
+	v.required("distributor", c.Distributor)
+	if c.Stock < 0 {
+		v.add("stock", "must be >= 0, got %d", c.Stock)
+	}
+	if c.LeadTimeDays != nil {
+		v.nonNeg("lead_time_days", *c.LeadTimeDays)
+	}
+	v.oneOf("lifecycle", c.Lifecycle, Lifecycles...)
+	if c.Price != nil {
+		v.nonNeg("price", *c.Price)
+	}
+	if c.AsOf.IsZero() {
+		v.add("as_of", "required")
+	}
+	return v.err()
+}
+func (c *ComponentAvailability) AppendValues(dst []any) []any {
+	return append(dst, c.PartNumber, c.Manufacturer, c.Distributor, c.ComponentID, c.Stock, c.LeadTimeDays,
+		c.Lifecycle, c.Price, c.Currency, c.AsOf.UTC())
+}
+
+var availabilitySpec = Spec{Kind: KindAvailability, Table: "component_availability", New: func() Record { return new(ComponentAvailability) },
+	Columns: []string{"part_number", "manufacturer", "distributor", "component_id", "stock", "lead_time_days",
+		"lifecycle", "price", "currency", "as_of"}}
+
+// ---- supply map -----------------------------------------------------------------------------------
+
+// Node types of the supply map.
+const (
+	NodeEnterprise = "enterprise"
+	NodeProduct    = "product"
+	NodeComponent  = "component"
+	NodeSupplier   = "supplier"
+)
+
+// Component categories (the 卡脖子 classes of the industrial plans).
+const (
+	CategoryKeyMaterial        = "key_material"
+	CategoryHighEndChip        = "high_end_chip"
+	CategoryIndustrialSoftware = "industrial_software"
+	CategoryBaseComponent      = "base_component"
+	CategoryMachineTool        = "machine_tool"
+	CategoryOther              = "other"
+)
+
+// Categories lists the component categories.
+var Categories = []string{CategoryKeyMaterial, CategoryHighEndChip, CategoryIndustrialSoftware,
+	CategoryBaseComponent, CategoryMachineTool, CategoryOther}
+
+// SupplyNode is an entity of the supply map. Fields that do not apply to a node type stay empty.
+type SupplyNode struct {
+	NodeType    string    `json:"node_type"`
+	NodeID      string    `json:"node_id"`
+	Name        string    `json:"name"`
+	Country     string    `json:"country,omitempty"` // ISO alpha-3
+	Domestic    bool      `json:"domestic,omitempty"`
+	Region      string    `json:"region,omitempty"`
+	Industry    string    `json:"industry,omitempty"`
+	ChainLeader bool      `json:"chain_leader,omitempty"` // 链主
+	Tags        []string  `json:"tags,omitempty"`         // e.g. 专精特新
+	Category    string    `json:"category,omitempty"`     // components
+	HSCode      string    `json:"hs_code,omitempty"`      // components
+	Chokepoint  bool      `json:"chokepoint,omitempty"`   // on the configured 卡点 list
+	AsOf        time.Time `json:"as_of"`
+}
+
+func (*SupplyNode) Kind() Kind              { return KindSupplyNode }
+func (n *SupplyNode) NaturalKey() string    { return key(n.NodeType, n.NodeID) }
+func (n *SupplyNode) OccurredAt() time.Time { return n.AsOf }
+func (n *SupplyNode) Validate() error {
+	var v verrs
+	v.oneOf("node_type", n.NodeType, NodeEnterprise, NodeProduct, NodeComponent, NodeSupplier)
+	v.required("node_id", n.NodeID)
+	v.iso3("country", n.Country, n.NodeType != NodeSupplier)
+	if n.NodeType == NodeComponent {
+		v.oneOf("category", n.Category, Categories...)
+		if n.HSCode != "" && !ValidHS(n.HSCode) {
+			v.add("hs_code", "%q is not a 2, 4 or 6 digit HS code", n.HSCode)
+		}
+	}
+	if n.AsOf.IsZero() {
+		v.add("as_of", "required")
+	}
+	return v.err()
+}
+func (n *SupplyNode) AppendValues(dst []any) []any {
+	return append(dst, n.NodeType, n.NodeID, n.Name, n.Country, b2u(n.Domestic), n.Region, n.Industry,
+		b2u(n.ChainLeader), nz(n.Tags), n.Category, n.HSCode, b2u(n.Chokepoint), n.AsOf.UTC())
+}
+
+var nodeSpec = Spec{Kind: KindSupplyNode, Table: "supply_nodes", New: func() Record { return new(SupplyNode) },
+	Columns: []string{"node_type", "node_id", "name", "country", "domestic", "region", "industry",
+		"chain_leader", "tags", "category", "hs_code", "chokepoint", "as_of"}}
+
+// Link types of the supply map.
+const (
+	LinkMakes    = "makes"    // enterprise → product
+	LinkBOM      = "bom"      // product → component, QtyPerUnit
+	LinkSupplies = "supplies" // supplier → enterprise for a component, Share and Qualification
+	LinkStocks   = "stocks"   // enterprise holds a component: InventoryUnits, ConsumptionPerDay
+)
+
+// SupplyLink is an edge of the supply map. Which ids and numbers are set depends on LinkType.
+type SupplyLink struct {
+	LinkType          string    `json:"link_type"`
+	EnterpriseID      string    `json:"enterprise_id,omitempty"`
+	ProductID         string    `json:"product_id,omitempty"`
+	ComponentID       string    `json:"component_id,omitempty"`
+	SupplierID        string    `json:"supplier_id,omitempty"`
+	QtyPerUnit        float64   `json:"qty_per_unit,omitempty"`
+	Share             float64   `json:"share,omitempty"`         // fraction 0..1 of the pair's volume
+	Qualification     string    `json:"qualification,omitempty"` // qualified, in_progress, disqualified
+	InventoryUnits    float64   `json:"inventory_units,omitempty"`
+	ConsumptionPerDay float64   `json:"consumption_per_day,omitempty"`
+	AsOf              time.Time `json:"as_of"`
+}
+
+func (*SupplyLink) Kind() Kind { return KindSupplyLink }
+func (l *SupplyLink) NaturalKey() string {
+	return key(l.LinkType, l.EnterpriseID, l.ProductID, l.ComponentID, l.SupplierID)
+}
+func (l *SupplyLink) OccurredAt() time.Time { return l.AsOf }
+func (l *SupplyLink) Validate() error {
+	var v verrs
+	switch l.LinkType {
+	case LinkMakes:
+		v.required("enterprise_id", l.EnterpriseID)
+		v.required("product_id", l.ProductID)
+	case LinkBOM:
+		v.required("product_id", l.ProductID)
+		v.required("component_id", l.ComponentID)
+		if !(l.QtyPerUnit > 0) {
+			v.add("qty_per_unit", "must be > 0, got %v", l.QtyPerUnit)
+		}
+	case LinkSupplies:
+		v.required("enterprise_id", l.EnterpriseID)
+		v.required("component_id", l.ComponentID)
+		v.required("supplier_id", l.SupplierID)
+		if l.Share < 0 || l.Share > 1 || l.Share != l.Share {
+			v.add("share", "must be a fraction in [0, 1], got %v", l.Share)
+		}
+		v.oneOf("qualification", l.Qualification, "qualified", "in_progress", "disqualified")
+	case LinkStocks:
+		v.required("enterprise_id", l.EnterpriseID)
+		v.required("component_id", l.ComponentID)
+		v.nonNeg("inventory_units", l.InventoryUnits)
+		v.nonNeg("consumption_per_day", l.ConsumptionPerDay)
+	default:
+		v.add("link_type", "%q is not one of makes, bom, supplies, stocks", l.LinkType)
+	}
+	if l.AsOf.IsZero() {
+		v.add("as_of", "required")
+	}
+	return v.err()
+}
+func (l *SupplyLink) AppendValues(dst []any) []any {
+	return append(dst, l.LinkType, l.EnterpriseID, l.ProductID, l.ComponentID, l.SupplierID, l.QtyPerUnit,
+		l.Share, l.Qualification, l.InventoryUnits, l.ConsumptionPerDay, l.AsOf.UTC())
+}
+
+var linkSpec = Spec{Kind: KindSupplyLink, Table: "supply_links", New: func() Record { return new(SupplyLink) },
+	Columns: []string{"link_type", "enterprise_id", "product_id", "component_id", "supplier_id", "qty_per_unit",
+		"share", "qualification", "inventory_units", "consumption_per_day", "as_of"}}
+
+// ---- substitution ---------------------------------------------------------------------------------
+
+// Substitution is one entry of a substitution list (替代清单): an alternative component and/or
+// supplier for a component, optionally scoped to one enterprise.
+type Substitution struct {
+	ComponentID       string    `json:"component_id"`
+	AltComponentID    string    `json:"alt_component_id,omitempty"`
+	AltSupplierID     string    `json:"alt_supplier_id,omitempty"`
+	EnterpriseID      string    `json:"enterprise_id,omitempty"` // empty = any enterprise
+	QualificationDays float64   `json:"qualification_days"`
+	Domestic          bool      `json:"domestic,omitempty"` // 国产替代
+	Country           string    `json:"country,omitempty"`
+	Notes             string    `json:"notes,omitempty"`
+	AsOf              time.Time `json:"as_of"`
+}
+
+func (*Substitution) Kind() Kind { return KindSubstitution }
+func (s *Substitution) NaturalKey() string {
+	return key(s.ComponentID, s.AltComponentID, s.AltSupplierID, s.EnterpriseID)
+}
+func (s *Substitution) OccurredAt() time.Time { return s.AsOf }
+func (s *Substitution) Validate() error {
+	var v verrs
+	v.required("component_id", s.ComponentID)
+	if s.AltComponentID == "" && s.AltSupplierID == "" {
+		v.add("alt_component_id", "alt_component_id or alt_supplier_id is required")
+	}
+	v.nonNeg("qualification_days", s.QualificationDays)
+	v.iso3("country", s.Country, true)
+	if s.AsOf.IsZero() {
+		v.add("as_of", "required")
+	}
+	return v.err()
+}
+func (s *Substitution) AppendValues(dst []any) []any {
+	return append(dst, s.ComponentID, s.AltComponentID, s.AltSupplierID, s.EnterpriseID, s.QualificationDays,
+		b2u(s.Domestic), s.Country, s.Notes, s.AsOf.UTC())
+}
+
+var substitutionSpec = Spec{Kind: KindSubstitution, Table: "substitutions", New: func() Record { return new(Substitution) },
+	Columns: []string{"component_id", "alt_component_id", "alt_supplier_id", "enterprise_id", "qualification_days",
+		"domestic", "country", "notes", "as_of"}}
+
+func u16(n uint16) string { return strconv.FormatUint(uint64(n), 10) }
+
+func nz(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
