@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/chstore"
@@ -78,11 +79,18 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	topics := bus.Topics(cfg.Kafka.TopicPrefix)
-	reader := sink.NewReader(cfg.Kafka, topics)
-	sk := sink.New(cfg.Sink, cfg.Kafka.TopicPrefix, reader, chstore.Inserter{Conn: conn}, producer, reg, log.With("component", "sink"))
+	sinkMetrics := sink.NewMetrics(reg)
+	var readers []*kafka.Reader
+	var sinks []*sink.Sink
+	for i := 0; i < cfg.Sink.Workers; i++ { // workers share the group: Kafka spreads partitions over them
+		r := sink.NewReader(cfg.Kafka, topics)
+		readers = append(readers, r)
+		sinks = append(sinks, sink.NewWithMetrics(cfg.Sink, cfg.Kafka.TopicPrefix, r, chstore.Inserter{Conn: conn}, producer,
+			sinkMetrics, log.With("component", "sink", "worker", i)))
+	}
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 2+len(sinks))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -92,13 +100,15 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	}()
 	sinkCtx, stopSink := context.WithCancel(ctx)
 	defer stopSink()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := sk.Run(sinkCtx); err != nil {
-			errc <- err
-		}
-	}()
+	for _, sk := range sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := sk.Run(sinkCtx); err != nil {
+				errc <- err
+			}
+		}()
+	}
 	wg.Add(1)
 	go func() { defer wg.Done(); pollLag(sinkCtx, cfg.Kafka, topics, reg, log) }()
 
@@ -116,7 +126,9 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
 	wg.Wait()
-	_ = reader.Close()
+	for _, r := range readers {
+		_ = r.Close()
+	}
 	close(errc)
 	for e := range errc {
 		runErr = errors.Join(runErr, e)

@@ -38,7 +38,9 @@ func startDaemon(t *testing.T, cfg config.Config) (string, func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, Options{Log: testLogger(t), Registry: prometheus.NewRegistry(), Ready: ready}) }()
+	go func() {
+		done <- Run(ctx, cfg, Options{Log: testLogger(t), Registry: prometheus.NewRegistry(), Ready: ready})
+	}()
 	var addr string
 	select {
 	case addr = <-ready:

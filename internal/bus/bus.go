@@ -197,7 +197,9 @@ func (p *Producer) Reject(ctx context.Context, rejects ...schemas.Rejected) erro
 }
 
 // WriteRaw writes pre-encoded messages (tests, replay tools).
-func (p *Producer) WriteRaw(ctx context.Context, msgs ...kafka.Message) error { return p.write(ctx, msgs) }
+func (p *Producer) WriteRaw(ctx context.Context, msgs ...kafka.Message) error {
+	return p.write(ctx, msgs)
+}
 
 func (p *Producer) write(ctx context.Context, msgs []kafka.Message) error {
 	if err := p.w.WriteMessages(ctx, msgs...); err != nil {

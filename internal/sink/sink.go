@@ -56,20 +56,26 @@ type Sink struct {
 	store    Store
 	dlq      DeadLetter
 	log      *slog.Logger
-	m        *metrics
+	m        *Metrics
 	now      func() time.Time
 
 	b batch
 }
 
-// New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch.
+// New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
+// registered on reg (nil: unregistered).
 func New(cfg config.SinkConfig, topicPrefix string, fetch Fetcher, store Store, dlq DeadLetter, reg prometheus.Registerer, log *slog.Logger) *Sink {
+	return NewWithMetrics(cfg, topicPrefix, fetch, store, dlq, NewMetrics(reg), log)
+}
+
+// NewWithMetrics is New with shared metrics, for several sink workers in one process.
+func NewWithMetrics(cfg config.SinkConfig, topicPrefix string, fetch Fetcher, store Store, dlq DeadLetter, m *Metrics, log *slog.Logger) *Sink {
 	kinds := map[string]schemas.Kind{}
 	for _, k := range schemas.Kinds() {
 		kinds[k.Topic(topicPrefix)] = k
 	}
 	s := &Sink{cfg: cfg, kinds: kinds, dlqTopic: schemas.DeadLetterTopic(topicPrefix), fetch: fetch, store: store,
-		dlq: dlq, log: log, m: newMetrics(reg), now: time.Now}
+		dlq: dlq, log: log, m: m, now: time.Now}
 	s.b.rows = map[schemas.Kind][][]any{}
 	s.b.last = map[tp]kafka.Message{}
 	// Pre-create the series so dashboards and alert rules see zeros, not absent metrics.
@@ -332,7 +338,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-type metrics struct {
+// Metrics are the sink's Prometheus metrics, shared by the workers of a process.
+type Metrics struct {
 	consumed     *prometheus.CounterVec
 	inserted     *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
@@ -344,8 +351,9 @@ type metrics struct {
 	lastInsert   prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
+// NewMetrics creates the sink metrics and registers them on reg (nil: unregistered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
 		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_records_consumed_total",
 			Help: "Kafka records read by the sink (rows in), by topic."}, []string{"topic"}),
 		inserted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_rows_inserted_total",

@@ -1,0 +1,45 @@
+# chainwatch — see README.md. `make demo` runs the main job; `make test` runs the whole suite.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/chainwatch
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/chainwatch/chainwatch/internal/app.Version=$(VERSION)
+
+.PHONY: build demo test test-short up down tools bench fmt vet
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/chainwatch
+
+# The main job: local ClickHouse + Kafka (installed and started if absent), the daemon, the bundled samples.
+demo: build
+	bash deploy/local/demo.sh
+
+# The whole suite: tools and local servers first, then unit and integration tests.
+test:
+	bash deploy/local/tools.sh
+	bash deploy/local/up.sh
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m -p 2 ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+up:
+	bash deploy/local/up.sh
+
+down:
+	bash deploy/local/down.sh
+
+tools:
+	bash deploy/local/tools.sh
+
+# Benchmarks print their figures; see docs/benchmarks.md.
+bench:
+	bash deploy/local/up.sh
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...

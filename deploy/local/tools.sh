@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the test tools chainwatch's suite uses, when missing (idempotent):
+#   promtool (Debian's prometheus)  - rule and metric-name checks
+#   chromium (Debian)               - digest screenshot test
+#   chdb (PyPI)                     - DDL and dashboard SQL checked against a current ClickHouse engine
+set -euo pipefail
+log() { printf '[tools] %s\n' "$*"; }
+
+apt_pkgs=()
+command -v promtool >/dev/null 2>&1 || apt_pkgs+=(prometheus)
+command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
+if ((${#apt_pkgs[@]})); then
+  log "installing ${apt_pkgs[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+fi
+# Debian's prometheus package starts a service on install; the tests only need the promtool binary.
+if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
+
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import chdb' >/dev/null 2>&1; then
+  log "installing chdb with pip"
+  "$PY" -m pip install -q --disable-pip-version-check chdb
+fi
+log "promtool: $(promtool --version 2>&1 | head -1)"
+log "chromium: $(chromium --version 2>/dev/null || echo missing)"
+log "chdb: $("$PY" -c 'import chdb; print(chdb.__version__)')"

@@ -1,0 +1,244 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/loadgen"
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+const prefix = "t"
+
+type fakeFetcher struct {
+	mu          sync.Mutex
+	msgs        chan kafka.Message
+	committed   map[string]int64 // "topic/partition" -> highest committed offset
+	failCommits int
+}
+
+func newFetcher() *fakeFetcher {
+	return &fakeFetcher{msgs: make(chan kafka.Message, 100000), committed: map[string]int64{}}
+}
+
+func (f *fakeFetcher) FetchMessage(ctx context.Context) (kafka.Message, error) {
+	select {
+	case m := <-f.msgs:
+		return m, nil
+	case <-ctx.Done():
+		return kafka.Message{}, ctx.Err()
+	}
+}
+
+func (f *fakeFetcher) CommitMessages(_ context.Context, msgs ...kafka.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failCommits > 0 {
+		f.failCommits--
+		return errors.New("commit: coordinator not available")
+	}
+	for _, m := range msgs {
+		k := m.Topic + "/" + string(rune('0'+m.Partition))
+		if m.Offset > f.committed[k] {
+			f.committed[k] = m.Offset
+		}
+	}
+	return nil
+}
+
+func (f *fakeFetcher) commits() map[string]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int64{}
+	for k, v := range f.committed {
+		out[k] = v
+	}
+	return out
+}
+
+type fakeStore struct {
+	mu    sync.Mutex
+	down  bool
+	rows  map[string]int
+	calls int
+}
+
+func (s *fakeStore) Insert(_ context.Context, sql string, rows [][]any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.down {
+		return errors.New("dial tcp: connection refused")
+	}
+	if s.rows == nil {
+		s.rows = map[string]int{}
+	}
+	s.rows[sql] += len(rows)
+	return nil
+}
+
+func (s *fakeStore) set(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
+func (s *fakeStore) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.rows {
+		n += v
+	}
+	return n
+}
+
+type fakeDLQ struct {
+	mu  sync.Mutex
+	got []schemas.Rejected
+}
+
+func (d *fakeDLQ) Reject(_ context.Context, rs ...schemas.Rejected) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.got = append(d.got, rs...)
+	return nil
+}
+
+func cfg() config.SinkConfig {
+	c := config.Default().Sink
+	c.BatchRows = 100
+	c.FlushInterval = 20 * time.Millisecond
+	c.RetryMin = 5 * time.Millisecond
+	c.RetryMax = 20 * time.Millisecond
+	c.ShutdownWait = time.Second
+	return c
+}
+
+func msg(i int) kafka.Message {
+	env := loadgen.Event(i, time.Unix(1_700_000_000, 0))
+	return kafka.Message{Topic: env.Kind.Topic(prefix), Partition: i % 2, Offset: int64(i), Value: loadgen.Encode(env)}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSinkBatchesRejectsAndCommits(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	reg := prometheus.NewRegistry()
+	s := New(cfg(), prefix, f, st, dlq, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i := 0; i < 250; i++ {
+		f.msgs <- msg(i)
+	}
+	bad := kafka.Message{Topic: schemas.KindTrade.Topic(prefix), Partition: 1, Offset: 1001, Value: []byte("{nope")}
+	f.msgs <- bad
+	dead := kafka.Message{Topic: schemas.DeadLetterTopic(prefix), Partition: 0, Offset: 7, Value: []byte("not json")}
+	f.msgs <- dead
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "all rows stored", func() bool { return st.total() == 251 }) // 250 events + 1 rejected row
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(dlq.got) != 1 || dlq.got[0].Reason != "bad_json" || dlq.got[0].RejectID != schemas.SinkRejectID(bad.Topic, 1, 1001) || string(dlq.got[0].Raw) != "{nope" {
+		t.Errorf("dead-letter: %+v", dlq.got)
+	}
+	c := f.commits()
+	if c[bad.Topic+"/1"] != 1001 || c[dead.Topic+"/0"] != 7 {
+		t.Errorf("commits: %v", c)
+	}
+	if got := testutil.ToFloat64(s.m.rejected.WithLabelValues("bad_json")); got != 1 {
+		t.Errorf("rejected metric = %v", got)
+	}
+	if got := testutil.ToFloat64(s.m.inserted.WithLabelValues(schemas.RejectedTable)); got != 1 {
+		t.Errorf("rejected table rows metric = %v", got)
+	}
+}
+
+// While the store is down nothing is committed; when it returns, the held batch is stored and committed.
+func TestSinkHoldsBatchWhileStoreDown(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{down: true}, &fakeDLQ{}
+	s := New(cfg(), prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i := 0; i < 50; i++ {
+		f.msgs <- msg(i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "retries", func() bool { st.mu.Lock(); defer st.mu.Unlock(); return st.calls >= 5 })
+	if len(f.commits()) != 0 {
+		t.Fatalf("committed while the store was down: %v", f.commits())
+	}
+	f.mu.Lock()
+	f.failCommits = 2 // the commit also fails twice before it goes through
+	f.mu.Unlock()
+	st.set(false)
+	waitFor(t, "stored", func() bool { return st.total() == 50 })
+	want := map[string]int64{}
+	for i := 0; i < 50; i++ {
+		m := msg(i)
+		want[m.Topic+"/"+string(rune('0'+m.Partition))] = m.Offset
+	}
+	waitFor(t, "committed", func() bool { return fmt.Sprint(f.commits()) == fmt.Sprint(want) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Shutdown while the store is down: Run gives up after shutdown_wait, reports the unflushed records,
+// and commits nothing (they are redelivered).
+func TestSinkShutdownWithUnflushedBatch(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{down: true}, &fakeDLQ{}
+	c := cfg()
+	c.ShutdownWait = 100 * time.Millisecond
+	s := New(c, prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i := 0; i < 10; i++ {
+		f.msgs <- msg(i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "attempts", func() bool { st.mu.Lock(); defer st.mu.Unlock(); return st.calls >= 2 })
+	cancel()
+	err := <-done
+	if err == nil {
+		t.Fatal("want an error naming the unflushed records")
+	}
+	if len(f.commits()) != 0 {
+		t.Fatalf("committed unflushed records: %v", f.commits())
+	}
+}
+
+func BenchmarkSinkDecodeAndBatch(b *testing.B) {
+	msgs := make([]kafka.Message, 10000)
+	for i := range msgs {
+		msgs[i] = msg(i)
+	}
+	s := New(cfg(), prefix, newFetcher(), &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.add(msgs[i%len(msgs)])
+		if s.b.n == len(msgs) {
+			s.reset()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}

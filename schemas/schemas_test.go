@@ -1,0 +1,209 @@
+package schemas
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invopop/jsonschema"
+	sjs "github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+var update = flag.Bool("update", false, "rewrite schemas/jsonschema/*.json from the Go types")
+
+var now = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func samples() []Record {
+	w := 225165.0
+	v := 32791847.0
+	lt := 84.0
+	q := 170000.0
+	return []Record{
+		&TradeFlow{ReporterM49: 842, ReporterISO3: "USA", PartnerM49: 156, PartnerISO3: "CHN", Flow: "M", HSCode: "811292",
+			Classification: "H6", Year: 2023, CustomsCode: "C00", ValueUSD: 32791847, NetWeightKg: &w, QtyUnit: "kg"},
+		&ProductionStat{Commodity: "cobalt", Country: "Congo (Kinshasa)", CountryISO3: "COD", Stage: "mine", Year: 2023, Quantity: &q, Unit: "metric tons", Estimated: true},
+		&ProductionStat{Commodity: "gallium", Country: "United States", CountryISO3: "USA", Stage: "refinery", Year: 2023, Unit: "kilograms", Flag: "W"},
+		&ProcurementAward{OCID: "ocds-b5fd17-1", ReleaseID: "r1", AwardID: "a1", Date: now, SupplierIDs: []string{"GB-COH-1"},
+			SupplierNames: []string{"Acme"}, SupplierCountries: []string{"GBR"}, ItemIDs: []string{"1"}, ItemDescriptions: []string{"chips"},
+			ItemSchemes: []string{"CPV"}, ItemCodes: []string{"30236000"}, Value: &v, Currency: "GBP"},
+		&ComponentAvailability{PartNumber: "STM32F407VGT6", Manufacturer: "STMicroelectronics", Distributor: "dist", Stock: 0, LeadTimeDays: &lt, Lifecycle: LifecycleNRND, AsOf: now},
+		&SupplyNode{NodeType: NodeComponent, NodeID: "C1", Name: "FPGA", Category: CategoryHighEndChip, HSCode: "854231", Chokepoint: true, AsOf: now},
+		&SupplyNode{NodeType: NodeEnterprise, NodeID: "E1", Name: "链主 A", Country: "CHN", Domestic: true, ChainLeader: true, Tags: []string{"专精特新"}, AsOf: now},
+		&SupplyLink{LinkType: LinkSupplies, EnterpriseID: "E1", ComponentID: "C1", SupplierID: "S1", Share: 1, Qualification: "qualified", AsOf: now},
+		&SupplyLink{LinkType: LinkBOM, ProductID: "P1", ComponentID: "C1", QtyPerUnit: 2, AsOf: now},
+		&Substitution{ComponentID: "C1", AltSupplierID: "S9", QualificationDays: 120, Domestic: true, Country: "CHN", AsOf: now},
+	}
+}
+
+func TestRoundTripAndDeterministicID(t *testing.T) {
+	for _, rec := range samples() {
+		env, err := NewEnvelope("test", rec, now)
+		if err != nil {
+			t.Fatalf("%s: %v", rec.Kind(), err)
+		}
+		b, _ := json.Marshal(env)
+		env2, rec2, err := Decode(b, rec.Kind())
+		if err != nil {
+			t.Fatalf("%s decode: %v", rec.Kind(), err)
+		}
+		if env2.EventID != env.EventID || rec2.NaturalKey() != rec.NaturalKey() {
+			t.Errorf("%s: round trip changed id or key", rec.Kind())
+		}
+		again, _ := NewEnvelope("test", rec, now.Add(time.Hour))
+		if again.EventID != env.EventID {
+			t.Errorf("%s: event id depends on ingest time", rec.Kind())
+		}
+		other, _ := NewEnvelope("other-source", rec, now)
+		if other.EventID == env.EventID {
+			t.Errorf("%s: event id ignores the source", rec.Kind())
+		}
+		spec, _ := Lookup(rec.Kind())
+		vals := AppendEnvelope(nil, &env2)
+		vals = rec2.AppendValues(vals)
+		if len(vals) != len(spec.AllColumns()) {
+			t.Errorf("%s: %d values for %d columns", rec.Kind(), len(vals), len(spec.AllColumns()))
+		}
+	}
+}
+
+func TestValidationNamesFields(t *testing.T) {
+	cases := []struct {
+		rec  Record
+		want []string
+	}{
+		{&TradeFlow{Flow: "Q", HSCode: "12345", Year: 1800, ValueUSD: -1, ReporterISO3: "us"}, []string{"flow:", "hs_code:", "year:", "value_usd:", "reporter_iso3:"}},
+		{&ProductionStat{}, []string{"commodity:", "country:", "stage:", "unit:", "year:", "quantity:"}},
+		{&ProcurementAward{SupplierIDs: []string{"x"}}, []string{"ocid:", "award_id:", "release_id:", "date:", "supplier_ids:"}},
+		{&ComponentAvailability{Stock: -1, Lifecycle: "zombie"}, []string{"part_number:", "stock:", "lifecycle:", "as_of:"}},
+		{&SupplyNode{NodeType: NodeComponent, Category: "gizmo"}, []string{"node_id:", "category:", "as_of:"}},
+		{&SupplyLink{LinkType: LinkSupplies, Share: 1.5}, []string{"enterprise_id:", "supplier_id:", "share:", "qualification:"}},
+		{&SupplyLink{LinkType: "owns"}, []string{"link_type:"}},
+		{&Substitution{}, []string{"component_id:", "alt_component_id:", "as_of:"}},
+	}
+	for _, c := range cases {
+		err := c.rec.Validate()
+		if err == nil {
+			t.Errorf("%s: no error", c.rec.Kind())
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error lacks %q: %v", c.rec.Kind(), w, err)
+			}
+		}
+	}
+}
+
+func TestDecodeReasons(t *testing.T) {
+	env, _ := NewEnvelope("t", samples()[0], now)
+	good, _ := json.Marshal(env)
+	mut := func(f func(*Envelope)) []byte { e := env; f(&e); b, _ := json.Marshal(e); return b }
+	cases := map[string][]byte{
+		"bad_json":      []byte("{"),
+		"bad_envelope":  mut(func(e *Envelope) { e.SchemaVersion = 7 }),
+		"kind_mismatch": mut(func(e *Envelope) { e.Kind = KindProduction }),
+		"bad_payload":   mut(func(e *Envelope) { e.Payload = json.RawMessage(`{"flow":"M","x":1}`) }),
+		"invalid":       mut(func(e *Envelope) { e.EventID = "0123" }),
+	}
+	if _, _, err := Decode(good, KindTrade); err != nil {
+		t.Fatal(err)
+	}
+	for reason, b := range cases {
+		want := KindTrade
+		_, _, err := Decode(b, want)
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Reason != reason {
+			t.Errorf("want reason %s, got %v", reason, err)
+		}
+	}
+}
+
+func TestMigrationsParse(t *testing.T) {
+	migs, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migs) == 0 || migs[0].Version != 1 {
+		t.Fatalf("migrations: %+v", migs)
+	}
+	ddl := strings.Join(migs[0].Statements, "\n")
+	for _, k := range Kinds() {
+		spec, _ := Lookup(k)
+		for _, col := range spec.AllColumns() {
+			if !strings.Contains(ddl, "    "+col+" ") {
+				t.Errorf("table %s: column %s missing from the DDL", spec.Table, col)
+			}
+		}
+	}
+	for _, banned := range []string{"LowCardinality", "DateTime64", "TTL ", "Map("} {
+		for _, m := range migs {
+			for _, s := range m.Statements {
+				if strings.Contains(s, banned) {
+					t.Errorf("migration %d uses %s, which ClickHouse 18.16 does not run", m.Version, banned)
+				}
+			}
+		}
+	}
+}
+
+func generateSchemas() map[string][]byte {
+	out := map[string][]byte{}
+	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true}
+	add := func(name string, v any, title string) {
+		s := r.Reflect(v)
+		s.ID = jsonschema.ID("https://chainwatch.dev/schemas/" + name)
+		s.Title = title
+		b, _ := json.MarshalIndent(s, "", "  ")
+		out[name] = append(b, '\n')
+	}
+	add("envelope.v1.json", &Envelope{}, "chainwatch event envelope v1")
+	add("rejected.v1.json", &Rejected{}, "chainwatch dead-letter record v1")
+	for _, k := range Kinds() {
+		spec, _ := Lookup(k)
+		add(string(k)+".v1.json", spec.New(), "chainwatch "+string(k)+" payload v1")
+	}
+	return out
+}
+
+// TestJSONSchemasUpToDate keeps schemas/jsonschema in step with the Go types (go test -run JSONSchemas -update).
+func TestJSONSchemasUpToDate(t *testing.T) {
+	for name, b := range generateSchemas() {
+		p := filepath.Join("jsonschema", name)
+		if *update {
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		have, err := os.ReadFile(p)
+		if err != nil || !bytes.Equal(have, b) {
+			t.Errorf("%s is stale: run go test ./schemas -run JSONSchemas -update", p)
+		}
+	}
+}
+
+// TestSamplesMatchJSONSchemas validates every sample payload against its committed JSON Schema.
+func TestSamplesMatchJSONSchemas(t *testing.T) {
+	c := sjs.NewCompiler()
+	for _, rec := range samples() {
+		name := string(rec.Kind()) + ".v1.json"
+		sch, err := c.Compile(filepath.Join("jsonschema", name))
+		if err != nil {
+			t.Fatalf("compile %s: %v", name, err)
+		}
+		b, _ := json.Marshal(rec)
+		doc, err := sjs.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(doc); err != nil {
+			t.Errorf("%s sample does not match its schema: %v", rec.Kind(), err)
+		}
+	}
+}
