@@ -9,9 +9,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	json "github.com/goccy/go-json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strings"
 	"time"
 )
