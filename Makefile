@@ -36,7 +36,8 @@ tools:
 # Benchmarks print their figures; see docs/benchmarks.md.
 bench:
 	bash deploy/local/up.sh
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/sink/ ./collectors/ ./detectors/
+	CHAINWATCH_SCALEBENCH=1 $(GO) test -count=1 -run '^(TestScaleBench|TestBetweennessCostMeasure)$$' -v -timeout 30m ./detectors/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

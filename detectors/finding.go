@@ -6,9 +6,12 @@ import "time"
 
 // Term is one explained component of a score: its raw Value, its Weight in the composite, its
 // Contribution in score points (0..100 scale) and its Share of the total score (0..1).
+// Norm is the raw value mapped to 0..1, the number actually weighted:
+// Contribution = 100 × Weight × Norm / Σ weights (see Composite and docs/scoring.md).
 type Term struct {
 	Name         string  `json:"name"`
 	Value        float64 `json:"value"`
+	Norm         float64 `json:"norm"`
 	Weight       float64 `json:"weight"`
 	Contribution float64 `json:"contribution"`
 	Share        float64 `json:"share"`
@@ -34,6 +37,7 @@ const (
 	SubjectHS                  = "hs"
 	SubjectMaterial            = "material"
 	SubjectPart                = "part"
+	SubjectSupplier            = "supplier"
 )
 
 // Flags raised by detectors.
@@ -49,6 +53,8 @@ const (
 	FlagLeadTimeJump   = "lead_time_jump"
 	FlagStockCollapse  = "stock_collapse"
 	FlagLifecycle      = "lifecycle_change"
+	FlagNoQualified    = "no_qualified_supplier"
+	FlagBetweenness    = "high_betweenness"
 )
 
 // Finding is one scored subject of one detector run.
@@ -58,6 +64,7 @@ type Finding struct {
 	Detector    string    `json:"detector"`
 	SubjectType string    `json:"subject_type"`
 	Subject     string    `json:"subject"` // e.g. "ENT-1|COMP-7", "COMP-7", "811292", "cobalt"
+	SubjectName string    `json:"subject_name,omitempty"`
 	// Dimensions, empty when not applicable.
 	EnterpriseID string `json:"enterprise_id,omitempty"`
 	ComponentID  string `json:"component_id,omitempty"`

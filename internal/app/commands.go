@@ -20,6 +20,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the daemon: sink, collectors, detectors, alerts, HTTP (/metrics, /healthz, /readyz, API)", cmdServe},
 		{"migrate", "apply the ClickHouse schema migrations", cmdMigrate},
+		{"detect", "run detectors once now: detect [name ...] (single_source, chokepoint, availability, tts_ttr, exposure)", cmdDetect},
 		{"version", "print the version", nil},
 	}
 }

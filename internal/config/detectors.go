@@ -182,7 +182,7 @@ func defaultDetectors() DetectorsConfig {
 		WindowDays:             3 * 365,
 		HomeISO3:               "CHN",
 		HomeM49:                156,
-		MaxFindingsPerDetector: 200000,
+		MaxFindingsPerDetector: 50000,
 		SingleSource: SingleSourceDetectorConfig{
 			AwardWindowDays: 365, HHIThreshold: 0.25, MaxSuppliersSingle: 1,
 			Weights: SingleSourceWeights{TopShare: 1, SupplierHHI: 2, CountryHHI: 1, ForeignShare: 1, SingleSource: 2, NoAlternate: 1},

@@ -1,0 +1,78 @@
+package detectors
+
+import "container/heap"
+
+// collector keeps the best findings of one detector run, at most limit of them (0 = all), in the
+// order of sortFindings (score desc, subject type, subject). Detectors ask wants() with the score
+// and subject before building a finding's explanation, so a large run never materialises findings it
+// would drop. Dropped counts what the cap cut.
+type collector struct {
+	limit   int
+	h       findingHeap
+	Dropped int
+}
+
+func newCollector(limit int) *collector {
+	c := &collector{limit: limit}
+	if limit > 0 {
+		c.h = make(findingHeap, 0, min(limit, 1<<16))
+	}
+	return c
+}
+
+// better reports whether a sorts before b in the findings order.
+func better(aScore float64, aType, aSubj string, bScore float64, bType, bSubj string) bool {
+	if aScore != bScore {
+		return aScore > bScore
+	}
+	if aType != bType {
+		return aType < bType
+	}
+	return aSubj < bSubj
+}
+
+// wants reports whether a finding with this score and subject would be kept.
+func (c *collector) wants(score float64, subjectType, subject string) bool {
+	if c.limit <= 0 || len(c.h) < c.limit {
+		return true
+	}
+	w := &c.h[0]
+	if better(score, subjectType, subject, w.Score, w.SubjectType, w.Subject) {
+		return true
+	}
+	c.Dropped++
+	return false
+}
+
+func (c *collector) add(f Finding) {
+	if c.limit <= 0 || len(c.h) < c.limit {
+		heap.Push(&c.h, f)
+		return
+	}
+	c.h[0] = f
+	heap.Fix(&c.h, 0)
+	c.Dropped++
+}
+
+// result returns the kept findings, sorted.
+func (c *collector) result() []Finding {
+	out := []Finding(c.h)
+	c.h = nil
+	return capFindings(out, 0)
+}
+
+// findingHeap is a min-heap whose root is the worst kept finding.
+type findingHeap []Finding
+
+func (h findingHeap) Len() int { return len(h) }
+func (h findingHeap) Less(i, j int) bool {
+	return better(h[j].Score, h[j].SubjectType, h[j].Subject, h[i].Score, h[i].SubjectType, h[i].Subject)
+}
+func (h findingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *findingHeap) Push(x any)   { *h = append(*h, x.(Finding)) }
+func (h *findingHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

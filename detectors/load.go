@@ -1,0 +1,228 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// Load reads one run's Inputs from ClickHouse. The heavy aggregation happens in SQL: the supply map
+// and the substitution list are collapsed to their newest version per natural key with argMax, trade
+// flows are summed per (HS code, year, country, flow), production per (commodity, stage, year,
+// country), availability per (part, day). Every statement runs on ClickHouse 18.16 and current
+// releases (no window functions, no LowCardinality, no JSON functions).
+func Load(ctx context.Context, conn driver.Conn, cfg config.DetectorsConfig, now time.Time) (*Inputs, error) {
+	b := NewBuilder(cfg, now)
+	b.unique = true // the SQL below already returns one row per natural key
+	steps := []struct {
+		name string
+		fn   func(context.Context, driver.Conn, *Builder) error
+	}{
+		{"supply_nodes", loadNodes}, {"supply_links", loadLinks}, {"substitutions", loadSubs},
+		{"procurement_awards", loadAwards}, {"trade_flows", loadTrade}, {"production_stats", loadProduction},
+		{"component_availability", loadAvailability},
+	}
+	for _, s := range steps {
+		if err := s.fn(ctx, conn, b); err != nil {
+			return nil, fmt.Errorf("load %s: %w", s.name, err)
+		}
+	}
+	return b.Inputs(), nil
+}
+
+func loadNodes(ctx context.Context, conn driver.Conn, b *Builder) error {
+	rows, err := conn.Query(ctx, `SELECT node_type, node_id, argMax(name, as_of), argMax(country, as_of),
+    argMax(domestic, as_of), argMax(region, as_of), argMax(industry, as_of), argMax(chain_leader, as_of),
+    argMax(category, as_of), argMax(hs_code, as_of), argMax(chokepoint, as_of), max(as_of)
+FROM supply_nodes GROUP BY node_type, node_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n schemas.SupplyNode
+		var dom, cl, cp uint8
+		if err := rows.Scan(&n.NodeType, &n.NodeID, &n.Name, &n.Country, &dom, &n.Region, &n.Industry, &cl,
+			&n.Category, &n.HSCode, &cp, &n.AsOf); err != nil {
+			return err
+		}
+		n.Domestic, n.ChainLeader, n.Chokepoint = dom == 1, cl == 1, cp == 1
+		b.AddNode(&n)
+	}
+	return rows.Err()
+}
+
+func loadLinks(ctx context.Context, conn driver.Conn, b *Builder) error {
+	rows, err := conn.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id,
+    argMax(qty_per_unit, as_of), argMax(share, as_of), argMax(qualification, as_of),
+    argMax(inventory_units, as_of), argMax(consumption_per_day, as_of), max(as_of)
+FROM supply_links GROUP BY link_type, enterprise_id, product_id, component_id, supplier_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l schemas.SupplyLink
+		if err := rows.Scan(&l.LinkType, &l.EnterpriseID, &l.ProductID, &l.ComponentID, &l.SupplierID, &l.QtyPerUnit,
+			&l.Share, &l.Qualification, &l.InventoryUnits, &l.ConsumptionPerDay, &l.AsOf); err != nil {
+			return err
+		}
+		b.AddLink(&l)
+	}
+	return rows.Err()
+}
+
+func loadSubs(ctx context.Context, conn driver.Conn, b *Builder) error {
+	rows, err := conn.Query(ctx, `SELECT component_id, alt_component_id, alt_supplier_id, enterprise_id,
+    argMax(qualification_days, as_of), argMax(domestic, as_of), argMax(country, as_of), argMax(notes, as_of), max(as_of)
+FROM substitutions GROUP BY component_id, alt_component_id, alt_supplier_id, enterprise_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s schemas.Substitution
+		var dom uint8
+		if err := rows.Scan(&s.ComponentID, &s.AltComponentID, &s.AltSupplierID, &s.EnterpriseID, &s.QualificationDays,
+			&dom, &s.Country, &s.Notes, &s.AsOf); err != nil {
+			return err
+		}
+		s.Domestic = dom == 1
+		b.AddSubstitution(&s)
+	}
+	return rows.Err()
+}
+
+func loadAwards(ctx context.Context, conn driver.Conn, b *Builder) error {
+	from := b.in.Now.AddDate(0, 0, -b.in.Cfg.SingleSource.AwardWindowDays)
+	rows, err := conn.Query(ctx, `SELECT buyer_id, buyer_name, supplier_ids, supplier_names, item_ids, item_codes,
+    ifNull(value, 0), award_date, status
+FROM procurement_awards FINAL
+WHERE award_date >= ? AND award_date <= ? AND status NOT IN ('cancelled', 'unsuccessful')`, from, b.in.Now)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Award
+		var status string
+		if err := rows.Scan(&a.BuyerID, &a.BuyerName, &a.SupplierIDs, &a.SupplierNames, &a.ItemIDs, &a.ItemCodes,
+			&a.Value, &a.Date, &status); err != nil {
+			return err
+		}
+		b.AddAward(a, status)
+	}
+	return rows.Err()
+}
+
+// tradeFilter keeps the totals rows of Comtrade-style data: annual, no second partner, all modes of
+// transport, all customs procedures.
+// Only the last years_window years of the table are read (the dependency rule's horizon).
+const tradeFilter = `month = 0 AND partner2_m49 = 0 AND mot_code = 0 AND customs_code IN ('', 'C00')
+    AND year > (SELECT max(year) FROM trade_flows) - ?`
+
+func loadTrade(ctx context.Context, conn driver.Conn, b *Builder) error {
+	years := uint16(b.in.Cfg.Chokepoint.YearsWindow)
+	rows, err := conn.Query(ctx, `SELECT hs_code, year, reporter_m49, max(reporter_iso3), flow,
+    sumIf(value_usd, partner_m49 = 0), sumIf(value_usd, partner_m49 != 0),
+    sumIf(ifNull(net_weight_kg, 0), partner_m49 = 0), sumIf(ifNull(net_weight_kg, 0), partner_m49 != 0)
+FROM trade_flows FINAL
+WHERE flow IN ('M', 'X') AND `+tradeFilter+`
+GROUP BY hs_code, year, reporter_m49, flow`, years)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var hs, iso, flow string
+		var year, rep uint16
+		var w, p, wkg, pkg float64
+		if err := rows.Scan(&hs, &year, &rep, &iso, &flow, &w, &p, &wkg, &pkg); err != nil {
+			rows.Close()
+			return err
+		}
+		b.AddTradeTotals(hs, year, rep, iso, flow, w, p, wkg, pkg)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// imports by partner, all reporters (mirror exports) and the monitored reporter (import concentration)
+	rows, err = conn.Query(ctx, `SELECT hs_code, year, partner_m49, max(partner_iso3), sum(value_usd),
+    sumIf(value_usd, reporter_m49 = ?)
+FROM trade_flows FINAL
+WHERE flow = 'M' AND partner_m49 != 0 AND `+tradeFilter+`
+GROUP BY hs_code, year, partner_m49`, uint16(b.in.Cfg.HomeM49), years)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hs, iso string
+		var year, partner uint16
+		var all, home float64
+		if err := rows.Scan(&hs, &year, &partner, &iso, &all, &home); err != nil {
+			return err
+		}
+		b.AddMirror(hs, year, partner, iso, all)
+		if home > 0 {
+			b.AddHomeImport(hs, year, partner, iso, home)
+		}
+	}
+	return rows.Err()
+}
+
+func loadProduction(ctx context.Context, conn driver.Conn, b *Builder) error {
+	rows, err := conn.Query(ctx, `SELECT commodity, stage, year, country, max(country_iso3), sum(ifNull(quantity, 0)), any(unit)
+FROM production_stats FINAL
+WHERE isNotNull(quantity) AND flag != 'W'
+GROUP BY commodity, stage, year, country`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var com, stage, country, iso, unit string
+		var year uint16
+		var q float64
+		if err := rows.Scan(&com, &stage, &year, &country, &iso, &q, &unit); err != nil {
+			return err
+		}
+		b.AddProduction(com, stage, year, country, iso, q, unit)
+	}
+	return rows.Err()
+}
+
+func loadAvailability(ctx context.Context, conn driver.Conn, b *Builder) error {
+	rows, err := conn.Query(ctx, `SELECT manufacturer, part_number, max(component_id), toStartOfDay(as_of) AS d,
+    sum(stock), min(lead_time_days),
+    max(multiIf(lifecycle = 'nrnd', 1, lifecycle = 'last_time_buy', 2, lifecycle = 'eol', 3, lifecycle = 'obsolete', 4, 0))
+FROM component_availability FINAL
+WHERE as_of >= ? AND as_of <= ?
+GROUP BY manufacturer, part_number, d`, b.in.WindowFrom, b.in.Now)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var mfr, part, comp string
+		var day time.Time
+		var stock int64
+		var lead *float64
+		var life uint8
+		if err := rows.Scan(&mfr, &part, &comp, &day, &stock, &lead, &life); err != nil {
+			return err
+		}
+		l := math.NaN()
+		if lead != nil {
+			l = *lead
+		}
+		b.AddAvailability(mfr, part, comp, day, float64(stock), l, lifecycleName(int(life)))
+	}
+	return rows.Err()
+}

@@ -1,0 +1,229 @@
+package detectors
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chainwatch/chainwatch/internal/config"
+)
+
+// Runner loads Inputs from ClickHouse, runs the registered detectors and writes each detector's
+// findings and its detector_runs row. One RunOnce is one versioned run (one run_id).
+type Runner struct {
+	conn driver.Conn
+	cfg  config.DetectorsConfig
+	log  *slog.Logger
+	reg  *Registry
+	m    *metrics
+	// Now is the clock (tests may replace it).
+	Now func() time.Time
+}
+
+type metrics struct {
+	duration    *prometheus.HistogramVec
+	findings    *prometheus.CounterVec
+	lastFinds   *prometheus.GaugeVec
+	errors      *prometheus.CounterVec
+	lastSuccess *prometheus.GaugeVec
+	load        prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
+	m := &metrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "chainwatch_detectors_run_duration_seconds", Help: "Wall time of one detector run (scoring and writing).",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10)}, []string{"detector"}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainwatch_detectors_findings_total", Help: "Findings written, by detector."}, []string{"detector"}),
+		lastFinds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "chainwatch_detectors_last_run_findings", Help: "Findings of the detector's last successful run."}, []string{"detector"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainwatch_detectors_errors_total", Help: "Failed detector runs (load, scoring or write)."}, []string{"detector"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "chainwatch_detectors_last_success_timestamp_seconds", Help: "Unix time of the detector's last successful run."}, []string{"detector"}),
+		load: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "chainwatch_detectors_load_duration_seconds", Help: "Wall time of loading the detectors' inputs from ClickHouse.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10)}),
+	}
+	for _, n := range names {
+		m.duration.WithLabelValues(n)
+		m.findings.WithLabelValues(n)
+		m.lastFinds.WithLabelValues(n)
+		m.errors.WithLabelValues(n)
+		m.lastSuccess.WithLabelValues(n)
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("detectors: register metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// NewRunner builds the registry of enabled detectors and registers the metrics on reg (nil: not
+// registered). cfg must have passed config validation.
+func NewRunner(conn driver.Conn, cfg config.DetectorsConfig, reg prometheus.Registerer, log *slog.Logger) (*Runner, error) {
+	r, err := NewRegistry(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(reg, r.Names())
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{conn: conn, cfg: cfg, log: log, reg: r, m: m, Now: time.Now}, nil
+}
+
+// Registry returns the runner's detectors.
+func (r *Runner) Registry() *Registry { return r.reg }
+
+// DetectorSummary is the outcome of one detector in a run.
+type DetectorSummary struct {
+	Detector string
+	Findings int
+	Duration time.Duration
+	Err      error
+}
+
+// RunSummary is the outcome of RunOnce.
+type RunSummary struct {
+	RunID      string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Load       time.Duration
+	Detectors  []DetectorSummary
+}
+
+// NewRunID returns a run id that sorts by time: "20060102T150405.000Z-" + 8 hex digits.
+func NewRunID(t time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return t.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// RunOnce runs the named detectors (all enabled ones when none are named) as one run: load inputs,
+// score, write findings (with prev_score from each detector's previous successful run) and a
+// detector_runs row per detector. A failing detector does not stop the others; the error returned
+// joins every failure.
+func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, error) {
+	dets, err := r.reg.Select(names...)
+	if err != nil {
+		return RunSummary{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	start := r.Now().UTC()
+	sum := RunSummary{RunID: NewRunID(start), StartedAt: start}
+	in, err := Load(ctx, r.conn, r.cfg, start)
+	sum.Load = time.Since(start)
+	r.m.load.Observe(sum.Load.Seconds())
+	if err != nil {
+		var errs []error
+		for _, d := range dets {
+			r.m.errors.WithLabelValues(d.Name()).Inc()
+			sum.Detectors = append(sum.Detectors, DetectorSummary{Detector: d.Name(), Err: err})
+			errs = append(errs, r.record(ctx, RunRecord{RunID: sum.RunID, Detector: d.Name(), StartedAt: start,
+				FinishedAt: r.Now(), Status: StatusError, Error: err.Error(), WindowFrom: start, WindowTo: start}))
+		}
+		sum.FinishedAt = r.Now().UTC()
+		return sum, errors.Join(append([]error{fmt.Errorf("run %s: %w", sum.RunID, err)}, errs...)...)
+	}
+	var errs []error
+	for _, d := range dets {
+		ds := r.runOne(ctx, d, in, sum.RunID, start)
+		sum.Detectors = append(sum.Detectors, ds)
+		if ds.Err != nil {
+			errs = append(errs, fmt.Errorf("run %s: detector %s: %w", sum.RunID, d.Name(), ds.Err))
+		}
+	}
+	sum.FinishedAt = r.Now().UTC()
+	return sum, errors.Join(errs...)
+}
+
+func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID string, computedAt time.Time) DetectorSummary {
+	name := d.Name()
+	t0 := time.Now()
+	started := r.Now().UTC()
+	ds := DetectorSummary{Detector: name}
+	fail := func(err error) DetectorSummary {
+		ds.Err, ds.Duration = err, time.Since(t0)
+		r.m.errors.WithLabelValues(name).Inc()
+		if rerr := r.record(ctx, RunRecord{RunID: runID, Detector: name, StartedAt: started, FinishedAt: r.Now(),
+			Status: StatusError, Error: err.Error(), WindowFrom: in.WindowFrom, WindowTo: in.WindowTo}); rerr != nil {
+			ds.Err = errors.Join(err, rerr)
+		}
+		return ds
+	}
+	fs, err := d.Run(ctx, in)
+	if err != nil {
+		return fail(err)
+	}
+	prevID, err := PreviousRun(ctx, r.conn, name, runID)
+	if err != nil {
+		return fail(err)
+	}
+	prev, err := PreviousScores(ctx, r.conn, name, prevID)
+	if err != nil {
+		return fail(err)
+	}
+	for i := range fs {
+		f := &fs[i]
+		f.RunID, f.ComputedAt = runID, computedAt
+		if s, ok := prev[f.SubjectType+"\x00"+f.Subject]; ok {
+			f.PrevScore = ptr(s)
+		}
+	}
+	if err := WriteFindings(ctx, r.conn, fs); err != nil {
+		return fail(err)
+	}
+	if err := r.record(ctx, RunRecord{RunID: runID, Detector: name, StartedAt: started, FinishedAt: r.Now(),
+		Findings: uint32(len(fs)), Status: StatusOK, WindowFrom: in.WindowFrom, WindowTo: in.WindowTo}); err != nil {
+		return fail(err)
+	}
+	ds.Findings, ds.Duration = len(fs), time.Since(t0)
+	r.m.duration.WithLabelValues(name).Observe(ds.Duration.Seconds())
+	r.m.findings.WithLabelValues(name).Add(float64(len(fs)))
+	r.m.lastFinds.WithLabelValues(name).Set(float64(len(fs)))
+	r.m.lastSuccess.WithLabelValues(name).Set(float64(r.Now().Unix()))
+	r.log.Info("detector run", "run_id", runID, "detector", name, "findings", len(fs), "prev_run", prevID,
+		"duration", ds.Duration)
+	return ds
+}
+
+func (r *Runner) record(ctx context.Context, rec RunRecord) error {
+	// the run row must be written even when ctx timed out: give it its own short deadline.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return WriteRun(wctx, r.conn, rec)
+}
+
+// Loop runs all enabled detectors now and then every cfg.Interval until ctx ends. A failed run is
+// logged (with its run id) and retried at the next tick; Loop returns ctx's error.
+func (r *Runner) Loop(ctx context.Context) error {
+	t := time.NewTicker(r.cfg.Interval)
+	defer t.Stop()
+	for {
+		sum, err := r.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.log.Error("detector run failed", "run_id", sum.RunID, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package detectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// FindingColumns are the findings table's columns, in insert and select order.
+var FindingColumns = []string{"run_id", "computed_at", "detector", "subject_type", "subject", "subject_name",
+	"enterprise_id", "component_id", "category", "industry", "region", "chain_leader", "score", "prev_score", "delta",
+	"flags", "term_names", "term_values", "term_norms", "term_weights", "term_contributions", "term_shares",
+	"term_details", "tts_days", "ttr_days", "alternates_json", "products", "window_from", "window_to"}
+
+// RunColumns are the detector_runs table's columns.
+var RunColumns = []string{"run_id", "detector", "started_at", "finished_at", "findings", "status", "error",
+	"window_from", "window_to"}
+
+// Run statuses in detector_runs.
+const (
+	StatusOK    = "ok"
+	StatusError = "error"
+)
+
+// insertChunk bounds the rows of one native batch.
+const insertChunk = 20000
+
+// WriteFindings inserts findings with PrepareBatch + Append + Send, in chunks.
+func WriteFindings(ctx context.Context, conn driver.Conn, fs []Finding) error {
+	sql := "INSERT INTO findings (" + strings.Join(FindingColumns, ", ") + ")"
+	for start := 0; start < len(fs); start += insertChunk {
+		end := min(start+insertChunk, len(fs))
+		b, err := conn.PrepareBatch(ctx, sql)
+		if err != nil {
+			return fmt.Errorf("findings: prepare: %w", err)
+		}
+		for i := start; i < end; i++ {
+			row, err := findingRow(&fs[i])
+			if err != nil {
+				return errors.Join(err, b.Abort())
+			}
+			if err := b.Append(row...); err != nil {
+				return errors.Join(fmt.Errorf("findings: append %s %s: %w", fs[i].Detector, fs[i].Subject, err), b.Abort())
+			}
+		}
+		if err := b.Send(); err != nil {
+			return fmt.Errorf("findings: send %d rows: %w", end-start, err)
+		}
+	}
+	return nil
+}
+
+func findingRow(f *Finding) ([]any, error) {
+	n := len(f.Terms)
+	names, details := make([]string, n), make([]string, n)
+	vals, norms, ws, cs, ss := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, t := range f.Terms {
+		names[i], details[i] = t.Name, t.Detail
+		vals[i], norms[i], ws[i], cs[i], ss[i] = t.Value, t.Norm, t.Weight, t.Contribution, t.Share
+	}
+	alts := f.Alternates
+	if alts == nil {
+		alts = []Alternate{}
+	}
+	aj, err := json.Marshal(alts)
+	if err != nil {
+		return nil, fmt.Errorf("findings: alternates of %s: %w", f.Subject, err)
+	}
+	return []any{f.RunID, f.ComputedAt.UTC(), f.Detector, f.SubjectType, f.Subject, f.SubjectName,
+		f.EnterpriseID, f.ComponentID, f.Category, f.Industry, f.Region, b2u8(f.ChainLeader), f.Score, f.PrevScore, f.Delta(),
+		nzs(f.Flags), names, vals, norms, ws, cs, ss, details, f.TTSDays, f.TTRDays, string(aj), nzs(f.Products),
+		clampTime(f.WindowFrom), clampTime(f.WindowTo)}, nil
+}
+
+// clampTime keeps a time inside ClickHouse DateTime's range (1970..2105).
+func clampTime(t time.Time) time.Time {
+	t = t.UTC()
+	if t.Before(time.Unix(0, 0)) {
+		return time.Unix(0, 0).UTC()
+	}
+	return t
+}
+
+func b2u8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nzs(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// RunRecord is one row of detector_runs.
+type RunRecord struct {
+	RunID      string
+	Detector   string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Findings   uint32
+	Status     string
+	Error      string
+	WindowFrom time.Time
+	WindowTo   time.Time
+}
+
+// WriteRun records a finished detector run.
+func WriteRun(ctx context.Context, conn driver.Conn, r RunRecord) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO detector_runs ("+strings.Join(RunColumns, ", ")+")")
+	if err != nil {
+		return fmt.Errorf("detector_runs: prepare: %w", err)
+	}
+	if err := b.Append(r.RunID, r.Detector, r.StartedAt.UTC(), r.FinishedAt.UTC(), r.Findings, r.Status, r.Error,
+		clampTime(r.WindowFrom), clampTime(r.WindowTo)); err != nil {
+		return errors.Join(fmt.Errorf("detector_runs: append: %w", err), b.Abort())
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("detector_runs: send: %w", err)
+	}
+	return nil
+}
+
+// PreviousRun returns the newest successful run id of detector older than before ("" if none).
+func PreviousRun(ctx context.Context, conn driver.Conn, detector, before string) (string, error) {
+	var id string
+	err := conn.QueryRow(ctx, "SELECT max(run_id) FROM detector_runs WHERE detector = ? AND status = 'ok' AND run_id < ?",
+		detector, before).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("previous run of %s: %w", detector, err)
+	}
+	return id, nil
+}
+
+// PreviousScores returns subject_type\x00subject → score of one run of a detector.
+func PreviousScores(ctx context.Context, conn driver.Conn, detector, runID string) (map[string]float64, error) {
+	out := map[string]float64{}
+	if runID == "" {
+		return out, nil
+	}
+	rows, err := conn.Query(ctx, "SELECT subject_type, subject, score FROM findings WHERE detector = ? AND run_id = ?", detector, runID)
+	if err != nil {
+		return nil, fmt.Errorf("previous scores of %s: %w", detector, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st, s string
+		var sc float64
+		if err := rows.Scan(&st, &s, &sc); err != nil {
+			return nil, fmt.Errorf("previous scores of %s: scan: %w", detector, err)
+		}
+		out[st+"\x00"+s] = sc
+	}
+	return out, rows.Err()
+}
+
+// Filter selects findings for LatestFindings. Zero fields do not filter.
+type Filter struct {
+	Detectors    []string
+	SubjectType  string
+	Subject      string
+	EnterpriseID string
+	ComponentID  string
+	Category     string
+	Industry     string
+	Region       string
+	ChainLeader  bool     // only findings about chain leaders
+	AnyFlags     []string // at least one of these flags
+	MinScore     float64
+	Limit        int // 0 = no limit
+}
+
+// LatestFindings returns the findings of the latest successful run of each detector that match f,
+// highest score first (then detector, subject type, subject).
+func LatestFindings(ctx context.Context, conn driver.Conn, f Filter) ([]Finding, error) {
+	var where []string
+	var args []any
+	where = append(where, "(detector, run_id) IN (SELECT detector, max(run_id) FROM detector_runs WHERE status = 'ok' GROUP BY detector)")
+	if len(f.Detectors) > 0 {
+		where = append(where, "has(?, detector)")
+		args = append(args, f.Detectors)
+	}
+	eq := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	eq("subject_type", f.SubjectType)
+	eq("subject", f.Subject)
+	eq("enterprise_id", f.EnterpriseID)
+	eq("component_id", f.ComponentID)
+	eq("category", f.Category)
+	eq("industry", f.Industry)
+	eq("region", f.Region)
+	if f.ChainLeader {
+		where = append(where, "chain_leader = 1")
+	}
+	if len(f.AnyFlags) > 0 {
+		where = append(where, "hasAny(flags, ?)")
+		args = append(args, f.AnyFlags)
+	}
+	if f.MinScore > 0 {
+		where = append(where, "score >= ?")
+		args = append(args, f.MinScore)
+	}
+	q := "SELECT " + strings.Join(FindingColumns, ", ") + " FROM findings WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY score DESC, detector, subject_type, subject"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("latest findings: %w", err)
+	}
+	defer rows.Close()
+	var out []Finding
+	for rows.Next() {
+		var fd Finding
+		var chainLeader uint8
+		var delta float64
+		var names, details []string
+		var vals, norms, ws, cs, ss []float64
+		var altJSON string
+		if err := rows.Scan(&fd.RunID, &fd.ComputedAt, &fd.Detector, &fd.SubjectType, &fd.Subject, &fd.SubjectName,
+			&fd.EnterpriseID, &fd.ComponentID, &fd.Category, &fd.Industry, &fd.Region, &chainLeader, &fd.Score,
+			&fd.PrevScore, &delta, &fd.Flags, &names, &vals, &norms, &ws, &cs, &ss, &details, &fd.TTSDays, &fd.TTRDays,
+			&altJSON, &fd.Products, &fd.WindowFrom, &fd.WindowTo); err != nil {
+			return nil, fmt.Errorf("latest findings: scan: %w", err)
+		}
+		fd.ChainLeader = chainLeader == 1
+		fd.Terms = make([]Term, len(names))
+		for i := range names {
+			fd.Terms[i] = Term{Name: names[i], Value: at(vals, i), Norm: at(norms, i), Weight: at(ws, i),
+				Contribution: at(cs, i), Share: at(ss, i), Detail: atS(details, i)}
+		}
+		if altJSON != "" {
+			if err := json.Unmarshal([]byte(altJSON), &fd.Alternates); err != nil {
+				return nil, fmt.Errorf("latest findings: alternates of %s: %w", fd.Subject, err)
+			}
+		}
+		fd.ComputedAt, fd.WindowFrom, fd.WindowTo = fd.ComputedAt.UTC(), fd.WindowFrom.UTC(), fd.WindowTo.UTC()
+		out = append(out, fd)
+	}
+	return out, rows.Err()
+}
+
+func at(s []float64, i int) float64 {
+	if i < len(s) {
+		return s[i]
+	}
+	return 0
+}
+
+func atS(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
+}
