@@ -16,3 +16,56 @@ type Emitter interface {
 	Emit(ctx context.Context, envs ...schemas.Envelope) error
 	Reject(ctx context.Context, rejects ...schemas.Rejected) error
 }
+
+// Collector is one scheduled source. Run fetches what is new since the last run (or everything,
+// for sources without state), hands envelopes and rejects to em, and returns its counts. A Run
+// error fails that run only: the scheduler counts it and tries again at the next tick.
+type Collector interface {
+	Name() string
+	Run(ctx context.Context, em Emitter) (Stats, error)
+}
+
+// Stats counts what one run or import did. Read counts source records (a CSV line, a JSON element,
+// a USGS cell, an OCDS release); each becomes events (an OCDS release one per award, a product row
+// a node and a "makes" link), rejects, or is skipped (it carries nothing for the kind, such as an
+// OCDS release without awards). Nothing else happens to it. For the one-event-per-record sources
+// (trade, production, availability, substitution) Read == Emitted + RejectedTotal() + Skipped.
+type Stats struct {
+	Read     int64            `json:"read"`
+	Emitted  int64            `json:"emitted"`
+	Rejected map[string]int64 `json:"rejected,omitempty"` // by reason
+	Skipped  int64            `json:"skipped,omitempty"`
+	Bytes    int64            `json:"bytes,omitempty"` // source bytes consumed, where known
+	Files    int              `json:"files,omitempty"`
+}
+
+// RejectedTotal sums Rejected.
+func (s Stats) RejectedTotal() int64 {
+	var n int64
+	for _, v := range s.Rejected {
+		n += v
+	}
+	return n
+}
+
+// Add adds o to s.
+func (s *Stats) Add(o Stats) {
+	s.Read += o.Read
+	s.Emitted += o.Emitted
+	s.Skipped += o.Skipped
+	s.Bytes += o.Bytes
+	s.Files += o.Files
+	for k, v := range o.Rejected {
+		if s.Rejected == nil {
+			s.Rejected = map[string]int64{}
+		}
+		s.Rejected[k] += v
+	}
+}
+
+func (s *Stats) reject(reason string) {
+	if s.Rejected == nil {
+		s.Rejected = map[string]int64{}
+	}
+	s.Rejected[reason]++
+}

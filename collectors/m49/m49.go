@@ -112,6 +112,18 @@ func New() (*Table, error) {
 		}
 		t.add(c, r.Desc, r.Text, r.Note)
 	}
+	// "Guadeloupe (Overseas France)", "Bolivia (Plurinational State of)": the head alone is a name
+	// too, unless it already names something else.
+	for _, r := range doc.Results {
+		if i := strings.IndexByte(r.Desc, '('); i > 0 && !strings.Contains(r.Desc, "...") {
+			k := Normalize(r.Desc[:i])
+			if _, taken := t.byName[k]; !taken {
+				if c, ok := t.byCode[uint16(r.ReporterCode)]; ok {
+					t.byName[k] = c
+				}
+			}
+		}
+	}
 	for _, e := range extras {
 		c := Country{M49: e.code, ISO3: e.iso3, ISO2: e.iso2, Name: e.name}
 		if e.alias != "" {
@@ -186,6 +198,12 @@ func (t *Table) ByISO3(iso3 string) (Country, bool) {
 // ByISO2 returns the current country with that alpha-2 code (case-insensitive).
 func (t *Table) ByISO2(iso2 string) (Country, bool) {
 	c, ok := t.byISO2[strings.ToUpper(strings.TrimSpace(iso2))]
+	return c, ok
+}
+
+// Exact looks a name up after Normalize only, without the footnote and qualifier fallbacks of ByName.
+func (t *Table) Exact(name string) (Country, bool) {
+	c, ok := t.byName[Normalize(strings.ReplaceAll(name, "\u00a0", " "))]
 	return c, ok
 }
 

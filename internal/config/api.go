@@ -1,10 +1,199 @@
 package config
 
-// APIConfig is the "api" section. Owned by the api work; see that package's docs.
-type APIConfig struct{}
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
 
-func defaultAPI() APIConfig { return APIConfig{} }
+// API roles. A "read" token may call every GET endpoint; an "operate" token may also acknowledge
+// and silence alerts (POST, DELETE).
+const (
+	RoleRead    = "read"
+	RoleOperate = "operate"
+)
 
-func (c *APIConfig) validate(p *problems) {}
+// APIConfig is the "api" section: the HTTP API v1 (internal/api, docs/api.md) and the read side
+// it shares with the Prometheus exposure metrics (internal/exposure, docs/monitoring.md).
+//
+//	api:
+//	  enabled: true
+//	  tokens:
+//	    - name: dashboard
+//	      role: read
+//	      sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+//	    - name: ops
+//	      role: operate
+//	      sha256_file: /run/secrets/chainwatch-ops-token.sha256
+//	  default_limit: 50
+//	  max_limit: 1000
+//	  query_timeout: 30s
+//	  exposure:
+//	    refresh_interval: 1m
+//	    top_n: 10
+type APIConfig struct {
+	// Enabled mounts the API under /api/v1/ on http.listen.
+	Enabled bool `koanf:"enabled"`
+	// Tokens are the accepted bearer tokens, stored as the SHA-256 (hex) of the token: generate one
+	// with `chainwatch token` (api.NewToken). No tokens means every authenticated call gets 401.
+	Tokens []APIToken `koanf:"tokens"`
+	// DefaultLimit and MaxLimit bound the page size of list endpoints.
+	DefaultLimit int `koanf:"default_limit"`
+	MaxLimit     int `koanf:"max_limit"`
+	// QueryTimeout bounds the ClickHouse work of one request.
+	QueryTimeout time.Duration `koanf:"query_timeout"`
+	// Exposure configures how the latest findings are read and summarised (API, metrics, digest).
+	Exposure ExposureReadConfig `koanf:"exposure"`
+}
 
-func (c *APIConfig) resolveSecrets() error { return nil }
+// APIToken is one accepted bearer token.
+type APIToken struct {
+	// Name identifies the token in logs (never the token itself).
+	Name string `koanf:"name"`
+	// Role is read or operate.
+	Role string `koanf:"role"`
+	// SHA256 is the lower-case hex SHA-256 of the token; SHA256File reads it from a file instead.
+	SHA256     Secret `koanf:"sha256"`
+	SHA256File string `koanf:"sha256_file"`
+}
+
+// ExposureReadConfig is "api.exposure": which detectors' findings are exposures and chokepoints,
+// the severity bands, and the Prometheus exposure collector's refresh and cardinality bounds.
+type ExposureReadConfig struct {
+	// Detector whose enterprise × component findings are "exposures" (default "exposure").
+	Detector string `koanf:"detector"`
+	// ChokepointDetector whose findings are chokepoints (卡点, default "chokepoint").
+	ChokepointDetector string `koanf:"chokepoint_detector"`
+	// RefreshInterval: how often the metrics collector re-reads ClickHouse; scrapes in between
+	// are served from the cache.
+	RefreshInterval time.Duration `koanf:"refresh_interval"`
+	// TopN is how many exposures chainwatch_top_exposure_score carries (rank 1..N).
+	TopN int `koanf:"top_n"`
+	// MaxLabelValues caps the distinct industry and region label values of chainwatch_exposures;
+	// the rest are summed under "other".
+	MaxLabelValues int `koanf:"max_label_values"`
+	// Severity bands on the 0..100 score: critical ≥ Critical > high ≥ High > medium ≥ Medium > low.
+	Severity SeverityConfig `koanf:"severity"`
+}
+
+// SeverityConfig holds the lower bounds of the severity bands.
+type SeverityConfig struct {
+	Critical float64 `koanf:"critical"`
+	High     float64 `koanf:"high"`
+	Medium   float64 `koanf:"medium"`
+}
+
+// Of returns the severity band of score: critical, high, medium or low.
+func (s SeverityConfig) Of(score float64) string {
+	switch {
+	case score >= s.Critical:
+		return "critical"
+	case score >= s.High:
+		return "high"
+	case score >= s.Medium:
+		return "medium"
+	default:
+		return "low"
+	}
+}
+
+// Severities lists the severity bands, highest first.
+var Severities = []string{"critical", "high", "medium", "low"}
+
+func defaultAPI() APIConfig {
+	return APIConfig{
+		Enabled:      true,
+		DefaultLimit: 50,
+		MaxLimit:     1000,
+		QueryTimeout: 30 * time.Second,
+		Exposure: ExposureReadConfig{
+			Detector:           "exposure",
+			ChokepointDetector: "chokepoint",
+			RefreshInterval:    time.Minute,
+			TopN:               10,
+			MaxLabelValues:     50,
+			Severity:           SeverityConfig{Critical: 80, High: 60, Medium: 40},
+		},
+	}
+}
+
+func (c *APIConfig) validate(p *problems) {
+	const pre = "api."
+	names := map[string]int{}
+	for i, t := range c.Tokens {
+		k := fmt.Sprintf(pre+"tokens[%d]", i)
+		if strings.TrimSpace(t.Name) == "" {
+			p.add(k+".name", "required")
+		} else if j, dup := names[t.Name]; dup {
+			p.add(k+".name", "%q is already the name of api.tokens[%d]", t.Name, j)
+		} else {
+			names[t.Name] = i
+		}
+		p.oneOf(k+".role", t.Role, RoleRead, RoleOperate)
+		h := t.SHA256.Reveal()
+		switch {
+		case h == "" && t.SHA256File == "":
+			p.add(k+".sha256", "required (or sha256_file): the hex SHA-256 of the token")
+		case h != "" && !isSHA256Hex(h):
+			p.add(k+".sha256", "must be 64 lower-case hex digits (the SHA-256 of the token, not the token)")
+		}
+	}
+	p.positive(pre+"default_limit", c.DefaultLimit)
+	p.positive(pre+"max_limit", c.MaxLimit)
+	if c.DefaultLimit > c.MaxLimit {
+		p.add(pre+"default_limit", "must be <= api.max_limit (%d), got %d", c.MaxLimit, c.DefaultLimit)
+	}
+	p.duration(pre+"query_timeout", c.QueryTimeout)
+	e := c.Exposure
+	const ep = pre + "exposure."
+	p.required(ep+"detector", e.Detector)
+	p.required(ep+"chokepoint_detector", e.ChokepointDetector)
+	p.duration(ep+"refresh_interval", e.RefreshInterval)
+	if e.TopN < 1 || e.TopN > 100 {
+		p.add(ep+"top_n", "must be in 1..100 (it bounds the series of chainwatch_top_exposure_score), got %d", e.TopN)
+	}
+	if e.MaxLabelValues < 1 || e.MaxLabelValues > 500 {
+		p.add(ep+"max_label_values", "must be in 1..500, got %d", e.MaxLabelValues)
+	}
+	s := e.Severity
+	for _, b := range []struct {
+		k string
+		v float64
+	}{{"critical", s.Critical}, {"high", s.High}, {"medium", s.Medium}} {
+		if math.IsNaN(b.v) || b.v < 0 || b.v > 100 {
+			p.add(ep+"severity."+b.k, "must be a score in [0, 100], got %v", b.v)
+		}
+	}
+	if !(s.Critical > s.High && s.High > s.Medium) {
+		p.add(ep+"severity", "bands must satisfy critical > high > medium, got %v > %v > %v", s.Critical, s.High, s.Medium)
+	}
+}
+
+// resolveSecrets reads api.tokens[i].sha256_file.
+func (c *APIConfig) resolveSecrets() error {
+	var errs []error
+	for i := range c.Tokens {
+		t := &c.Tokens[i]
+		if t.SHA256File == "" {
+			continue
+		}
+		s, err := ReadSecretFile(t.SHA256File)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("api.tokens[%d].sha256_file: %w", i, err))
+			continue
+		}
+		t.SHA256 = Secret(strings.TrimSpace(s.Reveal()))
+	}
+	return errors.Join(errs...)
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 || strings.ToLower(s) != s {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}

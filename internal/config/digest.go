@@ -1,8 +1,185 @@
 package config
 
-// DigestConfig is the "digest" section. Owned by the digest work; see that package's docs.
-type DigestConfig struct{}
+import (
+	"fmt"
+	"net/mail"
+	"sort"
+	"strings"
+	"time"
+	_ "time/tzdata" // digest.timezone must resolve on hosts without /usr/share/zoneinfo
 
-func defaultDigest() DigestConfig { return DigestConfig{} }
+	"github.com/robfig/cron/v3"
+)
 
-func (c *DigestConfig) validate(p *problems) {}
+// Digest formats.
+var DigestFormats = []string{"html", "md", "csv"}
+
+// DigestConfig is the "digest" section: the weekly risk digest for policymakers (internal/report,
+// docs/monitoring.md). Each scope (region × industry; empty = all) gets its own digest of the ISO
+// week that ended before the scheduled run; every format is archived in the ClickHouse table
+// `digests` and the HTML (with a Markdown text part) is e-mailed to the scope's recipients.
+//
+//	digest:
+//	  enabled: true
+//	  schedule: "0 8 * * MON"
+//	  timezone: Asia/Shanghai
+//	  recipients: [risk-office@example.gov.cn]
+//	  scopes:
+//	    - {}                                   # national digest
+//	    - region: Jiangsu
+//	      industry: semiconductors
+//	      recipients: [js-miit@example.gov.cn]
+type DigestConfig struct {
+	// Enabled runs the scheduler in `chainwatch serve`. The API and `chainwatch digest` work regardless.
+	Enabled bool `koanf:"enabled"`
+	// Schedule is a 5-field cron spec (robfig/cron: minute hour dom month dow) in Timezone.
+	Schedule string `koanf:"schedule"`
+	// Timezone names the IANA zone of Schedule and of the ISO week boundaries.
+	Timezone string `koanf:"timezone"`
+	// Recipients receive scopes that list no recipients of their own.
+	Recipients []string `koanf:"recipients"`
+	// Scopes are the digests produced on each run. Empty means one national digest.
+	Scopes []DigestScope `koanf:"scopes"`
+	// Formats are rendered and archived on each run (html, md, csv).
+	Formats []string `koanf:"formats"`
+	// TopN bounds the chokepoint, rising and chain-leader tables.
+	TopN int `koanf:"top_n"`
+	// RisingMinDelta: an exposure is "rising" when its score grew by at least this many points week over week.
+	RisingMinDelta float64 `koanf:"rising_min_delta"`
+	// StaleAfter flags a source whose newest ingested row is older than this at the end of the week;
+	// StaleAfterByTable overrides it per event table (the supply map and annual statistics change
+	// rarely, availability feeds daily).
+	StaleAfter        time.Duration            `koanf:"stale_after"`
+	StaleAfterByTable map[string]time.Duration `koanf:"stale_after_by_table"`
+	// Title heads the digest and the e-mail subject.
+	Title string `koanf:"title"`
+	// Timeout bounds one scheduled run (all scopes, all formats, delivery).
+	Timeout time.Duration `koanf:"timeout"`
+}
+
+// DigestScope is one region × industry digest and who receives it.
+type DigestScope struct {
+	Region     string   `koanf:"region"`
+	Industry   string   `koanf:"industry"`
+	Recipients []string `koanf:"recipients"`
+}
+
+func defaultDigest() DigestConfig {
+	return DigestConfig{
+		Enabled:        false,
+		Schedule:       "0 8 * * MON",
+		Timezone:       "Asia/Shanghai",
+		Formats:        append([]string(nil), DigestFormats...),
+		TopN:           10,
+		RisingMinDelta: 5,
+		StaleAfter:     72 * time.Hour,
+		StaleAfterByTable: map[string]time.Duration{
+			"supply_nodes": 35 * 24 * time.Hour, "supply_links": 35 * 24 * time.Hour, "substitutions": 35 * 24 * time.Hour,
+			"trade_flows": 45 * 24 * time.Hour, "production_stats": 400 * 24 * time.Hour,
+		},
+		Title:          "Supply-chain risk weekly digest",
+		Timeout:        10 * time.Minute,
+	}
+}
+
+// Location returns the digest time zone (UTC when it does not load; Validate reports that).
+func (c *DigestConfig) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// EffectiveScopes returns the configured scopes, or one national scope, with recipients filled in
+// from digest.recipients where a scope lists none.
+func (c *DigestConfig) EffectiveScopes() []DigestScope {
+	scopes := c.Scopes
+	if len(scopes) == 0 {
+		scopes = []DigestScope{{}}
+	}
+	out := make([]DigestScope, len(scopes))
+	for i, s := range scopes {
+		out[i] = s
+		if len(s.Recipients) == 0 {
+			out[i].Recipients = append([]string(nil), c.Recipients...)
+		}
+	}
+	return out
+}
+
+func (c *DigestConfig) validate(p *problems) {
+	const pre = "digest."
+	if _, err := cron.ParseStandard(c.Schedule); err != nil {
+		p.add(pre+"schedule", "%q is not a 5-field cron spec: %v", c.Schedule, err)
+	} else if strings.Contains(c.Schedule, "TZ=") {
+		p.add(pre+"schedule", "set the zone with digest.timezone, not CRON_TZ/TZ in the spec")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		p.add(pre+"timezone", "%q is not an IANA time zone (e.g. Asia/Shanghai)", c.Timezone)
+	}
+	for i, r := range c.Recipients {
+		digestAddr(p, fmt.Sprintf(pre+"recipients[%d]", i), r)
+	}
+	seen := map[string]int{}
+	for i, s := range c.Scopes {
+		k := fmt.Sprintf(pre+"scopes[%d]", i)
+		id := s.Region + "\x1f" + s.Industry
+		if j, dup := seen[id]; dup {
+			p.add(k, "region %q × industry %q repeats digest.scopes[%d]", s.Region, s.Industry, j)
+		}
+		seen[id] = i
+		for j, r := range s.Recipients {
+			digestAddr(p, fmt.Sprintf("%s.recipients[%d]", k, j), r)
+		}
+	}
+	if len(c.Formats) == 0 {
+		p.add(pre+"formats", "at least one of %s", strings.Join(DigestFormats, ", "))
+	}
+	for i, f := range c.Formats {
+		p.oneOf(fmt.Sprintf(pre+"formats[%d]", i), f, DigestFormats...)
+	}
+	if c.TopN < 1 || c.TopN > 200 {
+		p.add(pre+"top_n", "must be in 1..200, got %d", c.TopN)
+	}
+	if !(c.RisingMinDelta >= 0 && c.RisingMinDelta <= 100) {
+		p.add(pre+"rising_min_delta", "must be in [0, 100] score points, got %v", c.RisingMinDelta)
+	}
+	p.duration(pre+"stale_after", c.StaleAfter)
+	for _, t := range sortedDurationKeys(c.StaleAfterByTable) {
+		p.duration(pre+"stale_after_by_table."+t, c.StaleAfterByTable[t])
+	}
+	p.required(pre+"title", c.Title)
+	p.duration(pre+"timeout", c.Timeout)
+}
+
+// StaleAfterFor returns the staleness threshold of an event table.
+func (c *DigestConfig) StaleAfterFor(table string) time.Duration {
+	if d, ok := c.StaleAfterByTable[table]; ok && d > 0 {
+		return d
+	}
+	return c.StaleAfter
+}
+
+func sortedDurationKeys(m map[string]time.Duration) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// resolveSecrets: the digest holds no secrets (mail goes through the alerts e-mail channel).
+func (c *DigestConfig) resolveSecrets() error { return nil }
+
+func digestAddr(p *problems, key, addr string) {
+	a, err := mail.ParseAddress(addr)
+	if err != nil {
+		p.add(key, "%q is not an e-mail address: %v", addr, err)
+		return
+	}
+	if a.Name != "" {
+		p.add(key, "%q: give the bare address (%s)", addr, a.Address)
+	}
+}

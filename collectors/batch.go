@@ -1,0 +1,124 @@
+package collectors
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// DefaultBatchSize is how many envelopes or rejects go to the Emitter per call unless configured.
+const DefaultBatchSize = 500
+
+// out batches one source's events and rejects to an Emitter and keeps its Stats. Parsers call
+// record / reject / skip for every source record; nothing is dropped silently.
+type out struct {
+	ctx      context.Context
+	em       Emitter
+	source   string
+	now      time.Time
+	size     int
+	envs     []schemas.Envelope
+	rejs     []schemas.Rejected
+	stats    Stats
+	progress *atomic.Int64 // records read, for the progress reporter (may be nil)
+}
+
+func newOut(ctx context.Context, em Emitter, source string, now time.Time, size int) *out {
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	return &out{ctx: ctx, em: em, source: source, now: now.UTC(), size: size}
+}
+
+// read counts one source record.
+func (o *out) read() {
+	o.stats.Read++
+	if o.progress != nil {
+		o.progress.Add(1)
+	}
+}
+
+// event validates rec and queues its envelope; an invalid record becomes a reject with reason
+// "invalid" and the validation error (which names the field) as detail. It does not count a read.
+func (o *out) event(rec schemas.Record, loc string, raw func() []byte) error {
+	env, err := schemas.NewEnvelope(o.source, rec, o.now)
+	if err != nil {
+		return o.rejectKind(rec.Kind(), loc, "invalid", err.Error(), raw())
+	}
+	o.envs = append(o.envs, env)
+	o.stats.Emitted++
+	if len(o.envs) >= o.size {
+		return o.flushEnvs()
+	}
+	return nil
+}
+
+// rejectKind queues a reject of a record meant for kind. It does not count a read.
+func (o *out) rejectKind(kind schemas.Kind, loc, reason, detail string, raw []byte) error {
+	if raw == nil {
+		raw = []byte{}
+	}
+	o.rejs = append(o.rejs, schemas.Rejected{
+		RejectID:   schemas.CollectRejectID(o.source, loc, raw),
+		Stage:      schemas.StageCollect,
+		Source:     o.source,
+		Kind:       kind,
+		Location:   loc,
+		Reason:     reason,
+		Detail:     detail,
+		Raw:        raw,
+		ReceivedAt: o.now,
+	})
+	o.stats.reject(reason)
+	if len(o.rejs) >= o.size {
+		return o.flushRejects()
+	}
+	return nil
+}
+
+func (o *out) skip() { o.stats.Skipped++ }
+
+func (o *out) flushEnvs() error {
+	if len(o.envs) == 0 {
+		return nil
+	}
+	if err := o.em.Emit(o.ctx, o.envs...); err != nil {
+		return fmt.Errorf("emit %d events: %w", len(o.envs), err)
+	}
+	o.envs = o.envs[:0]
+	return nil
+}
+
+func (o *out) flushRejects() error {
+	if len(o.rejs) == 0 {
+		return nil
+	}
+	if err := o.em.Reject(o.ctx, o.rejs...); err != nil {
+		return fmt.Errorf("emit %d rejects: %w", len(o.rejs), err)
+	}
+	o.rejs = o.rejs[:0]
+	return nil
+}
+
+// flush hands everything queued to the Emitter.
+func (o *out) flush() error {
+	if err := o.flushEnvs(); err != nil {
+		return err
+	}
+	return o.flushRejects()
+}
+
+// rejectErr is a parse error with its reject reason; parsers return it from per-record helpers.
+type rejectErr struct {
+	reason string
+	detail string
+}
+
+func (e *rejectErr) Error() string { return e.reason + ": " + e.detail }
+
+func rejectf(reason, format string, args ...any) *rejectErr {
+	return &rejectErr{reason: reason, detail: fmt.Sprintf(format, args...)}
+}
