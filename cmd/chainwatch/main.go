@@ -49,7 +49,7 @@ func run(args []string) int {
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := app.Command(ctx, cmd, rest, cfg, log); err != nil {
+	if err := app.Command(ctx, cmd, app.Invocation{Args: rest, Config: cfg, ConfigPath: *cfgPath, Log: log}); err != nil {
 		log.Error("chainwatch failed", "command", cmd, "err", err)
 		return 1
 	}

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,10 +15,13 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/chainwatch/chainwatch/alerts"
+	"github.com/chainwatch/chainwatch/collectors"
+	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/config"
@@ -31,8 +35,18 @@ var Version = "dev"
 type Options struct {
 	Log      *slog.Logger
 	Registry *prometheus.Registry // nil: a new one
-	// Ready, if set, is closed when the daemon serves HTTP and the sink has started (tests).
-	Ready chan<- string // receives the HTTP listen address
+	// Ready, if set, receives the HTTP listen address once the daemon serves HTTP and the sink has started.
+	Ready chan<- string
+	// ConfigPath is re-read on reload (SIGHUP or POST /-/reload); empty means defaults + environment.
+	ConfigPath string
+	// Reload, if set, triggers a reload when it receives (cmd wires SIGHUP to it).
+	Reload <-chan struct{}
+	// DetectNow, if set, starts a detector run when it receives.
+	DetectNow <-chan struct{}
+	// OnDetect, if set, is called after every detector run and alert evaluation.
+	OnDetect func(detectors.RunSummary, error)
+	// AlertOptions are passed to the alert manager (tests inject a clock).
+	AlertOptions []alerts.Option
 }
 
 // Run is `chainwatch serve`: migrate (if configured), ensure topics, then run the sink, the lag
@@ -45,7 +59,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	reg := opt.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
 	}
 	conn, err := connectClickHouse(ctx, cfg, log)
 	if err != nil {
@@ -67,11 +81,44 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	producer := bus.NewProducer(cfg.Kafka, reg)
 	defer producer.Close()
 
+	// Collectors on their schedules, emitting through the producer.
+	colMetrics, err := collectors.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	colReg, err := collectors.NewRegistry(cfg.Collectors, collectors.Deps{Logger: log.With("component", "collectors"), Version: Version})
+	if err != nil {
+		return err
+	}
+	// Detectors, then alerts on their findings.
+	runner, err := detectors.NewRunner(conn, cfg.Detectors, reg, log.With("component", "detectors"))
+	if err != nil {
+		return err
+	}
+	cons := &consumption{}
+	var mgr *alerts.Manager
+	if cfg.Alerts.Enabled {
+		if mgr, err = newAlerts(cfg, conn, cons, reg, log.With("component", "alerts"), opt.AlertOptions...); err != nil {
+			return err
+		}
+	}
+
 	h := &health{cfg: cfg, conn: conn}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
+	rl := &reloader{path: opt.ConfigPath, mgr: mgr, log: log}
+	mux.HandleFunc("POST /-/reload", rl.serveHTTP)
+	trig := newDetectTrigger()
+	mux.HandleFunc("POST /-/detect", trig.serveHTTP)
+	if mgr != nil {
+		ah := mgr.Handler()
+		mux.Handle("/api/v1/alerts", ah)
+		mux.Handle("/api/v1/alerts/", ah)
+		mux.Handle("/api/v1/silences", ah)
+		mux.Handle("/api/v1/silences/", ah)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Listen, err)
@@ -90,7 +137,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	}
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 2+len(sinks))
+	errc := make(chan error, 4+len(sinks))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -111,6 +158,55 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); pollLag(sinkCtx, cfg.Kafka, topics, reg, log) }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		collectors.Schedule(sinkCtx, colReg.Scheduled(), producer, colMetrics, log.With("component", "collectors"))
+	}()
+	if mgr != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := mgr.Run(sinkCtx); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		detectLoop(sinkCtx, runner, conn, mgr, cons, cfg.Detectors.Interval, trig, opt.OnDetect, log.With("component", "detectors"))
+	}()
+	if opt.DetectNow != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-sinkCtx.Done():
+					return
+				case <-opt.DetectNow:
+					trig.poke()
+				}
+			}
+		}()
+	}
+	if opt.Reload != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-sinkCtx.Done():
+					return
+				case <-opt.Reload:
+					if err := rl.reload(); err != nil {
+						log.Error("reload failed; keeping the running configuration", "err", err)
+					}
+				}
+			}
+		}()
+	}
 
 	log.Info("chainwatch serving", "http", ln.Addr().String(), "kafka", cfg.Kafka.Brokers, "clickhouse", cfg.ClickHouse.Addr, "version", Version)
 	if opt.Ready != nil {
@@ -234,6 +330,40 @@ func (h *health) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))
+}
+
+// reloader re-reads the config and applies what can change at run time (alert rules and routes).
+type reloader struct {
+	path string
+	mgr  *alerts.Manager
+	log  *slog.Logger
+	mu   sync.Mutex
+}
+
+func (r *reloader) reload() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cfg, err := config.Load(r.path, nil)
+	if err != nil {
+		return err
+	}
+	if r.mgr != nil {
+		if err := r.mgr.Reload(cfg.Alerts); err != nil {
+			return err
+		}
+	}
+	r.log.Info("configuration reloaded", "path", r.path)
+	return nil
+}
+
+func (r *reloader) serveHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if err := r.reload(); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"code": "reload_failed", "message": err.Error()})
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"reloaded"}` + "\n"))
 }
 
 // Migrate is `chainwatch migrate`.

@@ -2,17 +2,39 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
 
+	"github.com/chainwatch/chainwatch/alerts"
+	"github.com/chainwatch/chainwatch/alerts/smtpsink"
+	"github.com/chainwatch/chainwatch/collectors"
+	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/config"
 )
 
+// Invocation is one command line: the subcommand's arguments, the loaded config and the logger.
+type Invocation struct {
+	Args       []string
+	Config     config.Config
+	ConfigPath string
+	Log        *slog.Logger
+	Stdout     io.Writer
+}
+
 type command struct {
 	name, usage string
-	run         func(ctx context.Context, args []string, cfg config.Config, log *slog.Logger) error
+	run         func(ctx context.Context, in Invocation) error
 }
 
 // commands is the explicit list of subcommands.
@@ -20,7 +42,11 @@ func commands() []command {
 	return []command{
 		{"serve", "run the daemon: sink, collectors, detectors, alerts, HTTP (/metrics, /healthz, /readyz, API)", cmdServe},
 		{"migrate", "apply the ClickHouse schema migrations", cmdMigrate},
+		{"import", "load a file or directory once: import <kind> <path> (kinds: " + strings.Join(collectors.ImportKinds(), ", ") + ")", cmdImport},
+		{"collect", "run one configured collector once: collect <name>", cmdCollect},
 		{"detect", "run detectors once now: detect [name ...] (single_source, chokepoint, availability, tts_ttr, exposure)", cmdDetect},
+		{"alerts", "alerts of a running daemon: alerts list|ack FP|silence|silences|unsilence ID [--url]", cmdAlerts},
+		{"smtp-sink", "a local SMTP sink for demos: smtp-sink --addr 127.0.0.1:2525 --dir DIR (writes .eml files)", cmdSMTPSink},
 		{"version", "print the version", nil},
 	}
 }
@@ -35,26 +61,215 @@ func CommandHelp() string {
 }
 
 // Command runs one subcommand.
-func Command(ctx context.Context, name string, args []string, cfg config.Config, log *slog.Logger) error {
+func Command(ctx context.Context, name string, in Invocation) error {
+	if in.Stdout == nil {
+		in.Stdout = os.Stdout
+	}
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {
-			return c.run(ctx, args, cfg, log)
+			return c.run(ctx, in)
 		}
 	}
 	return fmt.Errorf("unknown command %q; commands:\n%s", name, CommandHelp())
 }
 
-func cmdServe(ctx context.Context, _ []string, cfg config.Config, log *slog.Logger) error {
-	return Run(ctx, cfg, Options{Log: log})
+func cmdServe(ctx context.Context, in Invocation) error {
+	reload := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return Run(ctx, in.Config, Options{Log: in.Log, ConfigPath: in.ConfigPath, Reload: reload})
 }
 
-func cmdMigrate(ctx context.Context, _ []string, cfg config.Config, log *slog.Logger) error {
-	n, err := Migrate(ctx, cfg, log)
+func cmdMigrate(ctx context.Context, in Invocation) error {
+	n, err := Migrate(ctx, in.Config, in.Log)
 	if err != nil {
 		return err
 	}
-	log.Info("migrations applied", "new", n, "database", cfg.ClickHouse.Database)
+	in.Log.Info("migrations applied", "new", n, "database", in.Config.ClickHouse.Database)
 	return nil
+}
+
+// producerFor ensures the topics exist and returns a producer (the collectors' Emitter).
+func producerFor(ctx context.Context, cfg config.Config) (*bus.Producer, error) {
+	if cfg.Kafka.CreateTopics {
+		if err := bus.EnsureTopics(ctx, cfg.Kafka); err != nil {
+			return nil, err
+		}
+	}
+	return bus.NewProducer(cfg.Kafka, nil), nil
+}
+
+func cmdImport(ctx context.Context, in Invocation) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	source := fs.String("source", "", "envelope source (default per kind)")
+	asOf := fs.String("as-of", "", "as_of for rows without one (RFC 3339 date or time)")
+	if err := fs.Parse(in.Args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return fmt.Errorf("usage: chainwatch import [--source S] [--as-of DATE] <kind> <path>; kinds: %s", strings.Join(collectors.ImportKinds(), ", "))
+	}
+	opts := collectors.ImportOptions{Source: *source, Logger: in.Log, Progress: os.Stderr, Version: Version,
+		HomeCountry: in.Config.Collectors.HomeCountry, ProgressInterval: in.Config.Collectors.ProgressInterval,
+		BatchSize: in.Config.Collectors.BatchSize}
+	if *asOf != "" {
+		t, err := parseTime(*asOf)
+		if err != nil {
+			return fmt.Errorf("--as-of: %w", err)
+		}
+		opts.AsOf = t
+	}
+	p, err := producerFor(ctx, in.Config)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	st, err := collectors.Import(ctx, fs.Arg(0), fs.Arg(1), p, opts)
+	printStats(in.Stdout, fs.Arg(0)+" "+fs.Arg(1), st)
+	return err
+}
+
+func cmdCollect(ctx context.Context, in Invocation) error {
+	if len(in.Args) != 1 {
+		return errors.New("usage: chainwatch collect <name> (comtrade, procurement, availability; enabled in config)")
+	}
+	reg, err := collectors.NewRegistry(in.Config.Collectors, collectors.Deps{Logger: in.Log, Version: Version})
+	if err != nil {
+		return err
+	}
+	c, err := reg.Lookup(in.Args[0])
+	if err != nil {
+		return err
+	}
+	p, err := producerFor(ctx, in.Config)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	st, err := collectors.RunOnce(ctx, c, p, nil, in.Log)
+	printStats(in.Stdout, in.Args[0], st)
+	return err
+}
+
+func printStats(w io.Writer, what string, st collectors.Stats) {
+	fmt.Fprintf(w, "%s: read %d, emitted %d, rejected %d, skipped %d", what, st.Read, st.Emitted, st.RejectedTotal(), st.Skipped)
+	if len(st.Rejected) > 0 {
+		b, _ := json.Marshal(st.Rejected)
+		fmt.Fprintf(w, " %s", b)
+	}
+	fmt.Fprintln(w)
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", s)
+}
+
+func cmdAlerts(ctx context.Context, in Invocation) error {
+	fs := flag.NewFlagSet("alerts", flag.ContinueOnError)
+	base := fs.String("url", "http://"+in.Config.HTTP.Listen, "daemon base URL")
+	by := fs.String("by", os.Getenv("USER"), "author (ack, silence)")
+	comment := fs.String("comment", "", "comment (ack, silence)")
+	dur := fs.String("duration", "24h", "how long (ack, silence)")
+	ent := fs.String("enterprise", "", "matcher / filter: enterprise id")
+	comp := fs.String("component", "", "matcher / filter: component id")
+	cat := fs.String("category", "", "matcher / filter: category")
+	token := fs.String("token", os.Getenv("CHAINWATCH_TOKEN"), "API bearer token")
+	if len(in.Args) == 0 {
+		return errors.New("usage: chainwatch alerts list|ack FINGERPRINT|silence|silences|unsilence ID [flags]")
+	}
+	verb := in.Args[0]
+	if err := fs.Parse(in.Args[1:]); err != nil {
+		return err
+	}
+	c := &alerts.Client{BaseURL: *base, HTTP: bearerClient(*token)}
+	out := json.NewEncoder(in.Stdout)
+	out.SetIndent("", "  ")
+	switch verb {
+	case "list":
+		q := url.Values{}
+		for k, v := range map[string]string{"enterprise_id": *ent, "component_id": *comp, "category": *cat} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		as, err := c.ListAlerts(ctx, q)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(in.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FINGERPRINT\tSTATE\tSEVERITY\tENTERPRISE\tCOMPONENT\tSCORE")
+		for _, a := range as {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\n", a.Fingerprint, a.State, a.Severity, a.EnterpriseID, a.ComponentID, a.Score)
+		}
+		return tw.Flush()
+	case "ack":
+		if fs.NArg() != 1 {
+			return errors.New("usage: chainwatch alerts ack FINGERPRINT [--by NAME] [--duration 24h] [--comment TEXT]")
+		}
+		v, err := c.Ack(ctx, fs.Arg(0), alerts.AckRequest{By: *by, Comment: *comment, Duration: *dur})
+		if err != nil {
+			return err
+		}
+		return out.Encode(v)
+	case "silence":
+		s, err := c.CreateSilence(ctx, alerts.SilenceRequest{Matchers: alerts.Matchers{EnterpriseID: *ent, ComponentID: *comp, Category: *cat},
+			Duration: *dur, CreatedBy: *by, Comment: *comment})
+		if err != nil {
+			return err
+		}
+		return out.Encode(s)
+	case "silences":
+		s, err := c.ListSilences(ctx)
+		if err != nil {
+			return err
+		}
+		return out.Encode(s)
+	case "unsilence":
+		if fs.NArg() != 1 {
+			return errors.New("usage: chainwatch alerts unsilence ID")
+		}
+		s, err := c.ExpireSilence(ctx, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		return out.Encode(s)
+	}
+	return fmt.Errorf("alerts: unknown verb %q (list, ack, silence, silences, unsilence)", verb)
+}
+
+func cmdSMTPSink(ctx context.Context, in Invocation) error {
+	fs := flag.NewFlagSet("smtp-sink", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:2525", "listen address (loopback)")
+	dir := fs.String("dir", ".state/mail", "directory for received messages (.eml)")
+	if err := fs.Parse(in.Args); err != nil {
+		return err
+	}
+	s, err := smtpsink.Start(smtpsink.Options{Addr: *addr, Dir: *dir})
+	if err != nil {
+		return err
+	}
+	in.Log.Info("smtp sink listening", "addr", s.Addr(), "dir", *dir)
+	<-ctx.Done()
+	return s.Close()
 }
 
 // NewLogger builds the slog logger of cfg.

@@ -3,17 +3,15 @@ package app
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"text/tabwriter"
 
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/chstore"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // cmdDetect is `chainwatch detect [name ...]`: one detector run now, printed as a table.
-func cmdDetect(ctx context.Context, args []string, cfg config.Config, log *slog.Logger) error {
+func cmdDetect(ctx context.Context, in Invocation) error {
+	args, cfg, log := in.Args, in.Config, in.Log
 	conn, err := chstore.Open(ctx, cfg.ClickHouse, log)
 	if err != nil {
 		return err
@@ -27,7 +25,7 @@ func cmdDetect(ctx context.Context, args []string, cfg config.Config, log *slog.
 		return err
 	}
 	sum, runErr := r.RunOnce(ctx, args...)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(in.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "run %s (inputs loaded in %s)\n", sum.RunID, sum.Load.Round(1e6))
 	fmt.Fprintln(tw, "DETECTOR\tFINDINGS\tDURATION\tERROR")
 	for _, d := range sum.Detectors {
@@ -47,7 +45,7 @@ func cmdDetect(ctx context.Context, args []string, cfg config.Config, log *slog.
 	}
 	if len(top) > 0 {
 		fmt.Println("\ntop exposures:")
-		tw = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw = tabwriter.NewWriter(in.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SCORE\tSUBJECT\tFLAGS\tTOP TERMS")
 		for _, f := range top {
 			terms := ""

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chainwatch/chainwatch/alerts"
+	"github.com/chainwatch/chainwatch/alerts/archive"
+	"github.com/chainwatch/chainwatch/alerts/channels"
+	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/config"
+)
+
+// newAlerts builds the alert manager with its notifiers, the ClickHouse alert_events archive and the
+// consumption lookup used for safety-stock actions.
+func newAlerts(cfg config.Config, conn driver.Conn, cons *consumption, reg prometheus.Registerer, log *slog.Logger, opts ...alerts.Option) (*alerts.Manager, error) {
+	nreg, err := channels.Build(cfg.Alerts, channels.Options{Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("alerts: channels: %w", err)
+	}
+	opts = append([]alerts.Option{alerts.WithEventSink(archive.New(conn)), alerts.WithConsumption(cons.lookup)}, opts...)
+	return alerts.NewManager(cfg.Alerts, nreg, reg, log, opts...)
+}
+
+// detectLoop runs all enabled detectors now and every detectors.interval; after each run it feeds the
+// latest findings of every detector to the alert manager (which fires, updates and resolves alerts).
+// trigger, when it receives, starts a run at once (tests, the API).
+func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption,
+	interval time.Duration, trig *detectTrigger, done func(detectors.RunSummary, error), log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		run := trig.begin()
+		sum, err := evaluateOnce(ctx, runner, conn, mgr, cons)
+		if err != nil && ctx.Err() == nil {
+			log.Error("detector run failed; retrying at the next tick", "run_id", sum.RunID, "err", err)
+		}
+		trig.end(run, sum, err)
+		if done != nil {
+			done(sum, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-trig.ch:
+		}
+	}
+}
+
+func evaluateOnce(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption) (detectors.RunSummary, error) {
+	sum, err := runner.RunOnce(ctx)
+	if err != nil {
+		return sum, err
+	}
+	if mgr == nil {
+		return sum, nil
+	}
+	findings, err := detectors.LatestFindings(ctx, conn, detectors.Filter{})
+	if err != nil {
+		return sum, fmt.Errorf("read findings for alerts: %w", err)
+	}
+	if err := cons.refresh(ctx, conn); err != nil {
+		return sum, err
+	}
+	if err := mgr.Evaluate(ctx, findings, time.Now()); err != nil {
+		return sum, fmt.Errorf("alerts: evaluate: %w", err)
+	}
+	return sum, nil
+}
+
+// consumption caches consumption_per_day per enterprise × component from the supply map's
+// "stocks" links, for the B计划 safety-stock action (gap days × units per day).
+type consumption struct {
+	mu sync.RWMutex
+	m  map[[2]string]float64
+}
+
+func (c *consumption) lookup(ent, comp string) (float64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.m[[2]string{ent, comp}]
+	return v, ok && v > 0
+}
+
+func (c *consumption) refresh(ctx context.Context, conn driver.Conn) error {
+	rows, err := conn.Query(ctx, `SELECT enterprise_id, component_id, argMax(consumption_per_day, as_of)
+FROM supply_links FINAL WHERE link_type = 'stocks' GROUP BY enterprise_id, component_id`)
+	if err != nil {
+		return fmt.Errorf("read consumption: %w", err)
+	}
+	defer rows.Close()
+	m := map[[2]string]float64{}
+	for rows.Next() {
+		var e, comp string
+		var v float64
+		if err := rows.Scan(&e, &comp, &v); err != nil {
+			return fmt.Errorf("read consumption: %w", err)
+		}
+		m[[2]string{e, comp}] = v
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read consumption: %w", err)
+	}
+	c.mu.Lock()
+	c.m = m
+	c.mu.Unlock()
+	return nil
+}
