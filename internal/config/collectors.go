@@ -87,7 +87,7 @@ type AvailabilityConfig struct {
 
 func defaultCollectors() CollectorsConfig {
 	return CollectorsConfig{
-		BatchSize:        500,
+		BatchSize:        2000,
 		HomeCountry:      "CHN",
 		ProgressInterval: 10 * time.Second,
 		HTTP: CollectorHTTPConfig{Timeout: 60 * time.Second, RetryMax: 5, RetryWaitMin: time.Second,

@@ -15,7 +15,7 @@ func TestCollectorsDefaultsValid(t *testing.T) {
 	if err := p.err(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
-	if c.BatchSize != 500 || c.Comtrade.Endpoint != "https://comtradeapi.un.org" || c.Comtrade.Enabled {
+	if c.BatchSize != 2000 || c.Comtrade.Endpoint != "https://comtradeapi.un.org" || c.Comtrade.Enabled {
 		t.Errorf("defaults %+v", c)
 	}
 }

@@ -103,7 +103,7 @@ func Default() Config {
 		Kafka: KafkaConfig{
 			Brokers: []string{"127.0.0.1:19092"}, TopicPrefix: "chainwatch", Partitions: 3, ReplicationFactor: 1,
 			CreateTopics: true, ClientID: "chainwatch", Compression: "lz4", BatchSize: 5000, BatchBytes: 4 << 20,
-			BatchTimeout: 50 * time.Millisecond, MaxAttempts: 10, WriteTimeout: 30 * time.Second,
+			BatchTimeout: 5 * time.Millisecond, MaxAttempts: 10, WriteTimeout: 30 * time.Second,
 			GroupID: "chainwatch-sink", DialTimeout: 10 * time.Second,
 		},
 		ClickHouse: ClickHouseConfig{

@@ -77,8 +77,8 @@ func defaultDigest() DigestConfig {
 			"supply_nodes": 35 * 24 * time.Hour, "supply_links": 35 * 24 * time.Hour, "substitutions": 35 * 24 * time.Hour,
 			"trade_flows": 45 * 24 * time.Hour, "production_stats": 400 * 24 * time.Hour,
 		},
-		Title:          "Supply-chain risk weekly digest",
-		Timeout:        10 * time.Minute,
+		Title:   "Supply-chain risk weekly digest",
+		Timeout: 10 * time.Minute,
 	}
 }
 

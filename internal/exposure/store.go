@@ -1,0 +1,446 @@
+// Package exposure reads the detectors' latest findings from ClickHouse (Store) and exposes a
+// bounded-cardinality summary of them as Prometheus metrics (Collector).
+//
+// "Latest" means: for each detector, the run with the newest computed_at (optionally as of a
+// time). Exposures are the findings of api.exposure.detector (enterprise × component), chokepoints
+// those of api.exposure.chokepoint_detector. internal/api and internal/report read through Store.
+package exposure
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// FindingsTable is the detectors' findings table (schemas/migrations/0002_findings.sql).
+const FindingsTable = "findings"
+
+// Store reads findings and supply-map facts.
+type Store struct {
+	q   Querier
+	cfg config.ExposureReadConfig
+}
+
+// NewStore returns a Store reading through q (a driver.Conn).
+func NewStore(q Querier, cfg config.ExposureReadConfig) *Store { return &Store{q: q, cfg: cfg} }
+
+// Config returns the read configuration.
+func (s *Store) Config() config.ExposureReadConfig { return s.cfg }
+
+// Querier returns the underlying querier.
+func (s *Store) Querier() Querier { return s.q }
+
+// RunsTable records every detector run and its status (0002_findings.sql).
+const RunsTable = "detector_runs"
+
+// LatestRuns is the SQL condition selecting, per detector, the newest successful run (run ids sort
+// by time; detector_runs.status = 'ok'), finished at or before asOf (zero: the newest). A failed or
+// half-written run is never read.
+func LatestRuns(asOf time.Time) string {
+	w := ""
+	if !asOf.IsZero() {
+		w = " AND finished_at <= " + Time(asOf)
+	}
+	return "(detector, run_id) IN (SELECT detector, max(run_id) FROM " + RunsTable + " WHERE status = 'ok'" + w + " GROUP BY detector)"
+}
+
+// Filter selects findings of the latest runs. Empty fields match everything.
+type Filter struct {
+	// Detectors; empty means the exposure detector (api.exposure.detector).
+	Detectors    []string
+	SubjectType  string
+	Subject      string
+	EnterpriseID string
+	ComponentID  string
+	Category     string
+	Industry     string
+	Region       string
+	Flag         string
+	// Severity keeps findings in that band (critical, high, medium, low).
+	Severity string
+	MinScore float64
+	// ChainLeader keeps findings of chain-leader enterprises only.
+	ChainLeader bool
+	// AsOf reads the runs that were latest at that time (zero: now).
+	AsOf time.Time
+}
+
+// Sorts are the accepted sort keys; a leading "-" means descending.
+var Sorts = map[string]string{
+	"score":      "score",
+	"delta":      "delta",
+	"enterprise": "enterprise_id",
+	"component":  "component_id",
+	"subject":    "subject",
+	"category":   "category",
+	"computed":   "computed_at",
+}
+
+// where renders the filter as a WHERE condition.
+func (s *Store) where(f Filter) string {
+	dets := f.Detectors
+	if len(dets) == 0 {
+		dets = []string{s.cfg.Detector}
+	}
+	c := []string{LatestRuns(f.AsOf), "detector IN " + Strs(dets)}
+	eq := func(col, v string) {
+		if v != "" {
+			c = append(c, col+" = "+Str(v))
+		}
+	}
+	eq("subject_type", f.SubjectType)
+	eq("subject", f.Subject)
+	eq("enterprise_id", f.EnterpriseID)
+	eq("component_id", f.ComponentID)
+	eq("category", f.Category)
+	eq("industry", f.Industry)
+	eq("region", f.Region)
+	if f.Flag != "" {
+		c = append(c, "has(flags, "+Str(f.Flag)+")")
+	}
+	if f.MinScore > 0 {
+		c = append(c, "score >= "+Num(f.MinScore))
+	}
+	if f.ChainLeader {
+		c = append(c, "chain_leader = 1")
+	}
+	if f.Severity != "" {
+		sv := s.cfg.Severity
+		switch f.Severity {
+		case "critical":
+			c = append(c, "score >= "+Num(sv.Critical))
+		case "high":
+			c = append(c, "score >= "+Num(sv.High), "score < "+Num(sv.Critical))
+		case "medium":
+			c = append(c, "score >= "+Num(sv.Medium), "score < "+Num(sv.High))
+		case "low":
+			c = append(c, "score < "+Num(sv.Medium))
+		}
+	}
+	return and(c)
+}
+
+// SeveritySQL is a multiIf expression mapping score to the severity band.
+func (s *Store) SeveritySQL(col string) string {
+	sv := s.cfg.Severity
+	return fmt.Sprintf("multiIf(%s >= %s, 'critical', %s >= %s, 'high', %s >= %s, 'medium', 'low')",
+		col, Num(sv.Critical), col, Num(sv.High), col, Num(sv.Medium))
+}
+
+const findingCols = "run_id, computed_at, detector, subject_type, subject, subject_name, enterprise_id, component_id, " +
+	"category, industry, region, chain_leader, score, prev_score, flags, term_names, term_values, term_norms, term_weights, " +
+	"term_contributions, term_shares, term_details, tts_days, ttr_days, alternates_json, products, window_from, window_to"
+
+// Page asks for rows [Offset, Offset+Limit) in Sort order ("-score" when empty).
+type Page struct {
+	Sort   string
+	Offset int
+	Limit  int
+}
+
+// OrderBy renders a sort key ("-score") as ORDER BY columns with a stable tiebreak.
+func OrderBy(sort string) (string, error) {
+	if sort == "" {
+		sort = "-score"
+	}
+	dir := "ASC"
+	key := sort
+	if strings.HasPrefix(sort, "-") {
+		dir, key = "DESC", sort[1:]
+	}
+	col, ok := Sorts[key]
+	if !ok {
+		keys := make([]string, 0, len(Sorts))
+		for k := range Sorts {
+			keys = append(keys, k)
+		}
+		return "", fmt.Errorf("unknown sort %q (one of %s, optionally prefixed with -)", sort, strings.Join(sortedKeys(keys), ", "))
+	}
+	return col + " " + dir + ", detector ASC, subject ASC", nil
+}
+
+// Findings returns one page of the latest findings matching f, and how many match in total.
+func (s *Store) Findings(ctx context.Context, f Filter, p Page) ([]detectors.Finding, uint64, error) {
+	order, err := OrderBy(p.Sort)
+	if err != nil {
+		return nil, 0, err
+	}
+	where := s.where(f)
+	total, err := s.count(ctx, where)
+	if err != nil {
+		return nil, 0, err
+	}
+	if p.Limit <= 0 || uint64(p.Offset) >= total {
+		return []detectors.Finding{}, total, nil
+	}
+	q := "SELECT " + findingCols + " FROM " + FindingsTable + " WHERE " + where + " ORDER BY " + order +
+		" LIMIT " + Int(int64(p.Offset)) + ", " + Int(int64(p.Limit))
+	out, err := s.scanFindings(ctx, q)
+	return out, total, err
+}
+
+func (s *Store) count(ctx context.Context, where string) (uint64, error) {
+	rows, err := s.q.Query(ctx, "SELECT count() FROM "+FindingsTable+" WHERE "+where)
+	if err != nil {
+		return 0, fmt.Errorf("count findings: %w", err)
+	}
+	defer rows.Close()
+	var n uint64
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, fmt.Errorf("count findings: %w", err)
+		}
+	}
+	return n, rows.Err()
+}
+
+func (s *Store) scanFindings(ctx context.Context, q string) ([]detectors.Finding, error) {
+	rows, err := s.q.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read findings: %w", err)
+	}
+	defer rows.Close()
+	out := []detectors.Finding{}
+	for rows.Next() {
+		var (
+			f                                 detectors.Finding
+			leader                            uint8
+			names, details                    []string
+			vals, norms, ws, contribs, shares []float64
+			alts                              string
+		)
+		if err := rows.Scan(&f.RunID, &f.ComputedAt, &f.Detector, &f.SubjectType, &f.Subject, &f.SubjectName, &f.EnterpriseID,
+			&f.ComponentID, &f.Category, &f.Industry, &f.Region, &leader, &f.Score, &f.PrevScore, &f.Flags,
+			&names, &vals, &norms, &ws, &contribs, &shares, &details, &f.TTSDays, &f.TTRDays, &alts, &f.Products,
+			&f.WindowFrom, &f.WindowTo); err != nil {
+			return nil, fmt.Errorf("scan finding: %w", err)
+		}
+		f.ChainLeader = leader == 1
+		f.Terms = make([]detectors.Term, len(names))
+		for i, n := range names {
+			f.Terms[i] = detectors.Term{Name: n, Value: at(vals, i), Norm: at(norms, i), Weight: at(ws, i),
+				Contribution: at(contribs, i), Share: at(shares, i)}
+			if i < len(details) {
+				f.Terms[i].Detail = details[i]
+			}
+		}
+		if f.Flags == nil {
+			f.Flags = []string{}
+		}
+		if alts != "" && alts != "[]" && alts != "null" {
+			if err := json.Unmarshal([]byte(alts), &f.Alternates); err != nil {
+				return nil, fmt.Errorf("finding %s/%s: alternates_json: %w", f.Detector, f.Subject, err)
+			}
+		}
+		f.ComputedAt, f.WindowFrom, f.WindowTo = f.ComputedAt.UTC(), f.WindowFrom.UTC(), f.WindowTo.UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+func at(xs []float64, i int) float64 {
+	if i < len(xs) {
+		return xs[i]
+	}
+	return 0
+}
+
+// Names returns the newest name of each supply-map node id in ids (node_type × node_id → name).
+// Ids without a node are absent.
+func (s *Store) Names(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q := "SELECT node_id, argMax(name, as_of) FROM supply_nodes WHERE node_id IN " + Strs(dedup(ids)) + " GROUP BY node_id"
+	rows, err := s.q.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("read names: %w", err)
+		}
+		if name != "" {
+			out[id] = name
+		}
+	}
+	return out, rows.Err()
+}
+
+// NameFindings fills SubjectName from the supply map ("Enterprise / Component" for pairs).
+func (s *Store) NameFindings(ctx context.Context, fs []detectors.Finding) error {
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.EnterpriseID, f.ComponentID)
+	}
+	names, err := s.Names(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range fs {
+		f := &fs[i]
+		var parts []string
+		for _, id := range []string{f.EnterpriseID, f.ComponentID} {
+			if n, ok := names[id]; ok {
+				parts = append(parts, n)
+			}
+		}
+		if len(parts) > 0 && f.SubjectName == "" {
+			f.SubjectName = strings.Join(parts, " / ")
+		}
+	}
+	return nil
+}
+
+// Count is a number of latest findings in one label combination.
+type Count struct {
+	Severity string
+	Category string
+	Industry string
+	Region   string
+	N        uint64
+}
+
+// Counts groups the latest findings of detector by severity, category, industry and region.
+func (s *Store) Counts(ctx context.Context, detector string, asOf time.Time) ([]Count, error) {
+	q := "SELECT " + s.SeveritySQL("score") + " AS severity, category, industry, region, count() FROM " + FindingsTable +
+		" WHERE " + s.where(Filter{Detectors: []string{detector}, AsOf: asOf}) +
+		" GROUP BY severity, category, industry, region ORDER BY severity, category, industry, region"
+	rows, err := s.q.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("count findings by label: %w", err)
+	}
+	defer rows.Close()
+	var out []Count
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.Severity, &c.Category, &c.Industry, &c.Region, &c.N); err != nil {
+			return nil, fmt.Errorf("count findings by label: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FlagCounts counts the latest findings of detector per flag.
+func (s *Store) FlagCounts(ctx context.Context, detector string, asOf time.Time) (map[string]uint64, error) {
+	q := "SELECT arrayJoin(flags) AS flag, count() FROM " + FindingsTable + " WHERE " +
+		s.where(Filter{Detectors: []string{detector}, AsOf: asOf}) + " GROUP BY flag ORDER BY flag"
+	rows, err := s.q.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("count flags: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var flag string
+		var n uint64
+		if err := rows.Scan(&flag, &n); err != nil {
+			return nil, fmt.Errorf("count flags: %w", err)
+		}
+		out[flag] = n
+	}
+	return out, rows.Err()
+}
+
+// Run is the newest run of one detector.
+type Run struct {
+	Detector   string
+	RunID      string
+	ComputedAt time.Time
+	Findings   uint64
+}
+
+// Runs returns the latest run of every detector that has findings.
+func (s *Store) Runs(ctx context.Context, asOf time.Time) ([]Run, error) {
+	q := "SELECT detector, run_id, max(computed_at), count() FROM " + FindingsTable + " WHERE " + LatestRuns(asOf) +
+		" GROUP BY detector, run_id ORDER BY detector"
+	rows, err := s.q.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read latest runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		if err := rows.Scan(&r.Detector, &r.RunID, &r.ComputedAt, &r.Findings); err != nil {
+			return nil, fmt.Errorf("read latest runs: %w", err)
+		}
+		r.ComputedAt = r.ComputedAt.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Freshness is the newest ingested row of one source in one event table.
+type Freshness struct {
+	Table        string    `json:"table"`
+	Source       string    `json:"source"`
+	LastIngested time.Time `json:"last_ingested"`
+	Rows         uint64    `json:"rows"`
+}
+
+// EventTables are the event tables of schemas, in kind order.
+func EventTables() []string {
+	var out []string
+	for _, k := range schemas.Kinds() {
+		if spec, ok := schemas.Lookup(k); ok {
+			out = append(out, spec.Table)
+		}
+	}
+	return out
+}
+
+// Freshness returns max(ingested_at) per event table and source, counting rows ingested at or
+// before asOf (zero: all).
+func (s *Store) Freshness(ctx context.Context, asOf time.Time) ([]Freshness, error) {
+	w := ""
+	if !asOf.IsZero() {
+		w = " WHERE ingested_at <= " + Time(asOf)
+	}
+	var parts []string
+	for _, t := range EventTables() {
+		parts = append(parts, "SELECT "+Str(t)+" AS tbl, source, max(ingested_at) AS last, count() AS n FROM "+t+w+" GROUP BY source")
+	}
+	q := "SELECT tbl, source, last, n FROM (" + strings.Join(parts, " UNION ALL ") + ") ORDER BY tbl, source"
+	rows, err := s.q.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read data freshness: %w", err)
+	}
+	defer rows.Close()
+	var out []Freshness
+	for rows.Next() {
+		var f Freshness
+		if err := rows.Scan(&f.Table, &f.Source, &f.LastIngested, &f.Rows); err != nil {
+			return nil, fmt.Errorf("read data freshness: %w", err)
+		}
+		f.LastIngested = f.LastIngested.UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+func dedup(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedKeys(ss []string) []string { sort.Strings(ss); return ss }
