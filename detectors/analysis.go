@@ -485,6 +485,7 @@ func (a *Analysis) pairs() {
 		}
 		p.NoAlternate = len(alts) == 0
 		rankAlternates(alts, cfg.Exposure.DomesticFirst)
+		alts = dedupeAlternates(alts)
 		// TTR: the fastest alternate of any origin, else the category default.
 		p.TTR, p.TTRSource = ttrDefault, "category_default"
 		for i, al := range alts {
@@ -553,6 +554,30 @@ func rankAlternates(alts []Alternate, domesticFirst bool) {
 		}
 		return x.ComponentID < y.ComponentID
 	})
+}
+
+// dedupeAlternates keeps the best-ranked entry of each (component, supplier) option: the same
+// supplier can be both in qualification in the map and on the substitution list. The notes of the
+// dropped duplicates are kept on the survivor. alts must be ranked already.
+func dedupeAlternates(alts []Alternate) []Alternate {
+	type key struct{ comp, sup string }
+	first := map[key]int{}
+	out := alts[:0]
+	for _, a := range alts {
+		k := key{a.ComponentID, a.SupplierID}
+		if i, ok := first[k]; ok {
+			if a.Notes != "" && !strings.Contains(out[i].Notes, a.Notes) {
+				if out[i].Notes != "" {
+					out[i].Notes += "; "
+				}
+				out[i].Notes += a.Notes
+			}
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, a)
+	}
+	return out
 }
 
 // matchAwards maps awards to (enterprise, component) → suppliers. An award counts when its buyer is
