@@ -21,10 +21,11 @@ type Client struct {
 // ListAlerts returns alerts; query keys as GET /api/v1/alerts (enterprise_id, status, ...).
 func (c *Client) ListAlerts(ctx context.Context, query url.Values) ([]AlertView, error) {
 	var out struct {
-		Alerts []AlertView `json:"alerts"`
+		Alerts []AlertView `json:"alerts"` // Manager.Handler
+		Items  []AlertView `json:"items"`  // the daemon's API v1 (internal/api)
 	}
 	err := c.do(ctx, http.MethodGet, "/api/v1/alerts?"+query.Encode(), nil, &out)
-	return out.Alerts, err
+	return append(out.Alerts, out.Items...), err
 }
 
 // Ack acknowledges an alert.
@@ -44,10 +45,11 @@ func (c *Client) CreateSilence(ctx context.Context, req SilenceRequest) (Silence
 // ListSilences returns the silences.
 func (c *Client) ListSilences(ctx context.Context) ([]Silence, error) {
 	var out struct {
-		Silences []Silence `json:"silences"`
+		Silences []Silence `json:"silences"` // Manager.Handler
+		Items    []Silence `json:"items"`    // the daemon's API v1 (internal/api)
 	}
 	err := c.do(ctx, http.MethodGet, "/api/v1/silences", nil, &out)
-	return out.Silences, err
+	return append(out.Silences, out.Items...), err
 }
 
 // ExpireSilence ends a silence now.
@@ -88,10 +90,16 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	if resp.StatusCode/100 != 2 {
 		var e struct {
-			Error string `json:"error"`
+			Error   string `json:"error"`   // Manager.Handler
+			Code    string `json:"code"`    // API v1
+			Message string `json:"message"` // API v1
 		}
 		_ = json.Unmarshal(b, &e)
-		return fmt.Errorf("alerts client: %s %s: %s: %s", method, path, resp.Status, e.Error)
+		msg := e.Error
+		if msg == "" {
+			msg = strings.TrimSpace(e.Code + " " + e.Message)
+		}
+		return fmt.Errorf("alerts client: %s %s: %s: %s", method, path, resp.Status, msg)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("alerts client: decode: %w", err)

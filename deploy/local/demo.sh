@@ -13,6 +13,7 @@ CFG="$ROOT/deploy/demo/chainwatch.demo.yaml"
 BIN="$ROOT/bin/chainwatch"
 DB=chainwatch_demo
 API=http://127.0.0.1:9464
+export CHAINWATCH_TOKEN=cw_demo_local_only_do_not_use_in_production   # demo token (deploy/demo/chainwatch.demo.yaml)
 log() { printf '[demo] %s\n' "$*"; }
 
 stop_pid() { # name
@@ -59,6 +60,7 @@ imp() { "$BIN" --config "$CFG" import "$@" 2>>"$STATE/import.log"; }
 log "importing the bundled samples (real: USGS MCS 2024, UN Comtrade, UK OCDS; illustrative: supply map, 替代清单, availability)"
 imp production "$D/real/usgs"
 imp trade "$D/real/comtrade"
+imp trade testdata/trade/bad     # hand-made bad rows: rejected with reasons, the good rows still land
 imp procurement "$D/real/ocds/england_contractsfinder_releases.jsonl"
 imp supplymap "$D/supplymap"
 imp substitution "$D/substitution.csv"
@@ -83,10 +85,13 @@ for t in trade_flows production_stats procurement_awards component_availability 
 done
 echo
 log "rejected records by reason (every bad input row is kept with its reason):"
-clickhouse-client --port 19000 -q "SELECT source, reason, count() FROM $DB.rejected FINAL GROUP BY source, reason ORDER BY source, reason FORMAT PrettyCompactMonoBlock"
+clickhouse-client --port 19000 -q "SELECT source, reason, count() FROM $DB.rejected FINAL GROUP BY source, reason ORDER BY source, reason FORMAT TSV" | sed "s/^/  /"
 echo
-log "top exposures (enterprise × component):"
-"$BIN" --config "$CFG" detect exposure 2>/dev/null | sed -n '/top exposures/,$p' || true
+log "top exposures (GET /api/v1/exposures):"
+curl -fsS -H "Authorization: Bearer $CHAINWATCH_TOKEN" "$API/api/v1/exposures?limit=8&sort=-score" |
+  python3 -c 'import json,sys
+for e in json.load(sys.stdin).get("items", []):
+    print("  %5.1f  %-24s %s" % (e.get("score", 0), e.get("subject", ""), ",".join(e.get("flags") or [])))' || true
 
 log "waiting for the B计划 emails (group_wait 2s)"
 for i in $(seq 60); do ls "$STATE"/mail/*.eml >/dev/null 2>&1 && break; sleep 1; done
@@ -98,6 +103,17 @@ if ls "$STATE"/mail/*.eml >/dev/null 2>&1; then
 else
   log "no email arrived: see $STATE/chainwatch.log"; exit 1
 fi
+echo
+log "alerts (chainwatch alerts list):"
+"$BIN" --config "$CFG" alerts list 2>/dev/null | sed 's/^/  /' || true
+log "silencing E-SEMI × C-GALLIUM for 72h (domestic supplier; chainwatch alerts silence):"
+"$BIN" --config "$CFG" alerts silence --enterprise E-SEMI --component C-GALLIUM --duration 72h \
+  --comment "domestic single source accepted" 2>/dev/null | grep -E '"(id|ends_at|created_by)"' | sed 's/^/  /' || true
+WEEK=$(date -u +%G-W%V)
+log "weekly risk digest $WEEK (HTML with charts, Markdown, CSV; archived in ClickHouse):"
+"$BIN" --config "$CFG" digest --week "$WEEK" --format html --archive --out "$STATE/digest-$WEEK.html" 2>>"$STATE/import.log"
+"$BIN" --config "$CFG" digest --week "$WEEK" --format md --archive --out "$STATE/digest-$WEEK.md" 2>>"$STATE/import.log"
+sed -n '1,25p' "$STATE/digest-$WEEK.md" | sed 's/^/  /'
 cat <<TXT
 
 Where to look:
@@ -105,6 +121,8 @@ Where to look:
   health         $API/readyz
   alerts         $BIN --config $CFG alerts list      (or GET $API/api/v1/alerts)
   emails         $STATE/mail/*.eml
+  digest         $STATE/digest-$WEEK.html   (also GET $API/api/v1/digests/$WEEK?format=html, with the token)
+  API            curl -H "Authorization: Bearer $CHAINWATCH_TOKEN" $API/api/v1/exposures
   ClickHouse     clickhouse-client --port 19000 -d $DB
   daemon log     $STATE/chainwatch.log
 Stop:            deploy/local/demo.sh stop   (servers: deploy/local/down.sh)

@@ -76,7 +76,7 @@ type Ack struct {
 
 // AckRequest is the body of POST /alerts/{fingerprint}/ack. By is set from the token's name.
 type AckRequest struct {
-	By        string    `json:"-"`
+	By        string    `json:"by,omitempty"` // accepted for client compatibility; the author is the token's name
 	Comment   string    `json:"comment"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Duration (e.g. "72h") sets ExpiresAt relative to now when ExpiresAt is not given.
@@ -110,7 +110,7 @@ type SilenceRequest struct {
 	EndsAt    time.Time `json:"ends_at,omitzero"`
 	Duration  string    `json:"duration,omitempty"`
 	Comment   string    `json:"comment"`
-	CreatedBy string    `json:"-"`
+	CreatedBy string    `json:"created_by,omitempty"` // accepted for client compatibility; the author is the token's name
 }
 
 func (s *server) alertService() (AlertService, error) {

@@ -37,6 +37,8 @@ type Digests interface {
 	List(ctx context.Context, region, industry *string, limit int) ([]report.Entry, error)
 }
 
+var _ Digests = (*report.Service)(nil)
+
 // Deps are the API's collaborators. Store is required; the others may be nil, in which case their
 // endpoints answer 501 not_implemented.
 type Deps struct {

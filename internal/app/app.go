@@ -22,9 +22,12 @@ import (
 	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/collectors"
 	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/exposure"
+	"github.com/chainwatch/chainwatch/internal/report"
 	"github.com/chainwatch/chainwatch/internal/sink"
 )
 
@@ -112,12 +115,29 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	mux.HandleFunc("POST /-/reload", rl.serveHTTP)
 	trig := newDetectTrigger()
 	mux.HandleFunc("POST /-/detect", trig.serveHTTP)
-	if mgr != nil {
-		ah := mgr.Handler()
-		mux.Handle("/api/v1/alerts", ah)
-		mux.Handle("/api/v1/alerts/", ah)
-		mux.Handle("/api/v1/silences", ah)
-		mux.Handle("/api/v1/silences/", ah)
+	// Exposure metrics (bounded cardinality), the weekly digest and the authenticated API v1.
+	store := exposure.NewStore(conn, cfg.API.Exposure)
+	expo, err := exposure.NewCollector(store, reg, log.With("component", "exposure"))
+	if err != nil {
+		return err
+	}
+	digests := report.New(conn, cfg.API.Exposure, cfg.Digest, log.With("component", "digest"))
+	var digestSched *report.Scheduler
+	if cfg.Digest.Enabled {
+		mailer, err := digestMailer(cfg)
+		if err != nil {
+			return err
+		}
+		if digestSched, err = report.NewScheduler(digests, mailer); err != nil {
+			return err
+		}
+	}
+	if cfg.API.Enabled {
+		deps := api.Deps{Store: store, Digests: digests}
+		if mgr != nil {
+			deps.Alerts = api.FromAlertsManager(mgr)
+		}
+		mux.Handle(api.Prefix, api.New(deps, cfg.API, log.With("component", "api")))
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -168,6 +188,17 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		go func() {
 			defer wg.Done()
 			if err := mgr.Run(sinkCtx); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); expo.Run(sinkCtx) }()
+	if digestSched != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := digestSched.Run(sinkCtx); err != nil && sinkCtx.Err() == nil {
 				errc <- err
 			}
 		}()

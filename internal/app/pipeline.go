@@ -13,8 +13,10 @@ import (
 	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/alerts/archive"
 	"github.com/chainwatch/chainwatch/alerts/channels"
+	"github.com/chainwatch/chainwatch/alerts/email"
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/report"
 )
 
 // newAlerts builds the alert manager with its notifiers, the ClickHouse alert_events archive and the
@@ -112,4 +114,16 @@ FROM supply_links FINAL WHERE link_type = 'stocks' GROUP BY enterprise_id, compo
 	c.m = m
 	c.mu.Unlock()
 	return nil
+}
+
+// digestMailer sends the weekly digest through the alerts' SMTP settings.
+func digestMailer(cfg config.Config) (report.Mailer, error) {
+	if !cfg.Alerts.Email.Enabled {
+		return nil, fmt.Errorf("digest.enabled needs alerts.email (the digest is mailed through it)")
+	}
+	n, err := email.New(cfg.Alerts.Email)
+	if err != nil {
+		return nil, fmt.Errorf("digest mailer: %w", err)
+	}
+	return email.NewMailer(n), nil
 }

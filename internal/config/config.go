@@ -4,6 +4,7 @@
 //
 // Environment variables map to keys by prefix CHAINWATCH_, lower-casing, and "__" for a level:
 // CHAINWATCH_CLICKHOUSE__ADDR=127.0.0.1:9000 sets clickhouse.addr; list values are comma-separated.
+// Variables without "__" (CHAINWATCH_CONFIG, CHAINWATCH_TOKEN, ...) are not configuration.
 package config
 
 import (
@@ -178,9 +179,14 @@ func Load(path string, environ []string) (Config, error) {
 	return cfg, nil
 }
 
-// envKey maps CHAINWATCH_KAFKA__BROKERS=a,b to ("kafka.brokers", "a,b").
+// envKey maps CHAINWATCH_KAFKA__BROKERS=a,b to ("kafka.brokers", "a,b"). Every config key sits in a
+// section, so a config variable always has "__"; others (CHAINWATCH_CONFIG, CHAINWATCH_TOKEN,
+// CHAINWATCH_STATE, CHAINWATCH_TEST_*) belong to tools and scripts and are ignored here.
 func envKey(k, v string) (string, any) {
 	k = strings.ToLower(strings.TrimPrefix(k, EnvPrefix))
+	if !strings.Contains(k, "__") {
+		return "", nil
+	}
 	return strings.ReplaceAll(k, "__", "."), v
 }
 

@@ -102,7 +102,7 @@ func TestBadConfigs(t *testing.T) {
 }
 
 func TestEnvErrorsNameKey(t *testing.T) {
-	_, err := Load("", []string{"CHAINWATCH_SINK__WORKERS=-1", "CHAINWATCH_KAFKA__NOPE=1"})
+	_, err := Load("", []string{"CHAINWATCH_SINK__WORKERS=-1", "CHAINWATCH_KAFKA__NOPE=1", "CHAINWATCH_TOKEN=x", "CHAINWATCH_STATE=/tmp"})
 	if err == nil || !strings.Contains(err.Error(), "sink.workers:") || !strings.Contains(err.Error(), "kafka.nope: unknown key") {
 		t.Fatalf("want sink.workers and kafka.nope named, got %v", err)
 	}
