@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the test tools chainwatch's suite uses, when missing (idempotent):
 #   promtool (Debian's prometheus)  - rule and metric-name checks
-#   chromium (Debian)               - digest screenshot test
+#   chromium (Debian)               - digest screenshot test (with fonts-wqy-microhei for 卡点/链主)
 #   chdb (PyPI)                     - DDL and dashboard SQL checked against a current ClickHouse engine
 set -euo pipefail
 log() { printf '[tools] %s\n' "$*"; }
@@ -9,6 +9,7 @@ log() { printf '[tools] %s\n' "$*"; }
 apt_pkgs=()
 command -v promtool >/dev/null 2>&1 || apt_pkgs+=(prometheus)
 command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || apt_pkgs+=(fonts-wqy-microhei)   # CJK glyphs in digest screenshots
 if ((${#apt_pkgs[@]})); then
   log "installing ${apt_pkgs[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive
