@@ -205,4 +205,19 @@ func TestPipelineEndToEndIntegration(t *testing.T) {
 			t.Errorf("E-ROBOT email lacks %q", want)
 		}
 	}
+
+	// The remaining formats (BACI bulk trade, the Willems multi-tier chains) land with exact counts too.
+	for _, im := range []struct{ kind, path string }{{"baci", "testdata/trade/baci"}, {"willems", "testdata/supplymap/willems/chains"}} {
+		st, err := collectors.Import(ctx, im.kind, filepath.Join(root, im.path), em, collectors.ImportOptions{HomeCountry: "CHN"})
+		if err != nil || st.Emitted == 0 {
+			t.Fatalf("import %s: %+v %v", im.kind, st, err)
+		}
+	}
+	want = map[string]uint64{schemas.RejectedTable: uint64(len(em.rejects))}
+	for kind, ids := range em.events {
+		spec, _ := schemas.Lookup(kind)
+		want[spec.Table] = uint64(len(ids))
+	}
+	got = waitCounts(t, conn, 3*time.Minute, func(c map[string]uint64) bool { return fmt.Sprint(c) == fmt.Sprint(want) })
+	t.Logf("after BACI and Willems: %v", got)
 }
