@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 	var readers []*kafka.Reader
 	var sinks []*sink.Sink
 	for i := 0; i < cfg.Sink.Workers; i++ { // workers share the group: Kafka spreads partitions over them
-		r := sink.NewReader(cfg.Kafka, topics)
+		r := sink.NewReader(cfg.Kafka, topics, log.With("component", "sink", "worker", i))
 		readers = append(readers, r)
 		sinks = append(sinks, sink.NewWithMetrics(cfg.Sink, cfg.Kafka.TopicPrefix, r, chstore.Inserter{Conn: conn}, producer,
 			sinkMetrics, log.With("component", "sink", "worker", i)))

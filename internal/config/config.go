@@ -68,6 +68,7 @@ type KafkaConfig struct {
 	MaxAttempts       int           `koanf:"max_attempts"` // producer retries
 	WriteTimeout      time.Duration `koanf:"write_timeout"`
 	GroupID           string        `koanf:"group_id"`
+	SessionTimeout    time.Duration `koanf:"session_timeout"` // consumer group: how soon a dead sink's partitions move
 	DialTimeout       time.Duration `koanf:"dial_timeout"`
 }
 
@@ -105,7 +106,7 @@ func Default() Config {
 			Brokers: []string{"127.0.0.1:19092"}, TopicPrefix: "chainwatch", Partitions: 3, ReplicationFactor: 1,
 			CreateTopics: true, ClientID: "chainwatch", Compression: "lz4", BatchSize: 5000, BatchBytes: 4 << 20,
 			BatchTimeout: 5 * time.Millisecond, MaxAttempts: 10, WriteTimeout: 30 * time.Second,
-			GroupID: "chainwatch-sink", DialTimeout: 10 * time.Second,
+			GroupID: "chainwatch-sink", SessionTimeout: 10 * time.Second, DialTimeout: 10 * time.Second,
 		},
 		ClickHouse: ClickHouseConfig{
 			Addr: []string{"127.0.0.1:19000"}, Database: "chainwatch", Username: "default",
@@ -295,6 +296,9 @@ func (c *Config) Validate() error {
 	p.positive("kafka.max_attempts", k.MaxAttempts)
 	p.duration("kafka.write_timeout", k.WriteTimeout)
 	p.duration("kafka.dial_timeout", k.DialTimeout)
+	if k.SessionTimeout < 6*time.Second || k.SessionTimeout > 5*time.Minute {
+		p.add("kafka.session_timeout", "must be within 6s..5m (the broker's group.min/max.session.timeout.ms), got %s", k.SessionTimeout)
+	}
 	if strings.TrimSpace(k.GroupID) == "" {
 		p.add("kafka.group_id", "required")
 	}

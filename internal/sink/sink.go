@@ -93,8 +93,18 @@ func NewWithMetrics(cfg config.SinkConfig, topicPrefix string, fetch Fetcher, st
 }
 
 // NewReader returns the consumer-group reader for cfg (all kind topics and the dead-letter topic).
-func NewReader(cfg config.KafkaConfig, topics []string) *kafka.Reader {
+// kafka-go's own messages go to log: errors at warn, the rest at debug.
+func NewReader(cfg config.KafkaConfig, topics []string, log *slog.Logger) *kafka.Reader {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return kafka.NewReader(kafka.ReaderConfig{
+		Logger: kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Debug("kafka reader: " + fmt.Sprintf(msg, args...))
+		}),
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Warn("kafka reader: " + fmt.Sprintf(msg, args...))
+		}),
 		Brokers:          cfg.Brokers,
 		GroupID:          cfg.GroupID,
 		GroupTopics:      topics,
