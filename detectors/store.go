@@ -224,33 +224,47 @@ func LatestFindings(ctx context.Context, conn driver.Conn, f Filter) ([]Finding,
 	defer rows.Close()
 	var out []Finding
 	for rows.Next() {
-		var fd Finding
-		var chainLeader uint8
-		var delta float64
-		var names, details []string
-		var vals, norms, ws, cs, ss []float64
-		var altJSON string
-		if err := rows.Scan(&fd.RunID, &fd.ComputedAt, &fd.Detector, &fd.SubjectType, &fd.Subject, &fd.SubjectName,
-			&fd.EnterpriseID, &fd.ComponentID, &fd.Category, &fd.Industry, &fd.Region, &chainLeader, &fd.Score,
-			&fd.PrevScore, &delta, &fd.Flags, &names, &vals, &norms, &ws, &cs, &ss, &details, &fd.TTSDays, &fd.TTRDays,
-			&altJSON, &fd.Products, &fd.WindowFrom, &fd.WindowTo); err != nil {
-			return nil, fmt.Errorf("latest findings: scan: %w", err)
+		fd, err := ScanFinding(rows)
+		if err != nil {
+			return nil, fmt.Errorf("latest findings: %w", err)
 		}
-		fd.ChainLeader = chainLeader == 1
-		fd.Terms = make([]Term, len(names))
-		for i := range names {
-			fd.Terms[i] = Term{Name: names[i], Value: at(vals, i), Norm: at(norms, i), Weight: at(ws, i),
-				Contribution: at(cs, i), Share: at(ss, i), Detail: atS(details, i)}
-		}
-		if altJSON != "" {
-			if err := json.Unmarshal([]byte(altJSON), &fd.Alternates); err != nil {
-				return nil, fmt.Errorf("latest findings: alternates of %s: %w", fd.Subject, err)
-			}
-		}
-		fd.ComputedAt, fd.WindowFrom, fd.WindowTo = fd.ComputedAt.UTC(), fd.WindowFrom.UTC(), fd.WindowTo.UTC()
 		out = append(out, fd)
 	}
 	return out, rows.Err()
+}
+
+// ScanFinding reads one row selected as FindingColumns (in that order) into a Finding: the one place
+// that turns a findings row back into terms, alternates and flags (readers: LatestFindings, the API,
+// the exposure metrics, the digest).
+func ScanFinding(rows driver.Rows) (Finding, error) {
+	var fd Finding
+	var chainLeader uint8
+	var delta float64
+	var names, details []string
+	var vals, norms, ws, cs, ss []float64
+	var altJSON string
+	if err := rows.Scan(&fd.RunID, &fd.ComputedAt, &fd.Detector, &fd.SubjectType, &fd.Subject, &fd.SubjectName,
+		&fd.EnterpriseID, &fd.ComponentID, &fd.Category, &fd.Industry, &fd.Region, &chainLeader, &fd.Score,
+		&fd.PrevScore, &delta, &fd.Flags, &names, &vals, &norms, &ws, &cs, &ss, &details, &fd.TTSDays, &fd.TTRDays,
+		&altJSON, &fd.Products, &fd.WindowFrom, &fd.WindowTo); err != nil {
+		return fd, fmt.Errorf("scan finding: %w", err)
+	}
+	fd.ChainLeader = chainLeader == 1
+	if fd.Flags == nil {
+		fd.Flags = []string{}
+	}
+	fd.Terms = make([]Term, len(names))
+	for i := range names {
+		fd.Terms[i] = Term{Name: names[i], Value: at(vals, i), Norm: at(norms, i), Weight: at(ws, i),
+			Contribution: at(cs, i), Share: at(ss, i), Detail: atS(details, i)}
+	}
+	if altJSON != "" && altJSON != "[]" && altJSON != "null" {
+		if err := json.Unmarshal([]byte(altJSON), &fd.Alternates); err != nil {
+			return fd, fmt.Errorf("finding %s/%s: alternates_json: %w", fd.Detector, fd.Subject, err)
+		}
+	}
+	fd.ComputedAt, fd.WindowFrom, fd.WindowTo = fd.ComputedAt.UTC(), fd.WindowFrom.UTC(), fd.WindowTo.UTC()
+	return fd, nil
 }
 
 func at(s []float64, i int) float64 {

@@ -8,7 +8,6 @@ package exposure
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -134,9 +133,7 @@ func (s *Store) SeveritySQL(col string) string {
 		col, Num(sv.Critical), col, Num(sv.High), col, Num(sv.Medium))
 }
 
-const findingCols = "run_id, computed_at, detector, subject_type, subject, subject_name, enterprise_id, component_id, " +
-	"category, industry, region, chain_leader, score, prev_score, flags, term_names, term_values, term_norms, term_weights, " +
-	"term_contributions, term_shares, term_details, tts_days, ttr_days, alternates_json, products, window_from, window_to"
+var findingCols = strings.Join(detectors.FindingColumns, ", ")
 
 // Page asks for rows [Offset, Offset+Limit) in Sort order ("-score" when empty).
 type Page struct {
@@ -209,47 +206,13 @@ func (s *Store) scanFindings(ctx context.Context, q string) ([]detectors.Finding
 	defer rows.Close()
 	out := []detectors.Finding{}
 	for rows.Next() {
-		var (
-			f                                 detectors.Finding
-			leader                            uint8
-			names, details                    []string
-			vals, norms, ws, contribs, shares []float64
-			alts                              string
-		)
-		if err := rows.Scan(&f.RunID, &f.ComputedAt, &f.Detector, &f.SubjectType, &f.Subject, &f.SubjectName, &f.EnterpriseID,
-			&f.ComponentID, &f.Category, &f.Industry, &f.Region, &leader, &f.Score, &f.PrevScore, &f.Flags,
-			&names, &vals, &norms, &ws, &contribs, &shares, &details, &f.TTSDays, &f.TTRDays, &alts, &f.Products,
-			&f.WindowFrom, &f.WindowTo); err != nil {
-			return nil, fmt.Errorf("scan finding: %w", err)
+		f, err := detectors.ScanFinding(rows)
+		if err != nil {
+			return nil, err
 		}
-		f.ChainLeader = leader == 1
-		f.Terms = make([]detectors.Term, len(names))
-		for i, n := range names {
-			f.Terms[i] = detectors.Term{Name: n, Value: at(vals, i), Norm: at(norms, i), Weight: at(ws, i),
-				Contribution: at(contribs, i), Share: at(shares, i)}
-			if i < len(details) {
-				f.Terms[i].Detail = details[i]
-			}
-		}
-		if f.Flags == nil {
-			f.Flags = []string{}
-		}
-		if alts != "" && alts != "[]" && alts != "null" {
-			if err := json.Unmarshal([]byte(alts), &f.Alternates); err != nil {
-				return nil, fmt.Errorf("finding %s/%s: alternates_json: %w", f.Detector, f.Subject, err)
-			}
-		}
-		f.ComputedAt, f.WindowFrom, f.WindowTo = f.ComputedAt.UTC(), f.WindowFrom.UTC(), f.WindowTo.UTC()
 		out = append(out, f)
 	}
 	return out, rows.Err()
-}
-
-func at(xs []float64, i int) float64 {
-	if i < len(xs) {
-		return xs[i]
-	}
-	return 0
 }
 
 // Names returns the newest name of each supply-map node id in ids (node_type × node_id → name).
