@@ -30,34 +30,8 @@ STDOUT_LOG="$LOG_DIR/stdout.log"
 
 log() { printf '[clickhouse] %s\n' "$*"; }
 die() { printf '[clickhouse] ERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-  if [[ $EUID -eq 0 ]]; then "$@"
-  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-  else die "need root (or passwordless sudo) to run: $*"; fi
-}
-
-# True if a process with this exact command name (/proc/*/comm) exists. No procps dependency.
-proc_named() {
-  local c
-  for c in /proc/[0-9]*/comm; do
-    [[ "$(cat "$c" 2>/dev/null)" == "$1" ]] && return 0
-  done
-  return 1
-}
-
-# Another apt/dpkg run (e.g. a provisioning install logging to /tmp/apt.log) may be in progress.
-wait_for_apt() {
-  local waited=0
-  while proc_named apt-get || proc_named apt || proc_named dpkg || proc_named unattended-upgr; do
-    if (( waited % 30 == 0 )); then
-      log "waiting for a running apt-get/dpkg to finish (${waited}s; see /tmp/apt.log)..."
-    fi
-    (( waited >= APT_WAIT_TIMEOUT )) && die "apt/dpkg still busy after ${APT_WAIT_TIMEOUT}s"
-    sleep 5
-    waited=$((waited + 5))
-  done
-}
+# shellcheck source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 ensure_installed() {
   if command -v clickhouse-server >/dev/null 2>&1 && command -v clickhouse-client >/dev/null 2>&1; then
@@ -79,15 +53,7 @@ ensure_installed() {
 }
 
 # PID from the pid file if that process is alive and really is our server.
-running_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--config-file=$CONFIG" || return 1
-  echo "$pid"
-}
+running_pid() { pid_from_file "$PID_FILE" "--config-file=$CONFIG"; }
 
 answers() {
   clickhouse-client --host "$CH_HOST" --port "$CH_TCP_PORT" --connect_timeout 2 -q 'SELECT 1' >/dev/null 2>&1

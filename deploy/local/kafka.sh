@@ -43,32 +43,8 @@ CLUSTER_ID_FILE="$STATE/cluster.id"
 
 log() { printf '[kafka] %s\n' "$*"; }
 die() { printf '[kafka] ERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-  if [[ $EUID -eq 0 ]]; then "$@"
-  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-  else die "need root (or passwordless sudo) to run: $*"; fi
-}
-
-proc_named() {
-  local c
-  for c in /proc/[0-9]*/comm; do
-    [[ "$(cat "$c" 2>/dev/null)" == "$1" ]] && return 0
-  done
-  return 1
-}
-
-wait_for_apt() {
-  local waited=0
-  while proc_named apt-get || proc_named apt || proc_named dpkg || proc_named unattended-upgr; do
-    if (( waited % 30 == 0 )); then
-      log "waiting for a running apt-get/dpkg to finish (${waited}s; see /tmp/apt.log)..."
-    fi
-    (( waited >= APT_WAIT_TIMEOUT )) && die "apt/dpkg still busy after ${APT_WAIT_TIMEOUT}s"
-    sleep 5
-    waited=$((waited + 5))
-  done
-}
+# shellcheck source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 # Java 17 + Maven are expected to be present; install them from Debian if they are not.
 ensure_java_maven() {
@@ -112,15 +88,7 @@ ensure_libs() {
   log "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars in $((SECONDS - t0))s"
 }
 
-running_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "kafka.Kafka $PROPS" || return 1
-  echo "$pid"
-}
+running_pid() { pid_from_file "$PID_FILE" "kafka.Kafka $PROPS"; }
 
 port_open() { (exec 3<>"/dev/tcp/$KAFKA_HOST/$1") 2>/dev/null; }
 

@@ -1,0 +1,42 @@
+# Shared helpers of deploy/local/clickhouse.sh and kafka.sh (sourced after they define log and die).
+# No procps dependency: processes are found through /proc.
+
+as_root() {
+  if [[ $EUID -eq 0 ]]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+  else die "need root (or passwordless sudo) to run: $*"; fi
+}
+
+# True if a process with this exact command name (/proc/*/comm) exists.
+proc_named() {
+  local c
+  for c in /proc/[0-9]*/comm; do
+    [[ "$(cat "$c" 2>/dev/null)" == "$1" ]] && return 0
+  done
+  return 1
+}
+
+# Another apt/dpkg run (e.g. a provisioning install logging to /tmp/apt.log) may be in progress.
+wait_for_apt() {
+  local waited=0
+  while proc_named apt-get || proc_named apt || proc_named dpkg || proc_named unattended-upgr; do
+    if (( waited % 30 == 0 )); then
+      log "waiting for a running apt-get/dpkg to finish (${waited}s; see /tmp/apt.log)..."
+    fi
+    (( waited >= APT_WAIT_TIMEOUT )) && die "apt/dpkg still busy after ${APT_WAIT_TIMEOUT}s"
+    sleep 5
+    waited=$((waited + 5))
+  done
+}
+
+# pid_from_file FILE CMDLINE_FRAGMENT: prints the pid in FILE if that process is alive and its command
+# line contains the fragment (a stale pid reused by another program does not count).
+pid_from_file() {
+  [[ -f "$1" ]] || return 1
+  local pid
+  pid="$(cat "$1" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1
+  echo "$pid"
+}
