@@ -299,7 +299,7 @@ func (g *gen) runs(ctx context.Context) error {
 		g.d.Notes = append(g.d.Notes, fmt.Sprintf("No successful run of the %q detector before %s: exposure sections are empty.",
 			exp, g.d.AsOf.In(g.s.loc).Format("2006-01-02 15:04")))
 	case g.prev[exp] == "":
-		g.d.Notes = append(g.d.Notes, "No detector run before the week started: every exposure counts as new.")
+		g.d.Notes = append(g.d.Notes, "No detector run before the week started: there is no week-over-week baseline, so no exposure is counted as new or rising.")
 	case g.prev[exp] == g.cur[exp]:
 		g.d.Notes = append(g.d.Notes, "No new detector run during the week: week-over-week changes are zero.")
 	}
@@ -447,6 +447,9 @@ func (g *gen) chokepoints(ctx context.Context) error {
 
 func (g *gen) rising(ctx context.Context) error {
 	det := g.s.read.Detector
+	if g.prev[det] == "" {
+		return nil // no baseline: nothing is new or rising (see the note)
+	}
 	having := "(had_prev = 0 OR s_now - s_prev >= " + exposure.Num(g.s.cfg.RisingMinDelta) + ")"
 	if g.prev[det] == "" || g.prev[det] == g.cur[det] {
 		having = "s_now - s_prev >= " + exposure.Num(g.s.cfg.RisingMinDelta) // nothing is new without a previous run
