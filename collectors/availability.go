@@ -253,26 +253,13 @@ func importAvailability(o *out, r io.Reader, name string, conv availabilityConv)
 	if idx["part_number"] < 0 {
 		return fmt.Errorf("%s: no part number column (part_number, mpn, ...) in %q", name, strings.Join(c.header, ","))
 	}
-	for {
-		rec, line, err := c.next()
-		if err == io.EOF {
-			return nil
-		}
-		loc := c.loc(line)
-		if err != nil {
-			o.read()
-			if err := o.rejectKind(schemas.KindAvailability, loc, "bad_csv", err.Error(), nil); err != nil {
-				return err
-			}
-			continue
-		}
-		if blankRow(rec) {
-			continue
-		}
-		if err := handle(loc, csvLine(rec), func(f string) string { return get(rec, idx[f]) }); err != nil {
-			return err
-		}
+	bad := func(loc, detail string) error {
+		o.read()
+		return o.rejectKind(schemas.KindAvailability, loc, "bad_csv", detail, nil)
 	}
+	return c.each(bad, func(rec []string, loc string) error {
+		return handle(loc, csvLine(rec), func(f string) string { return get(rec, idx[f]) })
+	})
 }
 
 func availabilityJSON(b []byte, loc string, o *out, handle func(string, []byte, func(string) string) error) error {

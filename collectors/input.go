@@ -219,6 +219,31 @@ func (c *csvSource) next() ([]string, int, error) {
 
 func (c *csvSource) loc(line int) string { return fmt.Sprintf("%s:%d", c.name, line) }
 
+// each streams the data rows after the header: a line that does not parse goes to bad with its
+// location; blank rows are passed over; every other row goes to fn with its location. It stops at
+// the end of the stream or at the first error bad or fn returns.
+func (c *csvSource) each(bad func(loc, detail string) error, fn func(rec []string, loc string) error) error {
+	for {
+		rec, line, err := c.next()
+		if err == io.EOF {
+			return nil
+		}
+		loc := c.loc(line)
+		if err != nil {
+			if err := bad(loc, err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
+		if blankRow(rec) {
+			continue
+		}
+		if err := fn(rec, loc); err != nil {
+			return err
+		}
+	}
+}
+
 // col returns the index of the first of names present in the header, or -1.
 func (c *csvSource) col(names ...string) int {
 	for _, n := range names {

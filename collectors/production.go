@@ -126,22 +126,11 @@ func importUSGS(o *out, r io.Reader, name string, countries *m49.Table) error {
 		return fmt.Errorf("%s: no Prod_<unit>_<year> or Cap_<unit>_<year> columns in %q", name, strings.Join(c.header, ","))
 	}
 	seen := map[string]string{}
-	for {
-		rec, line, err := c.next()
-		if err == io.EOF {
-			return nil
-		}
-		loc := c.loc(line)
-		if err != nil {
-			o.read()
-			if err := o.rejectKind(schemas.KindProduction, loc, "bad_csv", err.Error(), nil); err != nil {
-				return err
-			}
-			continue
-		}
-		if blankRow(rec) {
-			continue
-		}
+	bad := func(loc, detail string) error {
+		o.read()
+		return o.rejectKind(schemas.KindProduction, loc, "bad_csv", detail, nil)
+	}
+	return c.each(bad, func(rec []string, loc string) error {
 		raw := csvLine(rec)
 		rawCountry := get(rec, countryIdx)
 		typ := get(rec, typeIdx)
@@ -188,7 +177,8 @@ func importUSGS(o *out, r io.Reader, name string, countries *m49.Table) error {
 				return err
 			}
 		}
-	}
+		return nil
+	})
 }
 
 func joinNotes(parts ...string) string {

@@ -44,20 +44,7 @@ func eachCSVRow(r io.Reader, name string, aliases map[string][]string, fn func(t
 	if err := c.readHeader(); err != nil {
 		return err
 	}
-	for {
-		rec, line, err := c.next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			if err := bad(c.loc(line), err.Error()); err != nil {
-				return err
-			}
-			continue
-		}
-		if blankRow(rec) {
-			continue
-		}
+	return c.each(bad, func(rec []string, loc string) error {
 		get := aliasGetter(aliases, func(n string) (string, bool) {
 			i, ok := c.index[n]
 			if !ok {
@@ -65,10 +52,8 @@ func eachCSVRow(r io.Reader, name string, aliases map[string][]string, fn func(t
 			}
 			return get(rec, i), true
 		})
-		if err := fn(tabRow{loc: c.loc(line), raw: csvLine(rec), get: get}); err != nil {
-			return err
-		}
-	}
+		return fn(tabRow{loc: loc, raw: csvLine(rec), get: get})
+	})
 }
 
 // yamlDoc parses a YAML document (held in memory: YAML supply maps and lists are hand-written and

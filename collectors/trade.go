@@ -422,38 +422,22 @@ func importComtradeCSV(o *out, r io.Reader, name string, conv tradeConv) error {
 			return fmt.Errorf("%s: not a Comtrade CSV: no %s column", name, req)
 		}
 	}
-	for {
-		rec, line, err := c.next()
-		if err == io.EOF {
-			return nil
-		}
-		loc := c.loc(line)
-		if err != nil {
-			o.read()
-			if err := o.rejectKind(schemas.KindTrade, loc, "bad_csv", err.Error(), nil); err != nil {
-				return err
-			}
-			continue
-		}
-		if blankRow(rec) {
-			continue
-		}
+	bad := func(loc, detail string) error {
+		o.read()
+		return o.rejectKind(schemas.KindTrade, loc, "bad_csv", detail, nil)
+	}
+	return c.each(bad, func(rec []string, loc string) error {
 		o.read()
 		raw := func() []byte { return csvLine(rec) }
 		cr, rej := comtradeFromCSV(rec, idx)
 		if rej == nil {
 			var t *schemas.TradeFlow
 			if t, rej = conv.flow(cr); rej == nil {
-				if err := o.event(t, loc, raw); err != nil {
-					return err
-				}
-				continue
+				return o.event(t, loc, raw)
 			}
 		}
-		if err := o.rejectKind(schemas.KindTrade, loc, rej.reason, rej.detail, raw()); err != nil {
-			return err
-		}
-	}
+		return o.rejectKind(schemas.KindTrade, loc, rej.reason, rej.detail, raw())
+	})
 }
 
 func comtradeFromCSV(rec []string, idx map[string]int) (*comtradeRecord, *rejectErr) {
@@ -549,34 +533,18 @@ func importBACI(o *out, r io.Reader, name, classification string, countries *m49
 	if classification == "" {
 		classification = baciClassification(name)
 	}
-	for {
-		rec, line, err := c.next()
-		if err == io.EOF {
-			return nil
-		}
-		loc := c.loc(line)
-		if err != nil {
-			o.read()
-			if err := o.rejectKind(schemas.KindTrade, loc, "bad_csv", err.Error(), nil); err != nil {
-				return err
-			}
-			continue
-		}
-		if blankRow(rec) {
-			continue
-		}
+	bad := func(loc, detail string) error {
+		o.read()
+		return o.rejectKind(schemas.KindTrade, loc, "bad_csv", detail, nil)
+	}
+	return c.each(bad, func(rec []string, loc string) error {
 		o.read()
 		t, rej := baciRow(rec, ti, ii, ji, ki, vi, qi, classification, countries)
 		if rej != nil {
-			if err := o.rejectKind(schemas.KindTrade, loc, rej.reason, rej.detail, csvLine(rec)); err != nil {
-				return err
-			}
-			continue
+			return o.rejectKind(schemas.KindTrade, loc, rej.reason, rej.detail, csvLine(rec))
 		}
-		if err := o.event(t, loc, func() []byte { return csvLine(rec) }); err != nil {
-			return err
-		}
-	}
+		return o.event(t, loc, func() []byte { return csvLine(rec) })
+	})
 }
 
 func baciRow(rec []string, ti, ii, ji, ki, vi, qi int, cl string, countries *m49.Table) (*schemas.TradeFlow, *rejectErr) {
