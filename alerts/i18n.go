@@ -82,7 +82,7 @@ var catalog = map[string]map[string]string{
 		"sev.resolved":     "已解除",
 		"subject.firing":   "【%s】B计划预警 · %s：%s",
 		"subject.one":      "%s",
-		"subject.more":     "%s 等 %d 项",
+		"subject.more":     "%s 及另外 %d 项",
 		"subject.resolved": "【%s】B计划预警 · %s：%d 项已解除",
 		"summary.firing":   "%d 项组件存在断供风险（%s）",
 		"summary.resolved": "已解除 %d 项",
