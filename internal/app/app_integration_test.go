@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -245,10 +246,34 @@ func TestSinkExactCountsIntegration(t *testing.T) {
 	t.Logf("stored %d distinct events, %d rejected %v, from %d records", sumEvents(got), got[schemas.RejectedTable], gotReasons, total)
 }
 
-// TestHealthAndMetricsIntegration: /healthz, /readyz and /metrics of a running daemon.
+// TestHealthAndMetricsIntegration: /healthz, /readyz and /metrics of a running daemon, and the whole
+// scrape (sink, producer, collectors, detectors, alerts, exposure, Go runtime) passes promtool check metrics.
 func TestHealthAndMetricsIntegration(t *testing.T) {
 	cfg, _ := testConfig(t)
 	addr, _ := startDaemon(t, cfg)
+	defer func() {
+		promtool, err := exec.LookPath("promtool")
+		if err != nil {
+			t.Fatalf("promtool not installed (deploy/local/tools.sh installs it): %v", err)
+		}
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, fam := range []string{"chainwatch_sink_rows_inserted_total", "chainwatch_sink_rejected_total", "chainwatch_detectors_run_duration_seconds", "chainwatch_producer_records_total"} {
+			if !strings.Contains(string(body), fam) {
+				t.Errorf("scrape lacks %s", fam)
+			}
+		}
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(string(body))
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "" {
+			t.Errorf("promtool check metrics on the daemon's scrape: %v\n%s", err, out)
+		}
+	}()
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "chainwatch_sink_records_consumed_total"} {
 		var body string
 		deadline := time.Now().Add(30 * time.Second)

@@ -158,6 +158,10 @@ func NewProducer(cfg config.KafkaConfig, reg prometheus.Registerer) *Producer {
 	if reg != nil {
 		reg.MustRegister(p.produced, p.failed)
 	}
+	for _, t := range Topics(cfg.TopicPrefix) { // zeros rather than absent series
+		p.produced.WithLabelValues(t)
+		p.failed.WithLabelValues(t)
+	}
 	return p
 }
 
