@@ -105,19 +105,22 @@ func NewReader(cfg config.KafkaConfig, topics []string, log *slog.Logger) *kafka
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			log.Warn("kafka reader: " + fmt.Sprintf(msg, args...))
 		}),
-		Brokers:          cfg.Brokers,
-		GroupID:          cfg.GroupID,
-		GroupTopics:      topics,
-		QueueCapacity:    10000,
-		MinBytes:         1,
-		MaxBytes:         16 << 20,
-		MaxWait:          250 * time.Millisecond,
-		CommitInterval:   0, // commits are explicit and synchronous, after the insert
-		StartOffset:      kafka.FirstOffset,
-		Dialer:           &kafka.Dialer{ClientID: cfg.ClientID, Timeout: cfg.DialTimeout},
-		JoinGroupBackoff: time.Second,
-		ReadBackoffMin:   100 * time.Millisecond,
-		ReadBackoffMax:   2 * time.Second,
+		Brokers:           cfg.Brokers,
+		GroupID:           cfg.GroupID,
+		GroupTopics:       topics,
+		QueueCapacity:     10000,
+		MinBytes:          1,
+		MaxBytes:          16 << 20,
+		MaxWait:           250 * time.Millisecond,
+		CommitInterval:    0, // commits are explicit and synchronous, after the insert
+		SessionTimeout:    cfg.SessionTimeout,
+		RebalanceTimeout:  cfg.SessionTimeout,
+		HeartbeatInterval: cfg.SessionTimeout / 5,
+		StartOffset:       kafka.FirstOffset,
+		Dialer:            &kafka.Dialer{ClientID: cfg.ClientID, Timeout: cfg.DialTimeout},
+		JoinGroupBackoff:  time.Second,
+		ReadBackoffMin:    100 * time.Millisecond,
+		ReadBackoffMax:    2 * time.Second,
 	})
 }
 

@@ -242,3 +242,16 @@ func BenchmarkSinkDecodeAndBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// The consumer-group timeouts come from config: after a kill -9 the partitions move after
+// kafka.session_timeout, not kafka-go's 30 s default.
+func TestReaderUsesGroupTimeouts(t *testing.T) {
+	kc := config.Default().Kafka
+	kc.SessionTimeout = 7 * time.Second
+	r := NewReader(kc, []string{"t.trade.v1"}, nil)
+	defer r.Close()
+	c := r.Config()
+	if c.SessionTimeout != 7*time.Second || c.RebalanceTimeout != 7*time.Second || c.HeartbeatInterval != 1400*time.Millisecond || c.CommitInterval != 0 {
+		t.Fatalf("reader config: session %s rebalance %s heartbeat %s commit %s", c.SessionTimeout, c.RebalanceTimeout, c.HeartbeatInterval, c.CommitInterval)
+	}
+}
