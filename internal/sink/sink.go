@@ -59,7 +59,8 @@ type Sink struct {
 	m        *Metrics
 	now      func() time.Time
 
-	b batch
+	b     *batch // being filled by collect
+	spare *batch // the other buffer: being flushed, or idle
 }
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
@@ -76,8 +77,7 @@ func NewWithMetrics(cfg config.SinkConfig, topicPrefix string, fetch Fetcher, st
 	}
 	s := &Sink{cfg: cfg, kinds: kinds, dlqTopic: schemas.DeadLetterTopic(topicPrefix), fetch: fetch, store: store,
 		dlq: dlq, log: log, m: m, now: time.Now}
-	s.b.rows = map[schemas.Kind][][]any{}
-	s.b.last = map[tp]kafka.Message{}
+	s.b, s.spare = newBatch(), newBatch()
 	// Pre-create the series so dashboards and alert rules see zeros, not absent metrics.
 	for topic, k := range kinds {
 		spec, _ := schemas.Lookup(k)
@@ -100,7 +100,9 @@ func NewReader(cfg config.KafkaConfig, topics []string, log *slog.Logger) *kafka
 	}
 	return kafka.NewReader(kafka.ReaderConfig{
 		Logger: kafka.LoggerFunc(func(msg string, args ...any) {
-			log.Debug("kafka reader: " + fmt.Sprintf(msg, args...))
+			if log.Enabled(context.Background(), slog.LevelDebug) { // kafka-go logs on every fetch
+				log.Debug("kafka reader: " + fmt.Sprintf(msg, args...))
+			}
 		}),
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			log.Warn("kafka reader: " + fmt.Sprintf(msg, args...))
@@ -140,6 +142,10 @@ type batch struct {
 	started  time.Time
 }
 
+func newBatch() *batch {
+	return &batch{rows: map[schemas.Kind][][]any{}, last: map[tp]kafka.Message{}}
+}
+
 func (b *batch) reset() {
 	b.n = 0
 	for k, r := range b.rows {
@@ -152,32 +158,52 @@ func (b *batch) reset() {
 	b.started = time.Time{}
 }
 
-// Run consumes until ctx is cancelled, then drains and returns. It returns an error only when a held
-// batch could not be stored and committed within shutdown_wait (those records are redelivered on the
-// next start, nothing is lost).
+// Run consumes until ctx is cancelled, then drains and returns. Fetching and decoding the next batch
+// overlaps with storing the previous one; batches are stored and committed strictly in order, and at
+// most two are held. It returns an error only when a held batch could not be stored and committed
+// within shutdown_wait (those records are redelivered on the next start, nothing is lost).
 func (s *Sink) Run(ctx context.Context) error {
+	// Flushes outlive ctx by up to shutdown_wait, so a drain finishes what it holds.
+	fctx, cancel := drainContext(ctx, s.cfg.ShutdownWait)
+	defer cancel()
+	var inflight chan error
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
 	for {
 		s.collect(ctx)
+		if err := wait(); err != nil {
+			return fmt.Errorf("sink: shutdown with records unflushed (they will be redelivered): %w", err)
+		}
 		if s.b.n > 0 {
-			fctx := ctx
-			var cancel context.CancelFunc = func() {}
-			if ctx.Err() != nil { // draining: finish within shutdown_wait
-				fctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownWait)
-			}
-			err := s.flush(fctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() == nil {
-					continue // flush only gives up when its context ends; ctx is alive, so retry the batch
-				}
-				return fmt.Errorf("sink: shutdown with %d records unflushed (they will be redelivered): %w", s.b.n, err)
-			}
+			b := s.b
+			s.b, s.spare = s.spare, b
+			inflight = make(chan error, 1)
+			go func() { inflight <- s.flush(fctx, b) }()
 		}
 		if ctx.Err() != nil {
+			if err := wait(); err != nil {
+				return fmt.Errorf("sink: shutdown with records unflushed (they will be redelivered): %w", err)
+			}
 			s.log.Info("sink drained and stopped")
 			return nil
 		}
 	}
+}
+
+// drainContext returns a context that ends wait after ctx ends.
+func drainContext(ctx context.Context, wait time.Duration) (context.Context, context.CancelFunc) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(wait, cancel)
+		context.AfterFunc(dctx, func() { t.Stop() })
+	})
+	return dctx, func() { stop(); cancel() }
 }
 
 // collect fetches until batch_rows messages or flush_interval after the first message, or ctx ends.
@@ -268,13 +294,13 @@ func (s *Sink) reject(m kafka.Message, source, reason string, err error, now tim
 
 // flush publishes rejects, inserts every table, then commits; each step retries with backoff until
 // it succeeds or ctx ends. Steps that succeeded are not repeated.
-func (s *Sink) flush(ctx context.Context) error {
+func (s *Sink) flush(ctx context.Context, b *batch) error {
 	start := s.now()
-	if err := s.retry(ctx, "deadletter", func() error { return s.dlq.Reject(ctx, s.b.toDLQ...) }); err != nil {
+	if err := s.retry(ctx, "deadletter", func() error { return s.dlq.Reject(ctx, b.toDLQ...) }); err != nil {
 		return err
 	}
-	kinds := make([]schemas.Kind, 0, len(s.b.rows))
-	for k, r := range s.b.rows {
+	kinds := make([]schemas.Kind, 0, len(b.rows))
+	for k, r := range b.rows {
 		if len(r) > 0 {
 			kinds = append(kinds, k)
 		}
@@ -282,43 +308,41 @@ func (s *Sink) flush(ctx context.Context) error {
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
 	for _, k := range kinds {
 		spec, _ := schemas.Lookup(k)
-		rows := s.b.rows[k]
+		rows := b.rows[k]
 		if err := s.retry(ctx, spec.Table, func() error { return s.store.Insert(ctx, spec.InsertSQL(), rows) }); err != nil {
 			return err
 		}
-		s.b.rows[k] = rows[:0] // stored: not repeated if a later step fails
+		b.rows[k] = rows[:0] // stored: not repeated if a later step fails
 		s.m.inserted.WithLabelValues(spec.Table).Add(float64(len(rows)))
 	}
-	if len(s.b.rejected) > 0 {
+	if len(b.rejected) > 0 {
 		if err := s.retry(ctx, schemas.RejectedTable, func() error {
-			return s.store.Insert(ctx, schemas.RejectedInsertSQL(), s.b.rejected)
+			return s.store.Insert(ctx, schemas.RejectedInsertSQL(), b.rejected)
 		}); err != nil {
 			return err
 		}
-		s.m.inserted.WithLabelValues(schemas.RejectedTable).Add(float64(len(s.b.rejected)))
-		s.b.rejected = s.b.rejected[:0]
+		s.m.inserted.WithLabelValues(schemas.RejectedTable).Add(float64(len(b.rejected)))
+		b.rejected = b.rejected[:0]
 	}
 	s.m.lastInsert.SetToCurrentTime()
-	for r, n := range s.b.reasons {
+	for r, n := range b.reasons {
 		s.m.rejected.WithLabelValues(r).Add(float64(n))
 	}
-	clear(s.b.reasons)
-	s.b.toDLQ = s.b.toDLQ[:0]
-	commit := make([]kafka.Message, 0, len(s.b.last))
-	for _, m := range s.b.last {
+	clear(b.reasons)
+	b.toDLQ = b.toDLQ[:0]
+	commit := make([]kafka.Message, 0, len(b.last))
+	for _, m := range b.last {
 		commit = append(commit, m)
 	}
 	if err := s.retry(ctx, "commit", func() error { return s.fetch.CommitMessages(ctx, commit...) }); err != nil {
 		return err
 	}
-	s.m.batchRows.Observe(float64(s.b.n))
+	s.m.batchRows.Observe(float64(b.n))
 	s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())
 	s.m.commits.Inc()
-	s.reset()
+	b.reset()
 	return nil
 }
-
-func (s *Sink) reset() { s.b.reset() }
 
 // retry runs f until it succeeds or ctx ends, backing off from retry_min to retry_max.
 func (s *Sink) retry(ctx context.Context, what string, f func() error) error {

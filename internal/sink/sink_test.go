@@ -237,7 +237,7 @@ func BenchmarkSinkDecodeAndBatch(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		s.add(msgs[i%len(msgs)])
 		if s.b.n == len(msgs) {
-			s.reset()
+			s.b.reset()
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
