@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,6 +163,18 @@ func PreviousScores(ctx context.Context, conn driver.Conn, detector, runID strin
 	return out, rows.Err()
 }
 
+// LatestRunsCondition is the SQL condition on findings that selects, per detector, the newest
+// successful run (run ids sort by time; detector_runs.status = 'ok'), finished at or before asOf
+// (zero: the newest). A failed or half-written run is never read. Every reader of findings (this
+// package, the API, the exposure metrics, the digest) uses this one definition of "latest".
+func LatestRunsCondition(asOf time.Time) string {
+	w := ""
+	if !asOf.IsZero() {
+		w = " AND finished_at <= toDateTime(" + strconv.FormatInt(asOf.Unix(), 10) + ")"
+	}
+	return "(detector, run_id) IN (SELECT detector, max(run_id) FROM detector_runs WHERE status = 'ok'" + w + " GROUP BY detector)"
+}
+
 // Filter selects findings for LatestFindings. Zero fields do not filter.
 type Filter struct {
 	Detectors    []string
@@ -183,7 +196,7 @@ type Filter struct {
 func LatestFindings(ctx context.Context, conn driver.Conn, f Filter) ([]Finding, error) {
 	var where []string
 	var args []any
-	where = append(where, "(detector, run_id) IN (SELECT detector, max(run_id) FROM detector_runs WHERE status = 'ok' GROUP BY detector)")
+	where = append(where, LatestRunsCondition(time.Time{}))
 	if len(f.Detectors) > 0 {
 		where = append(where, "has(?, detector)")
 		args = append(args, f.Detectors)

@@ -36,20 +36,6 @@ func (s *Store) Config() config.ExposureReadConfig { return s.cfg }
 // Querier returns the underlying querier.
 func (s *Store) Querier() Querier { return s.q }
 
-// RunsTable records every detector run and its status (0002_findings.sql).
-const RunsTable = "detector_runs"
-
-// LatestRuns is the SQL condition selecting, per detector, the newest successful run (run ids sort
-// by time; detector_runs.status = 'ok'), finished at or before asOf (zero: the newest). A failed or
-// half-written run is never read.
-func LatestRuns(asOf time.Time) string {
-	w := ""
-	if !asOf.IsZero() {
-		w = " AND finished_at <= " + Time(asOf)
-	}
-	return "(detector, run_id) IN (SELECT detector, max(run_id) FROM " + RunsTable + " WHERE status = 'ok'" + w + " GROUP BY detector)"
-}
-
 // Filter selects findings of the latest runs. Empty fields match everything.
 type Filter struct {
 	// Detectors; empty means the exposure detector (api.exposure.detector).
@@ -88,7 +74,7 @@ func (s *Store) where(f Filter) string {
 	if len(dets) == 0 {
 		dets = []string{s.cfg.Detector}
 	}
-	c := []string{LatestRuns(f.AsOf), "detector IN " + Strs(dets)}
+	c := []string{detectors.LatestRunsCondition(f.AsOf), "detector IN " + Strs(dets)}
 	eq := func(col, v string) {
 		if v != "" {
 			c = append(c, col+" = "+Str(v))
@@ -326,7 +312,7 @@ type Run struct {
 
 // Runs returns the latest run of every detector that has findings.
 func (s *Store) Runs(ctx context.Context, asOf time.Time) ([]Run, error) {
-	q := "SELECT detector, run_id, max(computed_at), count() FROM " + FindingsTable + " WHERE " + LatestRuns(asOf) +
+	q := "SELECT detector, run_id, max(computed_at), count() FROM " + FindingsTable + " WHERE " + detectors.LatestRunsCondition(asOf) +
 		" GROUP BY detector, run_id ORDER BY detector"
 	rows, err := s.q.Query(ctx, q)
 	if err != nil {
