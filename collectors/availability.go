@@ -21,6 +21,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/chainwatch/chainwatch/internal/confkit"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -456,4 +457,51 @@ func importAvailabilityFile(ctx context.Context, em Emitter, path, source, distr
 	}
 	o.stats.Files = 1
 	return o.stats, err
+}
+
+// AvailabilityConfig (collectors.availability) polls component availability feeds (CSV or JSON
+// Lines) over HTTP with ETag / If-Modified-Since, and/or watches a directory for new or changed
+// files (AvailabilityFeed).
+type AvailabilityConfig struct {
+	Enabled       bool           `koanf:"enabled"`
+	Interval      time.Duration  `koanf:"interval"`
+	URLs          []string       `koanf:"urls"`
+	Dir           string         `koanf:"dir"`
+	Source        string         `koanf:"source"`
+	Distributor   string         `koanf:"distributor"` // used when a feed has no distributor column
+	APIKey        confkit.Secret `koanf:"api_key"`
+	APIKeyFile    string         `koanf:"api_key_file"`
+	APIKeyHeader  string         `koanf:"api_key_header"`
+	RatePerSecond float64        `koanf:"rate_per_second"`
+	Burst         int            `koanf:"burst"`
+}
+
+// DefaultAvailabilityConfig returns the defaults of collectors.availability (disabled).
+func DefaultAvailabilityConfig() AvailabilityConfig {
+	return AvailabilityConfig{Interval: 15 * time.Minute, Source: "availability", RatePerSecond: 2, Burst: 2}
+}
+
+// Validate reports the problems of collectors.availability, keyed relative to it.
+func (av AvailabilityConfig) Validate() error {
+	var p confkit.Problems
+	if av.Enabled {
+		p.Duration("interval", av.Interval)
+		if len(av.URLs) == 0 && strings.TrimSpace(av.Dir) == "" {
+			p.Add("urls", "at least one URL or collectors.availability.dir is required when collectors.availability.enabled")
+		}
+		p.Required("source", av.Source)
+		rateProblems(&p, av.RatePerSecond, av.Burst)
+	}
+	for i, u := range av.URLs {
+		httpURLProblem(&p, fmt.Sprintf("urls[%d]", i), u)
+	}
+	if av.APIKey != "" && strings.TrimSpace(av.APIKeyHeader) == "" {
+		p.Add("api_key_header", "required when collectors.availability.api_key is set")
+	}
+	return p.Err()
+}
+
+// ResolveSecrets reads api_key_file into APIKey.
+func (av *AvailabilityConfig) ResolveSecrets() error {
+	return secretFromFile("api_key_file", &av.APIKey, av.APIKeyFile)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/chainwatch/chainwatch/collectors/m49"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/httpx"
 )
 
@@ -24,7 +23,7 @@ type Deps struct {
 	// Transport is the HTTP transport under the retrying clients (tests point it at httptest).
 	Transport http.RoundTripper
 	// HTTP configures the retrying clients (zero = httpx defaults).
-	HTTP config.CollectorHTTPConfig
+	HTTP HTTPConfig
 }
 
 func (d Deps) withDefaults() Deps {
@@ -59,11 +58,11 @@ type Registry struct {
 
 // NewRegistry builds every enabled scheduled collector of cfg (Comtrade API, OCDS URLs,
 // availability feeds). d.BatchSize and d.HTTP default to cfg's values.
-func NewRegistry(cfg config.CollectorsConfig, d Deps) (*Registry, error) {
+func NewRegistry(cfg Config, d Deps) (*Registry, error) {
 	if d.BatchSize <= 0 {
 		d.BatchSize = cfg.BatchSize
 	}
-	if d.HTTP == (config.CollectorHTTPConfig{}) {
+	if d.HTTP == (HTTPConfig{}) {
 		d.HTTP = cfg.HTTP
 	}
 	d = d.withDefaults()
