@@ -109,14 +109,11 @@ func (f *OCDSFeed) Run(ctx context.Context, em Emitter) (Stats, error) {
 			errs = append(errs, err)
 			continue
 		}
-		o := newOut(ctx, em, f.source, f.now(), f.batch)
-		err = importOCDS(o, resp.Body, redactedURL(u), f.countries)
-		resp.Body.Close()
-		if ferr := o.flush(); err == nil {
-			err = ferr
-		}
-		o.stats.Files++
-		total.Add(o.stats)
+		t := target{ctx: ctx, em: em, now: f.now(), size: f.batch}
+		st, err := t.drain(f.source, func() (io.ReadCloser, error) { return resp.Body, nil }, func(o *out, r io.Reader) error {
+			return importOCDS(o, r, redactedURL(u), f.countries)
+		})
+		total.Add(st)
 		if err != nil {
 			errs = append(errs, err)
 			continue

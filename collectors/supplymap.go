@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -227,7 +228,7 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		if n.Category == "" {
 			n.Category = schemas.CategoryOther
 		}
-		if !contains(schemas.Categories, n.Category) {
+		if !slices.Contains(schemas.Categories, n.Category) {
 			return nil, rejectf("bad_category", "category: %q is not one of %s", r.get("category"), strings.Join(schemas.Categories, ", "))
 		}
 		if hs := r.get("hs_code"); hs != "" {
@@ -326,15 +327,6 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		p.ids[section][id] = r.loc
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // importSupplyMapDir reads <dir>/<section>.csv for every section present.
