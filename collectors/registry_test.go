@@ -2,11 +2,14 @@ package collectors
 
 import (
 	"context"
+	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chainwatch/chainwatch/collectors/collectorstest"
+	"github.com/chainwatch/chainwatch/schemas"
 )
 
 func TestImportRegistryKinds(t *testing.T) {
@@ -46,5 +49,36 @@ func TestImportRegistryRegisterReplaces(t *testing.T) {
 	}
 	if k, _ := r.Lookup("a"); k.Usage != "three" {
 		t.Errorf("a = %+v", k)
+	}
+}
+
+func TestDrain(t *testing.T) {
+	m := &collectorstest.Memory{}
+	tg := target{ctx: context.Background(), em: m, now: testNow, size: 100}
+	parse := func(o *out, r io.Reader) error {
+		b, _ := io.ReadAll(r)
+		o.read()
+		return o.rejectKind(schemas.KindTrade, "x:1", "bad_row", string(b), b)
+	}
+	st, err := tg.drain("src", func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("raw")), nil }, parse)
+	if err != nil || st.Files != 1 || st.Read != 1 || st.Rejected["bad_row"] != 1 {
+		t.Fatalf("drain: %+v %v", st, err)
+	}
+	if _, rejs := m.Snapshot(); len(rejs) != 1 || string(rejs[0].Raw) != "raw" {
+		t.Fatalf("flushed rejects %+v", rejs)
+	}
+	openErr := errors.New("no such file")
+	st, err = tg.drain("src", func() (io.ReadCloser, error) { return nil, openErr }, parse)
+	if !errors.Is(err, openErr) || st.Files != 0 || st.Read != 0 {
+		t.Errorf("open failure: %+v %v", st, err)
+	}
+	emitErr := errors.New("kafka down")
+	tg.em = &collectorstest.Memory{Err: emitErr}
+	if _, err := tg.drain("src", nil, func(o *out, _ io.Reader) error { return parse(o, strings.NewReader("r")) }); !errors.Is(err, emitErr) {
+		t.Errorf("flush failure: %v", err)
+	}
+	parseErr := errors.New("truncated")
+	if _, err := tg.drain("src", nil, func(o *out, r io.Reader) error { parse(o, strings.NewReader("r")); return parseErr }); !errors.Is(err, parseErr) {
+		t.Errorf("parse error must win over the flush error: %v", err)
 	}
 }
