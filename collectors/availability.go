@@ -13,14 +13,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/chainwatch/chainwatch/internal/confkit"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -376,16 +377,14 @@ func (f *AvailabilityFeed) pollURL(ctx context.Context, em Emitter, u string) (S
 	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		asOf = lm
 	}
-	o := newOut(ctx, em, f.opt.Source, now, f.batch)
-	err = importAvailability(o, resp.Body, redactedURL(u), availabilityConv{distributor: f.opt.Distributor, asOf: asOf.UTC()})
-	if ferr := o.flush(); err == nil {
-		err = ferr
-	}
-	o.stats.Files = 1
+	t := target{ctx: ctx, em: em, now: now, size: f.batch}
+	st, err := t.drain(f.opt.Source, nil, func(o *out, _ io.Reader) error {
+		return importAvailability(o, resp.Body, redactedURL(u), availabilityConv{distributor: f.opt.Distributor, asOf: asOf.UTC()})
+	})
 	if err == nil {
 		commit()
 	}
-	return o.stats, err
+	return st, err
 }
 
 // IsAvailabilityFile reports whether a file name looks like an availability feed.
@@ -404,7 +403,6 @@ func (f *AvailabilityFeed) scanDir(ctx context.Context, em Emitter) (Stats, erro
 	if err != nil {
 		return Stats{}, fmt.Errorf("availability: %w", err)
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	var total Stats
 	var errs []error
 	for _, e := range entries {
@@ -423,7 +421,8 @@ func (f *AvailabilityFeed) scanDir(ctx context.Context, em Emitter) (Stats, erro
 			continue
 		}
 		path := filepath.Join(f.opt.Dir, e.Name())
-		st, err := importAvailabilityFile(ctx, em, path, f.opt.Source, f.opt.Distributor, info.ModTime(), f.now(), f.batch, nil)
+		t := target{ctx: ctx, em: em, now: f.now(), size: f.batch}
+		st, err := importAvailabilityFile(t, path, f.opt.Source, f.opt.Distributor, info.ModTime(), nil)
 		total.Add(st)
 		if err != nil {
 			errs = append(errs, err)
@@ -437,23 +436,56 @@ func (f *AvailabilityFeed) scanDir(ctx context.Context, em Emitter) (Stats, erro
 	return total, errors.Join(errs...)
 }
 
-func importAvailabilityFile(ctx context.Context, em Emitter, path, source, distributor string, asOf, now time.Time,
-	batch int, progress *progressCounters) (Stats, error) {
-	pc := progress
-	if pc == nil {
-		pc = &progressCounters{}
+// importAvailabilityFile imports one availability file into t (bytes, if set, counts what was read).
+func importAvailabilityFile(t target, path, source, distributor string, asOf time.Time, bytes *atomic.Int64) (Stats, error) {
+	return t.drain(source, func() (io.ReadCloser, error) { return openFile(path, bytes) }, func(o *out, r io.Reader) error {
+		return importAvailability(o, r, path, availabilityConv{distributor: distributor, asOf: asOf.UTC()})
+	})
+}
+
+// AvailabilityConfig (collectors.availability) polls component availability feeds (CSV or JSON
+// Lines) over HTTP with ETag / If-Modified-Since, and/or watches a directory for new or changed
+// files (AvailabilityFeed).
+type AvailabilityConfig struct {
+	Enabled       bool           `koanf:"enabled"`
+	Interval      time.Duration  `koanf:"interval"`
+	URLs          []string       `koanf:"urls"`
+	Dir           string         `koanf:"dir"`
+	Source        string         `koanf:"source"`
+	Distributor   string         `koanf:"distributor"` // used when a feed has no distributor column
+	APIKey        confkit.Secret `koanf:"api_key"`
+	APIKeyFile    string         `koanf:"api_key_file"`
+	APIKeyHeader  string         `koanf:"api_key_header"`
+	RatePerSecond float64        `koanf:"rate_per_second"`
+	Burst         int            `koanf:"burst"`
+}
+
+// DefaultAvailabilityConfig returns the defaults of collectors.availability (disabled).
+func DefaultAvailabilityConfig() AvailabilityConfig {
+	return AvailabilityConfig{Interval: 15 * time.Minute, Source: "availability", RatePerSecond: 2, Burst: 2}
+}
+
+// Validate reports the problems of collectors.availability, keyed relative to it.
+func (av AvailabilityConfig) Validate() error {
+	var p confkit.Problems
+	if av.Enabled {
+		p.Duration("interval", av.Interval)
+		if len(av.URLs) == 0 && strings.TrimSpace(av.Dir) == "" {
+			p.Add("urls", "at least one URL or collectors.availability.dir is required when collectors.availability.enabled")
+		}
+		p.Required("source", av.Source)
+		rateProblems(&p, av.RatePerSecond, av.Burst)
 	}
-	rc, err := openFile(path, &pc.bytes)
-	if err != nil {
-		return Stats{}, err
+	for i, u := range av.URLs {
+		httpURLProblem(&p, fmt.Sprintf("urls[%d]", i), u)
 	}
-	defer rc.Close()
-	o := newOut(ctx, em, source, now, batch)
-	o.progress = &pc.records
-	err = importAvailability(o, rc, path, availabilityConv{distributor: distributor, asOf: asOf.UTC()})
-	if ferr := o.flush(); err == nil {
-		err = ferr
+	if av.APIKey != "" && strings.TrimSpace(av.APIKeyHeader) == "" {
+		p.Add("api_key_header", "required when collectors.availability.api_key is set")
 	}
-	o.stats.Files = 1
-	return o.stats, err
+	return p.Err()
+}
+
+// ResolveSecrets reads api_key_file into APIKey.
+func (av *AvailabilityConfig) ResolveSecrets() error {
+	return secretFromFile("api_key_file", &av.APIKey, av.APIKeyFile)
 }

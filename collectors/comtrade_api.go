@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/chainwatch/chainwatch/collectors/m49"
-	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/confkit"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -31,7 +32,7 @@ import (
 // response is read but emitted only once the whole chunk has arrived complete, so a retried or
 // split chunk never emits a record twice; a run also skips a natural key it already emitted.
 type ComtradeAPI struct {
-	cfg       config.ComtradeConfig
+	cfg       ComtradeConfig
 	client    *retryablehttp.Client
 	countries *m49.Table
 	log       *slog.Logger
@@ -42,7 +43,7 @@ type ComtradeAPI struct {
 
 // NewComtradeAPI builds the collector. client should come from internal/httpx (retries, rate
 // limit, User-Agent); countries may be nil (the embedded table is loaded).
-func NewComtradeAPI(cfg config.ComtradeConfig, client *retryablehttp.Client, d Deps) (*ComtradeAPI, error) {
+func NewComtradeAPI(cfg ComtradeConfig, client *retryablehttp.Client, d Deps) (*ComtradeAPI, error) {
 	d = d.withDefaults()
 	if cfg.MaxRecords <= 0 {
 		cfg.MaxRecords = 100000
@@ -348,4 +349,118 @@ func redactedURL(u string) string {
 	}
 	p.RawQuery = q.Encode()
 	return p.String()
+}
+
+// ComtradeConfig (collectors.comtrade) drives the UN Comtrade API v1 collector
+// (/data/v1/get/{type}/{freq}/{cl}).
+type ComtradeConfig struct {
+	Enabled             bool           `koanf:"enabled"`
+	Interval            time.Duration  `koanf:"interval"`
+	Endpoint            string         `koanf:"endpoint"`
+	SubscriptionKey     confkit.Secret `koanf:"subscription_key"`
+	SubscriptionKeyFile string         `koanf:"subscription_key_file"`
+	TypeCode            string         `koanf:"type_code"` // C goods, S services
+	FreqCode            string         `koanf:"freq_code"` // A annual, M monthly
+	ClCode              string         `koanf:"cl_code"`   // HS, H0..H6
+	Reporters           []string       `koanf:"reporters"` // M49 codes or ISO alpha-3
+	Partners            []string       `koanf:"partners"`  // M49 codes or ISO alpha-3; "0" = World; empty = all
+	HSCodes             []string       `koanf:"hs_codes"`  // 2, 4 or 6 digits
+	Flows               []string       `koanf:"flows"`     // M, X, RM, RX
+	Periods             []string       `koanf:"periods"`   // YYYY, YYYYMM or a range YYYY-YYYY
+	MaxRecords          int            `koanf:"max_records"`
+	ReportersPerRequest int            `koanf:"reporters_per_request"`
+	PeriodsPerRequest   int            `koanf:"periods_per_request"`
+	TotalsOnly          bool           `koanf:"totals_only"` // partner2Code=0, motCode=0, customsCode=C00
+	RatePerSecond       float64        `koanf:"rate_per_second"`
+	Burst               int            `koanf:"burst"`
+}
+
+// DefaultComtradeConfig returns the defaults of collectors.comtrade (disabled).
+func DefaultComtradeConfig() ComtradeConfig {
+	return ComtradeConfig{
+		Interval: 24 * time.Hour, Endpoint: "https://comtradeapi.un.org", TypeCode: "C", FreqCode: "A",
+		ClCode: "HS", Flows: []string{"M", "X"}, MaxRecords: 100000, ReportersPerRequest: 5,
+		PeriodsPerRequest: 5, TotalsOnly: true, RatePerSecond: 1, Burst: 1,
+	}
+}
+
+var (
+	cfgM49Re    = regexp.MustCompile(`^[0-9]{1,3}$`)
+	cfgHSRe     = regexp.MustCompile(`^([0-9]{2}|[0-9]{4}|[0-9]{6})$`)
+	cfgPeriodRe = regexp.MustCompile(`^([0-9]{4}|[0-9]{6}|[0-9]{4}-[0-9]{4})$`)
+	cfgClRe     = regexp.MustCompile(`^(HS|H[0-6])$`)
+)
+
+// Validate reports the problems of collectors.comtrade, keyed relative to it. The lists' syntax
+// is checked even when disabled: a typo should not wait for the day it is enabled.
+func (ct ComtradeConfig) Validate() error {
+	var p confkit.Problems
+	if ct.Enabled {
+		ct.validateEnabled(&p)
+	}
+	for i, r := range ct.Reporters {
+		if !cfgM49Re.MatchString(r) && !cfgISO3Re.MatchString(r) {
+			p.Add(fmt.Sprintf("reporters[%d]", i), "%q is neither an M49 code nor an ISO alpha-3 code", r)
+		}
+	}
+	for i, r := range ct.Partners {
+		if !cfgM49Re.MatchString(r) && !cfgISO3Re.MatchString(r) {
+			p.Add(fmt.Sprintf("partners[%d]", i), "%q is neither an M49 code nor an ISO alpha-3 code", r)
+		}
+	}
+	for i, h := range ct.HSCodes {
+		if !cfgHSRe.MatchString(h) {
+			p.Add(fmt.Sprintf("hs_codes[%d]", i), "%q is not a 2, 4 or 6 digit HS code", h)
+		}
+	}
+	for i, f := range ct.Flows {
+		p.OneOf(fmt.Sprintf("flows[%d]", i), f, "M", "X", "RM", "RX")
+	}
+	for i, per := range ct.Periods {
+		if !cfgPeriodRe.MatchString(per) {
+			p.Add(fmt.Sprintf("periods[%d]", i), "%q is not YYYY, YYYYMM or YYYY-YYYY", per)
+		} else if a, b, ok := strings.Cut(per, "-"); ok && a > b {
+			p.Add(fmt.Sprintf("periods[%d]", i), "range %q runs backwards", per)
+		}
+	}
+	if ct.MaxRecords < 1 || ct.MaxRecords > 250000 {
+		p.Add("max_records", "must be 1..250000, got %d", ct.MaxRecords)
+	}
+	return p.Err()
+}
+
+func (ct ComtradeConfig) validateEnabled(p *confkit.Problems) {
+	p.Duration("interval", ct.Interval)
+	httpURLProblem(p, "endpoint", ct.Endpoint)
+	if ct.SubscriptionKey == "" {
+		p.Add("subscription_key", "required when collectors.comtrade.enabled (or set collectors.comtrade.subscription_key_file)")
+	}
+	p.OneOf("type_code", ct.TypeCode, "C", "S")
+	p.OneOf("freq_code", ct.FreqCode, "A", "M")
+	if !cfgClRe.MatchString(ct.ClCode) {
+		p.Add("cl_code", "%q is not one of HS, H0..H6", ct.ClCode)
+	}
+	for _, l := range []struct {
+		key, msg string
+		n        int
+	}{
+		{"reporters", "at least one reporter (M49 code or ISO alpha-3) is required", len(ct.Reporters)},
+		{"hs_codes", "at least one HS code is required", len(ct.HSCodes)},
+		{"periods", "at least one period is required", len(ct.Periods)},
+		{"flows", "at least one flow is required", len(ct.Flows)},
+	} {
+		if l.n == 0 {
+			p.Add(l.key, "%s", l.msg)
+		}
+	}
+	p.Positive("reporters_per_request", ct.ReportersPerRequest)
+	if ct.PeriodsPerRequest < 1 || ct.PeriodsPerRequest > 12 {
+		p.Add("periods_per_request", "must be 1..12 (the API accepts at most 12 periods), got %d", ct.PeriodsPerRequest)
+	}
+	rateProblems(p, ct.RatePerSecond, ct.Burst)
+}
+
+// ResolveSecrets reads subscription_key_file into SubscriptionKey.
+func (ct *ComtradeConfig) ResolveSecrets() error {
+	return secretFromFile("subscription_key_file", &ct.SubscriptionKey, ct.SubscriptionKeyFile)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/chainwatch/chainwatch/collectors/m49"
+	"github.com/chainwatch/chainwatch/internal/confkit"
 )
 
 // conditionalGet remembers the ETag and Last-Modified of each URL and asks with If-None-Match /
@@ -108,14 +109,11 @@ func (f *OCDSFeed) Run(ctx context.Context, em Emitter) (Stats, error) {
 			errs = append(errs, err)
 			continue
 		}
-		o := newOut(ctx, em, f.source, f.now(), f.batch)
-		err = importOCDS(o, resp.Body, redactedURL(u), f.countries)
-		resp.Body.Close()
-		if ferr := o.flush(); err == nil {
-			err = ferr
-		}
-		o.stats.Files++
-		total.Add(o.stats)
+		t := target{ctx: ctx, em: em, now: f.now(), size: f.batch}
+		st, err := t.drain(f.source, func() (io.ReadCloser, error) { return resp.Body, nil }, func(o *out, r io.Reader) error {
+			return importOCDS(o, r, redactedURL(u), f.countries)
+		})
+		total.Add(st)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -123,4 +121,37 @@ func (f *OCDSFeed) Run(ctx context.Context, em Emitter) (Stats, error) {
 		commit()
 	}
 	return total, errors.Join(errs...)
+}
+
+// ProcurementConfig (collectors.procurement) polls OCDS release/record packages or JSON Lines at
+// URLs (OCDSFeed).
+type ProcurementConfig struct {
+	Enabled       bool          `koanf:"enabled"`
+	Interval      time.Duration `koanf:"interval"`
+	URLs          []string      `koanf:"urls"`
+	Source        string        `koanf:"source"`
+	RatePerSecond float64       `koanf:"rate_per_second"`
+	Burst         int           `koanf:"burst"`
+}
+
+// DefaultProcurementConfig returns the defaults of collectors.procurement (disabled).
+func DefaultProcurementConfig() ProcurementConfig {
+	return ProcurementConfig{Interval: 6 * time.Hour, Source: "ocds", RatePerSecond: 2, Burst: 2}
+}
+
+// Validate reports the problems of collectors.procurement, keyed relative to it.
+func (pr ProcurementConfig) Validate() error {
+	var p confkit.Problems
+	if pr.Enabled {
+		p.Duration("interval", pr.Interval)
+		if len(pr.URLs) == 0 {
+			p.Add("urls", "at least one URL is required when collectors.procurement.enabled")
+		}
+		p.Required("source", pr.Source)
+		rateProblems(&p, pr.RatePerSecond, pr.Burst)
+	}
+	for i, u := range pr.URLs {
+		httpURLProblem(&p, fmt.Sprintf("urls[%d]", i), u)
+	}
+	return p.Err()
 }

@@ -3,6 +3,7 @@ package collectors
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,14 @@ var (
 	testNow       = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	testCountries = m49.MustNew()
 )
+
+// findFirst returns the first element of xs for which ok holds, or nil.
+func findFirst[T any](xs []*T, ok func(*T) bool) *T {
+	if i := slices.IndexFunc(xs, ok); i >= 0 {
+		return xs[i]
+	}
+	return nil
+}
 
 func testOpts() ImportOptions {
 	return ImportOptions{Now: func() time.Time { return testNow }, Countries: testCountries}

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,12 +30,6 @@ const (
 	ImportWillems      = "willems"      // Willems (2008) chain CSV(s) converted to a supply map
 	ImportSubstitution = "substitution" // substitution list CSV or YAML
 )
-
-// ImportKinds lists the kinds Import accepts.
-func ImportKinds() []string {
-	return []string{ImportTrade, ImportBACI, ImportProduction, ImportProcurement, ImportAvailability,
-		ImportSupplyMap, ImportWillems, ImportSubstitution}
-}
 
 // ImportOptions tune Import. Zero values take the defaults noted.
 type ImportOptions struct {
@@ -95,144 +89,142 @@ func (o *ImportOptions) defaults() {
 // hands its events and rejects to em. Bad records become rejects and the good records of the same
 // file still land; the error is for what stops the import (unreadable input, an Emitter failure,
 // ctx cancelled). Stats counts what was read, emitted, rejected (by reason) and skipped.
+// It looks kind up in NewImportRegistry.
 func Import(ctx context.Context, kind, path string, em Emitter, opts ImportOptions) (Stats, error) {
-	opts.defaults()
+	k, err := NewImportRegistry().Lookup(kind)
+	if err != nil {
+		return Stats{}, err
+	}
+	return k.New(opts).Import(ctx, path, em)
+}
+
+// fileImporter is the Importer of every kind: list the files of path, show progress, read them
+// with run, log the summary and record the metrics.
+type fileImporter struct {
+	kind string
+	opts ImportOptions
+	// files lists the files under path (match: a directory's file names to read; nil: path is
+	// the only "file") and their total size for the progress bar.
+	files func(path string) ([]string, int64, error)
+	run   func(r *importRun) error
+	// url, if set, imports an http(s) URL instead of files.
+	url func(r *importRun) error
+}
+
+// Import implements Importer.
+func (im *fileImporter) Import(ctx context.Context, path string, em Emitter) (Stats, error) {
+	im.opts.defaults()
 	start := time.Now()
-	st, err := runImport(ctx, kind, path, em, &opts)
+	st, err := im.importPath(ctx, path, em)
 	end := time.Now()
-	opts.Metrics.observe("import_"+kind, st, end.Sub(start), err, end)
+	im.opts.Metrics.observe("import_"+im.kind, st, end.Sub(start), err, end)
 	return st, err
 }
 
-func runImport(ctx context.Context, kind, path string, em Emitter, opts *ImportOptions) (Stats, error) {
-	now := opts.Now()
-	asOf := opts.AsOf
-	if asOf.IsZero() {
-		asOf = now
+func (im *fileImporter) importPath(ctx context.Context, path string, em Emitter) (Stats, error) {
+	opts := &im.opts
+	r := &importRun{opts: opts, path: path, now: opts.Now(), pc: &progressCounters{}}
+	r.asOf = opts.AsOf
+	if r.asOf.IsZero() {
+		r.asOf = r.now
 	}
-	src := func(def string) string {
-		if opts.Source != "" {
-			return opts.Source
-		}
-		return def
-	}
-	fixed := func(s string) func(string) string { return func(string) string { return s } }
-	pc := &progressCounters{}
-	isURL := strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://")
-	var files []string
+	run := im.run
 	var total int64
-	if !isURL {
+	if im.url != nil && (strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://")) {
+		run = im.url
+	} else {
 		var err error
-		files, total, err = importFiles(kind, path)
+		if r.files, total, err = im.files(path); err != nil {
+			return Stats{}, fmt.Errorf("import %s: %w", im.kind, err)
+		}
+	}
+	r.target = target{ctx: ctx, em: em, now: r.now, size: opts.BatchSize, progress: &r.pc.records}
+	stop := startProgress(ctx, opts, im.kind, path, total, r.pc)
+	defer stop()
+	err := run(r)
+	r.stats.Bytes = r.pc.bytes.Load()
+	stop()
+	st := r.stats
+	opts.Logger.Info("import finished", "kind", im.kind, "path", redactedURL(path), "files", st.Files,
+		"read", st.Read, "emitted", st.Emitted, "rejected", st.RejectedTotal(), "skipped", st.Skipped,
+		"bytes", st.Bytes, "ok", err == nil)
+	return st, err
+}
+
+// importRun is one import in progress.
+type importRun struct {
+	target
+	opts      *ImportOptions
+	path      string
+	files     []string
+	now, asOf time.Time
+	pc        *progressCounters
+	stats     Stats
+}
+
+// source is the envelope source: ImportOptions.Source, else def.
+func (r *importRun) source(def string) string {
+	if r.opts.Source != "" {
+		return r.opts.Source
+	}
+	return def
+}
+
+// fixed is a source function for perFile: the same source for every file.
+func (r *importRun) fixed(def string) func(file string) string {
+	s := r.source(def)
+	return func(string) string { return s }
+}
+
+func (r *importRun) open(path string) (io.ReadCloser, error) { return openFile(path, &r.pc.bytes) }
+
+// perFile reads every file with parse, each into its own batch (source by file name).
+func (r *importRun) perFile(source func(file string) string, parse func(o *out, rd io.Reader, name string) error) error {
+	for _, f := range r.files {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		st, err := r.drain(source(f), func() (io.ReadCloser, error) { return r.open(f) },
+			func(o *out, rd io.Reader) error { return parse(o, rd, f) })
+		r.stats.Add(st)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// target is where one import or run hands its records.
+type target struct {
+	ctx      context.Context
+	em       Emitter
+	now      time.Time
+	size     int
+	progress *atomic.Int64 // may be nil
+}
+
+// drain is the end-of-input sequence of every collector and import: open the input (when open is
+// set; a failure counts nothing), fill a fresh batch with parse, hand everything queued to the
+// Emitter and count one file (parse may set o.stats.Files otherwise). The parse error wins over
+// the flush error.
+func (t target) drain(source string, open func() (io.ReadCloser, error), parse func(o *out, r io.Reader) error) (Stats, error) {
+	var rd io.Reader
+	if open != nil {
+		rc, err := open()
 		if err != nil {
 			return Stats{}, err
 		}
+		defer rc.Close()
+		rd = rc
 	}
-	stop := startProgress(ctx, opts, kind, path, total, pc)
-	defer stop()
-
-	var stats Stats
-	open := func(p string) (io.ReadCloser, error) { return openFile(p, &pc.bytes) }
-	perFile := func(source func(file string) string, fn func(o *out, r io.Reader, name string) error) error {
-		for _, f := range files {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			o := newOut(ctx, em, source(f), now, opts.BatchSize)
-			o.progress = &pc.records
-			rc, err := open(f)
-			if err != nil {
-				return err
-			}
-			err = fn(o, rc, f)
-			rc.Close()
-			if ferr := o.flush(); err == nil {
-				err = ferr
-			}
-			o.stats.Files = 1
-			stats.Add(o.stats)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+	o := newOut(t.ctx, t.em, source, t.now, t.size)
+	o.progress = t.progress
+	o.stats.Files = 1
+	err := parse(o, rd)
+	if ferr := o.flush(); err == nil {
+		err = ferr
 	}
-	var err error
-	switch kind {
-	case ImportTrade:
-		err = perFile(fixed(src(SourceComtrade)), func(o *out, r io.Reader, name string) error {
-			return importTrade(o, r, name, opts.Countries)
-		})
-	case ImportBACI:
-		err = perFile(fixed(src(SourceBACI)), func(o *out, r io.Reader, name string) error {
-			return importBACI(o, r, name, opts.Classification, opts.Countries)
-		})
-	case ImportProduction:
-		err = perFile(func(f string) string { return src(usgsSource(f)) }, func(o *out, r io.Reader, name string) error {
-			return importUSGS(o, r, name, opts.Countries)
-		})
-	case ImportProcurement:
-		if isURL {
-			err = importOCDSURL(ctx, path, em, src(SourceOCDS), now, opts, pc, &stats)
-			break
-		}
-		err = perFile(fixed(src(SourceOCDS)), func(o *out, r io.Reader, name string) error {
-			return importOCDS(o, r, name, opts.Countries)
-		})
-	case ImportAvailability:
-		for _, f := range files {
-			fAsOf := opts.AsOf
-			if fAsOf.IsZero() {
-				if fi, serr := os.Stat(f); serr == nil {
-					fAsOf = fi.ModTime()
-				} else {
-					fAsOf = now
-				}
-			}
-			var st Stats
-			st, err = importAvailabilityFile(ctx, em, f, src(SourceAvailability), opts.Distributor, fAsOf, now, opts.BatchSize, pc)
-			stats.Add(st)
-			if err != nil {
-				break
-			}
-		}
-	case ImportSupplyMap:
-		o := newOut(ctx, em, src(SourceSupplyMap), now, opts.BatchSize)
-		o.progress = &pc.records
-		p := newSupplyMapProc(o, opts.Countries, asOf, opts.HomeCountry)
-		if len(files) == 1 && isYAML(files[0]) {
-			var rc io.ReadCloser
-			if rc, err = open(files[0]); err == nil {
-				err = importSupplyMapYAML(p, rc, files[0])
-				rc.Close()
-				o.stats.Files = 1
-			}
-		} else {
-			o.stats.Files, err = importSupplyMapDir(p, path, open)
-		}
-		if ferr := o.flush(); err == nil {
-			err = ferr
-		}
-		stats.Add(o.stats)
-	case ImportWillems:
-		err = importWillems(ctx, path, em, src(SourceWillems), now, opts, pc, &stats)
-	case ImportSubstitution:
-		err = perFile(fixed(src(SourceSubstitution)), func(o *out, r io.Reader, name string) error {
-			c := &substitutionConv{o: o, countries: opts.Countries, asOf: asOf, homeCountry: opts.HomeCountry}
-			if isYAML(name) {
-				return importSubstitutionYAML(c, r, name)
-			}
-			return importSubstitutionCSV(c, r, name)
-		})
-	default:
-		return Stats{}, fmt.Errorf("import: unknown kind %q (want one of %s)", kind, strings.Join(ImportKinds(), ", "))
-	}
-	stats.Bytes = pc.bytes.Load()
-	stop()
-	opts.Logger.Info("import finished", "kind", kind, "path", redactedURL(path), "files", stats.Files,
-		"read", stats.Read, "emitted", stats.Emitted, "rejected", stats.RejectedTotal(), "skipped", stats.Skipped,
-		"bytes", stats.Bytes, "ok", err == nil)
-	return stats, err
+	return o.stats, err
 }
 
 func isYAML(name string) bool {
@@ -240,49 +232,42 @@ func isYAML(name string) bool {
 	return strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")
 }
 
-// importFiles lists the files an import reads and their total size (for the progress bar).
-func importFiles(kind, path string) ([]string, int64, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, 0, fmt.Errorf("import %s: %w", kind, err)
+// hasExt reports whether name (without a .gz) ends in one of exts, ignoring case.
+func hasExt(name string, exts ...string) bool {
+	n := strings.TrimSuffix(strings.ToLower(name), ".gz")
+	return slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(n, e) })
+}
+
+// matchFiles returns the files lister of a kind whose directories hold files matching match.
+func matchFiles(match func(name string) bool) func(path string) ([]string, int64, error) {
+	return func(path string) ([]string, int64, error) {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !st.IsDir() {
+			return []string{path}, st.Size(), nil
+		}
+		return dirFiles(path, match)
 	}
-	if !st.IsDir() {
-		return []string{path}, st.Size(), nil
+}
+
+// onlyPath is the files lister of kinds that read path themselves; size counts the bytes of
+// the files named (for the progress bar).
+func onlyPath(size func(path string) int64) func(path string) ([]string, int64, error) {
+	return func(path string) ([]string, int64, error) {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !st.IsDir() {
+			return []string{path}, st.Size(), nil
+		}
+		return []string{path}, size(path), nil
 	}
-	var match func(string) bool
-	switch kind {
-	case ImportTrade, ImportBACI:
-		match = func(n string) bool {
-			n = strings.ToLower(strings.TrimSuffix(strings.ToLower(n), ".gz"))
-			return strings.HasSuffix(n, ".csv") || strings.HasSuffix(n, ".json")
-		}
-	case ImportProduction:
-		match = IsUSGSWorldFile
-	case ImportProcurement:
-		match = func(n string) bool {
-			n = strings.ToLower(strings.TrimSuffix(strings.ToLower(n), ".gz"))
-			return strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".jsonl") || strings.HasSuffix(n, ".ndjson")
-		}
-	case ImportAvailability:
-		match = IsAvailabilityFile
-	case ImportSupplyMap:
-		var total int64
-		for _, s := range SupplyMapSections {
-			if fi, err := os.Stat(filepath.Join(path, s+".csv")); err == nil {
-				total += fi.Size()
-			}
-		}
-		return []string{path}, total, nil
-	case ImportWillems:
-		return []string{path}, 0, nil
-	case ImportSubstitution:
-		match = func(n string) bool {
-			n = strings.ToLower(n)
-			return strings.HasSuffix(n, ".csv") || isYAML(n)
-		}
-	default:
-		return nil, 0, fmt.Errorf("import: unknown kind %q (want one of %s)", kind, strings.Join(ImportKinds(), ", "))
-	}
+}
+
+func dirFiles(path string, match func(string) bool) ([]string, int64, error) {
 	ents, err := os.ReadDir(path)
 	if err != nil {
 		return nil, 0, err
@@ -303,20 +288,19 @@ func importFiles(kind, path string) ([]string, int64, error) {
 		files = append(files, filepath.Join(path, e.Name()))
 		total += info.Size()
 	}
-	sort.Strings(files)
+	slices.Sort(files)
 	if len(files) == 0 {
-		return nil, 0, fmt.Errorf("import %s: %s holds no matching files", kind, path)
+		return nil, 0, fmt.Errorf("%s holds no matching files", path)
 	}
 	return files, total, nil
 }
 
-func importOCDSURL(ctx context.Context, u string, em Emitter, source string, now time.Time, opts *ImportOptions,
-	pc *progressCounters, stats *Stats) error {
-	c := opts.HTTPClient
+func (r *importRun) importOCDSURL() error {
+	c := r.opts.HTTPClient
 	if c == nil {
-		c = httpx.NewStandard(httpx.Options{Name: "import", Version: opts.Version, Logger: opts.Logger})
+		c = httpx.NewStandard(httpx.Options{Name: "import", Version: r.opts.Version, Logger: r.opts.Logger})
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(r.ctx, http.MethodGet, r.path, nil)
 	if err != nil {
 		return err
 	}
@@ -326,30 +310,25 @@ func importOCDSURL(ctx context.Context, u string, em Emitter, source string, now
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("import procurement: GET %s: HTTP %s", redactedURL(u), resp.Status)
+		return fmt.Errorf("import procurement: GET %s: HTTP %s", redactedURL(r.path), resp.Status)
 	}
-	o := newOut(ctx, em, source, now, opts.BatchSize)
-	o.progress = &pc.records
-	err = importOCDS(o, &countingReader{r: resp.Body, n: &pc.bytes}, redactedURL(u), opts.Countries)
-	if ferr := o.flush(); err == nil {
-		err = ferr
-	}
-	o.stats.Files = 1
-	stats.Add(o.stats)
+	st, err := r.drain(r.source(SourceOCDS), nil, func(o *out, _ io.Reader) error {
+		return importOCDS(o, &countingReader{r: resp.Body, n: &r.pc.bytes}, redactedURL(r.path), r.opts.Countries)
+	})
+	r.stats.Add(st)
 	return err
 }
 
-func importWillems(ctx context.Context, path string, em Emitter, source string, now time.Time, opts *ImportOptions,
-	pc *progressCounters, stats *Stats) error {
-	files, industries, err := willemsFiles(path)
+func (r *importRun) importWillems() error {
+	files, industries, err := willemsFiles(r.path)
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		if err := ctx.Err(); err != nil {
+		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		rc, err := openFile(f, &pc.bytes)
+		rc, err := r.open(f)
 		if err != nil {
 			return err
 		}
@@ -358,20 +337,54 @@ func importWillems(ctx context.Context, path string, em Emitter, source string, 
 		if err != nil {
 			return err
 		}
-		o := newOut(ctx, em, source, now, opts.BatchSize)
-		o.progress = &pc.records
-		p := newSupplyMapProc(o, opts.Countries, now, "CHN")
-		err = ch.SupplyMap(industries[ch.ID]).emit(p, f)
-		if ferr := o.flush(); err == nil {
-			err = ferr
-		}
-		o.stats.Files = 1
-		stats.Add(o.stats)
+		st, err := r.drain(r.source(SourceWillems), nil, func(o *out, _ io.Reader) error {
+			return ch.SupplyMap(industries[ch.ID]).emit(newSupplyMapProc(o, r.opts.Countries, r.now, "CHN"), f)
+		})
+		r.stats.Add(st)
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (r *importRun) importAvailability() error {
+	for _, f := range r.files {
+		asOf := r.opts.AsOf
+		if asOf.IsZero() {
+			if fi, serr := os.Stat(f); serr == nil {
+				asOf = fi.ModTime()
+			} else {
+				asOf = r.now
+			}
+		}
+		st, err := importAvailabilityFile(r.target, f, r.source(SourceAvailability), r.opts.Distributor, asOf, &r.pc.bytes)
+		r.stats.Add(st)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *importRun) importSupplyMap() error {
+	st, err := r.drain(r.source(SourceSupplyMap), nil, func(o *out, _ io.Reader) error {
+		p := newSupplyMapProc(o, r.opts.Countries, r.asOf, r.opts.HomeCountry)
+		if len(r.files) == 1 && isYAML(r.files[0]) {
+			rc, err := r.open(r.files[0])
+			if err != nil {
+				o.stats.Files = 0
+				return err
+			}
+			defer rc.Close()
+			return importSupplyMapYAML(p, rc, r.files[0])
+		}
+		var err error
+		o.stats.Files, err = importSupplyMapDir(p, r.path, r.open)
+		return err
+	})
+	r.stats.Add(st)
+	return err
 }
 
 // progressCounters are updated by the importers and read by the progress reporter.

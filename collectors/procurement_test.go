@@ -19,12 +19,7 @@ import (
 )
 
 func findAward(awards []*schemas.ProcurementAward, ocid, awardID string) *schemas.ProcurementAward {
-	for _, a := range awards {
-		if a.OCID == ocid && a.AwardID == awardID {
-			return a
-		}
-	}
-	return nil
+	return findFirst(awards, func(a *schemas.ProcurementAward) bool { return a.OCID == ocid && a.AwardID == awardID })
 }
 
 func TestOCDSRecordPackage(t *testing.T) {

@@ -1,16 +1,20 @@
 package collectors
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"sort"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/chainwatch/chainwatch/collectors/m49"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/httpx"
 )
 
@@ -24,7 +28,7 @@ type Deps struct {
 	// Transport is the HTTP transport under the retrying clients (tests point it at httptest).
 	Transport http.RoundTripper
 	// HTTP configures the retrying clients (zero = httpx defaults).
-	HTTP config.CollectorHTTPConfig
+	HTTP HTTPConfig
 }
 
 func (d Deps) withDefaults() Deps {
@@ -59,11 +63,11 @@ type Registry struct {
 
 // NewRegistry builds every enabled scheduled collector of cfg (Comtrade API, OCDS URLs,
 // availability feeds). d.BatchSize and d.HTTP default to cfg's values.
-func NewRegistry(cfg config.CollectorsConfig, d Deps) (*Registry, error) {
+func NewRegistry(cfg Config, d Deps) (*Registry, error) {
 	if d.BatchSize <= 0 {
 		d.BatchSize = cfg.BatchSize
 	}
-	if d.HTTP == (config.CollectorHTTPConfig{}) {
+	if d.HTTP == (HTTPConfig{}) {
 		d.HTTP = cfg.HTTP
 	}
 	d = d.withDefaults()
@@ -115,6 +119,145 @@ func (r *Registry) Names() []string {
 	for _, e := range r.entries {
 		out = append(out, e.Collector.Name())
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
+}
+
+// Importer reads one path (a file, a directory, or for procurement an http(s) URL) of its kind
+// and hands the events and rejects to em.
+type Importer interface {
+	Import(ctx context.Context, path string, em Emitter) (Stats, error)
+}
+
+// ImportKind is one kind `chainwatch import <kind> <path>` accepts: its name, a one-line usage
+// (what the path holds) and the constructor of its Importer.
+type ImportKind struct {
+	Name  string
+	Usage string
+	New   func(opts ImportOptions) Importer
+}
+
+// ImportRegistry is the explicit list of import kinds.
+type ImportRegistry struct {
+	kinds []ImportKind
+}
+
+// Register adds kind k (a later kind of the same name replaces it).
+func (r *ImportRegistry) Register(k ImportKind) {
+	r.kinds = slices.DeleteFunc(r.kinds, func(o ImportKind) bool { return o.Name == k.Name })
+	r.kinds = append(r.kinds, k)
+}
+
+// Lookup returns the kind called name; the error lists the registered kinds.
+func (r *ImportRegistry) Lookup(name string) (ImportKind, error) {
+	i := slices.IndexFunc(r.kinds, func(k ImportKind) bool { return k.Name == name })
+	if i < 0 {
+		return ImportKind{}, fmt.Errorf("import: unknown kind %q (want one of %s)", name, strings.Join(r.Names(), ", "))
+	}
+	return r.kinds[i], nil
+}
+
+// Names lists the registered kinds in registration order.
+func (r *ImportRegistry) Names() []string {
+	out := make([]string, len(r.kinds))
+	for i, k := range r.kinds {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// Kinds returns the registered kinds in registration order.
+func (r *ImportRegistry) Kinds() []ImportKind { return slices.Clone(r.kinds) }
+
+// ImportKinds lists the kinds Import accepts.
+func ImportKinds() []string { return NewImportRegistry().Names() }
+
+// NewImportRegistry registers every import kind, one line each.
+func NewImportRegistry() *ImportRegistry {
+	r := &ImportRegistry{}
+	r.Register(ImportKind{ImportTrade, "Comtrade CSV or JSON (API body), auto-detected", newTradeImporter})
+	r.Register(ImportKind{ImportBACI, "BACI bulk CSV t,i,j,k,v,q", newBACIImporter})
+	r.Register(ImportKind{ImportProduction, "USGS MCS world tables (a file or a directory)", newProductionImporter})
+	r.Register(ImportKind{ImportProcurement, "OCDS packages / JSON Lines (file, directory or URL)", newProcurementImporter})
+	r.Register(ImportKind{ImportAvailability, "availability CSV / JSON Lines (file or directory)", newAvailabilityImporter})
+	r.Register(ImportKind{ImportSupplyMap, "directory of <section>.csv, or one YAML file", newSupplyMapImporter})
+	r.Register(ImportKind{ImportWillems, "Willems (2008) chain CSV(s) converted to a supply map", newWillemsImporter})
+	r.Register(ImportKind{ImportSubstitution, "substitution list CSV or YAML", newSubstitutionImporter})
+	return r
+}
+
+func newTradeImporter(o ImportOptions) Importer {
+	return &fileImporter{kind: ImportTrade, opts: o, files: matchFiles(isTradeFile), run: func(r *importRun) error {
+		return r.perFile(r.fixed(SourceComtrade), func(o *out, rd io.Reader, name string) error {
+			return importTrade(o, rd, name, r.opts.Countries)
+		})
+	}}
+}
+
+func newBACIImporter(o ImportOptions) Importer {
+	return &fileImporter{kind: ImportBACI, opts: o, files: matchFiles(isTradeFile), run: func(r *importRun) error {
+		return r.perFile(r.fixed(SourceBACI), func(o *out, rd io.Reader, name string) error {
+			return importBACI(o, rd, name, r.opts.Classification, r.opts.Countries)
+		})
+	}}
+}
+
+func newProductionImporter(o ImportOptions) Importer {
+	return &fileImporter{kind: ImportProduction, opts: o, files: matchFiles(IsUSGSWorldFile), run: func(r *importRun) error {
+		return r.perFile(func(f string) string { return r.source(usgsSource(f)) }, func(o *out, rd io.Reader, name string) error {
+			return importUSGS(o, rd, name, r.opts.Countries)
+		})
+	}}
+}
+
+func newProcurementImporter(o ImportOptions) Importer {
+	return &fileImporter{kind: ImportProcurement, opts: o,
+		files: matchFiles(func(n string) bool { return hasExt(n, ".json", ".jsonl", ".ndjson") }),
+		run: func(r *importRun) error {
+			return r.perFile(r.fixed(SourceOCDS), func(o *out, rd io.Reader, name string) error {
+				return importOCDS(o, rd, name, r.opts.Countries)
+			})
+		},
+		url: (*importRun).importOCDSURL}
+}
+
+func newAvailabilityImporter(o ImportOptions) Importer {
+	return &fileImporter{kind: ImportAvailability, opts: o, files: matchFiles(IsAvailabilityFile),
+		run: (*importRun).importAvailability}
+}
+
+func newSupplyMapImporter(o ImportOptions) Importer {
+	return &fileImporter{kind: ImportSupplyMap, opts: o, files: onlyPath(supplyMapSize), run: (*importRun).importSupplyMap}
+}
+
+func newWillemsImporter(o ImportOptions) Importer {
+	return &fileImporter{kind: ImportWillems, opts: o, files: onlyPath(func(string) int64 { return 0 }),
+		run: (*importRun).importWillems}
+}
+
+func newSubstitutionImporter(o ImportOptions) Importer {
+	return &fileImporter{kind: ImportSubstitution, opts: o,
+		files: matchFiles(func(n string) bool { return strings.HasSuffix(strings.ToLower(n), ".csv") || isYAML(n) }),
+		run: func(r *importRun) error {
+			return r.perFile(r.fixed(SourceSubstitution), func(o *out, rd io.Reader, name string) error {
+				c := &substitutionConv{o: o, countries: r.opts.Countries, asOf: r.asOf, homeCountry: r.opts.HomeCountry}
+				if isYAML(name) {
+					return importSubstitutionYAML(c, rd, name)
+				}
+				return importSubstitutionCSV(c, rd, name)
+			})
+		}}
+}
+
+func isTradeFile(n string) bool { return hasExt(n, ".csv", ".json") }
+
+// supplyMapSize sums the section files of a supply map directory (for the progress bar).
+func supplyMapSize(dir string) int64 {
+	var total int64
+	for _, s := range SupplyMapSections {
+		if fi, err := os.Stat(filepath.Join(dir, s+".csv")); err == nil {
+			total += fi.Size()
+		}
+	}
+	return total
 }

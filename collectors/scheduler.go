@@ -30,28 +30,19 @@ const (
 
 // NewMetrics registers the collector metrics on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
 	m := &Metrics{
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "chainwatch_collector_run_duration_seconds",
-			Help:    "Duration of collector runs and imports.",
-			Buckets: prometheus.ExponentialBuckets(0.05, 4, 10),
-		}, []string{"collector"}),
-		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chainwatch_collector_runs_total",
-			Help: "Collector runs by result (success, error, canceled).",
-		}, []string{"collector", "result"}),
-		emitted: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chainwatch_collector_records_emitted_total",
-			Help: "Events handed to the emitter.",
-		}, []string{"collector"}),
-		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chainwatch_collector_records_rejected_total",
-			Help: "Source records rejected, by reason.",
-		}, []string{"collector", "reason"}),
-		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "chainwatch_collector_last_success_timestamp_seconds",
-			Help: "Unix time of the last successful run.",
-		}, []string{"collector"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "chainwatch_collector_run_duration_seconds",
+			Help: "Duration of collector runs and imports.", Buckets: prometheus.ExponentialBuckets(0.05, 4, 10)},
+			[]string{"collector"}),
+		runs: counter("chainwatch_collector_runs_total", "Collector runs by result (success, error, canceled).",
+			"collector", "result"),
+		emitted:  counter("chainwatch_collector_records_emitted_total", "Events handed to the emitter.", "collector"),
+		rejected: counter("chainwatch_collector_records_rejected_total", "Source records rejected, by reason.", "collector", "reason"),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chainwatch_collector_last_success_timestamp_seconds",
+			Help: "Unix time of the last successful run."}, []string{"collector"}),
 	}
 	for _, c := range []prometheus.Collector{m.duration, m.runs, m.emitted, m.rejected, m.lastSuccess} {
 		if err := reg.Register(c); err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/chainwatch/chainwatch/collectors/collectorstest"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -131,7 +130,7 @@ func TestImportRecordsMetrics(t *testing.T) {
 }
 
 func TestRegistryFromConfig(t *testing.T) {
-	cfg := config.Default().Collectors
+	cfg := DefaultConfig()
 	r, err := NewRegistry(cfg, testDeps())
 	if err != nil || len(r.Scheduled()) != 0 {
 		t.Fatalf("defaults: %v %v", r.Names(), err)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,28 +171,6 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 	if rej != nil {
 		return nil, rej
 	}
-	boolField := func(field string) (bool, *rejectErr) {
-		b, err := parseBool(r.get(field))
-		if err != nil {
-			return false, rejectf("bad_bool", "%s: %v", field, err)
-		}
-		return b, nil
-	}
-	numField := func(field string, def float64) (float64, *rejectErr) {
-		s := r.get(field)
-		if s == "" {
-			return def, nil
-		}
-		pct := strings.HasSuffix(s, "%")
-		f, err := parseNumber(strings.TrimSuffix(s, "%"))
-		if err != nil {
-			return 0, rejectf("bad_number", "%s: %v", field, err)
-		}
-		if pct {
-			f /= 100
-		}
-		return f, nil
-	}
 	var id string
 	if ids, ok := idAliases[section]; ok {
 		for _, a := range ids {
@@ -207,6 +186,29 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		}
 	}
 	var out []schemas.Record
+	if _, ok := idAliases[section]; ok {
+		out, rej = p.convertNode(section, id, r, asOf)
+	} else {
+		out, rej = p.convertLink(section, r, asOf)
+	}
+	if rej != nil {
+		return nil, rej
+	}
+	// Validate before registering the id, so an invalid entity does not satisfy later references.
+	for _, rec := range out {
+		if err := rec.Validate(); err != nil {
+			return nil, rejectf("invalid", "%v", err)
+		}
+	}
+	if id != "" {
+		p.ids[section][id] = r.loc
+	}
+	return out, nil
+}
+
+func (p *supplyMapProc) convertNode(section, id string, r tabRow, asOf time.Time) ([]schemas.Record, *rejectErr) {
+	var out []schemas.Record
+	var rej *rejectErr
 	switch section {
 	case "enterprises":
 		n := &schemas.SupplyNode{NodeType: schemas.NodeEnterprise, NodeID: id, Name: r.get("name"), Region: r.get("region"),
@@ -214,7 +216,7 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		if n.Country, rej = p.country("country", r.get("country"), false); rej != nil {
 			return nil, rej
 		}
-		if n.ChainLeader, rej = boolField("chain_leader"); rej != nil {
+		if n.ChainLeader, rej = boolField(r, "chain_leader"); rej != nil {
 			return nil, rej
 		}
 		out = append(out, n)
@@ -227,7 +229,7 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		if n.Category == "" {
 			n.Category = schemas.CategoryOther
 		}
-		if !contains(schemas.Categories, n.Category) {
+		if !slices.Contains(schemas.Categories, n.Category) {
 			return nil, rejectf("bad_category", "category: %q is not one of %s", r.get("category"), strings.Join(schemas.Categories, ", "))
 		}
 		if hs := r.get("hs_code"); hs != "" {
@@ -235,7 +237,7 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 				return nil, rej
 			}
 		}
-		if n.Chokepoint, rej = boolField("chokepoint"); rej != nil {
+		if n.Chokepoint, rej = boolField(r, "chokepoint"); rej != nil {
 			return nil, rej
 		}
 		out = append(out, n)
@@ -247,7 +249,7 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		}
 		if r.get("domestic") == "" {
 			n.Domestic = p.homeCountry != "" && n.Country == p.homeCountry
-		} else if n.Domestic, rej = boolField("domestic"); rej != nil {
+		} else if n.Domestic, rej = boolField(r, "domestic"); rej != nil {
 			return nil, rej
 		}
 		out = append(out, n)
@@ -260,6 +262,16 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 			}
 			out = append(out, &schemas.SupplyLink{LinkType: schemas.LinkMakes, EnterpriseID: e, ProductID: id, AsOf: asOf})
 		}
+	default:
+		return nil, rejectf("bad_row", "unknown section %q", section)
+	}
+	return out, nil
+}
+
+func (p *supplyMapProc) convertLink(section string, r tabRow, asOf time.Time) ([]schemas.Record, *rejectErr) {
+	var out []schemas.Record
+	var rej *rejectErr
+	switch section {
 	case "bom":
 		l := &schemas.SupplyLink{LinkType: schemas.LinkBOM, ProductID: r.get("product_id"), ComponentID: r.get("component_id"), AsOf: asOf}
 		if rej := p.ref("product_id", "products", l.ProductID); rej != nil {
@@ -268,7 +280,7 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		if rej := p.ref("component_id", "components", l.ComponentID); rej != nil {
 			return nil, rej
 		}
-		if l.QtyPerUnit, rej = numField("qty_per_unit", 1); rej != nil {
+		if l.QtyPerUnit, rej = numField(r, "qty_per_unit", 1); rej != nil {
 			return nil, rej
 		}
 		out = append(out, l)
@@ -284,7 +296,7 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		if rej := p.ref("component_id", "components", l.ComponentID); rej != nil {
 			return nil, rej
 		}
-		if l.Share, rej = numField("share", 1); rej != nil {
+		if l.Share, rej = numField(r, "share", 1); rej != nil {
 			return nil, rej
 		}
 		q := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(r.get("qualification")), " ", "_"))
@@ -306,35 +318,40 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		if rej := p.ref("component_id", "components", l.ComponentID); rej != nil {
 			return nil, rej
 		}
-		if l.InventoryUnits, rej = numField("inventory_units", 0); rej != nil {
+		if l.InventoryUnits, rej = numField(r, "inventory_units", 0); rej != nil {
 			return nil, rej
 		}
-		if l.ConsumptionPerDay, rej = numField("consumption_per_day", 0); rej != nil {
+		if l.ConsumptionPerDay, rej = numField(r, "consumption_per_day", 0); rej != nil {
 			return nil, rej
 		}
 		out = append(out, l)
 	default:
 		return nil, rejectf("bad_row", "unknown section %q", section)
 	}
-	// Validate before registering the id, so an invalid entity does not satisfy later references.
-	for _, rec := range out {
-		if err := rec.Validate(); err != nil {
-			return nil, rejectf("invalid", "%v", err)
-		}
-	}
-	if id != "" {
-		p.ids[section][id] = r.loc
-	}
 	return out, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+func boolField(r tabRow, field string) (bool, *rejectErr) {
+	b, err := parseBool(r.get(field))
+	if err != nil {
+		return false, rejectf("bad_bool", "%s: %v", field, err)
 	}
-	return false
+	return b, nil
+}
+func numField(r tabRow, field string, def float64) (float64, *rejectErr) {
+	s := r.get(field)
+	if s == "" {
+		return def, nil
+	}
+	pct := strings.HasSuffix(s, "%")
+	f, err := parseNumber(strings.TrimSuffix(s, "%"))
+	if err != nil {
+		return 0, rejectf("bad_number", "%s: %v", field, err)
+	}
+	if pct {
+		f /= 100
+	}
+	return f, nil
 }
 
 // importSupplyMapDir reads <dir>/<section>.csv for every section present.

@@ -14,12 +14,7 @@ import (
 )
 
 func nodeByID(nodes []*schemas.SupplyNode, typ, id string) *schemas.SupplyNode {
-	for _, n := range nodes {
-		if n.NodeType == typ && n.NodeID == id {
-			return n
-		}
-	}
-	return nil
+	return findFirst(nodes, func(n *schemas.SupplyNode) bool { return n.NodeType == typ && n.NodeID == id })
 }
 
 func linksOf(links []*schemas.SupplyLink, typ string) []*schemas.SupplyLink {

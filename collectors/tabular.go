@@ -3,7 +3,7 @@ package collectors
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -157,7 +157,7 @@ func writeCSVRows(w io.Writer, columns []string, rows []Row) error {
 			}
 		}
 	}
-	sort.Strings(extra)
+	slices.Sort(extra)
 	cols := append(append([]string(nil), columns...), extra...)
 	if _, err := w.Write(append(csvLine(cols), '\n')); err != nil {
 		return err

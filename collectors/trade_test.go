@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/collectors/collectorstest"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -341,8 +340,8 @@ func (f *fakeComtrade) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"elapsedTime": "0.05 secs", "count": len(data), "data": data, "error": ""})
 }
 
-func comtradeTestConfig(endpoint string) config.ComtradeConfig {
-	return config.ComtradeConfig{Enabled: true, Interval: time.Hour, Endpoint: endpoint, SubscriptionKey: "test-key",
+func comtradeTestConfig(endpoint string) ComtradeConfig {
+	return ComtradeConfig{Enabled: true, Interval: time.Hour, Endpoint: endpoint, SubscriptionKey: "test-key",
 		TypeCode: "C", FreqCode: "A", ClCode: "HS", Reporters: []string{"CHN", "842", "DEU", "JPN"},
 		Partners: []string{"0", "156"}, HSCodes: []string{"811292", "8105", "282200"}, Flows: []string{"M", "X"},
 		Periods: []string{"2021-2023"}, MaxRecords: 20, ReportersPerRequest: 2, PeriodsPerRequest: 3, TotalsOnly: true,
@@ -351,7 +350,7 @@ func comtradeTestConfig(endpoint string) config.ComtradeConfig {
 
 func testDeps() Deps {
 	return Deps{Version: "test", Now: func() time.Time { return testNow }, Countries: testCountries,
-		HTTP: config.CollectorHTTPConfig{Timeout: 5 * time.Second, RetryMax: 3, RetryWaitMin: time.Millisecond,
+		HTTP: HTTPConfig{Timeout: 5 * time.Second, RetryMax: 3, RetryWaitMin: time.Millisecond,
 			RetryWaitMax: 10 * time.Millisecond, MaxRetryAfter: 2 * time.Second}}
 }
 
@@ -360,7 +359,7 @@ func TestComtradeAPIChunksRetriesNoDuplicates(t *testing.T) {
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	cfg := comtradeTestConfig(srv.URL)
-	reg, err := NewRegistry(config.CollectorsConfig{BatchSize: 7, Comtrade: cfg}, testDeps())
+	reg, err := NewRegistry(Config{BatchSize: 7, Comtrade: cfg}, testDeps())
 	if err != nil {
 		t.Fatal(err)
 	}

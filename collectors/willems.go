@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -9,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -152,7 +153,7 @@ func (ch *WillemsChain) SupplyMap(industry string) *SupplyMap {
 		feeds[a[0]] = true
 	}
 	stages := append([]WillemsStage(nil), ch.Stages...)
-	sort.SliceStable(stages, func(i, j int) bool { return stages[i].Name < stages[j].Name })
+	slices.SortStableFunc(stages, func(a, b WillemsStage) int { return cmp.Compare(a.Name, b.Name) })
 	for _, s := range stages {
 		id := pre + s.Name
 		if isPart(s.Classification) {
@@ -203,7 +204,7 @@ func willemsFiles(path string) ([]string, map[string]string, error) {
 				files = append(files, filepath.Join(path, e.Name()))
 			}
 		}
-		sort.Strings(files)
+		slices.Sort(files)
 		if len(files) == 0 {
 			return nil, nil, fmt.Errorf("%s: no willems_NN.csv files", path)
 		}

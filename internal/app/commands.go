@@ -45,7 +45,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the daemon: sink, collectors, detectors, alerts, HTTP (/metrics, /healthz, /readyz, API)", cmdServe},
 		{"migrate", "apply the ClickHouse schema migrations", cmdMigrate},
-		{"import", "load a file or directory once: import <kind> <path> (kinds: " + strings.Join(collectors.ImportKinds(), ", ") + ")", cmdImport},
+		{"import", "load a file or directory once: import <kind> <path> (kinds: " + strings.Join(collectors.NewImportRegistry().Names(), ", ") + ")", cmdImport},
 		{"collect", "run one configured collector once: collect <name>", cmdCollect},
 		{"detect", "run detectors once now: detect [name ...] (single_source, chokepoint, availability, tts_ttr, exposure)", cmdDetect},
 		{"alerts", "alerts of a running daemon: alerts list|ack FP|silence|silences|unsilence ID [--url]", cmdAlerts},
@@ -125,8 +125,13 @@ func cmdImport(ctx context.Context, in Invocation) error {
 	if err := fs.Parse(in.Args); err != nil {
 		return err
 	}
+	imports := collectors.NewImportRegistry()
 	if fs.NArg() != 2 {
-		return fmt.Errorf("usage: chainwatch import [--source S] [--as-of DATE] <kind> <path>; kinds: %s", strings.Join(collectors.ImportKinds(), ", "))
+		return fmt.Errorf("usage: chainwatch import [--source S] [--as-of DATE] <kind> <path>; kinds: %s", strings.Join(imports.Names(), ", "))
+	}
+	kind, err := imports.Lookup(fs.Arg(0))
+	if err != nil {
+		return err
 	}
 	opts := collectors.ImportOptions{Source: *source, Logger: in.Log, Progress: os.Stderr, Version: Version,
 		HomeCountry: in.Config.Collectors.HomeCountry, ProgressInterval: in.Config.Collectors.ProgressInterval,
@@ -143,7 +148,7 @@ func cmdImport(ctx context.Context, in Invocation) error {
 		return err
 	}
 	defer p.Close()
-	st, err := collectors.Import(ctx, fs.Arg(0), fs.Arg(1), p, opts)
+	st, err := kind.New(opts).Import(ctx, fs.Arg(1), p)
 	printStats(in.Stdout, fs.Arg(0)+" "+fs.Arg(1), st)
 	return err
 }

@@ -23,6 +23,9 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/chainwatch/chainwatch/collectors"
+	"github.com/chainwatch/chainwatch/internal/confkit"
 )
 
 // EnvPrefix is the prefix of environment variables read by Load.
@@ -30,16 +33,16 @@ const EnvPrefix = "CHAINWATCH_"
 
 // Config is the whole chainwatch configuration.
 type Config struct {
-	Log        LogConfig        `koanf:"log"`
-	HTTP       HTTPConfig       `koanf:"http"`
-	Kafka      KafkaConfig      `koanf:"kafka"`
-	ClickHouse ClickHouseConfig `koanf:"clickhouse"`
-	Sink       SinkConfig       `koanf:"sink"`
-	Collectors CollectorsConfig `koanf:"collectors"`
-	Detectors  DetectorsConfig  `koanf:"detectors"`
-	Alerts     AlertsConfig     `koanf:"alerts"`
-	API        APIConfig        `koanf:"api"`
-	Digest     DigestConfig     `koanf:"digest"`
+	Log        LogConfig         `koanf:"log"`
+	HTTP       HTTPConfig        `koanf:"http"`
+	Kafka      KafkaConfig       `koanf:"kafka"`
+	ClickHouse ClickHouseConfig  `koanf:"clickhouse"`
+	Sink       SinkConfig        `koanf:"sink"`
+	Collectors collectors.Config `koanf:"collectors"`
+	Detectors  DetectorsConfig   `koanf:"detectors"`
+	Alerts     AlertsConfig      `koanf:"alerts"`
+	API        APIConfig         `koanf:"api"`
+	Digest     DigestConfig      `koanf:"digest"`
 }
 
 // LogConfig sets up log/slog.
@@ -115,7 +118,7 @@ func Default() Config {
 		},
 		Sink: SinkConfig{BatchRows: 50000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
 			RetryMax: 15 * time.Second, Workers: 1, ShutdownWait: 30 * time.Second},
-		Collectors: defaultCollectors(),
+		Collectors: collectors.DefaultConfig(),
 		Detectors:  defaultDetectors(),
 		Alerts:     defaultAlerts(),
 		API:        defaultAPI(),
@@ -328,7 +331,7 @@ func (c *Config) Validate() error {
 	}
 	p.positive("sink.workers", s.Workers)
 	p.duration("sink.shutdown_wait", s.ShutdownWait)
-	c.Collectors.validate(&p)
+	p = append(p, confkit.Prefix("collectors", c.Collectors.Validate()))
 	c.Detectors.validate(&p)
 	c.Alerts.validate(&p)
 	c.API.validate(&p)
@@ -338,7 +341,7 @@ func (c *Config) Validate() error {
 
 func (c *Config) resolveSectionSecrets() []error {
 	var errs []error
-	for _, f := range []func() error{c.Collectors.resolveSecrets, c.Alerts.resolveSecrets, c.API.resolveSecrets} {
+	for _, f := range []func() error{func() error { return confkit.Prefix("collectors", c.Collectors.ResolveSecrets()) }, c.Alerts.resolveSecrets, c.API.resolveSecrets} {
 		if err := f(); err != nil {
 			errs = append(errs, err)
 		}
