@@ -300,7 +300,7 @@ func retryUntil(ctx context.Context, log *slog.Logger, what string, f func() err
 	}
 }
 
-func pollLag(ctx context.Context, cfg config.KafkaConfig, topics []string, reg prometheus.Registerer, log *slog.Logger) {
+func pollLag(ctx context.Context, cfg bus.Config, topics []string, reg prometheus.Registerer, log *slog.Logger) {
 	lag := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chainwatch_sink_consumer_lag_records",
 		Help: "Records in Kafka not yet committed by the sink's consumer group, by topic."}, []string{"topic"})
 	reg.MustRegister(lag)
