@@ -104,7 +104,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *fakeAlerts) {
 			EnterpriseID: fmt.Sprintf("ENT-%d", i%3), ComponentID: "CMP-MCU", Category: "high_end_chip", Severity: sev,
 			Status: status, Score: float64(60 + i), StartsAt: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)})
 	}
-	deps := Deps{Store: exposure.NewStore(noQuery{t}, config.Default().API.Exposure), Digests: fakeDigests{}, Alerts: fa}
+	deps := Deps{Store: exposure.NewStore(noQuery{t}, config.Default().API.Exposure), Digests: fakeDigests{}, Alerts: fa, DetectorNames: config.DetectorNames}
 	srv := httptest.NewServer(New(deps, testConfig(), slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	return srv, fa

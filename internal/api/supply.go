@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -215,7 +217,7 @@ func (s *server) componentDependents(w http.ResponseWriter, r *http.Request, _ p
 		return d
 	}
 	addVia := func(d *Dependent, v string) {
-		if !contains(d.Via, v) {
+		if !slices.Contains(d.Via, v) {
 			d.Via = append(d.Via, v)
 		}
 	}
@@ -247,7 +249,7 @@ func (s *server) componentDependents(w http.ResponseWriter, r *http.Request, _ p
 			if e := maker[l.prod]; e != "" {
 				d := dep(e)
 				addVia(d, "bom")
-				if !contains(d.Products, l.prod) {
+				if !slices.Contains(d.Products, l.prod) {
 					d.Products = append(d.Products, l.prod)
 				}
 			}
@@ -280,14 +282,14 @@ func (s *server) componentDependents(w http.ResponseWriter, r *http.Request, _ p
 	}); err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(deps) {
+	for _, k := range slices.Sorted(maps.Keys(deps)) {
 		out.Enterprises = append(out.Enterprises, *deps[k])
 	}
 	sort.SliceStable(out.Enterprises, func(i, j int) bool {
 		a, b := out.Enterprises[i].ExposureScore, out.Enterprises[j].ExposureScore
 		return a != nil && (b == nil || *a > *b)
 	})
-	for _, k := range sortedKeys(sups) {
+	for _, k := range slices.Sorted(maps.Keys(sups)) {
 		out.Suppliers = append(out.Suppliers, *sups[k])
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -334,12 +336,12 @@ func (s *server) supplierCustomers(w http.ResponseWriter, r *http.Request, _ pri
 			EnterpriseID: l.ent, ComponentID: l.comp, Share: l.share, Qualification: l.qual})
 		ents[l.ent], comps[l.comp] = true, true
 	}
-	for _, k := range sortedKeys(ents) {
+	for _, k := range slices.Sorted(maps.Keys(ents)) {
 		n := ns[k]
 		n.ID, n.Type = k, firstNonEmpty(n.Type, "enterprise")
 		out.Enterprises = append(out.Enterprises, n)
 	}
-	for _, k := range sortedKeys(comps) {
+	for _, k := range slices.Sorted(maps.Keys(comps)) {
 		n := ns[k]
 		n.ID, n.Type = k, firstNonEmpty(n.Type, "component")
 		out.Components = append(out.Components, n)
@@ -348,24 +350,9 @@ func (s *server) supplierCustomers(w http.ResponseWriter, r *http.Request, _ pri
 	return nil
 }
 
+// dedup returns the distinct non-empty values of ss, sorted.
 func dedup(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	out := slices.DeleteFunc(slices.Clone(ss), func(s string) bool { return s == "" })
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -10,9 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -33,6 +31,10 @@ type Invocation struct {
 	ConfigPath string
 	Log        *slog.Logger
 	Stdout     io.Writer
+	Stdin      io.Reader
+	// Reload, if set, makes `serve` reload its configuration when it receives (cmd/chainwatch wires
+	// SIGHUP to it).
+	Reload <-chan struct{}
 }
 
 type command struct {
@@ -70,6 +72,9 @@ func Command(ctx context.Context, name string, in Invocation) error {
 	if in.Stdout == nil {
 		in.Stdout = os.Stdout
 	}
+	if in.Stdin == nil {
+		in.Stdin = os.Stdin
+	}
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {
 			return c.run(ctx, in)
@@ -79,24 +84,7 @@ func Command(ctx context.Context, name string, in Invocation) error {
 }
 
 func cmdServe(ctx context.Context, in Invocation) error {
-	reload := make(chan struct{}, 1)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				select {
-				case reload <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	return Run(ctx, in.Config, Options{Log: in.Log, ConfigPath: in.ConfigPath, Reload: reload})
+	return Run(ctx, in.Config, Options{Log: in.Log, ConfigPath: in.ConfigPath, Reload: in.Reload})
 }
 
 func cmdMigrate(ctx context.Context, in Invocation) error {
