@@ -390,20 +390,6 @@ func TestTokenHelpers(t *testing.T) {
 	if err != nil || !strings.HasPrefix(tok, TokenPrefix) || len(h) != 64 || HashToken(tok) != h {
 		t.Fatalf("NewToken: %q %q %v", tok, h, err)
 	}
-	var out bytes.Buffer
-	if err := TokenCLI([]string{"--name", "ops", "--role", "operate"}, nil, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "role: operate") || !strings.Contains(out.String(), "sha256: ") {
-		t.Errorf("token cli:\n%s", out.String())
-	}
-	out.Reset()
-	if err := TokenCLI([]string{"--hash"}, strings.NewReader("secret\n"), &out); err != nil || strings.TrimSpace(out.String()) != HashToken("secret") {
-		t.Errorf("hash: %v %q", err, out.String())
-	}
-	if err := TokenCLI([]string{"--role", "admin"}, nil, &out); err == nil {
-		t.Errorf("bad role accepted")
-	}
 }
 
 // TestConfigValidation: bad api and digest sections are reported by full key name.

@@ -17,11 +17,8 @@ import (
 	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/alerts/smtpsink"
 	"github.com/chainwatch/chainwatch/collectors"
-	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/bus"
-	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/config"
-	"github.com/chainwatch/chainwatch/internal/report"
 )
 
 // Invocation is one command line: the subcommand's arguments, the loaded config and the logger.
@@ -247,29 +244,6 @@ func cmdAlerts(ctx context.Context, in Invocation) error {
 		return out.Encode(s)
 	}
 	return fmt.Errorf("alerts: unknown verb %q (list, ack, silence, silences, unsilence)", verb)
-}
-
-func cmdDigest(ctx context.Context, in Invocation) error {
-	conn, err := chstore.Open(ctx, in.Config.ClickHouse, in.Log)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := chstore.Migrate(ctx, conn); err != nil {
-		return err
-	}
-	svc := report.New(conn, in.Config.API.Exposure, in.Config.Digest, in.Log)
-	var mailer report.Mailer
-	if in.Config.Alerts.Email.Enabled {
-		if mailer, err = digestMailer(in.Config); err != nil {
-			return err
-		}
-	}
-	return report.CLI(ctx, in.Args, svc, mailer, in.Stdout)
-}
-
-func cmdToken(_ context.Context, in Invocation) error {
-	return api.TokenCLI(in.Args, os.Stdin, in.Stdout)
 }
 
 func cmdSMTPSink(ctx context.Context, in Invocation) error {
