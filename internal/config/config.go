@@ -203,7 +203,8 @@ func Keys() []string {
 // ResolveSecrets reads *_file secrets.
 func (c *Config) ResolveSecrets() error {
 	errs := []error{confkit.Prefix("clickhouse", c.ClickHouse.ResolveSecrets())}
-	for _, f := range []func() error{c.Collectors.resolveSecrets, c.Alerts.resolveSecrets, c.API.resolveSecrets} {
+	errs = append(errs, confkit.Prefix("api", c.API.ResolveSecrets()))
+	for _, f := range []func() error{c.Collectors.resolveSecrets, c.Alerts.resolveSecrets} {
 		errs = append(errs, f())
 	}
 	return errors.Join(errs...)
@@ -215,14 +216,14 @@ func (c *Config) Validate() error {
 	c.Collectors.validate(&p)
 	c.Detectors.validate(&p)
 	c.Alerts.validate(&p)
-	c.API.validate(&p)
-	c.Digest.validate(&p)
 	return errors.Join(
 		confkit.Prefix("log", c.Log.Validate()),
 		confkit.Prefix("http", c.HTTP.Validate()),
 		confkit.Prefix("kafka", c.Kafka.Validate()),
 		confkit.Prefix("clickhouse", c.ClickHouse.Validate()),
 		confkit.Prefix("sink", c.Sink.Validate()),
+		confkit.Prefix("api", c.API.Validate()),
+		confkit.Prefix("digest", c.Digest.Validate()),
 		p.err(),
 	)
 }
