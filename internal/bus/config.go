@@ -1,8 +1,6 @@
 package bus
 
 import (
-	"fmt"
-	"net"
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/confkit"
@@ -40,14 +38,7 @@ func DefaultConfig() Config {
 // Validate reports every problem by its key relative to the section.
 func (c Config) Validate() error {
 	var p confkit.Problems
-	if len(c.Brokers) == 0 {
-		p.Add("brokers", "at least one broker is required")
-	}
-	for i, b := range c.Brokers {
-		if _, _, err := net.SplitHostPort(b); err != nil {
-			p.Add(fmt.Sprintf("brokers[%d]", i), "%q is not host:port", b)
-		}
-	}
+	p.HostPorts("brokers", c.Brokers, "broker")
 	if !validTopicPrefix(c.TopicPrefix) {
 		p.Add("topic_prefix", "%q must be 1-100 characters of [a-zA-Z0-9._-]", c.TopicPrefix)
 	}

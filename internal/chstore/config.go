@@ -1,8 +1,6 @@
 package chstore
 
 import (
-	"fmt"
-	"net"
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/confkit"
@@ -35,14 +33,7 @@ func DefaultConfig() Config {
 // Validate reports every problem by its key relative to the section.
 func (c Config) Validate() error {
 	var p confkit.Problems
-	if len(c.Addr) == 0 {
-		p.Add("addr", "at least one address is required")
-	}
-	for i, a := range c.Addr {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			p.Add(fmt.Sprintf("addr[%d]", i), "%q is not host:port", a)
-		}
-	}
+	p.HostPorts("addr", c.Addr, "address")
 	if !validIdent(c.Database) {
 		p.Add("database", "%q must be an identifier [A-Za-z_][A-Za-z0-9_]*", c.Database)
 	}

@@ -10,7 +10,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"reflect"
 	"slices"
@@ -240,9 +239,7 @@ func (c LogConfig) Validate() error {
 func (c HTTPConfig) Validate() error {
 	var p confkit.Problems
 	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-			p.Add("listen", "%q is not host:port", c.Listen)
-		}
+		p.HostPort("listen", c.Listen)
 	}
 	return p.Err()
 }

@@ -3,8 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/confkit"
@@ -19,29 +17,27 @@ func (p *problems) add(key, format string, args ...any) {
 	*p = append(*p, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 }
 
+// The checks are confkit's, so the messages are the same in every section.
+func (p *problems) confkit(check func(*confkit.Problems)) {
+	var q confkit.Problems
+	check(&q)
+	*p = append(*p, q...)
+}
+
 func (p *problems) oneOf(key, val string, allowed ...string) {
-	if slices.Contains(allowed, val) {
-		return
-	}
-	p.add(key, "%q is not one of %s", val, strings.Join(allowed, ", "))
+	p.confkit(func(q *confkit.Problems) { q.OneOf(key, val, allowed...) })
 }
 
 func (p *problems) positive(key string, n int) {
-	if n <= 0 {
-		p.add(key, "must be > 0, got %d", n)
-	}
+	p.confkit(func(q *confkit.Problems) { q.Positive(key, n) })
 }
 
 func (p *problems) duration(key string, d time.Duration) {
-	if d <= 0 {
-		p.add(key, "must be a positive duration, got %s", d)
-	}
+	p.confkit(func(q *confkit.Problems) { q.Duration(key, d) })
 }
 
 func (p *problems) required(key, val string) {
-	if strings.TrimSpace(val) == "" {
-		p.add(key, "required")
-	}
+	p.confkit(func(q *confkit.Problems) { q.Required(key, val) })
 }
 
 func (p problems) err() error { return errors.Join(p...) }
