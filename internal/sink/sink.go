@@ -18,7 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -305,7 +305,7 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 			kinds = append(kinds, k)
 		}
 	}
-	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+	slices.Sort(kinds)
 	for _, k := range kinds {
 		spec, _ := schemas.Lookup(k)
 		rows := b.rows[k]
