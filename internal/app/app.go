@@ -339,8 +339,8 @@ func (a *App) close() {
 	for _, r := range a.readers {
 		_ = r.Close()
 	}
-	if a.srv == nil && a.ln != nil {
-		_ = a.ln.Close()
+	if a.ln != nil {
+		_ = a.ln.Close() // already closed by Shutdown once served
 	}
 	if a.producer != nil {
 		_ = a.producer.Close()
