@@ -147,4 +147,3 @@ func (s *Service) Get(ctx context.Context, week Week, scope Scope, format string
 	}
 	return Render(d, format)
 }
-
