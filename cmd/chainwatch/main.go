@@ -49,9 +49,35 @@ func run(args []string) int {
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := app.Command(ctx, cmd, app.Invocation{Args: rest, Config: cfg, ConfigPath: *cfgPath, Log: log}); err != nil {
+	var reload <-chan struct{}
+	if cmd == "serve" { // SIGHUP reloads the daemon; other commands keep its default action
+		reload = reloadOnHangup(ctx)
+	}
+	if err := app.Command(ctx, cmd, app.Invocation{Args: rest, Config: cfg, ConfigPath: *cfgPath, Log: log, Reload: reload}); err != nil {
 		log.Error("chainwatch failed", "command", cmd, "err", err)
 		return 1
 	}
 	return 0
+}
+
+// reloadOnHangup turns SIGHUP into a (non-blocking, coalesced) reload request until ctx ends.
+func reloadOnHangup(ctx context.Context) <-chan struct{} {
+	reload := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return reload
 }

@@ -48,6 +48,8 @@ type Deps struct {
 	Digests Digests
 	// Alerts is the alert service (the lead adapts the alerts package's manager).
 	Alerts AlertService
+	// DetectorNames are the detectors /findings accepts and, without ?detector=, lists.
+	DetectorNames []string
 }
 
 // Role requirements.

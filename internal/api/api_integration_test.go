@@ -32,7 +32,7 @@ func TestAPIIntegration(t *testing.T) {
 	cfg := config.Default()
 	digests := report.NewWithQuerier(rec, cfg.API.Exposure, cfg.Digest, nil)
 	digests.SetClock(func() time.Time { return reporttest.Anchor })
-	h := New(Deps{Store: exposure.NewStore(rec, cfg.API.Exposure), Digests: digests}, testConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := New(Deps{Store: exposure.NewStore(rec, cfg.API.Exposure), Digests: digests, DetectorNames: config.DetectorNames}, testConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

@@ -3,7 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,14 +157,14 @@ func (s *server) findings(w http.ResponseWriter, r *http.Request, _ principal) e
 	if d := q.str("detector"); d != "" {
 		for _, x := range strings.Split(d, ",") {
 			if x = strings.TrimSpace(x); x != "" {
-				if !contains(config.DetectorNames, x) {
-					return badRequest("parameter detector=%q: want one or more (comma-separated) of %s", x, strings.Join(config.DetectorNames, ", "))
+				if !slices.Contains(s.deps.DetectorNames, x) {
+					return badRequest("parameter detector=%q: want one or more (comma-separated) of %s", x, strings.Join(s.deps.DetectorNames, ", "))
 				}
 				f.Detectors = append(f.Detectors, x)
 			}
 		}
 	} else {
-		f.Detectors = append([]string{}, config.DetectorNames...)
+		f.Detectors = slices.Clone(s.deps.DetectorNames)
 	}
 	if f.SubjectType, err = q.oneOf("subject_type", detectors.SubjectEnterpriseComponent, detectors.SubjectComponent,
 		detectors.SubjectHS, detectors.SubjectMaterial, detectors.SubjectPart, detectors.SubjectSupplier); err != nil {
@@ -224,16 +224,7 @@ func (s *server) runs(w http.ResponseWriter, r *http.Request, _ principal) error
 	for _, x := range runs {
 		out.Items = append(out.Items, RunView{Detector: x.Detector, RunID: x.RunID, ComputedAt: x.ComputedAt, Findings: x.Findings})
 	}
-	sort.Slice(out.Items, func(i, j int) bool { return out.Items[i].Detector < out.Items[j].Detector })
+	slices.SortFunc(out.Items, func(a, b RunView) int { return strings.Compare(a.Detector, b.Detector) })
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

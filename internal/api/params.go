@@ -9,7 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,10 +44,10 @@ func newQuery(r *http.Request, allowed ...string) (*query, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		sort.Strings(unknown)
+		slices.Sort(unknown)
 		known := make([]string, 0, len(allowed))
 		known = append(known, allowed...)
-		sort.Strings(known)
+		slices.Sort(known)
 		return nil, badRequest("unknown parameter(s) %s; this endpoint accepts %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
 	}
 	return q, nil
@@ -188,7 +188,7 @@ func filterKey(v url.Values) string {
 			keys = append(keys, k)
 		}
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	var b strings.Builder
 	for _, k := range keys {
 		b.WriteString(k + "=" + v.Get(k) + "&")

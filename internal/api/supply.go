@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -156,16 +158,23 @@ func links(ctx context.Context, q exposure.Querier, where string) ([]link, error
 	return out, err
 }
 
-// GET /api/v1/supply/components/{id}
-func (s *server) componentDependents(w http.ResponseWriter, r *http.Request, _ principal) error {
+// supplyRequest checks a supply-map request (no query parameters) and returns the store and the
+// path's id.
+func (s *server) supplyRequest(r *http.Request) (*exposure.Store, string, error) {
 	st, err := s.store()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if _, err := newQuery(r); err != nil {
-		return err
+		return nil, "", err
 	}
 	id, err := pathID(r)
+	return st, id, err
+}
+
+// GET /api/v1/supply/components/{id}
+func (s *server) componentDependents(w http.ResponseWriter, r *http.Request, _ principal) error {
+	st, id, err := s.supplyRequest(r)
 	if err != nil {
 		return err
 	}
@@ -203,6 +212,30 @@ func (s *server) componentDependents(w http.ResponseWriter, r *http.Request, _ p
 	}
 	out := ComponentDependents{Component: comp, Enterprises: []Dependent{}, Products: []ProductUse{}, Suppliers: []SupplierUse{},
 		Substitutions: []Substitute{}}
+	deps, sups := dependents(direct, makes, ns, &out)
+	if err := scoreDependents(ctx, st, id, deps); err != nil {
+		return err
+	}
+	if out.Substitutions, err = substitutes(ctx, q, id); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(deps)) {
+		out.Enterprises = append(out.Enterprises, *deps[k])
+	}
+	sort.SliceStable(out.Enterprises, func(i, j int) bool {
+		a, b := out.Enterprises[i].ExposureScore, out.Enterprises[j].ExposureScore
+		return a != nil && (b == nil || *a > *b)
+	})
+	for _, k := range slices.Sorted(maps.Keys(sups)) {
+		out.Suppliers = append(out.Suppliers, *sups[k])
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// dependents groups the component's direct links (supplies, stocks, bom) and the makers of its
+// products by enterprise (the dependents) and by supplier; bom links also fill out.Products.
+func dependents(direct, makes []link, ns map[string]Node, out *ComponentDependents) (map[string]*Dependent, map[string]*SupplierUse) {
 	deps := map[string]*Dependent{}
 	dep := func(ent string) *Dependent {
 		d, ok := deps[ent]
@@ -215,7 +248,7 @@ func (s *server) componentDependents(w http.ResponseWriter, r *http.Request, _ p
 		return d
 	}
 	addVia := func(d *Dependent, v string) {
-		if !contains(d.Via, v) {
+		if !slices.Contains(d.Via, v) {
 			d.Via = append(d.Via, v)
 		}
 	}
@@ -247,63 +280,54 @@ func (s *server) componentDependents(w http.ResponseWriter, r *http.Request, _ p
 			if e := maker[l.prod]; e != "" {
 				d := dep(e)
 				addVia(d, "bom")
-				if !contains(d.Products, l.prod) {
+				if !slices.Contains(d.Products, l.prod) {
 					d.Products = append(d.Products, l.prod)
 				}
 			}
 		}
 	}
-	// Latest exposure scores of these enterprises for the component.
-	if len(deps) > 0 {
-		fs, _, err := st.Findings(ctx, exposure.Filter{ComponentID: id}, exposure.Page{Limit: 10000})
-		if err != nil {
-			return err
-		}
-		for _, f := range fs {
-			if d, ok := deps[f.EnterpriseID]; ok {
-				sc := f.Score
-				d.ExposureScore, d.Severity = &sc, st.Config().Severity.Of(sc)
-			}
+	return deps, sups
+}
+
+// scoreDependents sets the latest exposure score and severity of each dependent for component id.
+func scoreDependents(ctx context.Context, st *exposure.Store, id string, deps map[string]*Dependent) error {
+	if len(deps) == 0 {
+		return nil
+	}
+	fs, _, err := st.Findings(ctx, exposure.Filter{ComponentID: id}, exposure.Page{Limit: 10000})
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		if d, ok := deps[f.EnterpriseID]; ok {
+			sc := f.Score
+			d.ExposureScore, d.Severity = &sc, st.Config().Severity.Of(sc)
 		}
 	}
+	return nil
+}
+
+// substitutes reads the qualified alternates of component id, domestic first.
+func substitutes(ctx context.Context, q exposure.Querier, id string) ([]Substitute, error) {
+	out := []Substitute{}
 	subSQL := "SELECT alt_component_id, alt_supplier_id, enterprise_id, qualification_days, domestic, country, notes " +
 		"FROM substitutions FINAL WHERE component_id = " + exposure.Str(id) + " ORDER BY domestic DESC, qualification_days, alt_supplier_id"
-	if err := each(ctx, q, subSQL, func(r driver.Rows) error {
+	err := each(ctx, q, subSQL, func(r driver.Rows) error {
 		var x Substitute
 		var dom uint8
 		if err := r.Scan(&x.AltComponentID, &x.AltSupplierID, &x.EnterpriseID, &x.QualificationDays, &dom, &x.Country, &x.Notes); err != nil {
 			return err
 		}
 		x.Domestic = dom == 1
-		out.Substitutions = append(out.Substitutions, x)
+		out = append(out, x)
 		return nil
-	}); err != nil {
-		return err
-	}
-	for _, k := range sortedKeys(deps) {
-		out.Enterprises = append(out.Enterprises, *deps[k])
-	}
-	sort.SliceStable(out.Enterprises, func(i, j int) bool {
-		a, b := out.Enterprises[i].ExposureScore, out.Enterprises[j].ExposureScore
-		return a != nil && (b == nil || *a > *b)
 	})
-	for _, k := range sortedKeys(sups) {
-		out.Suppliers = append(out.Suppliers, *sups[k])
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, err
 }
 
 // GET /api/v1/supply/suppliers/{id}
 func (s *server) supplierCustomers(w http.ResponseWriter, r *http.Request, _ principal) error {
-	st, err := s.store()
-	if err != nil {
-		return err
-	}
-	if _, err := newQuery(r); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	st, id, err := s.supplyRequest(r)
 	if err != nil {
 		return err
 	}
@@ -334,12 +358,12 @@ func (s *server) supplierCustomers(w http.ResponseWriter, r *http.Request, _ pri
 			EnterpriseID: l.ent, ComponentID: l.comp, Share: l.share, Qualification: l.qual})
 		ents[l.ent], comps[l.comp] = true, true
 	}
-	for _, k := range sortedKeys(ents) {
+	for _, k := range slices.Sorted(maps.Keys(ents)) {
 		n := ns[k]
 		n.ID, n.Type = k, firstNonEmpty(n.Type, "enterprise")
 		out.Enterprises = append(out.Enterprises, n)
 	}
-	for _, k := range sortedKeys(comps) {
+	for _, k := range slices.Sorted(maps.Keys(comps)) {
 		n := ns[k]
 		n.ID, n.Type = k, firstNonEmpty(n.Type, "component")
 		out.Components = append(out.Components, n)
@@ -348,24 +372,9 @@ func (s *server) supplierCustomers(w http.ResponseWriter, r *http.Request, _ pri
 	return nil
 }
 
+// dedup returns the distinct non-empty values of ss, sorted.
 func dedup(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	out := slices.DeleteFunc(slices.Clone(ss), func(s string) bool { return s == "" })
+	slices.Sort(out)
+	return slices.Compact(out)
 }

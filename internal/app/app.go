@@ -52,216 +52,302 @@ type Options struct {
 	AlertOptions []alerts.Option
 }
 
-// Run is `chainwatch serve`: migrate (if configured), ensure topics, then run the sink, the lag
-// poller and the HTTP server until ctx ends; then drain and return.
+// App is the daemon of `chainwatch serve`, built by New, run by Start and drained by Stop. Tests
+// embed it; cmd/chainwatch wires the process signals to it (SIGINT/SIGTERM end the context given to
+// Run, SIGHUP calls Reload).
+type App struct {
+	cfg config.Config
+	opt Options
+	log *slog.Logger
+	reg *prometheus.Registry
+
+	conn        driver.Conn
+	producer    *bus.Producer
+	colMetrics  *collectors.Metrics
+	colReg      *collectors.Registry
+	runner      *detectors.Runner
+	mgr         *alerts.Manager
+	cons        *consumption
+	trig        *detectTrigger
+	reloader    *reloader
+	store       *exposure.Store
+	digestSvc   *report.Service
+	expo        *exposure.Collector
+	digestSched *report.Scheduler
+	srv         *http.Server
+	ln          net.Listener
+	readers     []*kafka.Reader
+	sinks       []*sink.Sink
+
+	stop func() // cancels the context of the background loops (set by Start)
+	wg   sync.WaitGroup
+	errc chan error
+}
+
+// Run is `chainwatch serve`: New, Start, then wait until ctx ends or a component fails; then Stop.
 func Run(ctx context.Context, cfg config.Config, opt Options) error {
-	log := opt.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	reg := opt.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
-	}
-	conn, err := connectClickHouse(ctx, cfg, log)
+	a, err := New(ctx, cfg, opt)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if cfg.ClickHouse.MigrateOnRun {
-		n, err := chstore.Migrate(ctx, conn)
+	var runErr error
+	if runErr = a.Start(ctx); runErr == nil {
+		select {
+		case <-ctx.Done():
+		case runErr = <-a.errc:
+		}
+	}
+	return errors.Join(runErr, a.Stop(context.WithoutCancel(ctx)))
+}
+
+// New connects to ClickHouse (waiting for it), migrates (if configured), ensures the Kafka topics and
+// builds every component and the HTTP listener. ctx bounds only this start-up. On an error everything
+// built so far is closed.
+func New(ctx context.Context, cfg config.Config, opt Options) (a *App, err error) {
+	a = &App{cfg: cfg, opt: opt, log: opt.Log, reg: opt.Registry, cons: &consumption{}, trig: newDetectTrigger()}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.reg == nil {
+		a.reg = prometheus.NewRegistry()
+		a.reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+	}
+	defer func() {
+		if err != nil {
+			a.close()
+			a = nil
+		}
+	}()
+	if err := a.connect(ctx); err != nil {
+		return a, err
+	}
+	if err := a.buildComponents(); err != nil {
+		return a, err
+	}
+	mux, err := a.buildHTTP()
+	if err != nil {
+		return a, err
+	}
+	if a.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+		return a, fmt.Errorf("http: listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.buildSinks()
+	return a, nil
+}
+
+// connect opens ClickHouse (migrating it if configured), the Kafka topics and the producer.
+func (a *App) connect(ctx context.Context) error {
+	var err error
+	if a.conn, err = connectClickHouse(ctx, a.cfg, a.log); err != nil {
+		return err
+	}
+	if a.cfg.ClickHouse.MigrateOnRun {
+		n, err := chstore.Migrate(ctx, a.conn)
 		if err != nil {
 			return err
 		}
-		log.Info("clickhouse migrations applied", "new", n, "database", cfg.ClickHouse.Database)
+		a.log.Info("clickhouse migrations applied", "new", n, "database", a.cfg.ClickHouse.Database)
 	}
-	if cfg.Kafka.CreateTopics {
-		if err := retryUntil(ctx, log, "kafka topics", func() error { return bus.EnsureTopics(ctx, cfg.Kafka) }); err != nil {
+	if a.cfg.Kafka.CreateTopics {
+		if err := retryUntil(ctx, a.log, "kafka topics", func() error { return bus.EnsureTopics(ctx, a.cfg.Kafka) }); err != nil {
 			return err
 		}
 	}
-	producer := bus.NewProducer(cfg.Kafka, reg)
-	defer producer.Close()
+	a.producer = bus.NewProducer(a.cfg.Kafka, a.reg)
+	return nil
+}
 
-	// Collectors on their schedules, emitting through the producer.
-	colMetrics, err := collectors.NewMetrics(reg)
-	if err != nil {
+// buildComponents builds the collectors, the detector runner, the alert manager, the exposure
+// metrics and the digest scheduler.
+func (a *App) buildComponents() error {
+	cfg, log := a.cfg, a.log
+	var err error
+	if a.colMetrics, err = collectors.NewMetrics(a.reg); err != nil {
 		return err
 	}
-	colReg, err := collectors.NewRegistry(cfg.Collectors, collectors.Deps{Logger: log.With("component", "collectors"), Version: Version})
-	if err != nil {
+	if a.colReg, err = collectors.NewRegistry(cfg.Collectors, collectors.Deps{Logger: log.With("component", "collectors"), Version: Version}); err != nil {
 		return err
 	}
-	// Detectors, then alerts on their findings.
-	runner, err := detectors.NewRunner(conn, cfg.Detectors, reg, log.With("component", "detectors"))
-	if err != nil {
+	if a.runner, err = detectors.NewRunner(a.conn, cfg.Detectors, a.reg, log.With("component", "detectors")); err != nil {
 		return err
 	}
-	cons := &consumption{}
-	var mgr *alerts.Manager
 	if cfg.Alerts.Enabled {
-		if mgr, err = newAlerts(cfg, conn, cons, reg, log.With("component", "alerts"), opt.AlertOptions...); err != nil {
+		if a.mgr, err = newAlerts(cfg, a.conn, a.cons, a.reg, log.With("component", "alerts"), a.opt.AlertOptions...); err != nil {
 			return err
 		}
 	}
-
-	h := &health{cfg: cfg, conn: conn}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("GET /healthz", h.healthz)
-	mux.HandleFunc("GET /readyz", h.readyz)
-	rl := &reloader{path: opt.ConfigPath, mgr: mgr, log: log}
-	mux.HandleFunc("POST /-/reload", rl.serveHTTP)
-	trig := newDetectTrigger()
-	mux.HandleFunc("POST /-/detect", trig.serveHTTP)
-	// Exposure metrics (bounded cardinality), the weekly digest and the authenticated API v1.
-	store := exposure.NewStore(conn, cfg.API.Exposure)
-	expo, err := exposure.NewCollector(store, reg, log.With("component", "exposure"))
-	if err != nil {
+	a.reloader = &reloader{path: a.opt.ConfigPath, mgr: a.mgr, log: log}
+	a.store = exposure.NewStore(a.conn, cfg.API.Exposure)
+	if a.expo, err = exposure.NewCollector(a.store, a.reg, log.With("component", "exposure")); err != nil {
 		return err
 	}
-	digests := report.New(conn, cfg.API.Exposure, cfg.Digest, log.With("component", "digest"))
-	var digestSched *report.Scheduler
+	a.digestSvc = report.New(a.conn, cfg.API.Exposure, cfg.Digest, log.With("component", "digest"))
 	if cfg.Digest.Enabled {
 		mailer, err := digestMailer(cfg)
 		if err != nil {
 			return err
 		}
-		if digestSched, err = report.NewScheduler(digests, mailer); err != nil {
+		if a.digestSched, err = report.NewScheduler(a.digestSvc, mailer); err != nil {
 			return err
 		}
 	}
-	if cfg.API.Enabled {
-		deps := api.Deps{Store: store, Digests: digests}
-		if mgr != nil {
-			deps.Alerts = api.FromAlertsManager(mgr)
+	return nil
+}
+
+// buildHTTP mounts /metrics, the health and control endpoints and (if enabled) the API v1.
+func (a *App) buildHTTP() (*http.ServeMux, error) {
+	h := &health{cfg: a.cfg, conn: a.conn}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /readyz", h.readyz)
+	mux.HandleFunc("POST /-/reload", a.reloader.serveHTTP)
+	mux.HandleFunc("POST /-/detect", a.trig.serveHTTP)
+	if a.cfg.API.Enabled {
+		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: config.DetectorNames}
+		if a.mgr != nil {
+			deps.Alerts = api.FromAlertsManager(a.mgr)
 		}
-		mux.Handle(api.Prefix, api.New(deps, cfg.API, log.With("component", "api")))
+		mux.Handle(api.Prefix, api.New(deps, a.cfg.API, a.log.With("component", "api")))
 	}
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-	if err != nil {
-		return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Listen, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return mux, nil
+}
 
-	topics := bus.Topics(cfg.Kafka.TopicPrefix)
-	sinkMetrics := sink.NewMetrics(reg)
-	var readers []*kafka.Reader
-	var sinks []*sink.Sink
-	for i := 0; i < cfg.Sink.Workers; i++ { // workers share the group: Kafka spreads partitions over them
-		r := sink.NewReader(cfg.Kafka, topics, log.With("component", "sink", "worker", i))
-		readers = append(readers, r)
-		sinks = append(sinks, sink.NewWithMetrics(cfg.Sink, cfg.Kafka.TopicPrefix, r, chstore.Inserter{Conn: conn}, producer,
-			sinkMetrics, log.With("component", "sink", "worker", i)))
+// buildSinks builds sink.workers consumers; they share the group, so Kafka spreads the partitions.
+func (a *App) buildSinks() {
+	topics := bus.Topics(a.cfg.Kafka.TopicPrefix)
+	m := sink.NewMetrics(a.reg)
+	for i := range a.cfg.Sink.Workers {
+		log := a.log.With("component", "sink", "worker", i)
+		r := sink.NewReader(a.cfg.Kafka, topics, log)
+		a.readers = append(a.readers, r)
+		a.sinks = append(a.sinks, sink.NewWithMetrics(a.cfg.Sink, a.cfg.Kafka.TopicPrefix, r, chstore.Inserter{Conn: a.conn}, a.producer, m, log))
 	}
+}
 
-	var wg sync.WaitGroup
-	errc := make(chan error, 4+len(sinks))
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
+// Start serves HTTP and starts the sink workers, the lag poller, the collectors' schedules, the alert
+// manager, the exposure metrics, the digest scheduler and the detector loop, then reports the listen
+// address on Options.Ready. They run until Stop (ctx is only their parent context).
+func (a *App) Start(ctx context.Context) error {
+	if a.stop != nil {
+		return errors.New("app: already started")
+	}
+	ctx, a.stop = context.WithCancel(ctx)
+	a.errc = make(chan error, 4+len(a.sinks))
+	a.goFail(func() error {
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
 		}
-	}()
-	sinkCtx, stopSink := context.WithCancel(ctx)
-	defer stopSink()
-	for _, sk := range sinks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := sk.Run(sinkCtx); err != nil {
-				errc <- err
-			}
-		}()
+		return nil
+	})
+	for _, sk := range a.sinks {
+		a.goFail(func() error { return sk.Run(ctx) })
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); pollLag(sinkCtx, cfg.Kafka, topics, reg, log) }()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		collectors.Schedule(sinkCtx, colReg.Scheduled(), producer, colMetrics, log.With("component", "collectors"))
-	}()
-	if mgr != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := mgr.Run(sinkCtx); err != nil {
-				errc <- err
-			}
-		}()
+	topics := bus.Topics(a.cfg.Kafka.TopicPrefix)
+	a.goRun(func() { pollLag(ctx, a.cfg.Kafka, topics, a.reg, a.log) })
+	a.goRun(func() {
+		collectors.Schedule(ctx, a.colReg.Scheduled(), a.producer, a.colMetrics, a.log.With("component", "collectors"))
+	})
+	if a.mgr != nil {
+		a.goFail(func() error { return a.mgr.Run(ctx) })
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); expo.Run(sinkCtx) }()
-	if digestSched != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := digestSched.Run(sinkCtx); err != nil && sinkCtx.Err() == nil {
-				errc <- err
+	a.goRun(func() { a.expo.Run(ctx) })
+	if a.digestSched != nil {
+		a.goFail(func() error {
+			if err := a.digestSched.Run(ctx); err != nil && ctx.Err() == nil {
+				return err
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		detectLoop(sinkCtx, runner, conn, mgr, cons, cfg.Detectors.Interval, trig, opt.OnDetect, log.With("component", "detectors"))
-	}()
-	if opt.DetectNow != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-sinkCtx.Done():
-					return
-				case <-opt.DetectNow:
-					trig.poke()
-				}
-			}
-		}()
+	a.goRun(func() {
+		detectLoop(ctx, a.runner, a.conn, a.mgr, a.cons, a.cfg.Detectors.Interval, a.trig, a.opt.OnDetect, a.log.With("component", "detectors"))
+	})
+	a.goRun(func() { a.forward(ctx) })
+	a.log.Info("chainwatch serving", "http", a.Addr(), "kafka", a.cfg.Kafka.Brokers, "clickhouse", a.cfg.ClickHouse.Addr, "version", Version)
+	if a.opt.Ready != nil {
+		a.opt.Ready <- a.Addr()
 	}
-	if opt.Reload != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-sinkCtx.Done():
-					return
-				case <-opt.Reload:
-					if err := rl.reload(); err != nil {
-						log.Error("reload failed; keeping the running configuration", "err", err)
-					}
-				}
-			}
-		}()
-	}
+	return nil
+}
 
-	log.Info("chainwatch serving", "http", ln.Addr().String(), "kafka", cfg.Kafka.Brokers, "clickhouse", cfg.ClickHouse.Addr, "version", Version)
-	if opt.Ready != nil {
-		opt.Ready <- ln.Addr().String()
+// forward turns Options.DetectNow and Options.Reload into detector runs and reloads.
+func (a *App) forward(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.opt.DetectNow: // a nil channel never receives
+			a.trig.poke()
+		case <-a.opt.Reload:
+			if err := a.Reload(); err != nil {
+				a.log.Error("reload failed; keeping the running configuration", "err", err)
+			}
+		}
 	}
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
+}
+
+func (a *App) goRun(f func()) {
+	a.wg.Add(1)
+	go func() { defer a.wg.Done(); f() }()
+}
+
+func (a *App) goFail(f func() error) {
+	a.goRun(func() {
+		if err := f(); err != nil {
+			a.errc <- err
+		}
+	})
+}
+
+// Err receives the first error of a component that failed while running.
+func (a *App) Err() <-chan error { return a.errc }
+
+// Addr is the HTTP listen address.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Reload re-reads the config file and applies what can change at run time.
+func (a *App) Reload() error { return a.reloader.reload() }
+
+// Stop ends the background loops (the sinks drain within sink.shutdown_wait), shuts the HTTP server
+// down, closes the Kafka readers, the producer and ClickHouse, and returns the components' errors.
+func (a *App) Stop(ctx context.Context) error {
+	if a.stop != nil {
+		a.stop()
 	}
-	stopSink()
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Sink.ShutdownWait+5*time.Second)
+	shutCtx, cancel := context.WithTimeout(ctx, a.cfg.Sink.ShutdownWait+5*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(shutCtx)
-	wg.Wait()
-	for _, r := range readers {
+	var errs []error
+	if a.srv != nil {
+		_ = a.srv.Shutdown(shutCtx)
+	}
+	a.wg.Wait()
+	if a.errc != nil {
+		close(a.errc)
+		for e := range a.errc {
+			errs = append(errs, e)
+		}
+	}
+	a.close()
+	a.log.Info("chainwatch stopped")
+	return errors.Join(errs...)
+}
+
+// close releases what New opened (readers, listener, producer, ClickHouse).
+func (a *App) close() {
+	for _, r := range a.readers {
 		_ = r.Close()
 	}
-	close(errc)
-	for e := range errc {
-		runErr = errors.Join(runErr, e)
+	if a.ln != nil {
+		_ = a.ln.Close() // already closed by Shutdown once served
 	}
-	log.Info("chainwatch stopped")
-	return runErr
+	if a.producer != nil {
+		_ = a.producer.Close()
+	}
+	if a.conn != nil {
+		_ = a.conn.Close()
+	}
 }
 
 func connectClickHouse(ctx context.Context, cfg config.Config, log *slog.Logger) (driver.Conn, error) {
@@ -300,7 +386,7 @@ func retryUntil(ctx context.Context, log *slog.Logger, what string, f func() err
 	}
 }
 
-func pollLag(ctx context.Context, cfg config.KafkaConfig, topics []string, reg prometheus.Registerer, log *slog.Logger) {
+func pollLag(ctx context.Context, cfg bus.Config, topics []string, reg prometheus.Registerer, log *slog.Logger) {
 	lag := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chainwatch_sink_consumer_lag_records",
 		Help: "Records in Kafka not yet committed by the sink's consumer group, by topic."}, []string{"topic"})
 	reg.MustRegister(lag)

@@ -10,20 +10,15 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/alerts/smtpsink"
 	"github.com/chainwatch/chainwatch/collectors"
-	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/bus"
-	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/config"
-	"github.com/chainwatch/chainwatch/internal/report"
 )
 
 // Invocation is one command line: the subcommand's arguments, the loaded config and the logger.
@@ -33,6 +28,10 @@ type Invocation struct {
 	ConfigPath string
 	Log        *slog.Logger
 	Stdout     io.Writer
+	Stdin      io.Reader
+	// Reload, if set, makes `serve` reload its configuration when it receives (cmd/chainwatch wires
+	// SIGHUP to it).
+	Reload <-chan struct{}
 }
 
 type command struct {
@@ -70,6 +69,9 @@ func Command(ctx context.Context, name string, in Invocation) error {
 	if in.Stdout == nil {
 		in.Stdout = os.Stdout
 	}
+	if in.Stdin == nil {
+		in.Stdin = os.Stdin
+	}
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {
 			return c.run(ctx, in)
@@ -79,24 +81,7 @@ func Command(ctx context.Context, name string, in Invocation) error {
 }
 
 func cmdServe(ctx context.Context, in Invocation) error {
-	reload := make(chan struct{}, 1)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				select {
-				case reload <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	return Run(ctx, in.Config, Options{Log: in.Log, ConfigPath: in.ConfigPath, Reload: reload})
+	return Run(ctx, in.Config, Options{Log: in.Log, ConfigPath: in.ConfigPath, Reload: in.Reload})
 }
 
 func cmdMigrate(ctx context.Context, in Invocation) error {
@@ -264,29 +249,6 @@ func cmdAlerts(ctx context.Context, in Invocation) error {
 		return out.Encode(s)
 	}
 	return fmt.Errorf("alerts: unknown verb %q (list, ack, silence, silences, unsilence)", verb)
-}
-
-func cmdDigest(ctx context.Context, in Invocation) error {
-	conn, err := chstore.Open(ctx, in.Config.ClickHouse, in.Log)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := chstore.Migrate(ctx, conn); err != nil {
-		return err
-	}
-	svc := report.New(conn, in.Config.API.Exposure, in.Config.Digest, in.Log)
-	var mailer report.Mailer
-	if in.Config.Alerts.Email.Enabled {
-		if mailer, err = digestMailer(in.Config); err != nil {
-			return err
-		}
-	}
-	return report.CLI(ctx, in.Args, svc, mailer, in.Stdout)
-}
-
-func cmdToken(_ context.Context, in Invocation) error {
-	return api.TokenCLI(in.Args, os.Stdin, in.Stdout)
 }
 
 func cmdSMTPSink(ctx context.Context, in Invocation) error {

@@ -16,7 +16,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -38,12 +37,12 @@ func TopicKinds(prefix string) map[string]schemas.Kind {
 	return m
 }
 
-func client(cfg config.KafkaConfig) *kafka.Client {
+func client(cfg Config) *kafka.Client {
 	return &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: cfg.DialTimeout}
 }
 
 // EnsureTopics creates the missing topics with cfg.Partitions and cfg.ReplicationFactor.
-func EnsureTopics(ctx context.Context, cfg config.KafkaConfig) error {
+func EnsureTopics(ctx context.Context, cfg Config) error {
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range Topics(cfg.TopicPrefix) {
 		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor})
@@ -79,7 +78,7 @@ func EnsureTopics(ctx context.Context, cfg config.KafkaConfig) error {
 	}
 }
 
-func topicsReady(ctx context.Context, cfg config.KafkaConfig) error {
+func topicsReady(ctx context.Context, cfg Config) error {
 	md, err := client(cfg).Metadata(ctx, &kafka.MetadataRequest{Topics: Topics(cfg.TopicPrefix)})
 	if err != nil {
 		return fmt.Errorf("kafka: metadata: %w", err)
@@ -98,7 +97,7 @@ func topicsReady(ctx context.Context, cfg config.KafkaConfig) error {
 }
 
 // Ping checks that a broker answers a metadata request (for /readyz).
-func Ping(ctx context.Context, cfg config.KafkaConfig) error {
+func Ping(ctx context.Context, cfg Config) error {
 	_, err := client(cfg).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}})
 	if err != nil {
 		return fmt.Errorf("kafka: %w", err)
@@ -131,7 +130,7 @@ type Producer struct {
 }
 
 // NewProducer builds a producer; metrics go to reg.
-func NewProducer(cfg config.KafkaConfig, reg prometheus.Registerer) *Producer {
+func NewProducer(cfg Config, reg prometheus.Registerer) *Producer {
 	p := &Producer{
 		w: &kafka.Writer{
 			Addr:                   kafka.TCP(cfg.Brokers...),
@@ -234,7 +233,7 @@ func (p *Producer) Close() error { return p.w.Close() }
 
 // Lag returns, per topic, the records not yet committed by group (high watermark − committed offset,
 // summed over partitions; a partition with no commit counts from its first offset).
-func Lag(ctx context.Context, cfg config.KafkaConfig, group string, topics []string) (map[string]int64, error) {
+func Lag(ctx context.Context, cfg Config, group string, topics []string) (map[string]int64, error) {
 	c := client(cfg)
 	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {

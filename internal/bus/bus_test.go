@@ -8,20 +8,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/chainwatch/chainwatch/internal/bus"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/loadgen"
 	"github.com/chainwatch/chainwatch/internal/sink"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // fakeKafka runs an in-process broker (franz-go kfake) for fast, hermetic tests of the Kafka layer.
-func fakeKafka(t *testing.T) config.KafkaConfig {
+func fakeKafka(t *testing.T) bus.Config {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	cfg := config.Default().Kafka
+	cfg := bus.DefaultConfig()
 	cfg.Brokers = c.ListenAddrs()
 	cfg.TopicPrefix = "unit"
 	cfg.GroupID = "unit-sink"

@@ -13,13 +13,12 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // Open connects to ClickHouse, creating the database first when cfg.CreateDB is set.
 // The returned connection uses cfg.Database as its default database.
-func Open(ctx context.Context, cfg config.ClickHouseConfig, log *slog.Logger) (driver.Conn, error) {
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (driver.Conn, error) {
 	if cfg.CreateDB {
 		admin, err := clickhouse.Open(options(cfg, "default", log))
 		if err != nil {
@@ -38,7 +37,7 @@ func Open(ctx context.Context, cfg config.ClickHouseConfig, log *slog.Logger) (d
 	return conn, nil
 }
 
-func options(cfg config.ClickHouseConfig, db string, log *slog.Logger) *clickhouse.Options {
+func options(cfg Config, db string, log *slog.Logger) *clickhouse.Options {
 	o := &clickhouse.Options{
 		Protocol: clickhouse.Native,
 		Addr:     cfg.Addr,

@@ -2,11 +2,12 @@ package config
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/chainwatch/chainwatch/internal/confkit"
 )
 
 // API roles. A "read" token may call every GET endpoint; an "operate" token may also acknowledge
@@ -56,8 +57,8 @@ type APIToken struct {
 	// Role is read or operate.
 	Role string `koanf:"role"`
 	// SHA256 is the lower-case hex SHA-256 of the token; SHA256File reads it from a file instead.
-	SHA256     Secret `koanf:"sha256"`
-	SHA256File string `koanf:"sha256_file"`
+	SHA256     confkit.Secret `koanf:"sha256"`
+	SHA256File string         `koanf:"sha256_file"`
 }
 
 // ExposureReadConfig is "api.exposure": which detectors' findings are exposures and chokepoints,
@@ -120,43 +121,49 @@ func defaultAPI() APIConfig {
 	}
 }
 
-func (c *APIConfig) validate(p *problems) {
-	const pre = "api."
+// Validate reports every problem of the "api" section by its key relative to the section.
+func (c APIConfig) Validate() error {
+	var p confkit.Problems
 	names := map[string]int{}
 	for i, t := range c.Tokens {
-		k := fmt.Sprintf(pre+"tokens[%d]", i)
+		k := fmt.Sprintf("tokens[%d]", i)
 		if strings.TrimSpace(t.Name) == "" {
-			p.add(k+".name", "required")
+			p.Add(k+".name", "required")
 		} else if j, dup := names[t.Name]; dup {
-			p.add(k+".name", "%q is already the name of api.tokens[%d]", t.Name, j)
+			p.Add(k+".name", "%q is already the name of api.tokens[%d]", t.Name, j)
 		} else {
 			names[t.Name] = i
 		}
-		p.oneOf(k+".role", t.Role, RoleRead, RoleOperate)
+		p.OneOf(k+".role", t.Role, RoleRead, RoleOperate)
 		h := t.SHA256.Reveal()
 		switch {
 		case h == "" && t.SHA256File == "":
-			p.add(k+".sha256", "required (or sha256_file): the hex SHA-256 of the token")
+			p.Add(k+".sha256", "required (or sha256_file): the hex SHA-256 of the token")
 		case h != "" && !isSHA256Hex(h):
-			p.add(k+".sha256", "must be 64 lower-case hex digits (the SHA-256 of the token, not the token)")
+			p.Add(k+".sha256", "must be 64 lower-case hex digits (the SHA-256 of the token, not the token)")
 		}
 	}
-	p.positive(pre+"default_limit", c.DefaultLimit)
-	p.positive(pre+"max_limit", c.MaxLimit)
+	p.Positive("default_limit", c.DefaultLimit)
+	p.Positive("max_limit", c.MaxLimit)
 	if c.DefaultLimit > c.MaxLimit {
-		p.add(pre+"default_limit", "must be <= api.max_limit (%d), got %d", c.MaxLimit, c.DefaultLimit)
+		p.Add("default_limit", "must be <= api.max_limit (%d), got %d", c.MaxLimit, c.DefaultLimit)
 	}
-	p.duration(pre+"query_timeout", c.QueryTimeout)
-	e := c.Exposure
-	const ep = pre + "exposure."
-	p.required(ep+"detector", e.Detector)
-	p.required(ep+"chokepoint_detector", e.ChokepointDetector)
-	p.duration(ep+"refresh_interval", e.RefreshInterval)
+	p.Duration("query_timeout", c.QueryTimeout)
+	p.Merge("exposure", c.Exposure.Validate())
+	return p.Err()
+}
+
+// Validate reports every problem of "api.exposure" by its key relative to that section.
+func (e ExposureReadConfig) Validate() error {
+	var p confkit.Problems
+	p.Required("detector", e.Detector)
+	p.Required("chokepoint_detector", e.ChokepointDetector)
+	p.Duration("refresh_interval", e.RefreshInterval)
 	if e.TopN < 1 || e.TopN > 100 {
-		p.add(ep+"top_n", "must be in 1..100 (it bounds the series of chainwatch_top_exposure_score), got %d", e.TopN)
+		p.Add("top_n", "must be in 1..100 (it bounds the series of chainwatch_top_exposure_score), got %d", e.TopN)
 	}
 	if e.MaxLabelValues < 1 || e.MaxLabelValues > 500 {
-		p.add(ep+"max_label_values", "must be in 1..500, got %d", e.MaxLabelValues)
+		p.Add("max_label_values", "must be in 1..500, got %d", e.MaxLabelValues)
 	}
 	s := e.Severity
 	for _, b := range []struct {
@@ -164,30 +171,31 @@ func (c *APIConfig) validate(p *problems) {
 		v float64
 	}{{"critical", s.Critical}, {"high", s.High}, {"medium", s.Medium}} {
 		if math.IsNaN(b.v) || b.v < 0 || b.v > 100 {
-			p.add(ep+"severity."+b.k, "must be a score in [0, 100], got %v", b.v)
+			p.Add("severity."+b.k, "must be a score in [0, 100], got %v", b.v)
 		}
 	}
 	if !(s.Critical > s.High && s.High > s.Medium) {
-		p.add(ep+"severity", "bands must satisfy critical > high > medium, got %v > %v > %v", s.Critical, s.High, s.Medium)
+		p.Add("severity", "bands must satisfy critical > high > medium, got %v > %v > %v", s.Critical, s.High, s.Medium)
 	}
+	return p.Err()
 }
 
-// resolveSecrets reads api.tokens[i].sha256_file.
-func (c *APIConfig) resolveSecrets() error {
-	var errs []error
+// ResolveSecrets reads tokens[i].sha256_file; a failure names the key relative to the section.
+func (c *APIConfig) ResolveSecrets() error {
+	var p confkit.Problems
 	for i := range c.Tokens {
 		t := &c.Tokens[i]
 		if t.SHA256File == "" {
 			continue
 		}
-		s, err := ReadSecretFile(t.SHA256File)
+		s, err := confkit.ReadSecretFile(t.SHA256File)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("api.tokens[%d].sha256_file: %w", i, err))
+			p = append(p, &confkit.Problem{Key: fmt.Sprintf("tokens[%d].sha256_file", i), Msg: err.Error(), Err: err})
 			continue
 		}
-		t.SHA256 = Secret(strings.TrimSpace(s.Reveal()))
+		t.SHA256 = confkit.Secret(strings.TrimSpace(s.Reveal()))
 	}
-	return errors.Join(errs...)
+	return p.Err()
 }
 
 func isSHA256Hex(s string) bool {

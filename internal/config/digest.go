@@ -2,13 +2,16 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // digest.timezone must resolve on hosts without /usr/share/zoneinfo
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/chainwatch/chainwatch/internal/confkit"
 )
 
 // Digest formats.
@@ -69,7 +72,7 @@ func defaultDigest() DigestConfig {
 		Enabled:        false,
 		Schedule:       "0 8 * * MON",
 		Timezone:       "Asia/Shanghai",
-		Formats:        append([]string(nil), DigestFormats...),
+		Formats:        slices.Clone(DigestFormats),
 		TopN:           10,
 		RisingMinDelta: 5,
 		StaleAfter:     72 * time.Hour,
@@ -108,49 +111,51 @@ func (c *DigestConfig) EffectiveScopes() []DigestScope {
 	return out
 }
 
-func (c *DigestConfig) validate(p *problems) {
-	const pre = "digest."
+// Validate reports every problem of the "digest" section by its key relative to the section.
+func (c DigestConfig) Validate() error {
+	var p confkit.Problems
 	if _, err := cron.ParseStandard(c.Schedule); err != nil {
-		p.add(pre+"schedule", "%q is not a 5-field cron spec: %v", c.Schedule, err)
+		p.Add("schedule", "%q is not a 5-field cron spec: %v", c.Schedule, err)
 	} else if strings.Contains(c.Schedule, "TZ=") {
-		p.add(pre+"schedule", "set the zone with digest.timezone, not CRON_TZ/TZ in the spec")
+		p.Add("schedule", "set the zone with digest.timezone, not CRON_TZ/TZ in the spec")
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
-		p.add(pre+"timezone", "%q is not an IANA time zone (e.g. Asia/Shanghai)", c.Timezone)
+		p.Add("timezone", "%q is not an IANA time zone (e.g. Asia/Shanghai)", c.Timezone)
 	}
 	for i, r := range c.Recipients {
-		digestAddr(p, fmt.Sprintf(pre+"recipients[%d]", i), r)
+		digestAddr(&p, fmt.Sprintf("recipients[%d]", i), r)
 	}
 	seen := map[string]int{}
 	for i, s := range c.Scopes {
-		k := fmt.Sprintf(pre+"scopes[%d]", i)
+		k := fmt.Sprintf("scopes[%d]", i)
 		id := s.Region + "\x1f" + s.Industry
 		if j, dup := seen[id]; dup {
-			p.add(k, "region %q × industry %q repeats digest.scopes[%d]", s.Region, s.Industry, j)
+			p.Add(k, "region %q × industry %q repeats digest.scopes[%d]", s.Region, s.Industry, j)
 		}
 		seen[id] = i
 		for j, r := range s.Recipients {
-			digestAddr(p, fmt.Sprintf("%s.recipients[%d]", k, j), r)
+			digestAddr(&p, fmt.Sprintf("%s.recipients[%d]", k, j), r)
 		}
 	}
 	if len(c.Formats) == 0 {
-		p.add(pre+"formats", "at least one of %s", strings.Join(DigestFormats, ", "))
+		p.Add("formats", "at least one of %s", strings.Join(DigestFormats, ", "))
 	}
 	for i, f := range c.Formats {
-		p.oneOf(fmt.Sprintf(pre+"formats[%d]", i), f, DigestFormats...)
+		p.OneOf(fmt.Sprintf("formats[%d]", i), f, DigestFormats...)
 	}
 	if c.TopN < 1 || c.TopN > 200 {
-		p.add(pre+"top_n", "must be in 1..200, got %d", c.TopN)
+		p.Add("top_n", "must be in 1..200, got %d", c.TopN)
 	}
 	if !(c.RisingMinDelta >= 0 && c.RisingMinDelta <= 100) {
-		p.add(pre+"rising_min_delta", "must be in [0, 100] score points, got %v", c.RisingMinDelta)
+		p.Add("rising_min_delta", "must be in [0, 100] score points, got %v", c.RisingMinDelta)
 	}
-	p.duration(pre+"stale_after", c.StaleAfter)
-	for _, t := range sortedDurationKeys(c.StaleAfterByTable) {
-		p.duration(pre+"stale_after_by_table."+t, c.StaleAfterByTable[t])
+	p.Duration("stale_after", c.StaleAfter)
+	for _, t := range slices.Sorted(maps.Keys(c.StaleAfterByTable)) {
+		p.Duration("stale_after_by_table."+t, c.StaleAfterByTable[t])
 	}
-	p.required(pre+"title", c.Title)
-	p.duration(pre+"timeout", c.Timeout)
+	p.Required("title", c.Title)
+	p.Duration("timeout", c.Timeout)
+	return p.Err()
 }
 
 // StaleAfterFor returns the staleness threshold of an event table.
@@ -161,25 +166,13 @@ func (c *DigestConfig) StaleAfterFor(table string) time.Duration {
 	return c.StaleAfter
 }
 
-func sortedDurationKeys(m map[string]time.Duration) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// resolveSecrets: the digest holds no secrets (mail goes through the alerts e-mail channel).
-func (c *DigestConfig) resolveSecrets() error { return nil }
-
-func digestAddr(p *problems, key, addr string) {
+func digestAddr(p *confkit.Problems, key, addr string) {
 	a, err := mail.ParseAddress(addr)
 	if err != nil {
-		p.add(key, "%q is not an e-mail address: %v", addr, err)
+		p.Add(key, "%q is not an e-mail address: %v", addr, err)
 		return
 	}
 	if a.Name != "" {
-		p.add(key, "%q: give the bare address (%s)", addr, a.Address)
+		p.Add(key, "%q: give the bare address (%s)", addr, a.Address)
 	}
 }

@@ -9,9 +9,12 @@ package exposure
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/config"
@@ -140,11 +143,7 @@ func OrderBy(sort string) (string, error) {
 	}
 	col, ok := Sorts[key]
 	if !ok {
-		keys := make([]string, 0, len(Sorts))
-		for k := range Sorts {
-			keys = append(keys, k)
-		}
-		return "", fmt.Errorf("unknown sort %q (one of %s, optionally prefixed with -)", sort, strings.Join(sortedKeys(keys), ", "))
+		return "", fmt.Errorf("unknown sort %q (one of %s, optionally prefixed with -)", sort, strings.Join(slices.Sorted(maps.Keys(Sorts)), ", "))
 	}
 	return col + " " + dir + ", detector ASC, subject ASC", nil
 }
@@ -314,21 +313,11 @@ type Run struct {
 func (s *Store) Runs(ctx context.Context, asOf time.Time) ([]Run, error) {
 	q := "SELECT detector, run_id, max(computed_at), count() FROM " + FindingsTable + " WHERE " + detectors.LatestRunsCondition(asOf) +
 		" GROUP BY detector, run_id ORDER BY detector"
-	rows, err := s.q.Query(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read latest runs: %w", err)
-	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		var r Run
-		if err := rows.Scan(&r.Detector, &r.RunID, &r.ComputedAt, &r.Findings); err != nil {
-			return nil, fmt.Errorf("read latest runs: %w", err)
-		}
+	return queryAll(ctx, s.q, q, "read latest runs", func(rows driver.Rows, r *Run) error {
+		err := rows.Scan(&r.Detector, &r.RunID, &r.ComputedAt, &r.Findings)
 		r.ComputedAt = r.ComputedAt.UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // Freshness is the newest ingested row of one source in one event table.
@@ -362,34 +351,34 @@ func (s *Store) Freshness(ctx context.Context, asOf time.Time) ([]Freshness, err
 		parts = append(parts, "SELECT "+Str(t)+" AS tbl, source, max(ingested_at) AS last, count() AS n FROM "+t+w+" GROUP BY source")
 	}
 	q := "SELECT tbl, source, last, n FROM (" + strings.Join(parts, " UNION ALL ") + ") ORDER BY tbl, source"
-	rows, err := s.q.Query(ctx, q)
+	return queryAll(ctx, s.q, q, "read data freshness", func(rows driver.Rows, f *Freshness) error {
+		err := rows.Scan(&f.Table, &f.Source, &f.LastIngested, &f.Rows)
+		f.LastIngested = f.LastIngested.UTC()
+		return err
+	})
+}
+
+// dedup returns the distinct non-empty values of ss, sorted.
+func dedup(ss []string) []string {
+	out := slices.DeleteFunc(slices.Clone(ss), func(s string) bool { return s == "" })
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// queryAll runs sql and scans every row with scan; what names the read in errors.
+func queryAll[T any](ctx context.Context, q Querier, sql, what string, scan func(driver.Rows, *T) error) ([]T, error) {
+	rows, err := q.Query(ctx, sql)
 	if err != nil {
-		return nil, fmt.Errorf("read data freshness: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []Freshness
+	var out []T
 	for rows.Next() {
-		var f Freshness
-		if err := rows.Scan(&f.Table, &f.Source, &f.LastIngested, &f.Rows); err != nil {
-			return nil, fmt.Errorf("read data freshness: %w", err)
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		f.LastIngested = f.LastIngested.UTC()
-		out = append(out, f)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
-
-func dedup(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeys(ss []string) []string { sort.Strings(ss); return ss }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/exposure"
@@ -109,7 +110,7 @@ func (s *Service) List(ctx context.Context, region, industry *string, limit int)
 		e.Year, e.WeekNumber = int(y), int(wk)
 		e.Week = Week{int(y), int(wk)}.String()
 		e.GeneratedAt = e.GeneratedAt.UTC()
-		sortStrings(e.Formats)
+		slices.Sort(e.Formats)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -137,29 +138,12 @@ func (s *Service) Get(ctx context.Context, week Week, scope Scope, format string
 	}
 	if d.Complete && s.conn != nil {
 		formats := s.cfg.Formats
-		if format != FormatJSON && !contains(formats, format) {
-			formats = append(append([]string{}, formats...), format)
+		if format != FormatJSON && !slices.Contains(formats, format) {
+			formats = append(slices.Clone(formats), format)
 		}
 		if err := s.Archive(ctx, d, formats); err != nil {
 			s.log.Warn("digest generated but not archived", "week", week.String(), "scope", scope.String(), "err", err)
 		}
 	}
 	return Render(d, format)
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortStrings(ss []string) {
-	for i := 1; i < len(ss); i++ {
-		for j := i; j > 0 && ss[j] < ss[j-1]; j-- {
-			ss[j], ss[j-1] = ss[j-1], ss[j]
-		}
-	}
 }

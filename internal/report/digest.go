@@ -14,6 +14,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -290,7 +292,7 @@ func (g *gen) runs(ctx context.Context) error {
 			ri.Previous, ri.PreviousAt = r.RunID, r.ComputedAt
 		}
 	}
-	for _, det := range sortedKeys(byDet) {
+	for _, det := range slices.Sorted(maps.Keys(byDet)) {
 		g.d.Runs = append(g.d.Runs, *byDet[det])
 	}
 	exp := g.s.read.Detector
@@ -535,7 +537,7 @@ func (g *gen) singleSource(ctx context.Context) error {
 		g.d.SingleSource = append(g.d.SingleSource, *counts[c.ID])
 		delete(counts, c.ID)
 	}
-	for _, k := range sortedKeys(counts) {
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		g.d.SingleSource = append(g.d.SingleSource, *counts[k])
 	}
 	return nil
@@ -709,13 +711,4 @@ func (g *gen) each(ctx context.Context, q string, f func(driver.Rows) error) err
 		}
 	}
 	return rows.Err()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -196,16 +196,18 @@ func TestDigestIntegration(t *testing.T) {
 		t.Errorf("next run %s, want Mon 2026-11-30 08:00 Asia/Shanghai", next)
 	}
 
-	// CLI.
+	// On demand (`chainwatch digest`).
 	var out bytes.Buffer
-	if err := report.CLI(ctx, []string{"--week", "2026-W47", "--format", "md", "--region", "Jiangsu", "--industry", "semiconductors"}, svc, nil, &out); err != nil {
+	w47 := report.Week{Year: 2026, Week: 47}
+	req := report.Request{Week: &w47, Format: report.FormatMarkdown, Scope: report.Scope{Region: "Jiangsu", Industry: "semiconductors"}}
+	if err := svc.Produce(ctx, req, nil, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "Jiangsu · semiconductors") {
 		t.Errorf("cli output:\n%s", out.String()[:min(out.Len(), 400)])
 	}
-	if err := report.CLI(ctx, []string{"--week", "2026-W99"}, svc, nil, &out); err == nil {
-		t.Errorf("bad week accepted")
+	if err := svc.Produce(ctx, report.Request{Week: &report.Week{Year: 2099, Week: 1}, Format: report.FormatMarkdown}, nil, &out); err == nil {
+		t.Errorf("future week accepted")
 	}
 
 	// The same SQL on a current ClickHouse engine.

@@ -127,16 +127,11 @@ func TestRender(t *testing.T) {
 	}
 }
 
-func TestCLIErrors(t *testing.T) {
+func TestProduceErrors(t *testing.T) {
 	svc := NewWithQuerier(nil, config.Default().API.Exposure, config.Default().Digest, nil)
 	var out bytes.Buffer
-	for _, args := range [][]string{{"--week", "2026-W60"}, {"--format", "pdf"}, {"--bogus"}, {"extra"}} {
-		if err := CLI(context.Background(), args, svc, nil, &out); err == nil {
-			t.Errorf("%v accepted", args)
-		}
-	}
-	if err := CLI(context.Background(), []string{"-h"}, svc, nil, &out); err != nil || !strings.Contains(out.String(), "usage: chainwatch digest") {
-		t.Errorf("help: %v %q", err, out.String())
+	if err := svc.Produce(context.Background(), Request{Format: "pdf"}, nil, &out); err == nil {
+		t.Errorf("format pdf accepted")
 	}
 }
 

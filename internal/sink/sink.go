@@ -18,13 +18,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -49,7 +49,7 @@ var RejectReasons = []string{"bad_json", "bad_envelope", "bad_payload", "invalid
 
 // Sink is one consumer loop. Build it with New and call Run.
 type Sink struct {
-	cfg      config.SinkConfig
+	cfg      Config
 	kinds    map[string]schemas.Kind
 	dlqTopic string
 	fetch    Fetcher
@@ -65,12 +65,12 @@ type Sink struct {
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
 // registered on reg (nil: unregistered).
-func New(cfg config.SinkConfig, topicPrefix string, fetch Fetcher, store Store, dlq DeadLetter, reg prometheus.Registerer, log *slog.Logger) *Sink {
+func New(cfg Config, topicPrefix string, fetch Fetcher, store Store, dlq DeadLetter, reg prometheus.Registerer, log *slog.Logger) *Sink {
 	return NewWithMetrics(cfg, topicPrefix, fetch, store, dlq, NewMetrics(reg), log)
 }
 
 // NewWithMetrics is New with shared metrics, for several sink workers in one process.
-func NewWithMetrics(cfg config.SinkConfig, topicPrefix string, fetch Fetcher, store Store, dlq DeadLetter, m *Metrics, log *slog.Logger) *Sink {
+func NewWithMetrics(cfg Config, topicPrefix string, fetch Fetcher, store Store, dlq DeadLetter, m *Metrics, log *slog.Logger) *Sink {
 	kinds := map[string]schemas.Kind{}
 	for _, k := range schemas.Kinds() {
 		kinds[k.Topic(topicPrefix)] = k
@@ -94,7 +94,7 @@ func NewWithMetrics(cfg config.SinkConfig, topicPrefix string, fetch Fetcher, st
 
 // NewReader returns the consumer-group reader for cfg (all kind topics and the dead-letter topic).
 // kafka-go's own messages go to log: errors at warn, the rest at debug.
-func NewReader(cfg config.KafkaConfig, topics []string, log *slog.Logger) *kafka.Reader {
+func NewReader(cfg bus.Config, topics []string, log *slog.Logger) *kafka.Reader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -305,7 +305,7 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 			kinds = append(kinds, k)
 		}
 	}
-	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+	slices.Sort(kinds)
 	for _, k := range kinds {
 		spec, _ := schemas.Lookup(k)
 		rows := b.rows[k]

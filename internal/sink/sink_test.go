@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/loadgen"
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -111,8 +111,8 @@ func (d *fakeDLQ) Reject(_ context.Context, rs ...schemas.Rejected) error {
 	return nil
 }
 
-func cfg() config.SinkConfig {
-	c := config.Default().Sink
+func cfg() Config {
+	c := DefaultConfig()
 	c.BatchRows = 100
 	c.FlushInterval = 20 * time.Millisecond
 	c.RetryMin = 5 * time.Millisecond
@@ -246,7 +246,7 @@ func BenchmarkSinkDecodeAndBatch(b *testing.B) {
 // The consumer-group timeouts come from config: after a kill -9 the partitions move after
 // kafka.session_timeout, not kafka-go's 30 s default.
 func TestReaderUsesGroupTimeouts(t *testing.T) {
-	kc := config.Default().Kafka
+	kc := bus.DefaultConfig()
 	kc.SessionTimeout = 7 * time.Second
 	r := NewReader(kc, []string{"t.trade.v1"}, nil)
 	defer r.Close()

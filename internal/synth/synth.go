@@ -71,6 +71,16 @@ type gen struct {
 	asOf  time.Time
 	cumW  []float64
 	byCty [][]int // supplier indexes per country
+
+	// the network's shape, drawn by Generate's stages in order
+	pairs, nEnt, nSup, nComp, nTier1 int
+	supCountry                       []int    // country index per supplier
+	compTier                         []uint8  // per component
+	compDom                          []int    // dominant country per component
+	compHS                           []string // HS code per component
+	pools                            [][]int32
+	entComps                         [][]int32 // components each OEM buys
+	supZ, compZ, entZ                *rand.Zipf
 }
 
 func (g *gen) out(rec schemas.Record) {
@@ -115,100 +125,119 @@ func Generate(cfg Config, emit func(schemas.Record)) Stats {
 		g.cumW = append(g.cumW, sum)
 	}
 	// proportions (measured): supplies ≈ 1.8 per pair, stocks 0.7, makes + bom ≈ 0.3 → ≈ 2.6 links per pair
-	pairs := max(cfg.Edges*10/26, 20)
-	nEnt := max(pairs/10, 5)
-	nSup := max(pairs/6, 10)
-	nComp := max(pairs/12, 8)
-	nTier1 := nSup / 5 // the first fifth of suppliers also buy (tier-1 enterprises)
-	st.Enterprises, st.Suppliers, st.Components = nEnt+nTier1, nSup, nComp
+	g.pairs = max(cfg.Edges*10/26, 20)
+	g.nEnt = max(g.pairs/10, 5)
+	g.nSup = max(g.pairs/6, 10)
+	g.nComp = max(g.pairs/12, 8)
+	g.nTier1 = g.nSup / 5 // the first fifth of suppliers also buy (tier-1 enterprises)
+	st.Enterprises, st.Suppliers, st.Components = g.nEnt+g.nTier1, g.nSup, g.nComp
 
-	// ---- nodes
-	for i := 0; i < nEnt; i++ {
+	g.nodes()
+	g.supplierPools()
+	g.pairLinks()
+	g.products()
+	g.substitutions()
+	g.awards()
+	g.availability()
+	g.production()
+	g.trade()
+	return st
+}
+
+// nodes emits the enterprises, suppliers (the first fifth also as tier-1 enterprises) and components.
+func (g *gen) nodes() {
+	for i := 0; i < g.nEnt; i++ {
 		ci := 0 // enterprises are mostly domestic
 		if g.r.Float64() < 0.1 {
 			ci = g.country()
 		}
 		c := countries[ci]
 		g.out(&schemas.SupplyNode{NodeType: schemas.NodeEnterprise, NodeID: entID(i), Name: fmt.Sprintf("Enterprise %d", i),
-			Country: c.iso, Domestic: c.iso == cfg.HomeISO3, Region: fmt.Sprintf("R%02d", g.r.IntN(31)),
+			Country: c.iso, Domestic: c.iso == g.cfg.HomeISO3, Region: fmt.Sprintf("R%02d", g.r.IntN(31)),
 			Industry:    []string{"ev", "electronics", "machinery", "aerospace", "medical"}[g.r.IntN(5)],
 			ChainLeader: g.r.Float64() < 0.05, AsOf: g.asOf})
 	}
 	g.byCty = make([][]int, len(countries))
-	supCountry := make([]int, nSup)
-	for i := 0; i < nSup; i++ {
+	g.supCountry = make([]int, g.nSup)
+	for i := 0; i < g.nSup; i++ {
 		ci := g.country()
-		supCountry[i] = ci
+		g.supCountry[i] = ci
 		g.byCty[ci] = append(g.byCty[ci], i)
 		c := countries[ci]
 		n := &schemas.SupplyNode{NodeType: schemas.NodeSupplier, NodeID: supID(i), Name: fmt.Sprintf("Supplier %d", i),
-			Country: c.iso, Domestic: c.iso == cfg.HomeISO3, Chokepoint: g.r.Float64() < 0.002, AsOf: g.asOf}
+			Country: c.iso, Domestic: c.iso == g.cfg.HomeISO3, Chokepoint: g.r.Float64() < 0.002, AsOf: g.asOf}
 		g.out(n)
-		if i < nTier1 {
+		if i < g.nTier1 {
 			g.out(&schemas.SupplyNode{NodeType: schemas.NodeEnterprise, NodeID: supID(i), Name: n.Name, Country: c.iso,
 				Domestic: n.Domestic, Industry: "components", AsOf: g.asOf})
 		}
 	}
 	hsZ := newZipf(g.r, 1.3, len(realHS))
-	compTier := make([]uint8, nComp)
-	compDom := make([]int, nComp)
-	compHS := make([]string, nComp)
-	for i := 0; i < nComp; i++ {
-		compTier[i] = uint8(g.r.IntN(3))
-		compDom[i] = g.country()
-		compHS[i] = realHS[g.zipf(hsZ)]
+	g.compTier = make([]uint8, g.nComp)
+	g.compDom = make([]int, g.nComp)
+	g.compHS = make([]string, g.nComp)
+	for i := 0; i < g.nComp; i++ {
+		g.compTier[i] = uint8(g.r.IntN(3))
+		g.compDom[i] = g.country()
+		g.compHS[i] = realHS[g.zipf(hsZ)]
 		g.out(&schemas.SupplyNode{NodeType: schemas.NodeComponent, NodeID: compID(i), Name: fmt.Sprintf("Component %d", i),
-			Category: schemas.Categories[g.r.IntN(len(schemas.Categories))], HSCode: compHS[i],
+			Category: schemas.Categories[g.r.IntN(len(schemas.Categories))], HSCode: g.compHS[i],
 			Chokepoint: g.r.Float64() < 0.01, AsOf: g.asOf})
 	}
-	// supplier pools per component: heavy-tailed size, biased to the component's dominant country
-	supZ := newZipf(g.r, 1.1, nSup)
-	pools := make([][]int32, nComp)
-	for i := 0; i < nComp; i++ {
+}
+
+// supplierPools draws each component's supplier pool: heavy-tailed size, biased to its dominant country.
+func (g *gen) supplierPools() {
+	g.supZ = newZipf(g.r, 1.1, g.nSup)
+	g.pools = make([][]int32, g.nComp)
+	for i := 0; i < g.nComp; i++ {
 		size := min(1+int(math.Floor(paretoDraw(g.r, 1.2))), 40)
 		seen := map[int]bool{}
-		for tries := 0; len(pools[i]) < size && tries < size*4; tries++ {
+		for tries := 0; len(g.pools[i]) < size && tries < size*4; tries++ {
 			var s int
-			if dc := g.byCty[compDom[i]]; len(dc) > 0 && g.r.Float64() < 0.6 {
+			if dc := g.byCty[g.compDom[i]]; len(dc) > 0 && g.r.Float64() < 0.6 {
 				s = dc[g.r.IntN(len(dc))]
 			} else {
-				s = g.zipf(supZ)
+				s = g.zipf(g.supZ)
 			}
 			if !seen[s] {
 				seen[s] = true
-				pools[i] = append(pools[i], int32(s))
+				g.pools[i] = append(g.pools[i], int32(s))
 			}
 		}
 	}
+}
 
-	// ---- pairs: buyer (OEM or tier-1) × component, Zipf popularity on both sides
-	compZ := newZipf(g.r, 1.05, nComp)
-	entZ := newZipf(g.r, 1.1, nEnt)
-	tierZ := newZipf(g.r, 1.1, max(nTier1, 1))
-	entComps := make([][]int32, nEnt)
-	seenPair := make(map[uint64]struct{}, pairs)
-	for tries := 0; st.Pairs < pairs && tries < pairs*4; tries++ {
-		c := g.zipf(compZ)
+// pairLinks emits buyer (OEM or tier-1) × component pairs with Zipf popularity on both sides: supplies
+// links with shares, some in qualification, and stocks links.
+func (g *gen) pairLinks() {
+	g.compZ = newZipf(g.r, 1.05, g.nComp)
+	g.entZ = newZipf(g.r, 1.1, g.nEnt)
+	tierZ := newZipf(g.r, 1.1, max(g.nTier1, 1))
+	g.entComps = make([][]int32, g.nEnt)
+	seenPair := make(map[uint64]struct{}, g.pairs)
+	for tries := 0; g.st.Pairs < g.pairs && tries < g.pairs*4; tries++ {
+		c := g.zipf(g.compZ)
 		var buyer string
 		ent := -1
-		if compTier[c] > 0 && nTier1 > 0 && g.r.Float64() < 0.5 {
+		if g.compTier[c] > 0 && g.nTier1 > 0 && g.r.Float64() < 0.5 {
 			t := g.zipf(tierZ)
 			buyer = supID(t)
-			if _, dup := seenPair[uint64(nEnt+t)<<32|uint64(c)]; dup {
+			if _, dup := seenPair[uint64(g.nEnt+t)<<32|uint64(c)]; dup {
 				continue
 			}
-			seenPair[uint64(nEnt+t)<<32|uint64(c)] = struct{}{}
+			seenPair[uint64(g.nEnt+t)<<32|uint64(c)] = struct{}{}
 		} else {
-			ent = g.zipf(entZ)
+			ent = g.zipf(g.entZ)
 			buyer = entID(ent)
 			if _, dup := seenPair[uint64(ent)<<32|uint64(c)]; dup {
 				continue
 			}
 			seenPair[uint64(ent)<<32|uint64(c)] = struct{}{}
-			entComps[ent] = append(entComps[ent], int32(c))
+			g.entComps[ent] = append(g.entComps[ent], int32(c))
 		}
-		st.Pairs++
-		pool := pools[c]
+		g.st.Pairs++
+		pool := g.pools[c]
 		k := 1
 		for k < len(pool) && g.r.Float64() < 0.55 {
 			k++
@@ -242,10 +271,13 @@ func Generate(cfg Config, emit func(schemas.Record)) Stats {
 				InventoryUnits: math.Round(perDay * tts), ConsumptionPerDay: perDay, AsOf: g.asOf})
 		}
 	}
-	// ---- products: OEMs make 1..5 products whose BOMs use the OEM's components
+}
+
+// products emits 1..5 products per OEM whose BOMs use the OEM's components.
+func (g *gen) products() {
 	prod := 0
-	for e := 0; e < nEnt; e++ {
-		comps := entComps[e]
+	for e := 0; e < g.nEnt; e++ {
+		comps := g.entComps[e]
 		if len(comps) == 0 {
 			continue
 		}
@@ -263,30 +295,39 @@ func Generate(cfg Config, emit func(schemas.Record)) Stats {
 			}
 		}
 	}
-	st.Products = prod
-	// ---- substitution list: 30% of components
-	for c := 0; c < nComp; c++ {
+	g.st.Products = prod
+}
+
+// substitutions emits alternates for 30% of components.
+func (g *gen) substitutions() {
+	for c := 0; c < g.nComp; c++ {
 		if g.r.Float64() >= 0.3 {
 			continue
 		}
 		for j := 0; j < 1+g.r.IntN(2); j++ {
-			s := g.zipf(supZ)
-			cty := countries[supCountry[s]]
+			s := g.zipf(g.supZ)
+			cty := countries[g.supCountry[s]]
 			g.out(&schemas.Substitution{ComponentID: compID(c), AltSupplierID: supID(s), QualificationDays: float64(30 + g.r.IntN(330)),
-				Domestic: cty.iso == cfg.HomeISO3, Country: cty.iso, AsOf: g.asOf})
+				Domestic: cty.iso == g.cfg.HomeISO3, Country: cty.iso, AsOf: g.asOf})
 		}
 	}
-	// ---- procurement awards: a few per hundred pairs
-	for a := 0; a < max(pairs/100, 1); a++ {
-		e, c := g.zipf(entZ), g.zipf(compZ)
-		s := pools[c][g.r.IntN(len(pools[c]))]
+}
+
+// awards emits a few procurement awards per hundred pairs.
+func (g *gen) awards() {
+	for a := 0; a < max(g.pairs/100, 1); a++ {
+		e, c := g.zipf(g.entZ), g.zipf(g.compZ)
+		s := g.pools[c][g.r.IntN(len(g.pools[c]))]
 		g.out(&schemas.ProcurementAward{OCID: fmt.Sprintf("ocds-synth-%d", a), ReleaseID: "r", AwardID: "a", Status: "active",
-			Date: cfg.Now.AddDate(0, 0, -g.r.IntN(300)), BuyerID: entID(e), SupplierIDs: []string{supID(int(s))},
-			SupplierNames: []string{fmt.Sprintf("Supplier %d", s)}, SupplierCountries: []string{countries[supCountry[s]].iso},
-			ItemIDs: []string{compID(c)}, ItemDescriptions: []string{"part"}, ItemSchemes: []string{"internal"}, ItemCodes: []string{compHS[c]}})
+			Date: g.cfg.Now.AddDate(0, 0, -g.r.IntN(300)), BuyerID: entID(e), SupplierIDs: []string{supID(int(s))},
+			SupplierNames: []string{fmt.Sprintf("Supplier %d", s)}, SupplierCountries: []string{countries[g.supCountry[s]].iso},
+			ItemIDs: []string{compID(c)}, ItemDescriptions: []string{"part"}, ItemSchemes: []string{"internal"}, ItemCodes: []string{g.compHS[c]}})
 	}
-	// ---- availability: weekly snapshots of parts for 10% of components, some with shocks
-	for c := 0; c < nComp; c += 10 {
+}
+
+// availability emits weekly part snapshots for 10% of components, some with shocks.
+func (g *gen) availability() {
+	for c := 0; c < g.nComp; c += 10 {
 		lead, stock := float64(14+g.r.IntN(60)), float64(100+g.r.IntN(100000))
 		shock := g.r.Float64() < 0.2
 		life := "active"
@@ -297,10 +338,13 @@ func Generate(cfg Config, emit func(schemas.Record)) Stats {
 			}
 			g.out(&schemas.ComponentAvailability{PartNumber: fmt.Sprintf("PN-%d", c), Manufacturer: "MFR", Distributor: "dist",
 				ComponentID: compID(c), Stock: int64(stock * (0.9 + 0.2*g.r.Float64())), LeadTimeDays: ptr(lead), Lifecycle: life,
-				AsOf: cfg.Now.AddDate(0, 0, -7*(8-w))})
+				AsOf: g.cfg.Now.AddDate(0, 0, -7*(8-w))})
 		}
 	}
-	// ---- production statistics: materials × producing countries, dominant producer skewed
+}
+
+// production emits production statistics: materials × producing countries, dominant producer skewed.
+func (g *gen) production() {
 	for _, m := range materials {
 		dom := g.country()
 		for ci, c := range countries {
@@ -312,8 +356,6 @@ func Generate(cfg Config, emit func(schemas.Record)) Stats {
 				Quantity: ptr(math.Round(q)), Unit: "t"})
 		}
 	}
-	g.trade()
-	return st
 }
 
 // trade emits Comtrade-style annual rows: per HS code, year and reporter: exports to World and by

@@ -20,8 +20,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/chstore"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // Integration skips the test under -short.
@@ -46,9 +46,9 @@ func Suffix() string {
 }
 
 // ClickHouseConfig returns a config for a fresh database name (not created yet).
-func ClickHouseConfig(t testing.TB) config.ClickHouseConfig {
+func ClickHouseConfig(t testing.TB) chstore.Config {
 	t.Helper()
-	cfg := config.Default().ClickHouse
+	cfg := chstore.DefaultConfig()
 	cfg.Addr = []string{ClickHouseAddr()}
 	cfg.Database = "cwtest_" + strings.ToLower(sanitize(t.Name())) + "_" + Suffix()
 	if len(cfg.Database) > 60 {
@@ -59,7 +59,7 @@ func ClickHouseConfig(t testing.TB) config.ClickHouseConfig {
 
 // ClickHouse opens a fresh migrated database for the test and drops it afterwards
 // (kept when CHAINWATCH_TEST_KEEP=1, for debugging).
-func ClickHouse(t testing.TB) (driver.Conn, config.ClickHouseConfig) {
+func ClickHouse(t testing.TB) (driver.Conn, chstore.Config) {
 	t.Helper()
 	Integration(t)
 	requireTCP(t, "ClickHouse", ClickHouseAddr())
@@ -85,11 +85,11 @@ func ClickHouse(t testing.TB) (driver.Conn, config.ClickHouseConfig) {
 }
 
 // Kafka returns a Kafka config with a unique topic prefix and consumer group for the test.
-func Kafka(t testing.TB) config.KafkaConfig {
+func Kafka(t testing.TB) bus.Config {
 	t.Helper()
 	Integration(t)
 	requireTCP(t, "Kafka", KafkaAddr())
-	cfg := config.Default().Kafka
+	cfg := bus.DefaultConfig()
 	cfg.Brokers = []string{KafkaAddr()}
 	s := Suffix()
 	cfg.TopicPrefix = "cwtest." + sanitize(t.Name()) + "." + s

@@ -10,11 +10,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,7 +131,7 @@ func (d *Dataset) events() error {
 	}
 	// USGS world production (real figures).
 	prodAt := Anchor.Add(-30 * 24 * time.Hour).Truncate(time.Hour)
-	for _, commodity := range sortedKeys(usgsFiles) {
+	for _, commodity := range slices.Sorted(maps.Keys(usgsFiles)) {
 		stats, err := usgs(commodity)
 		if err != nil {
 			return err
@@ -379,6 +380,22 @@ func round(x float64, places int) float64 {
 	return math.Round(x*p) / p
 }
 
+// composite is the score of ts (the sum of the contributions, 2 places) and the previous run's score
+// of key (nil in the first run); prev is updated to this run.
+func composite(ts []detectors.Term, prev map[string]float64, key string) (float64, *float64) {
+	score := 0.0
+	for _, t := range ts {
+		score += t.Contribution
+	}
+	score = round(score, 2)
+	var prevScore *float64
+	if v, ok := prev[key]; ok {
+		prevScore = ptr(v)
+	}
+	prev[key] = score
+	return score, prevScore
+}
+
 func (d *Dataset) findings() {
 	ents := map[string]enterprise{}
 	for _, e := range enterprises {
@@ -416,17 +433,7 @@ func (d *Dataset) findings() {
 				}
 				ts := terms(exposureTerms, target, map[string]bool{"single_source": has(p.flags, "single_source"),
 					"no_alternate": has(p.flags, "no_alternate"), "chokepoint": has(p.flags, "chokepoint_list")})
-				score := 0.0
-				for _, t := range ts {
-					score += t.Contribution
-				}
-				score = round(score, 2)
-				key := det + "/" + subject
-				var prevScore *float64
-				if v, ok := prev[key]; ok {
-					prevScore = ptr(v)
-				}
-				prev[key] = score
+				score, prevScore := composite(ts, prev, det+"/"+subject)
 				tts := p.ttsDays
 				ttr := c.ttr
 				if p.alt != "" {
@@ -452,17 +459,7 @@ func (d *Dataset) findings() {
 			score0 := scoreAt(at, k.s0, k.s1, k.s2)
 			ts := terms(chokeTerms, score0, map[string]bool{"dependency": has(k.flags, "dependency_rule"),
 				"foreign_control": has(k.flags, "foreign_control")})
-			score := 0.0
-			for _, t := range ts {
-				score += t.Contribution
-			}
-			score = round(score, 2)
-			key := "chokepoint/" + k.subject
-			var prevScore *float64
-			if v, ok := prev[key]; ok {
-				prevScore = ptr(v)
-			}
-			prev[key] = score
+			score, prevScore := composite(ts, prev, "chokepoint/"+k.subject)
 			r := Row{"run_id": runID, "computed_at": at, "detector": "chokepoint", "subject_type": k.subjectType,
 				"subject": k.subject, "subject_name": k.name, "enterprise_id": "", "component_id": "", "category": k.category,
 				"industry": "", "region": "", "chain_leader": uint8(0), "score": score, "prev_score": prevScore, "flags": k.flags,
@@ -485,7 +482,7 @@ func (d *Dataset) findings() {
 		for _, r := range d.Rows["findings"][n0:] {
 			counts[r["detector"].(string)]++
 		}
-		for _, det := range sortedKeys(counts) {
+		for _, det := range slices.Sorted(maps.Keys(counts)) {
 			d.run(runID, det, at, counts[det], "ok", "", wFrom)
 		}
 	}
@@ -632,13 +629,4 @@ func b2u(b bool) uint8 {
 		return 1
 	}
 	return 0
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

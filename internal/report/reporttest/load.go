@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,7 +81,7 @@ func (d *Dataset) columnsOf(table string, cols map[string]string) []string {
 			}
 		}
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func columns(ctx context.Context, q exposure.Querier, table string) (map[string]string, error) {
@@ -102,21 +104,7 @@ func columns(ctx context.Context, q exposure.Querier, table string) (map[string]
 // convert turns a fixture value into the Go type clickhouse-go wants for a column type.
 func convert(v any, typ string) (any, error) {
 	if inner, ok := strings.CutPrefix(typ, "Nullable("); ok {
-		inner = strings.TrimSuffix(inner, ")")
-		rv := reflect.ValueOf(v)
-		if v == nil || (rv.Kind() == reflect.Pointer && rv.IsNil()) {
-			return nil, nil
-		}
-		if rv.Kind() == reflect.Pointer {
-			v = rv.Elem().Interface()
-		}
-		x, err := convert(v, inner)
-		if err != nil {
-			return nil, err
-		}
-		p := reflect.New(reflect.TypeOf(x))
-		p.Elem().Set(reflect.ValueOf(x))
-		return p.Interface(), nil
+		return convertNullable(v, strings.TrimSuffix(inner, ")"))
 	}
 	if rv := reflect.ValueOf(v); v != nil && rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
@@ -126,62 +114,93 @@ func convert(v any, typ string) (any, error) {
 		}
 	}
 	if inner, ok := strings.CutPrefix(typ, "Array("); ok {
-		inner = strings.TrimSuffix(inner, ")")
-		rv := reflect.ValueOf(v)
-		n := 0
-		if v != nil && rv.Kind() == reflect.Slice {
-			n = rv.Len()
-		}
-		var out reflect.Value
-		for i := 0; i < n; i++ {
-			x, err := convert(rv.Index(i).Interface(), inner)
-			if err != nil {
-				return nil, err
-			}
-			if !out.IsValid() {
-				out = reflect.MakeSlice(reflect.SliceOf(reflect.TypeOf(x)), 0, n)
-			}
-			out = reflect.Append(out, reflect.ValueOf(x))
+		return convertArray(v, strings.TrimSuffix(inner, ")"))
+	}
+	return convertScalar(v, typ)
+}
+
+// convertNullable: nil (or a nil pointer) stays nil, anything else becomes a pointer to its
+// conversion to inner.
+func convertNullable(v any, inner string) (any, error) {
+	rv := reflect.ValueOf(v)
+	if v == nil || (rv.Kind() == reflect.Pointer && rv.IsNil()) {
+		return nil, nil
+	}
+	if rv.Kind() == reflect.Pointer {
+		v = rv.Elem().Interface()
+	}
+	x, err := convert(v, inner)
+	if err != nil {
+		return nil, err
+	}
+	p := reflect.New(reflect.TypeOf(x))
+	p.Elem().Set(reflect.ValueOf(x))
+	return p.Interface(), nil
+}
+
+// convertArray converts every element of a slice to inner; nil becomes an empty slice.
+func convertArray(v any, inner string) (any, error) {
+	rv := reflect.ValueOf(v)
+	n := 0
+	if v != nil && rv.Kind() == reflect.Slice {
+		n = rv.Len()
+	}
+	var out reflect.Value
+	for i := 0; i < n; i++ {
+		x, err := convert(rv.Index(i).Interface(), inner)
+		if err != nil {
+			return nil, err
 		}
 		if !out.IsValid() {
-			z, err := convert(nil, inner)
-			if err != nil {
-				return nil, err
-			}
-			return reflect.MakeSlice(reflect.SliceOf(reflect.TypeOf(z)), 0, 0).Interface(), nil
+			out = reflect.MakeSlice(reflect.SliceOf(reflect.TypeOf(x)), 0, n)
 		}
-		return out.Interface(), nil
+		out = reflect.Append(out, reflect.ValueOf(x))
 	}
-	f := func() float64 {
-		switch x := v.(type) {
-		case float64:
-			return x
-		case float32:
-			return float64(x)
-		case int:
-			return float64(x)
-		case int32:
-			return float64(x)
-		case int64:
-			return float64(x)
-		case uint8:
-			return float64(x)
-		case uint16:
-			return float64(x)
-		case uint32:
-			return float64(x)
-		case uint64:
-			return float64(x)
-		case bool:
-			if x {
-				return 1
-			}
-		case string:
-			g, _ := strconv.ParseFloat(x, 64)
-			return g
+	if !out.IsValid() {
+		z, err := convert(nil, inner)
+		if err != nil {
+			return nil, err
 		}
-		return 0
+		return reflect.MakeSlice(reflect.SliceOf(reflect.TypeOf(z)), 0, 0).Interface(), nil
 	}
+	return out.Interface(), nil
+}
+
+// number reads a fixture number (any Go numeric type, a bool or a numeric string; else 0).
+func number(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	case int:
+		return float64(x)
+	case int32:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint8:
+		return float64(x)
+	case uint16:
+		return float64(x)
+	case uint32:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	case bool:
+		if x {
+			return 1
+		}
+	case string:
+		g, _ := strconv.ParseFloat(x, 64)
+		return g
+	}
+	return 0
+}
+
+// convertScalar converts v to the Go type of a scalar column type.
+func convertScalar(v any, typ string) (any, error) {
+	f := func() float64 { return number(v) }
 	switch {
 	case typ == "String" || strings.HasPrefix(typ, "FixedString") || strings.HasPrefix(typ, "Enum"):
 		switch x := v.(type) {
@@ -242,7 +261,7 @@ func (d *Dataset) Literals() []InsertLiterals {
 				keys[k] = true
 			}
 		}
-		cols := sortedKeys(keys)
+		cols := slices.Sorted(maps.Keys(keys))
 		il := InsertLiterals{Table: table, Columns: cols}
 		for _, r := range d.Rows[table] {
 			row := make([]string, len(cols))

@@ -1,24 +1,30 @@
-package api
+package app
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/config"
 )
 
-// TokenUsage is the help text of `chainwatch token`.
-const TokenUsage = `usage: chainwatch token [--name NAME] [--role read|operate] [--hash]
+func cmdToken(_ context.Context, in Invocation) error {
+	return tokenCommand(in.Args, in.Stdin, in.Stdout)
+}
+
+// tokenUsage is the help text of `chainwatch token`.
+const tokenUsage = `usage: chainwatch token [--name NAME] [--role read|operate] [--hash]
 
 Without --hash: generates a new random API token and prints it once, with the api.tokens entry
 (its SHA-256) to paste into the config. With --hash: reads a token from stdin and prints its SHA-256.`
 
-// TokenCLI implements `chainwatch token`.
-func TokenCLI(args []string, stdin io.Reader, stdout io.Writer) error {
+// tokenCommand implements `chainwatch token`: flags, then api.NewToken or api.HashToken.
+func tokenCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	name := fs.String("name", "dashboard", "token name (shown in logs, recorded as ack/silence author)")
@@ -26,10 +32,10 @@ func TokenCLI(args []string, stdin io.Reader, stdout io.Writer) error {
 	hash := fs.Bool("hash", false, "hash a token read from stdin instead of generating one")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			_, _ = fmt.Fprintln(stdout, TokenUsage)
+			_, _ = fmt.Fprintln(stdout, tokenUsage)
 			return nil
 		}
-		return fmt.Errorf("token: %w\n%s", err, TokenUsage)
+		return fmt.Errorf("token: %w\n%s", err, tokenUsage)
 	}
 	if *role != config.RoleRead && *role != config.RoleOperate {
 		return fmt.Errorf("token: --role %q: want read or operate", *role)
@@ -43,10 +49,10 @@ func TokenCLI(args []string, stdin io.Reader, stdout io.Writer) error {
 		if t == "" {
 			return errors.New("token: --hash: no token on stdin")
 		}
-		_, err = fmt.Fprintln(stdout, HashToken(t))
+		_, err = fmt.Fprintln(stdout, api.HashToken(t))
 		return err
 	}
-	tok, h, err := NewToken()
+	tok, h, err := api.NewToken()
 	if err != nil {
 		return err
 	}

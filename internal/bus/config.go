@@ -1,0 +1,73 @@
+package bus
+
+import (
+	"time"
+
+	"github.com/chainwatch/chainwatch/internal/confkit"
+)
+
+// Config is the "kafka" section: the producer, topic creation and the sink's consumer group.
+type Config struct {
+	Brokers           []string      `koanf:"brokers"`
+	TopicPrefix       string        `koanf:"topic_prefix"`
+	Partitions        int           `koanf:"partitions"`
+	ReplicationFactor int           `koanf:"replication_factor"`
+	CreateTopics      bool          `koanf:"create_topics"`
+	ClientID          string        `koanf:"client_id"`
+	Compression       string        `koanf:"compression"` // none, gzip, snappy, lz4, zstd
+	BatchSize         int           `koanf:"batch_size"`  // producer records per batch
+	BatchBytes        int64         `koanf:"batch_bytes"` // producer bytes per batch
+	BatchTimeout      time.Duration `koanf:"batch_timeout"`
+	MaxAttempts       int           `koanf:"max_attempts"` // producer retries
+	WriteTimeout      time.Duration `koanf:"write_timeout"`
+	GroupID           string        `koanf:"group_id"`
+	SessionTimeout    time.Duration `koanf:"session_timeout"` // consumer group: how soon a dead sink's partitions move
+	DialTimeout       time.Duration `koanf:"dial_timeout"`
+}
+
+// DefaultConfig is a local single broker (deploy/local).
+func DefaultConfig() Config {
+	return Config{
+		Brokers: []string{"127.0.0.1:19092"}, TopicPrefix: "chainwatch", Partitions: 3, ReplicationFactor: 1,
+		CreateTopics: true, ClientID: "chainwatch", Compression: "lz4", BatchSize: 5000, BatchBytes: 4 << 20,
+		BatchTimeout: 5 * time.Millisecond, MaxAttempts: 10, WriteTimeout: 30 * time.Second,
+		GroupID: "chainwatch-sink", SessionTimeout: 10 * time.Second, DialTimeout: 10 * time.Second,
+	}
+}
+
+// Validate reports every problem by its key relative to the section.
+func (c Config) Validate() error {
+	var p confkit.Problems
+	p.HostPorts("brokers", c.Brokers, "broker")
+	if !validTopicPrefix(c.TopicPrefix) {
+		p.Add("topic_prefix", "%q must be 1-100 characters of [a-zA-Z0-9._-]", c.TopicPrefix)
+	}
+	p.Positive("partitions", c.Partitions)
+	p.Positive("replication_factor", c.ReplicationFactor)
+	p.OneOf("compression", c.Compression, "none", "gzip", "snappy", "lz4", "zstd")
+	p.Positive("batch_size", c.BatchSize)
+	if c.BatchBytes <= 0 {
+		p.Add("batch_bytes", "must be > 0, got %d", c.BatchBytes)
+	}
+	p.Duration("batch_timeout", c.BatchTimeout)
+	p.Positive("max_attempts", c.MaxAttempts)
+	p.Duration("write_timeout", c.WriteTimeout)
+	p.Duration("dial_timeout", c.DialTimeout)
+	if c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute {
+		p.Add("session_timeout", "must be within 6s..5m (the broker's group.min/max.session.timeout.ms), got %s", c.SessionTimeout)
+	}
+	p.Required("group_id", c.GroupID)
+	return p.Err()
+}
+
+func validTopicPrefix(s string) bool {
+	if len(s) == 0 || len(s) > 100 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,38 @@
+package sink
+
+import (
+	"time"
+
+	"github.com/chainwatch/chainwatch/internal/confkit"
+)
+
+// Config is the "sink" section: batching and retry of the Kafka → ClickHouse sink.
+type Config struct {
+	BatchRows     int           `koanf:"batch_rows"`
+	FlushInterval time.Duration `koanf:"flush_interval"`
+	RetryMin      time.Duration `koanf:"retry_min"`
+	RetryMax      time.Duration `koanf:"retry_max"`
+	Workers       int           `koanf:"workers"`
+	ShutdownWait  time.Duration `koanf:"shutdown_wait"`
+}
+
+// DefaultConfig is one worker inserting up to 50000 rows a second.
+func DefaultConfig() Config {
+	return Config{BatchRows: 50000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
+		RetryMax: 15 * time.Second, Workers: 1, ShutdownWait: 30 * time.Second}
+}
+
+// Validate reports every problem by its key relative to the section.
+func (c Config) Validate() error {
+	var p confkit.Problems
+	p.Positive("batch_rows", c.BatchRows)
+	p.Duration("flush_interval", c.FlushInterval)
+	p.Duration("retry_min", c.RetryMin)
+	p.Duration("retry_max", c.RetryMax)
+	if c.RetryMax < c.RetryMin {
+		p.Add("retry_max", "must be >= sink.retry_min (%s)", c.RetryMin)
+	}
+	p.Positive("workers", c.Workers)
+	p.Duration("shutdown_wait", c.ShutdownWait)
+	return p.Err()
+}
