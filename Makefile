@@ -5,7 +5,7 @@ BIN := bin/chainwatch
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/chainwatch/chainwatch/internal/app.Version=$(VERSION)
 
-.PHONY: build demo test test-short up down tools bench fmt vet
+.PHONY: build demo test test-short check up down tools bench fmt vet
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/chainwatch
@@ -15,10 +15,9 @@ demo: build
 	bash deploy/local/demo.sh
 
 # The whole suite: tools and local servers first, then unit and integration tests.
-test:
+test: check
 	bash deploy/local/tools.sh
 	bash deploy/local/up.sh
-	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m -p 2 ./...
 
 test-short:
@@ -39,6 +38,15 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/sink/ ./collectors/ ./detectors/
 	CHAINWATCH_BENCH=1 CHAINWATCH_BENCH_EVENTS=1000000 $(GO) test -count=1 -run '^TestSinkThroughputBench$$' -v ./internal/app/
 	CHAINWATCH_SCALEBENCH=1 $(GO) test -count=1 -run '^(TestScaleBench|TestBetweennessCostMeasure)$$' -v -timeout 30m ./detectors/
+
+# Static checks: formatting, vet, staticcheck (pinned as a go.mod tool), go.mod tidy, and the
+# repository-wide code-health tests (function length, import graph, dependency direction).
+check:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
+	$(GO) test -count=1 ./internal/codehealth/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -75,15 +75,6 @@ func decodeAll[T schemas.Record](t *testing.T, envs []schemas.Envelope) []T {
 	return out
 }
 
-// rejectsByReason returns reason → rejects.
-func rejectsByReason(m *collectorstest.Memory) map[string][]schemas.Rejected {
-	out := map[string][]schemas.Rejected{}
-	for _, r := range m.Rejects {
-		out[r.Reason] = append(out[r.Reason], r)
-	}
-	return out
-}
-
 // wantReject asserts exactly one reject with reason whose location ends with locSuffix and whose
 // detail contains field.
 func wantReject(t *testing.T, m *collectorstest.Memory, reason, locSuffix, field string) {

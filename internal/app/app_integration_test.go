@@ -177,12 +177,12 @@ func TestSinkExactCountsIntegration(t *testing.T) {
 	if sent != total || next != valid {
 		t.Fatalf("generator: sent %d (want %d), distinct valid %d (want %d)", sent, total, next, valid)
 	}
-	got := waitCounts(t, conn, 4*time.Minute, func(c map[string]uint64) bool {
+	waitCounts(t, conn, 4*time.Minute, func(c map[string]uint64) bool {
 		return sumEvents(c) >= valid && c[schemas.RejectedTable] >= bad
 	})
 	// Give a late duplicate or extra reject a moment to show up, then assert exact equality.
 	time.Sleep(2 * time.Second)
-	got = tableCounts(t, conn)
+	got := tableCounts(t, conn)
 	if s := sumEvents(got); s != valid {
 		t.Errorf("distinct stored events = %d, want %d (%v)", s, valid, got)
 	}

@@ -157,9 +157,9 @@ func TestSinkSurvivesClickHouseRestartIntegration(t *testing.T) {
 	}
 	defer conn.Close()
 	const want = chunk * chunks
-	got := waitCounts(t, conn, 3*time.Minute, func(c map[string]uint64) bool { return sumEvents(c) >= want })
+	waitCounts(t, conn, 3*time.Minute, func(c map[string]uint64) bool { return sumEvents(c) >= want })
 	time.Sleep(time.Second)
-	got = tableCounts(t, conn)
+	got := tableCounts(t, conn)
 	if s := sumEvents(got); s != want {
 		t.Errorf("stored %d distinct events after the restart, want %d (%v)", s, want, got)
 	}

@@ -281,12 +281,11 @@ func RunTimes() []time.Time {
 	return out
 }
 
-// Week boundaries of the demo report week and the one before, in Asia/Shanghai.
+// Week boundaries of the demo report week, in Asia/Shanghai.
 var (
-	shanghai      = time.FixedZone("CST", 8*3600)
-	weekStart     = time.Date(2026, 11, 16, 0, 0, 0, 0, shanghai)
-	weekEnd       = weekStart.Add(7 * 24 * time.Hour)
-	prevWeekStart = weekStart.Add(-7 * 24 * time.Hour)
+	shanghai  = time.FixedZone("CST", 8*3600)
+	weekStart = time.Date(2026, 11, 16, 0, 0, 0, 0, shanghai)
+	weekEnd   = weekStart.Add(7 * 24 * time.Hour)
 )
 
 // scoreAt interpolates a scripted score: s0 at the first run, s1 at the end of the previous week,
