@@ -68,6 +68,9 @@ func PairOf(e, i int32) Pair { return Pair(uint64(uint32(e))<<32 | uint64(uint32
 // Split returns the enterprise and the item of a pair.
 func (p Pair) Split() (e, i int32) { return int32(uint32(p >> 32)), int32(uint32(p)) }
 
+// Item returns the item of a pair.
+func (p Pair) Item() int32 { return int32(uint32(p)) }
+
 // Graph is the supply graph. Indices are positions in Items, Ents and Sups.
 type Graph struct {
 	Items []Item
