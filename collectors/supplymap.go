@@ -82,6 +82,7 @@ type supplyMapProc struct {
 	asOf        time.Time
 	homeCountry string
 	ids         map[string]map[string]string // section → id → location of its definition
+	bom         *bomGraph                    // accepted BOM edges (bomgraph.go)
 }
 
 func newSupplyMapProc(o *out, countries *m49.Table, asOf time.Time, homeCountry string) *supplyMapProc {
@@ -262,7 +263,7 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		}
 	case "bom":
 		l := &schemas.SupplyLink{LinkType: schemas.LinkBOM, ProductID: r.get("product_id"), ComponentID: r.get("component_id"), AsOf: asOf}
-		if rej := p.ref("product_id", "products", l.ProductID); rej != nil {
+		if rej := p.bomParent(l.ProductID); rej != nil {
 			return nil, rej
 		}
 		if rej := p.ref("component_id", "components", l.ComponentID); rej != nil {
@@ -270,6 +271,11 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		}
 		if l.QtyPerUnit, rej = numField("qty_per_unit", 1); rej != nil {
 			return nil, rej
+		}
+		if rej := l.Validate(); rej == nil {
+			if rej := p.bomEdge(l.ProductID, l.ComponentID); rej != nil {
+				return nil, rej
+			}
 		}
 		out = append(out, l)
 	case "supplies":

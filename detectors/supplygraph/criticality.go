@@ -111,7 +111,9 @@ func (g *Graph) Remove(kind string, idx int32, leaderWeight float64) Criticality
 		for _, k := range g.SupOf[idx] {
 			e, it := k.Split()
 			for _, u := range g.Users[it] {
-				seeds = append(seeds, PairOf(e, u))
+				if slices.Contains(g.Makers[u], e) {
+					seeds = append(seeds, PairOf(e, u))
+				}
 			}
 		}
 	case KindEnterprise:

@@ -69,8 +69,12 @@ func TestWillemsFedByOneMatchesCSV(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no Willems chains in testdata: %v", err)
 	}
+	// All 38 chains of the shared data set as well, where it is present (not under -short).
+	if shared, _ := filepath.Glob("../../../shared/data/willems2008_msom_supply_chains/chains/willems_*.csv"); len(shared) > 0 && !testing.Short() {
+		files = append(files, shared...)
+	}
 	for _, path := range files {
-		t.Run(filepath.Base(path), func(t *testing.T) {
+		t.Run(filepath.Base(filepath.Dir(filepath.Dir(path)))+"/"+filepath.Base(path), func(t *testing.T) {
 			want, stages, wantSet := directWillemsCounts(t, path)
 			g, em := importGraph(t, "willems", path)
 			if len(em.rejects) > 0 {
