@@ -58,14 +58,14 @@ type alternate struct {
 }
 
 // bestAlternate picks, for (enterprise, item) k, the alternate with the shortest qualification
-// that no shock of the run hits: other suppliers of the pair (qualified: QualifiedSwitchDays, in
+// that no shock of the run hits: other suppliers (not those whose supply of k was cut) of the pair (qualified: QualifiedSwitchDays, in
 // progress: InProgressDays) and substitution-list entries (their qualification_days).
 func (r *run) bestAlternate(k supplygraph.Pair) (alternate, bool) {
 	g, cfg := r.en.G, r.en.Cfg
 	e, _ := k.Split()
 	var cands []alternate
 	for _, s := range g.Supply[k] {
-		if r.altHit(s.Supplier, e) {
+		if r.altHit(s.Supplier, e) || slices.Contains(r.lost[k], s.Supplier) {
 			continue
 		}
 		switch s.Qualification {

@@ -92,6 +92,7 @@ type run struct {
 	direct  map[supplygraph.Pair][]outage // supply losses of (enterprise, input) before buffers
 	site    map[supplygraph.Pair][]outage // (enterprise, product) stopped by a site shock
 	prodOut map[supplygraph.Pair][]outage // (enterprise, product) outages after buffers
+	lost    map[supplygraph.Pair][]int32  // suppliers whose supply of the pair a shock cut
 	notes   []string
 }
 
@@ -107,7 +108,8 @@ func (en *Engine) Run(sc Scenario) (*Result, error) {
 		return nil, fmt.Errorf("whatif: scenario has no shocks")
 	}
 	r := &run{en: en, shocks: sc.Shocks, t0: sc.Shocks[0].Start.Time, direct: map[supplygraph.Pair][]outage{},
-		site: map[supplygraph.Pair][]outage{}, prodOut: map[supplygraph.Pair][]outage{}}
+		site: map[supplygraph.Pair][]outage{}, prodOut: map[supplygraph.Pair][]outage{},
+		lost: map[supplygraph.Pair][]int32{}}
 	for _, s := range sc.Shocks {
 		if s.Start.Before(r.t0) {
 			r.t0 = s.Start.Time

@@ -37,6 +37,7 @@ func (r *run) applyShock(s Shock) error {
 			for _, sp := range g.Supply[k] {
 				if sp.Supplier == si && sp.Share > 0 && sp.Qualification != "disqualified" {
 					e, _ := k.Split()
+					r.lost[k] = append(r.lost[k], si)
 					r.direct[k] = append(r.direct[k], outage{from: from, to: to, frac: sp.Share,
 						path: []string{label, "supplier " + s.Supplier + " → " + g.Ents[e].ID},
 						why:  []string{fmt.Sprintf("%s; share %.0f%% of %s at %s", why, 100*sp.Share, g.Items[k.Item()].ID, g.Ents[e].ID)}})
@@ -130,6 +131,7 @@ func (r *run) exportPair(s Shock, k supplygraph.Pair, label string, chain, codes
 			continue
 		}
 		path := append([]string{label}, strings.Join(chain, " ⊂ "), "supplier "+sup.ID+" ("+sup.Country+") → "+g.Ents[e].ID)
+		r.lost[k] = append(r.lost[k], sp.Supplier)
 		r.direct[k] = append(r.direct[k], outage{from: from, to: to, frac: frac, path: path, why: []string{why}})
 	}
 }
