@@ -77,11 +77,11 @@ type Graph struct {
 	Ents  []Enterprise
 	Sups  []Supplier
 
-	Inputs [][]Input  // item → its BOM lines (sorted by child id)
-	Users  [][]int32  // item → parent items that use it
-	Makers [][]int32  // item → enterprises that make it
-	Makes  [][]int32  // enterprise → products it makes
-	SupOf  [][]Pair   // supplier → pairs it supplies
+	Inputs [][]Input // item → its BOM lines (sorted by child id)
+	Users  [][]int32 // item → parent items that use it
+	Makers [][]int32 // item → enterprises that make it
+	Makes  [][]int32 // enterprise → products it makes
+	SupOf  [][]Pair  // supplier → pairs it supplies
 	Supply map[Pair][]Supply
 	Stocks map[Pair]Stock
 	Alts   map[Pair][]Alternate

@@ -12,9 +12,9 @@ import (
 // Engine runs scenarios on one supply graph and one set of statistics. It is read-only and safe
 // for concurrent Run calls.
 type Engine struct {
-	G   *supplygraph.Graph
-	X   *Exposure
-	Cfg Config
+	G        *supplygraph.Graph
+	X        *Exposure
+	Cfg      Config
 	pos      []int32              // item → position in G.Order
 	supPairs [][]supplygraph.Pair // item → the (enterprise, item) pairs with suppliers
 }

@@ -100,9 +100,9 @@ func TestFourTierKnownAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct {
-		ent, prod string
+		ent, prod         string
 		from, days, short float64
-		arith         string
+		arith             string
 	}{
 		{"E1", "W", 30, 60, 1, "E1/GA: stock 300 u ÷ (10 u/d × 100.0% lost) = 30.0 d cover from 2027-01-01"},
 		{"E2", "C", 50, 40, 1, "E2/W: stock 200 u ÷ (10 u/d × 100.0% lost) = 20.0 d cover from 2027-01-31"},

@@ -1,0 +1,54 @@
+package whatif
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/chainwatch/chainwatch/internal/testenv"
+)
+
+// TestScenarioStoreIntegration stores the known-answer run in the real ClickHouse (fresh database)
+// and reads it back: inputs and result round-trip, one scenario_stops row per stop.
+func TestScenarioStoreIntegration(t *testing.T) {
+	testenv.Integration(t)
+	conn, _ := testenv.ClickHouse(t)
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.QualifiedSwitchDays = 30
+	res, err := New(fourTier(t), nil, cfg).Run(gallium(120))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	id, err := Save(ctx, conn, res, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(ctx, conn, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "gallium" || !got.CreatedAt.Equal(created) || got.StopRows != uint64(len(res.Stops)) || len(res.Stops) != 4 {
+		t.Fatalf("stored %s %s %d stop rows, want gallium %s %d", got.Name, got.CreatedAt, got.StopRows, created, len(res.Stops))
+	}
+	if !reflect.DeepEqual(got.Scenario, res.Scenario) {
+		t.Errorf("scenario round trip:\n got %+v\nwant %+v", got.Scenario, res.Scenario)
+	}
+	for i, s := range got.Result.Stops {
+		w := res.Stops[i]
+		if s.Enterprise != w.Enterprise || s.Product != w.Product || !s.FirstStop.Equal(w.FirstStop) || s.DaysStopped != w.DaysStopped ||
+			!reflect.DeepEqual(s.Arithmetic, w.Arithmetic) || s.Action != w.Action {
+			t.Errorf("stop %d round trip: got %+v want %+v", i, s, w)
+		}
+	}
+	var days float64
+	var path []string
+	if err := conn.QueryRow(ctx, "SELECT days_stopped, path FROM scenario_stops WHERE run_id = ? AND product_id = 'P'", id).Scan(&days, &path); err != nil {
+		t.Fatal(err)
+	}
+	if days != 6 || len(path) == 0 || path[len(path)-1] != "E4/P" {
+		t.Errorf("scenario_stops E4/P: %v d, path %q", days, path)
+	}
+}
