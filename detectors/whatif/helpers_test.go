@@ -13,6 +13,7 @@ import (
 
 // memEmitter keeps decoded records and rejects in memory.
 type memEmitter struct {
+	envs    []schemas.Envelope
 	recs    []schemas.Record
 	rejects []schemas.Rejected
 }
@@ -28,6 +29,7 @@ func (m *memEmitter) Emit(_ context.Context, envs ...schemas.Envelope) error {
 			return err
 		}
 		m.recs = append(m.recs, rec)
+		m.envs = append(m.envs, env)
 	}
 	return nil
 }
@@ -40,6 +42,11 @@ func (m *memEmitter) Reject(_ context.Context, rs ...schemas.Rejected) error {
 // importAll imports kind/path pairs through the collectors and returns the records.
 func importAll(t testing.TB, files ...[2]string) []schemas.Record {
 	t.Helper()
+	return importEm(t, files...).recs
+}
+
+func importEm(t testing.TB, files ...[2]string) *memEmitter {
+	t.Helper()
 	em := &memEmitter{}
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for _, f := range files {
@@ -50,7 +57,7 @@ func importAll(t testing.TB, files ...[2]string) []schemas.Record {
 	if len(em.rejects) > 0 {
 		t.Fatalf("%d rejects, first %+v", len(em.rejects), em.rejects[0])
 	}
-	return em.recs
+	return em
 }
 
 func buildGraph(t testing.TB, recs []schemas.Record) *supplygraph.Graph {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/testenv"
+	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // TestScenarioStoreIntegration stores the known-answer run in the real ClickHouse (fresh database)
@@ -50,5 +51,46 @@ func TestScenarioStoreIntegration(t *testing.T) {
 	}
 	if days != 6 || len(path) == 0 || path[len(path)-1] != "E4/P" {
 		t.Errorf("scenario_stops E4/P: %v d, path %q", days, path)
+	}
+}
+
+// TestGalliumFromClickHouseIntegration loads the demo map and the real gallium statistics into a
+// fresh ClickHouse database, reads them back with LoadRecords and checks the run equals the one on
+// the in-memory records.
+func TestGalliumFromClickHouseIntegration(t *testing.T) {
+	testenv.Integration(t)
+	conn, _ := testenv.ClickHouse(t)
+	ctx := context.Background()
+	em := importEm(t,
+		[2]string{"supplymap", "../../deploy/demo/supplymap"},
+		[2]string{"substitution", "../../deploy/demo/substitution.csv"},
+		[2]string{"production", "../../deploy/demo/real/usgs/mcs2024-galli_world.csv"},
+		[2]string{"trade", "../../deploy/demo/real/comtrade/gallium_trade_data.csv"})
+	byKind := map[schemas.Kind][][]any{}
+	for i, env := range em.envs {
+		row := schemas.AppendEnvelope(nil, &env)
+		byKind[env.Kind] = append(byKind[env.Kind], em.recs[i].AppendValues(row))
+	}
+	for k, rows := range byKind {
+		spec, _ := schemas.Lookup(k)
+		if err := sendBatch(ctx, conn, spec.InsertSQL(), rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := LoadRecords(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := gallium(180)
+	fromDB, err := New(buildGraph(t, recs), NewExposure(recs), DefaultConfig()).Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inMem, err := New(buildGraph(t, em.recs), NewExposure(em.recs), DefaultConfig()).Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromDB.Stops) != 2 || !reflect.DeepEqual(fromDB.Stops, inMem.Stops) {
+		t.Fatalf("from ClickHouse %+v\nin memory %+v", fromDB.Stops, inMem.Stops)
 	}
 }
