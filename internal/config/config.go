@@ -23,6 +23,9 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/chainwatch/chainwatch/detectors/whatif"
+	"github.com/chainwatch/chainwatch/internal/confkit"
 )
 
 // EnvPrefix is the prefix of environment variables read by Load.
@@ -40,6 +43,7 @@ type Config struct {
 	Alerts     AlertsConfig     `koanf:"alerts"`
 	API        APIConfig        `koanf:"api"`
 	Digest     DigestConfig     `koanf:"digest"`
+	WhatIf     whatif.Config    `koanf:"whatif"` // component-owned (detectors/whatif)
 }
 
 // LogConfig sets up log/slog.
@@ -120,6 +124,7 @@ func Default() Config {
 		Alerts:     defaultAlerts(),
 		API:        defaultAPI(),
 		Digest:     defaultDigest(),
+		WhatIf:     whatif.DefaultConfig(),
 	}
 }
 
@@ -333,6 +338,9 @@ func (c *Config) Validate() error {
 	c.Alerts.validate(&p)
 	c.API.validate(&p)
 	c.Digest.validate(&p)
+	if err := confkit.Prefix("whatif", c.WhatIf.Validate()); err != nil {
+		p = append(p, err)
+	}
 	return p.err()
 }
 
