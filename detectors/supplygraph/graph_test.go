@@ -1,7 +1,8 @@
-package supplygraph
+package supplygraph_test
 
 import (
 	"errors"
+	"github.com/chainwatch/chainwatch/detectors/supplygraph"
 	"slices"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 
 func TestCycleIsRejectedNamingTheCycle(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b := NewBuilder()
+	b := supplygraph.NewBuilder()
 	for _, id := range []string{"A", "B", "C", "D"} {
 		b.Add(&schemas.SupplyNode{NodeType: schemas.NodeComponent, NodeID: id, Category: schemas.CategoryOther, AsOf: at})
 	}
@@ -19,7 +20,7 @@ func TestCycleIsRejectedNamingTheCycle(t *testing.T) {
 		b.Add(&schemas.SupplyLink{LinkType: schemas.LinkBOM, ProductID: e[0], ComponentID: e[1], QtyPerUnit: 1, AsOf: at})
 	}
 	_, err := b.Build()
-	var ce *CycleError
+	var ce *supplygraph.CycleError
 	if !errors.As(err, &ce) || !slices.Equal(ce.Path, []string{"A", "B", "C", "A"}) {
 		t.Fatalf("err %v, want the cycle A → B → C → A", err)
 	}
@@ -34,9 +35,9 @@ func TestCycleIsRejectedNamingTheCycle(t *testing.T) {
 // 链主 (weight 3): score = (3 + 1 + 3) + (3 + 1 + 3) = 14.
 func TestDemoMapTierN(t *testing.T) {
 	g, _ := importGraph(t, "supplymap", "../../deploy/demo/supplymap")
-	var amd Criticality
+	var amd supplygraph.Criticality
 	for _, c := range g.Criticalities(3) {
-		if c.Kind == KindSupplier && c.ID == "S-AMD" {
+		if c.Kind == supplygraph.KindSupplier && c.ID == "S-AMD" {
 			amd = c
 		}
 	}
@@ -48,7 +49,7 @@ func TestDemoMapTierN(t *testing.T) {
 	found := false
 	for _, f := range g.SingleSources() {
 		if f.Enterprise == "E-NEV" && f.Input == "C-IGBT" {
-			found = f.Source == "S-INFINEON" && f.SourceKind == SourceSupplier && slices.Contains(f.Products, "P-EV-DRIVE")
+			found = f.Source == "S-INFINEON" && f.SourceKind == supplygraph.SourceSupplier && slices.Contains(f.Products, "P-EV-DRIVE")
 		}
 		if f.Input == "C-COBALT" || f.Input == "C-BEARING" || f.Input == "C-EDA" {
 			t.Errorf("%s has two active suppliers, flagged %+v", f.Input, f)

@@ -1,8 +1,9 @@
-package supplygraph
+package supplygraph_test
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/chainwatch/chainwatch/detectors/supplygraph"
 	"testing"
 	"time"
 
@@ -37,14 +38,14 @@ func (m *memEmitter) Reject(_ context.Context, rs ...schemas.Rejected) error {
 }
 
 // importGraph imports path with the collectors importer and builds the graph.
-func importGraph(t *testing.T, kind, path string) (*Graph, *memEmitter) {
+func importGraph(t *testing.T, kind, path string) (*supplygraph.Graph, *memEmitter) {
 	t.Helper()
 	em := &memEmitter{}
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := collectors.Import(context.Background(), kind, path, em, collectors.ImportOptions{Now: func() time.Time { return now }}); err != nil {
 		t.Fatalf("import %s: %v", path, err)
 	}
-	b := NewBuilder()
+	b := supplygraph.NewBuilder()
 	for _, r := range em.recs {
 		b.Add(r)
 	}

@@ -1,4 +1,4 @@
-package supplygraph
+package supplygraph_test
 
 import (
 	"encoding/csv"

@@ -1,8 +1,9 @@
-package whatif
+package whatif_test
 
 import (
 	"encoding/csv"
 	"fmt"
+	"github.com/chainwatch/chainwatch/detectors/whatif"
 	"math"
 	"os"
 	"strconv"
@@ -64,12 +65,12 @@ func TestGalliumCHNRealData(t *testing.T) {
 		[2]string{"substitution", "../../deploy/demo/substitution.csv"},
 		[2]string{"production", "../../deploy/demo/real/usgs/mcs2024-galli_world.csv"},
 		[2]string{"trade", "../../deploy/demo/real/comtrade/gallium_trade_data.csv"})
-	en := New(buildGraph(t, recs), NewExposure(recs), DefaultConfig())
+	en := whatif.New(buildGraph(t, recs), whatif.NewExposure(recs), whatif.DefaultConfig())
 	f, err := os.Open("../../deploy/demo/whatif-gallium-chn.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := ParseScenario(f)
+	sc, err := whatif.ParseScenario(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)

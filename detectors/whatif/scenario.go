@@ -43,6 +43,18 @@ func (d *Date) UnmarshalText(b []byte) error {
 // MarshalText writes YYYY-MM-DD.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.Format(time.DateOnly)), nil }
 
+// MarshalJSON writes "YYYY-MM-DD" (not time.Time's RFC 3339).
+func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.Format(time.DateOnly) + `"`), nil }
+
+// UnmarshalJSON reads "YYYY-MM-DD" or an RFC 3339 string.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return fmt.Errorf("date: want a string, got %s", b)
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
 // Shock is one disruption.
 type Shock struct {
 	Type         string  `yaml:"type" json:"type"`

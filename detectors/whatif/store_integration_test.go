@@ -1,7 +1,8 @@
-package whatif
+package whatif_test
 
 import (
 	"context"
+	"github.com/chainwatch/chainwatch/detectors/whatif"
 	"reflect"
 	"testing"
 	"time"
@@ -16,18 +17,18 @@ func TestScenarioStoreIntegration(t *testing.T) {
 	testenv.Integration(t)
 	conn, _ := testenv.ClickHouse(t)
 	ctx := context.Background()
-	cfg := DefaultConfig()
+	cfg := whatif.DefaultConfig()
 	cfg.QualifiedSwitchDays = 30
-	res, err := New(fourTier(t), nil, cfg).Run(gallium(120))
+	res, err := whatif.New(whatif.FourTier(t), nil, cfg).Run(whatif.Gallium(120))
 	if err != nil {
 		t.Fatal(err)
 	}
 	created := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	id, err := Save(ctx, conn, res, created)
+	id, err := whatif.Save(ctx, conn, res, created)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Load(ctx, conn, id)
+	got, err := whatif.Load(ctx, conn, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,20 +74,20 @@ func TestGalliumFromClickHouseIntegration(t *testing.T) {
 	}
 	for k, rows := range byKind {
 		spec, _ := schemas.Lookup(k)
-		if err := sendBatch(ctx, conn, spec.InsertSQL(), rows); err != nil {
+		if err := whatif.SendBatch(ctx, conn, spec.InsertSQL(), rows); err != nil {
 			t.Fatal(err)
 		}
 	}
-	recs, err := LoadRecords(ctx, conn)
+	recs, err := whatif.LoadRecords(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := gallium(180)
-	fromDB, err := New(buildGraph(t, recs), NewExposure(recs), DefaultConfig()).Run(sc)
+	sc := whatif.Gallium(180)
+	fromDB, err := whatif.New(buildGraph(t, recs), whatif.NewExposure(recs), whatif.DefaultConfig()).Run(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inMem, err := New(buildGraph(t, em.recs), NewExposure(em.recs), DefaultConfig()).Run(sc)
+	inMem, err := whatif.New(buildGraph(t, em.recs), whatif.NewExposure(em.recs), whatif.DefaultConfig()).Run(sc)
 	if err != nil {
 		t.Fatal(err)
 	}

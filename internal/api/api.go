@@ -48,6 +48,8 @@ type Deps struct {
 	Digests Digests
 	// Alerts is the alert service (the lead adapts the alerts package's manager).
 	Alerts AlertService
+	// Scenarios runs what-if scenarios (scenarios.go).
+	Scenarios ScenarioService
 }
 
 // Role requirements.
@@ -121,6 +123,7 @@ func (s *server) table() []route {
 		r("GET", "/digests/{week}", roleRead, s.getDigest),
 		r("GET", "/supply/components/{id}", roleRead, s.componentDependents),
 		r("GET", "/supply/suppliers/{id}", roleRead, s.supplierCustomers),
+		r("POST", "/scenarios", roleOp, s.runScenario),
 	}
 }
 
