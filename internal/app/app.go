@@ -133,7 +133,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		}
 	}
 	if cfg.API.Enabled {
-		deps := api.Deps{Store: store, Digests: digests}
+		deps := api.Deps{Store: store, Digests: digests, Scenarios: &scenarioService{conn, cfg.WhatIf, log.With("component", "whatif")}}
 		if mgr != nil {
 			deps.Alerts = api.FromAlertsManager(mgr)
 		}

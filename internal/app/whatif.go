@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/chainwatch/chainwatch/collectors"
 	"github.com/chainwatch/chainwatch/detectors/supplygraph"
 	"github.com/chainwatch/chainwatch/detectors/whatif"
+	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
@@ -105,6 +108,11 @@ func whatIfEngine(ctx context.Context, cfg config.Config, data whatif.Data, dir 
 	} else if recs, err = importScenarioData(ctx, cfg, data, dir, log); err != nil {
 		return nil, err
 	}
+	return newEngine(recs, cfg.WhatIf, log)
+}
+
+// newEngine builds the supply graph (a BOM cycle is an error naming it) and the engine.
+func newEngine(recs []schemas.Record, cfg whatif.Config, log *slog.Logger) (*whatif.Engine, error) {
 	b := supplygraph.NewBuilder()
 	for _, r := range recs {
 		b.Add(r)
@@ -116,7 +124,7 @@ func whatIfEngine(ctx context.Context, cfg config.Config, data whatif.Data, dir 
 	for _, s := range b.Skipped {
 		log.Warn("supply graph: record skipped", "detail", s)
 	}
-	return whatif.New(g, whatif.NewExposure(recs), cfg.WhatIf), nil
+	return whatif.New(g, whatif.NewExposure(recs), cfg), nil
 }
 
 // importScenarioData imports the scenario's files into memory. Rejected rows are counted and
@@ -173,4 +181,37 @@ func (m *recordSink) Emit(_ context.Context, envs ...schemas.Envelope) error {
 func (m *recordSink) Reject(_ context.Context, rs ...schemas.Rejected) error {
 	m.rejects += len(rs)
 	return nil
+}
+
+// scenarioService runs API scenarios on the supply map in ClickHouse and stores each run
+// (api.ScenarioService).
+type scenarioService struct {
+	conn driver.Conn
+	cfg  whatif.Config
+	log  *slog.Logger
+}
+
+func (s *scenarioService) Run(ctx context.Context, sc whatif.Scenario, stress bool) (api.ScenarioRun, error) {
+	recs, err := whatif.LoadRecords(ctx, s.conn)
+	if err != nil {
+		return api.ScenarioRun{}, err
+	}
+	en, err := newEngine(recs, s.cfg, s.log)
+	if err != nil {
+		return api.ScenarioRun{}, err
+	}
+	res, err := en.Run(sc)
+	if err != nil {
+		return api.ScenarioRun{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	out := api.ScenarioRun{Result: res}
+	if stress {
+		if out.Stress, err = en.ReverseStress(res.Start); err != nil {
+			return api.ScenarioRun{}, err
+		}
+	}
+	if out.RunID, err = whatif.Save(ctx, s.conn, res, time.Now()); err != nil {
+		return api.ScenarioRun{}, err
+	}
+	return out, nil
 }
