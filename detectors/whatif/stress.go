@@ -2,6 +2,7 @@ package whatif
 
 import (
 	"cmp"
+	"errors"
 	"maps"
 	"runtime"
 	"slices"
@@ -24,6 +25,7 @@ type StressResult struct {
 	Path       []string `json:"path,omitempty"`
 	Arithmetic []string `json:"arithmetic,omitempty"`
 	Candidates int      `json:"candidates"`
+	order      int      // candidate index, for ties
 }
 
 // Candidates lists the single shocks of the reverse stress test, starting at start and lasting
@@ -84,32 +86,34 @@ func (en *Engine) ReverseStress(start time.Time) ([]StressResult, error) {
 			}
 		}
 	}
-	results := make([]*Result, len(cands))
-	errs := make([]error, len(cands))
+	locals := make([]map[supplygraph.Pair]StressResult, 0)
+	errs := make([]error, 0)
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(cands)))
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(cands); i += workers {
-				results[i], errs[i] = en.Run(Scenario{Name: "reverse stress", Shocks: []Shock{cands[i]}})
+			local := map[supplygraph.Pair]StressResult{}
+			var err error
+			for i := w; i < len(cands) && err == nil; i += workers {
+				var res *Result
+				if res, err = en.Run(Scenario{Name: "reverse stress", Shocks: []Shock{cands[i]}}); err == nil {
+					en.keepBest(local, best, cands[i], i, res, start)
+				}
 			}
+			mu.Lock()
+			locals, errs = append(locals, local), append(errs, err)
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	for i, res := range results {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		for _, s := range res.Stops {
-			k := supplygraph.PairOf(g.Ent(s.Enterprise), g.Item(s.Product))
-			b, ok := best[k]
-			if !ok || (cands[i].Type == ShockSite && cands[i].Site == s.Enterprise) {
-				continue
-			}
-			days := round2(s.FirstStop.Sub(start).Hours() / 24)
-			if !b.Found || days < b.DaysToStop {
-				b.Found, b.Shock, b.DaysToStop, b.Path, b.Arithmetic = true, cands[i], days, s.Path, s.Arithmetic
-				best[k] = b
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, local := range locals {
+		for k, r := range local {
+			if b := best[k]; !b.Found || r.DaysToStop < b.DaysToStop || (r.DaysToStop == b.DaysToStop && r.order < b.order) {
+				best[k] = r
 			}
 		}
 	}
@@ -118,4 +122,23 @@ func (en *Engine) ReverseStress(start time.Time) ([]StressResult, error) {
 		return cmp.Or(cmp.Compare(a.Enterprise, b.Enterprise), cmp.Compare(a.Product, b.Product))
 	})
 	return out, nil
+}
+
+// keepBest records, for the 链主 products (the keys of leaders) that res stops, the candidate if it
+// stops them sooner than the one held in local (ties: the earlier candidate).
+func (en *Engine) keepBest(local, leaders map[supplygraph.Pair]StressResult, c Shock, order int, res *Result, start time.Time) {
+	g := en.G
+	for _, s := range res.Stops {
+		k := supplygraph.PairOf(g.Ent(s.Enterprise), g.Item(s.Product))
+		base, ok := leaders[k]
+		if !ok || (c.Type == ShockSite && c.Site == s.Enterprise) {
+			continue
+		}
+		days := round2(s.FirstStop.Sub(start).Hours() / 24)
+		if b, seen := local[k]; seen && (b.DaysToStop < days || (b.DaysToStop == days && b.order < order)) {
+			continue
+		}
+		base.Found, base.Shock, base.DaysToStop, base.Path, base.Arithmetic, base.order = true, c, days, s.Path, s.Arithmetic, order
+		local[k] = base
+	}
 }
