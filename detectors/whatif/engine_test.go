@@ -220,3 +220,19 @@ func TestScenarioValidate(t *testing.T) {
 		t.Fatalf("%+v %v", sc, err)
 	}
 }
+
+func TestWhatWouldStop(t *testing.T) {
+	en := New(fourTier(t), nil, DefaultConfig())
+	runs, err := en.WhatWouldStop([]Subject{{"component", "X"}, {"component", "NOPE"}, {"material", "gallium"}}, day(0), 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// X: its only supplier S-US down 30 d; E4 has no stock of X → P stops at once for 30 d.
+	if len(runs) != 3 || len(runs[0].Stops) != 1 || runs[0].Stops[0].Product != "P" || runs[0].Stops[0].DaysStopped != 30 ||
+		runs[0].Scenario.Shocks[0].Supplier != "S-US" {
+		t.Fatalf("X: %+v", runs[0])
+	}
+	if runs[1].Note == "" || runs[2].Note == "" { // no such component; no production data for gallium
+		t.Errorf("notes: %q %q", runs[1].Note, runs[2].Note)
+	}
+}

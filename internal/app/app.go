@@ -122,6 +122,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options) error {
 		return err
 	}
 	digests := report.New(conn, cfg.API.Exposure, cfg.Digest, log.With("component", "digest"))
+	digests.SetWhatIf(digestWhatIf(conn, cfg.WhatIf, log.With("component", "whatif")))
 	var digestSched *report.Scheduler
 	if cfg.Digest.Enabled {
 		mailer, err := digestMailer(cfg)

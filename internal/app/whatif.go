@@ -19,6 +19,7 @@ import (
 	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/report"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -214,4 +215,22 @@ func (s *scenarioService) Run(ctx context.Context, sc whatif.Scenario, stress bo
 		return api.ScenarioRun{}, err
 	}
 	return out, nil
+}
+
+// DigestWhatIfDays is how long the digest's chokepoint scenarios last.
+const DigestWhatIfDays = 90
+
+// digestWhatIf answers the digest's "what would stop if…" section from ClickHouse.
+func digestWhatIf(conn driver.Conn, cfg whatif.Config, log *slog.Logger) report.WhatIfFunc {
+	return func(ctx context.Context, subs []whatif.Subject, start time.Time) ([]whatif.ChokepointRun, error) {
+		recs, err := whatif.LoadRecords(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		en, err := newEngine(recs, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return en.WhatWouldStop(subs, start, DigestWhatIfDays)
+	}
 }
