@@ -30,7 +30,9 @@ func (g *gen) whatIfSection(ctx context.Context) error {
 	}
 	runs, err := g.s.whatIf(ctx, subs, g.d.To)
 	if err != nil {
-		return err
+		// The digest still goes out; the section says why it is missing.
+		g.d.Notes = append(g.d.Notes, "The what-if section could not be computed: "+err.Error())
+		return nil
 	}
 	g.d.WhatIf = runs
 	return nil
