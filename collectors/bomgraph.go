@@ -1,6 +1,10 @@
 package collectors
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/chainwatch/chainwatch/schemas"
+)
 
 // bomGraph holds the BOM edges accepted so far in one supply map import, to reject the row that
 // would close a cycle (parent → … → parent) and to let a BOM line name a component as its parent
@@ -46,8 +50,13 @@ func (p *supplyMapProc) bomParent(id string) *rejectErr {
 	return rejectf("unknown_reference", "product_id: unknown product %q (nor a component)", id)
 }
 
-// bomEdge accepts parent → input unless it closes a cycle, which is rejected naming the cycle.
-func (p *supplyMapProc) bomEdge(parent, input string) *rejectErr {
+// bomEdge accepts the BOM line parent → input unless it closes a cycle, which is rejected naming
+// the cycle. An invalid line is left to Validate (and not recorded).
+func (p *supplyMapProc) bomEdge(l *schemas.SupplyLink) *rejectErr {
+	if l.Validate() != nil {
+		return nil
+	}
+	parent, input := l.ProductID, l.ComponentID
 	if p.bom == nil {
 		p.bom = &bomGraph{inputs: map[string][]string{}}
 	}

@@ -272,10 +272,8 @@ func (p *supplyMapProc) convert(section string, r tabRow) ([]schemas.Record, *re
 		if l.QtyPerUnit, rej = numField("qty_per_unit", 1); rej != nil {
 			return nil, rej
 		}
-		if rej := l.Validate(); rej == nil {
-			if rej := p.bomEdge(l.ProductID, l.ComponentID); rej != nil {
-				return nil, rej
-			}
+		if rej := p.bomEdge(l); rej != nil {
+			return nil, rej
 		}
 		out = append(out, l)
 	case "supplies":
