@@ -123,12 +123,23 @@ func (g *Graph) Remove(kind string, idx int32, leaderWeight float64) Criticality
 			seeds = append(seeds, PairOf(idx, p))
 		}
 	case KindItem:
-		c.deadItem[idx] = true
 		res.ID = g.Items[idx].ID
-		for _, m := range g.Makers[idx] {
-			seeds = append(seeds, PairOf(m, idx))
+		// The item is gone, and so are the bought items that contain it (material content: BOM
+		// inputs of an item nobody in the graph makes).
+		dead := []int32{idx}
+		c.deadItem[idx] = true
+		for i := 0; i < len(dead); i++ {
+			for _, m := range g.Makers[dead[i]] {
+				seeds = append(seeds, PairOf(m, dead[i]))
+			}
+			seeds = append(seeds, g.consumers(dead[i])...)
+			for _, u := range g.Users[dead[i]] {
+				if len(g.Makers[u]) == 0 && !c.deadItem[u] {
+					c.deadItem[u] = true
+					dead = append(dead, u)
+				}
+			}
 		}
-		seeds = append(seeds, g.consumers(idx)...)
 	}
 	c.run(seeds)
 	ents := map[int32]bool{}

@@ -59,3 +59,14 @@ func TestDemoMapTierN(t *testing.T) {
 		t.Error("E-NEV C-IGBT (Infineon only) not flagged")
 	}
 }
+
+// TestRemovedMaterialCutsBoughtContent: removing C-GALLIUM also removes the bought GaN devices that
+// contain it, so P-EV-DRIVE (E-NEV, via C-GAN-HEMT) and both E-SEMI products are cut: 3 products,
+// 2 enterprises, both 链主: score = 3·3 + 2·3 = 15.
+func TestRemovedMaterialCutsBoughtContent(t *testing.T) {
+	g, _ := importGraph(t, "supplymap", "../../deploy/demo/supplymap")
+	c := g.Remove(supplygraph.KindItem, g.Item("C-GALLIUM"), 3)
+	if !slices.Equal(c.Cut, []string{"E-NEV/P-EV-DRIVE", "E-SEMI/P-ETCHER", "E-SEMI/P-LITHO-TRACK"}) || c.Score != 15 {
+		t.Fatalf("%+v", c)
+	}
+}

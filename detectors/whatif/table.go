@@ -61,3 +61,26 @@ func WriteStressTable(w io.Writer, rs []StressResult) error {
 	}
 	return nil
 }
+
+// WriteTiers prints the tier-N detectors of the engine's graph: stage-level single sources (deepest
+// tier first) and the top criticalities (impact if removed, 链主 weighted).
+func WriteTiers(w io.Writer, en *Engine, top int) error {
+	g := en.G
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIER\tENTERPRISE\tPRODUCT\tINPUT\tSOLE SOURCE\tREACHES")
+	for _, f := range g.SingleSources() {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s (%s)\t%d product(s) of %s\n", f.Tier, f.Enterprise, f.Product, f.Input, f.Source,
+			f.SourceKind, len(f.Products), strings.Join(f.Enterprises, ", "))
+	}
+	fmt.Fprintln(tw, "\nREMOVED\tID\tSCORE\tPRODUCTS CUT\tENTERPRISES CUT\t链主 CUT")
+	for i, c := range g.Criticalities(en.Cfg.ChainLeaderWeight) {
+		if i == top {
+			break
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%g\t%d\t%d\t%d\n", c.Kind, c.ID, c.Score, c.ProductsCut, c.EnterprisesCut, c.LeadersCut)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}

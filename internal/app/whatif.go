@@ -29,11 +29,12 @@ func cmdWhatIf(ctx context.Context, in Invocation) error {
 	format := fs.String("format", "table", "output: table or json")
 	stress := fs.Bool("stress", false, "also run the reverse stress test (smallest single shock per 链主 product)")
 	store := fs.Bool("store", false, "store the run in ClickHouse (scenario_runs, scenario_stops)")
+	tiers := fs.Bool("tiers", false, "also print the tier-N single sources and the top 10 criticalities (impact if removed)")
 	if err := fs.Parse(in.Args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || (*format != "table" && *format != "json") {
-		return errors.New("usage: chainwatch whatif [--format table|json] [--stress] [--store] scenario.yaml")
+		return errors.New("usage: chainwatch whatif [--format table|json] [--stress] [--tiers] [--store] scenario.yaml")
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
@@ -75,6 +76,12 @@ func cmdWhatIf(ctx context.Context, in Invocation) error {
 	}
 	if err := whatif.WriteTable(in.Stdout, res); err != nil {
 		return err
+	}
+	if *tiers {
+		fmt.Fprintln(in.Stdout, "\ntier-N single sources and criticality:")
+		if err := whatif.WriteTiers(in.Stdout, en, 10); err != nil {
+			return err
+		}
 	}
 	if *stress {
 		fmt.Fprintln(in.Stdout, "\nreverse stress test (each candidate lasts whatif.horizon_days):")
