@@ -83,6 +83,7 @@ type supplyMapProc struct {
 	asOf        time.Time
 	homeCountry string
 	ids         map[string]map[string]string // section → id → location of its definition
+	bom         *bomGraph                    // accepted BOM edges (bomgraph.go)
 }
 
 func newSupplyMapProc(o *out, countries *m49.Table, asOf time.Time, homeCountry string) *supplyMapProc {
@@ -274,13 +275,16 @@ func (p *supplyMapProc) convertLink(section string, r tabRow, asOf time.Time) ([
 	switch section {
 	case "bom":
 		l := &schemas.SupplyLink{LinkType: schemas.LinkBOM, ProductID: r.get("product_id"), ComponentID: r.get("component_id"), AsOf: asOf}
-		if rej := p.ref("product_id", "products", l.ProductID); rej != nil {
+		if rej := p.bomParent(l.ProductID); rej != nil {
 			return nil, rej
 		}
 		if rej := p.ref("component_id", "components", l.ComponentID); rej != nil {
 			return nil, rej
 		}
 		if l.QtyPerUnit, rej = numField(r, "qty_per_unit", 1); rej != nil {
+			return nil, rej
+		}
+		if rej := p.bomEdge(l); rej != nil {
 			return nil, rej
 		}
 		out = append(out, l)

@@ -198,9 +198,9 @@ func TestWillemsAllSharedChains(t *testing.T) {
 		t.Skip("shared data not present")
 	}
 	m, st := importT(t, ImportWillems, dir, testOpts())
-	// Chain 27 has two arcs into Part stages (a part made from a part): those BOM lines name no
-	// product and are rejected; everything else lands.
-	if st.Files != 29 || st.Rejected["unknown_reference"] != 2 || st.RejectedTotal() != 2 || len(m.DuplicateIDs()) != 0 {
+	// Chain 27 has two arcs into Part stages (a part made from a part): a BOM line may name a
+	// component as its parent (multi-level BOM), so everything lands.
+	if st.Files != 29 || st.RejectedTotal() != 0 || len(m.DuplicateIDs()) != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	f, _ := os.Open(filepath.Join(dir, "willems_38.csv"))

@@ -50,6 +50,8 @@ type Deps struct {
 	Alerts AlertService
 	// DetectorNames are the detectors /findings accepts and, without ?detector=, lists.
 	DetectorNames []string
+	// Scenarios runs what-if scenarios (scenarios.go).
+	Scenarios ScenarioService
 }
 
 // Role requirements.
@@ -123,6 +125,7 @@ func (s *server) table() []route {
 		r("GET", "/digests/{week}", roleRead, s.getDigest),
 		r("GET", "/supply/components/{id}", roleRead, s.componentDependents),
 		r("GET", "/supply/suppliers/{id}", roleRead, s.supplierCustomers),
+		r("POST", "/scenarios", roleOp, s.runScenario),
 	}
 }
 

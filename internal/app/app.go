@@ -183,6 +183,7 @@ func (a *App) buildComponents() error {
 		return err
 	}
 	a.digestSvc = report.New(a.conn, cfg.API.Exposure, cfg.Digest, log.With("component", "digest"))
+	a.digestSvc.SetWhatIf(digestWhatIf(a.conn, cfg.WhatIf, log.With("component", "whatif")))
 	if cfg.Digest.Enabled {
 		mailer, err := digestMailer(cfg)
 		if err != nil {
@@ -205,7 +206,8 @@ func (a *App) buildHTTP() (*http.ServeMux, error) {
 	mux.HandleFunc("POST /-/reload", a.reloader.serveHTTP)
 	mux.HandleFunc("POST /-/detect", a.trig.serveHTTP)
 	if a.cfg.API.Enabled {
-		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: config.DetectorNames}
+		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: config.DetectorNames,
+			Scenarios: &scenarioService{a.conn, a.cfg.WhatIf, a.log.With("component", "whatif")}}
 		if a.mgr != nil {
 			deps.Alerts = api.FromAlertsManager(a.mgr)
 		}

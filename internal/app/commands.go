@@ -49,6 +49,7 @@ func commands() []command {
 		{"detect", "run detectors once now: detect [name ...] (single_source, chokepoint, availability, tts_ttr, exposure)", cmdDetect},
 		{"alerts", "alerts of a running daemon: alerts list|ack FP|silence|silences|unsilence ID [--url]", cmdAlerts},
 		{"digest", "weekly risk digest: digest --week 2026-W47 --format md|html|csv|json [--region R] [--industry I] [--out F] [--archive] [--send]", cmdDigest},
+		{"whatif", "disruption what-if: whatif [--format table|json] [--stress] [--tiers] [--store] scenario.yaml (stops, days, paths, B计划 actions)", cmdWhatIf},
 		{"token", "API tokens: token --name N --role read|operate (prints the token and its config entry); token --hash < token", cmdToken},
 		{"smtp-sink", "a local SMTP sink for demos: smtp-sink --addr 127.0.0.1:2525 --dir DIR (writes .eml files)", cmdSMTPSink},
 		{"version", "print the version", nil},

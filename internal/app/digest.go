@@ -37,6 +37,7 @@ func cmdDigest(ctx context.Context, in Invocation) error {
 		return err
 	}
 	svc := report.New(conn, in.Config.API.Exposure, in.Config.Digest, in.Log)
+	svc.SetWhatIf(digestWhatIf(conn, in.Config.WhatIf, in.Log))
 	var mailer report.Mailer
 	if in.Config.Alerts.Email.Enabled {
 		if mailer, err = digestMailer(in.Config); err != nil {

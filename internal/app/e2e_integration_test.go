@@ -148,17 +148,18 @@ func TestPipelineEndToEndIntegration(t *testing.T) {
 		sort.Strings(out)
 		return strings.Join(out, " ")
 	}
-	// Hand-derived from deploy/demo/supplymap: pairs with exactly one qualified supplier.
-	if got, want := subjects("single_source", detectors.FlagSingleSource), "E-NEV|C-FPGA E-NEV|C-IGBT E-ROBOT|C-CNC5 E-ROBOT|C-FPGA E-SEMI|C-FPGA E-SEMI|C-GALLIUM E-SEMI|C-PHOTORESIST"; got != want {
+	// Hand-derived from deploy/demo/supplymap: pairs with exactly one qualified supplier (the GaN devices
+	// added for the what-if demo: Wolfspeed only, Innoscience in progress).
+	if got, want := subjects("single_source", detectors.FlagSingleSource), "E-NEV|C-FPGA E-NEV|C-GAN-HEMT E-NEV|C-IGBT E-ROBOT|C-CNC5 E-ROBOT|C-FPGA E-SEMI|C-FPGA E-SEMI|C-GALLIUM E-SEMI|C-GAN-RF E-SEMI|C-PHOTORESIST"; got != want {
 		t.Errorf("single-source pairs:\n got %s\nwant %s", got, want)
 	}
 	// Two qualified suppliers but HHI >= 0.25: concentrated, not single source (cobalt 80/20, bearings 70/30, EDA 80/20 all USA).
-	if got, want := subjects("single_source", detectors.FlagConcentrated), "E-NEV|C-COBALT E-NEV|C-FPGA E-NEV|C-IGBT E-ROBOT|C-BEARING E-ROBOT|C-CNC5 E-ROBOT|C-FPGA E-SEMI|C-EDA E-SEMI|C-FPGA E-SEMI|C-GALLIUM E-SEMI|C-PHOTORESIST"; got != want {
+	if got, want := subjects("single_source", detectors.FlagConcentrated), "E-NEV|C-COBALT E-NEV|C-FPGA E-NEV|C-GAN-HEMT E-NEV|C-IGBT E-ROBOT|C-BEARING E-ROBOT|C-CNC5 E-ROBOT|C-FPGA E-SEMI|C-EDA E-SEMI|C-FPGA E-SEMI|C-GALLIUM E-SEMI|C-GAN-RF E-SEMI|C-PHOTORESIST"; got != want {
 		t.Errorf("concentrated pairs:\n got %s\nwant %s", got, want)
 	}
 	// TTS < TTR: inventory/consumption below the best alternate's qualification time. Cobalt (second
 	// source already qualified), bearings (80 d stock vs 60 d ZWZ) and EDA (500 d vs 180 d) are safe.
-	if got, want := subjects("tts_ttr", detectors.FlagTTSBelowTTR), "E-NEV|C-FPGA E-NEV|C-IGBT E-ROBOT|C-CNC5 E-ROBOT|C-FPGA E-SEMI|C-FPGA E-SEMI|C-GALLIUM E-SEMI|C-PHOTORESIST"; got != want {
+	if got, want := subjects("tts_ttr", detectors.FlagTTSBelowTTR), "E-NEV|C-FPGA E-NEV|C-GAN-HEMT E-NEV|C-IGBT E-ROBOT|C-CNC5 E-ROBOT|C-FPGA E-SEMI|C-FPGA E-SEMI|C-GALLIUM E-SEMI|C-GAN-RF E-SEMI|C-PHOTORESIST"; got != want {
 		t.Errorf("TTS<TTR pairs:\n got %s\nwant %s", got, want)
 	}
 	// 卡点 list members are always reported.

@@ -136,7 +136,7 @@ alerts:
 			t.Fatal(err)
 		}
 	}
-	waitCounts(t, conn, 2*time.Minute, func(c map[string]uint64) bool { return c["supply_links"] == 39 && c["substitutions"] == 7 })
+	waitCounts(t, conn, 2*time.Minute, func(c map[string]uint64) bool { return c["supply_links"] == 48 && c["substitutions"] == 7 }) // 39 + 9 GaN/gallium links (what-if demo)
 	d.detect()
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -176,7 +176,7 @@ alerts:
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	waitCounts(t, conn, 3*time.Minute, func(c map[string]uint64) bool { return c["supply_links"] == 40 }) // the restarted sink rejoins its group first
+	waitCounts(t, conn, 3*time.Minute, func(c map[string]uint64) bool { return c["supply_links"] == 49 }) // the restarted sink rejoins its group first
 	t.Logf("update stored in %s", time.Since(t0).Round(time.Millisecond))
 	if os.Getenv("CHAINWATCH_TEST_LOG") != "" {
 		b, _ := os.ReadFile(d.log)

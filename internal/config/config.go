@@ -24,6 +24,7 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/chainwatch/chainwatch/collectors"
+	"github.com/chainwatch/chainwatch/detectors/whatif"
 	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/confkit"
@@ -45,6 +46,7 @@ type Config struct {
 	Alerts     AlertsConfig      `koanf:"alerts"`
 	API        APIConfig         `koanf:"api"`
 	Digest     DigestConfig      `koanf:"digest"`
+	WhatIf     whatif.Config     `koanf:"whatif"`
 }
 
 // LogConfig sets up log/slog.
@@ -71,6 +73,7 @@ func Default() Config {
 		Alerts:     defaultAlerts(),
 		API:        defaultAPI(),
 		Digest:     defaultDigest(),
+		WhatIf:     whatif.DefaultConfig(),
 	}
 }
 
@@ -223,6 +226,7 @@ func (c *Config) Validate() error {
 		confkit.Prefix("clickhouse", c.ClickHouse.Validate()),
 		confkit.Prefix("sink", c.Sink.Validate()),
 		confkit.Prefix("collectors", c.Collectors.Validate()),
+		confkit.Prefix("whatif", c.WhatIf.Validate()),
 		confkit.Prefix("api", c.API.Validate()),
 		confkit.Prefix("digest", c.Digest.Validate()),
 		p.err(),

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/chainwatch/chainwatch/detectors/whatif"
 	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 )
@@ -77,6 +78,8 @@ type Digest struct {
 	Alerts       AlertSummary    `json:"alerts"`
 	Freshness    []FreshnessRow  `json:"freshness"`
 	Notes        []string        `json:"notes"`
+	// WhatIf is "what would stop if…" for the top chokepoints (whatif.go; empty when off).
+	WhatIf []whatif.ChokepointRun `json:"what_if,omitempty"`
 }
 
 // RunInfo names a detector run the digest read.
@@ -203,6 +206,8 @@ type Service struct {
 	loc   *time.Location
 	log   *slog.Logger
 	now   func() time.Time
+	// whatIf answers the digest's what-if section (whatif.go); nil: no section.
+	whatIf WhatIfFunc
 }
 
 // New returns a digest service reading and archiving through conn.
@@ -250,7 +255,7 @@ func (s *Service) Generate(ctx context.Context, week Week, scope Scope) (*Digest
 	}{
 		{"runs", g.runs}, {"summary", g.summary}, {"chokepoints", g.chokepoints}, {"rising", g.rising},
 		{"single-source", g.singleSource}, {"chokepoint list", g.chokeList}, {"chain leaders", g.chainLeaders},
-		{"alerts", g.alerts}, {"freshness", g.freshness},
+		{"alerts", g.alerts}, {"freshness", g.freshness}, {"what-if", g.whatIfSection},
 	}
 	for _, st := range steps {
 		if err := st.f(ctx); err != nil {

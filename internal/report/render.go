@@ -232,6 +232,7 @@ func renderMarkdown(d *Digest) []byte {
 		}
 		p("\n")
 	}
+	b.WriteString(whatIfMarkdown(d))
 	p("## 2. Rising and new exposures\n\n")
 	if len(d.Rising) == 0 {
 		p("No exposure rose by %.0f points or more, and none is new.\n\n", risingMin(d))
