@@ -2,6 +2,7 @@ package alerts_test
 
 import (
 	"context"
+	"github.com/chainwatch/chainwatch/internal/confkit"
 	"log/slog"
 	"testing"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/chainwatch/chainwatch/alerts/internal/alerttest"
 	"github.com/chainwatch/chainwatch/alerts/webhook"
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // blocking never completes until its context ends: a hung channel.
@@ -32,14 +32,14 @@ func (b *blocking) Notify(ctx context.Context, _ ...*alerts.Alert) (bool, error)
 // the group while another channel hangs.
 func TestRunLoopHungChannelDoesNotBlockOthers(t *testing.T) {
 	rcv := alerttest.NewReceiver(t, `{}`)
-	cfg := config.Default().Alerts
+	cfg := alerts.DefaultConfig()
 	cfg.StateDir = t.TempDir()
 	cfg.Tick = 2 * time.Millisecond
 	cfg.GroupWait = 10 * time.Millisecond
 	cfg.GroupInterval = 50 * time.Millisecond
 	cfg.RepeatInterval = time.Hour
 	cfg.HTTP = alerttest.HTTPConfig()
-	cfg.Webhooks = []config.AlertWebhookConfig{{Name: "erp", Type: "json", URL: config.Secret(rcv.URL), Secret: "k"}}
+	cfg.Webhooks = []alerts.WebhookConfig{{Name: "erp", Type: "json", URL: confkit.Secret(rcv.URL), Secret: "k"}}
 	reg, err := channels.Build(cfg, channels.Options{})
 	if err != nil {
 		t.Fatal(err)

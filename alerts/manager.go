@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // Errors of the query and mutation methods (API: 404 and 400).
@@ -51,7 +50,7 @@ type Manager struct {
 	consumption ConsumptionFunc
 
 	mu        sync.Mutex
-	cfg       config.AlertsConfig
+	cfg       Config
 	rules     *Rules
 	notifiers *Registry
 	store     *store
@@ -92,7 +91,7 @@ type job struct {
 // NewManager loads the state from cfg.StateDir and returns a manager ready for Evaluate and Run.
 // Every integration named in a route must be registered in notifiers. Metrics are registered
 // on reg (nil: not registered).
-func NewManager(cfg config.AlertsConfig, notifiers *Registry, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Manager, error) {
+func NewManager(cfg Config, notifiers *Registry, reg prometheus.Registerer, log *slog.Logger, opts ...Option) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -133,8 +132,8 @@ func NewManager(cfg config.AlertsConfig, notifiers *Registry, reg prometheus.Reg
 
 // sanitize fills zero values a config that did not go through config.Load may have, so that a
 // hand-built config cannot stall the queues or the loop.
-func sanitize(c config.AlertsConfig) config.AlertsConfig {
-	d := config.Default().Alerts
+func sanitize(c Config) Config {
+	d := DefaultConfig()
 	if c.Tick <= 0 {
 		c.Tick = d.Tick
 	}
@@ -165,7 +164,7 @@ func sanitize(c config.AlertsConfig) config.AlertsConfig {
 	if c.Queue.NotifyTimeout <= 0 {
 		c.Queue.NotifyTimeout = d.Queue.NotifyTimeout
 	}
-	if c.Rules.Thresholds == (config.SeverityThresholds{}) {
+	if c.Rules.Thresholds == (SeverityThresholds{}) {
 		c.Rules.Thresholds = d.Rules.Thresholds
 	}
 	if c.Actions.SplitShare <= 0 || c.Actions.SplitShare >= 1 {
@@ -174,9 +173,9 @@ func sanitize(c config.AlertsConfig) config.AlertsConfig {
 	return c
 }
 
-func checkRoutes(cfg config.AlertsConfig, reg *Registry) error {
+func checkRoutes(cfg Config, reg *Registry) error {
 	var errs []error
-	check := func(key string, r config.AlertRoute) {
+	check := func(key string, r RouteConfig) {
 		for i, ch := range r.Channels {
 			if _, ok := reg.Get(ch); !ok {
 				errs = append(errs, fmt.Errorf("%s.channels[%d]: integration %q is not registered", key, i, ch))
@@ -256,7 +255,7 @@ func (m *Manager) remove(a *Alert) {
 // Reload applies a new configuration — rules, routes, timings, limits — keeping every alert,
 // ack, silence and the notification log. The state directory cannot change (an error, nothing
 // applied). New rules rate findings from the next Evaluate on.
-func (m *Manager) Reload(cfg config.AlertsConfig) error {
+func (m *Manager) Reload(cfg Config) error {
 	cfg = sanitize(cfg)
 	rules, err := NewRules(cfg)
 	if err != nil {

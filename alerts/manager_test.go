@@ -20,14 +20,13 @@ import (
 	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/alerts/internal/alerttest"
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func testConfig(t *testing.T) config.AlertsConfig {
+func testConfig(t *testing.T) alerts.Config {
 	t.Helper()
-	cfg := config.Default().Alerts
+	cfg := alerts.DefaultConfig()
 	cfg.StateDir = t.TempDir()
 	cfg.Tick = time.Hour // the tests drive the ticks
 	cfg.GroupWait = 30 * time.Second
@@ -47,7 +46,7 @@ type harness struct {
 	stop  func()
 }
 
-func start(t *testing.T, cfg config.AlertsConfig, clock *alerttest.Clock, ns *alerts.Registry, opts ...alerts.Option) *harness {
+func start(t *testing.T, cfg alerts.Config, clock *alerttest.Clock, ns *alerts.Registry, opts ...alerts.Option) *harness {
 	t.Helper()
 	h := &harness{clock: clock, reg: prometheus.NewRegistry()}
 	if ns == nil {
@@ -331,8 +330,8 @@ func TestReloadKeepsState(t *testing.T) {
 	lastCall(t, h.rec, 1)
 
 	next := cfg
-	next.Rules.Thresholds = config.SeverityThresholds{Info: 30, Warning: 50, Critical: 60}
-	next.Enterprises = map[string]config.AlertRoute{"ENT-1": {Name: "Acme", Lang: "en"}}
+	next.Rules.Thresholds = alerts.SeverityThresholds{Info: 30, Warning: 50, Critical: 60}
+	next.Enterprises = map[string]alerts.RouteConfig{"ENT-1": {Name: "Acme", Lang: "en"}}
 	if err := h.m.Reload(next); err != nil {
 		t.Fatal(err)
 	}

@@ -14,12 +14,11 @@ import (
 	"github.com/chainwatch/chainwatch/alerts/email"
 	"github.com/chainwatch/chainwatch/alerts/internal/alerttest"
 	"github.com/chainwatch/chainwatch/alerts/smtpsink"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 func emailRegistry(t *testing.T, sink *smtpsink.Sink) *alerts.Registry {
 	t.Helper()
-	cfg := config.Default().Alerts.Email
+	cfg := alerts.DefaultConfig().Email
 	cfg.Enabled = true
 	cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.Mode, cfg.SMTP.Auth = "127.0.0.1", sink.Port(), "plain", "none"
 	n, err := email.New(cfg)
@@ -57,7 +56,7 @@ func TestRestartNeverResends(t *testing.T) {
 	defer sink.Close()
 	cfg := testConfig(t)
 	cfg.Default.Lang = "en"
-	cfg.Enterprises = map[string]config.AlertRoute{"ENT-1": {Name: "Acme Electronics", Email: []string{"buyer@acme.example"}}}
+	cfg.Enterprises = map[string]alerts.RouteConfig{"ENT-1": {Name: "Acme Electronics", Email: []string{"buyer@acme.example"}}}
 	clock := alerttest.NewClock(t0)
 
 	h1 := start(t, cfg, clock, emailRegistry(t, sink))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // ConsumptionTerm is the term name from which the consumption per day is read.
@@ -18,7 +17,7 @@ const ConsumptionTerm = "consumption_per_day"
 type thresholds struct{ info, warning, critical float64 }
 
 type ruleLayer struct {
-	t      config.SeverityThresholds
+	t      SeverityThresholds
 	floors map[string]Severity
 }
 
@@ -29,11 +28,11 @@ type Rules struct {
 	byEnt      map[string]ruleLayer
 	byCat      map[string]ruleLayer
 	byBoth     map[[2]string]ruleLayer
-	actions    config.AlertActionsConfig
+	actions    ActionsConfig
 }
 
 // NewRules compiles alerts.rules and alerts.actions.
-func NewRules(cfg config.AlertsConfig) (*Rules, error) {
+func NewRules(cfg Config) (*Rules, error) {
 	r := &Rules{
 		base:       thresholds{cfg.Rules.Thresholds.Info, cfg.Rules.Thresholds.Warning, cfg.Rules.Thresholds.Critical},
 		baseFloors: map[string]Severity{},
@@ -203,7 +202,7 @@ func (r *Rules) SetConsumption(a *Alert, perDay float64) {
 }
 
 // plan derives the concrete B计划 actions.
-func plan(c config.AlertActionsConfig, a *Alert) []Action {
+func plan(c ActionsConfig, a *Alert) []Action {
 	var out []Action
 	if len(a.Alternates) > 0 {
 		best := a.Alternates[0]
@@ -242,7 +241,7 @@ func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 // BuildAlert rates one finding with cfg's rules and returns its B计划 warning as a firing alert
 // starting at now (nil when it is below every threshold). For demos and one-off sends.
-func BuildAlert(cfg config.AlertsConfig, f detectors.Finding, now time.Time) (*Alert, error) {
+func BuildAlert(cfg Config, f detectors.Finding, now time.Time) (*Alert, error) {
 	r, err := NewRules(cfg)
 	if err != nil {
 		return nil, err

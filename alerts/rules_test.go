@@ -7,12 +7,11 @@ import (
 
 	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
-func rules(t *testing.T, mutate func(*config.AlertsConfig)) *alerts.Rules {
+func rules(t *testing.T, mutate func(*alerts.Config)) *alerts.Rules {
 	t.Helper()
-	cfg := config.Default().Alerts
+	cfg := alerts.DefaultConfig()
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -51,11 +50,11 @@ func TestSeverityThresholdsAndFloors(t *testing.T) {
 }
 
 func TestSeverityOverridesMostSpecificWins(t *testing.T) {
-	r := rules(t, func(c *config.AlertsConfig) {
-		c.Rules.Overrides = []config.AlertRuleOverride{
-			{Category: "semiconductors", Thresholds: config.SeverityThresholds{Critical: 70}},
-			{Enterprise: "ENT-1", Thresholds: config.SeverityThresholds{Critical: 65, Warning: 50}},
-			{Enterprise: "ENT-1", Category: "semiconductors", Thresholds: config.SeverityThresholds{Critical: 95}},
+	r := rules(t, func(c *alerts.Config) {
+		c.Rules.Overrides = []alerts.RuleOverride{
+			{Category: "semiconductors", Thresholds: alerts.SeverityThresholds{Critical: 70}},
+			{Enterprise: "ENT-1", Thresholds: alerts.SeverityThresholds{Critical: 65, Warning: 50}},
+			{Enterprise: "ENT-1", Category: "semiconductors", Thresholds: alerts.SeverityThresholds{Critical: 95}},
 			{Enterprise: "ENT-2", FlagFloors: map[string]string{"lead_time_jump": "critical"}},
 			// An override cannot lower the built-in floors.
 			{Enterprise: "ENT-3", FlagFloors: map[string]string{"chokepoint_list": "info"}},
@@ -123,7 +122,7 @@ func TestBuildAlertBPlan(t *testing.T) {
 	}
 
 	// Without domestic preference the detector's order stays; without alternates: find one.
-	cfg := config.Default().Alerts
+	cfg := alerts.DefaultConfig()
 	cfg.Actions.PreferDomestic = false
 	f := alerts.SampleFinding(now)
 	b, _ := alerts.BuildAlert(cfg, f, now)

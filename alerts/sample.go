@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // SampleFinding is a realistic single-source finding (the same as testdata/alerts/finding.json):
@@ -36,7 +35,7 @@ func SampleFinding(now time.Time) detectors.Finding {
 
 // SampleAlert builds the B计划 warning of SampleFinding with the default rules.
 func SampleAlert(now time.Time, enterpriseName string) *Alert {
-	a, _ := BuildAlert(config.Default().Alerts, SampleFinding(now), now)
+	a, _ := BuildAlert(DefaultConfig(), SampleFinding(now), now)
 	a.EnterpriseName = enterpriseName
 	return a
 }

@@ -17,7 +17,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/alerts golden files")
 
 // testdata/alerts/finding.json is SampleFinding in the detectors JSON contract; the demo
-// (alerts/cmd/bplanmail -finding) reads it.
+// (cmd/bplanmail -finding) reads it.
 func TestSampleFindingTestdata(t *testing.T) {
 	path := filepath.Join("..", "testdata", "alerts", "finding.json")
 	want := alerts.SampleFinding(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))

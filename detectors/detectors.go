@@ -8,11 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
-type configMaterial = config.ChokepointMaterial
+type configMaterial = ChokepointMaterial
 
 var lifecycleNames = schemas.Lifecycles
 
@@ -37,8 +36,8 @@ type Registry struct {
 	list []Detector
 }
 
-// NewRegistry builds the registry of the detectors enabled in cfg, in config.DetectorNames order.
-func NewRegistry(cfg config.DetectorsConfig) (*Registry, error) {
+// NewRegistry builds the registry of the detectors enabled in cfg, in Names order.
+func NewRegistry(cfg Config) (*Registry, error) {
 	all := map[string]Detector{
 		NameSingleSource: singleSource{},
 		NameChokepoint:   chokepoint{},
@@ -54,7 +53,7 @@ func NewRegistry(cfg config.DetectorsConfig) (*Registry, error) {
 		enabled[n] = true
 	}
 	r := &Registry{}
-	for _, n := range config.DetectorNames {
+	for _, n := range Names {
 		if enabled[n] {
 			r.list = append(r.list, all[n])
 		}

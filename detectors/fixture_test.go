@@ -3,16 +3,15 @@ package detectors
 import (
 	"time"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // fixtureConfig is the detectors config of the small supply map (monitored region: China).
-func fixtureConfig() config.DetectorsConfig {
-	cfg := config.Default().Detectors
+func fixtureConfig() Config {
+	cfg := DefaultConfig()
 	cfg.HomeISO3, cfg.HomeM49 = "CHN", 156
 	cfg.Chokepoint.MinScore = 60
-	cfg.Chokepoint.Materials = map[string]config.ChokepointMaterial{
+	cfg.Chokepoint.Materials = map[string]ChokepointMaterial{
 		"gallium": {HSCodes: []string{"811292"}, RecyclingRate: 0, SubstitutionIndex: 0.9},
 	}
 	return cfg

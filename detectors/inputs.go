@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -116,7 +115,7 @@ type Inputs struct {
 	Now        time.Time
 	WindowFrom time.Time
 	WindowTo   time.Time
-	Cfg        config.DetectorsConfig
+	Cfg        Config
 
 	ids   []string
 	index map[string]int32
@@ -200,7 +199,7 @@ type linkVersion struct {
 }
 
 // NewBuilder starts Inputs for a run at now over the configured window.
-func NewBuilder(cfg config.DetectorsConfig, now time.Time) *Builder {
+func NewBuilder(cfg Config, now time.Time) *Builder {
 	now = now.UTC()
 	in := &Inputs{
 		Now: now, WindowTo: now, WindowFrom: now.AddDate(0, 0, -cfg.WindowDays), Cfg: cfg,

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -17,7 +16,7 @@ import (
 // flows are summed per (HS code, year, country, flow), production per (commodity, stage, year,
 // country), availability per (part, day). Every statement runs on ClickHouse 18.16 and current
 // releases (no window functions, no LowCardinality, no JSON functions).
-func Load(ctx context.Context, conn driver.Conn, cfg config.DetectorsConfig, now time.Time) (*Inputs, error) {
+func Load(ctx context.Context, conn driver.Conn, cfg Config, now time.Time) (*Inputs, error) {
 	b := NewBuilder(cfg, now)
 	b.unique = true // the SQL below already returns one row per natural key
 	steps := []struct {

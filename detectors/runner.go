@@ -11,15 +11,13 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // Runner loads Inputs from ClickHouse, runs the registered detectors and writes each detector's
 // findings and its detector_runs row. One RunOnce is one versioned run (one run_id).
 type Runner struct {
 	conn driver.Conn
-	cfg  config.DetectorsConfig
+	cfg  Config
 	log  *slog.Logger
 	reg  *Registry
 	m    *metrics
@@ -72,7 +70,7 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 
 // NewRunner builds the registry of enabled detectors and registers the metrics on reg (nil: not
 // registered). cfg must have passed config validation.
-func NewRunner(conn driver.Conn, cfg config.DetectorsConfig, reg prometheus.Registerer, log *slog.Logger) (*Runner, error) {
+func NewRunner(conn driver.Conn, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Runner, error) {
 	r, err := NewRegistry(cfg)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/synth"
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -33,9 +32,9 @@ type scaleResult struct {
 	Sampled    bool    `json:"sampled"`
 }
 
-func benchConfig() config.DetectorsConfig {
-	cfg := config.Default().Detectors
-	cfg.Chokepoint.Materials = map[string]config.ChokepointMaterial{"cobalt": {HSCodes: []string{"810520", "282200"}, SubstitutionIndex: 0.9}}
+func benchConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Chokepoint.Materials = map[string]ChokepointMaterial{"cobalt": {HSCodes: []string{"810520", "282200"}, SubstitutionIndex: 0.9}}
 	return cfg
 }
 

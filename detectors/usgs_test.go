@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -75,7 +74,7 @@ func TestProductionConcentrationUSGS(t *testing.T) {
 		{"mcs2024-galli_world.csv", "gallium", "CHN", 600000.0 / 610000, 98, 0.967584, 4},
 		{"mcs2024-raree_world.csv", "rare earths", "CHN", 240000.0 / 353320, 69, 0.490919, 11},
 	}
-	cfg := config.Default().Detectors
+	cfg := DefaultConfig()
 	cfg.Chokepoint.Governance = map[string]float64{}
 	b := NewBuilder(cfg, time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
 	for _, c := range cases {

@@ -9,14 +9,13 @@ import (
 	"github.com/chainwatch/chainwatch/alerts/archive"
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/chstore"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/testenv"
 )
 
 func TestArchiveIntegration(t *testing.T) {
 	conn, _ := testenv.ClickHouse(t)
 	ctx := context.Background()
-	cfg := config.Default().Alerts
+	cfg := alerts.DefaultConfig()
 	cfg.StateDir = t.TempDir()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	sink := &recording{next: archive.New(conn)}

@@ -16,7 +16,6 @@ import (
 	"github.com/chainwatch/chainwatch/alerts/internal/hook"
 	"github.com/chainwatch/chainwatch/alerts/webhook"
 	"github.com/chainwatch/chainwatch/alerts/wecom"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // Options are optional dependencies.
@@ -27,7 +26,7 @@ type Options struct {
 }
 
 // Build returns a registry with every configured integration.
-func Build(cfg config.AlertsConfig, o Options) (*alerts.Registry, error) {
+func Build(cfg alerts.Config, o Options) (*alerts.Registry, error) {
 	reg := alerts.NewRegistry()
 	if cfg.Email.Enabled {
 		n, err := email.New(cfg.Email, o.EmailOptions...)
@@ -51,7 +50,7 @@ func Build(cfg config.AlertsConfig, o Options) (*alerts.Registry, error) {
 	return reg, nil
 }
 
-func webhookNotifier(cfg config.AlertsConfig, w config.AlertWebhookConfig, client *hook.Client) (alerts.Notifier, error) {
+func webhookNotifier(cfg alerts.Config, w alerts.WebhookConfig, client *hook.Client) (alerts.Notifier, error) {
 	url, secret := w.URL.Reveal(), w.Secret.Reveal()
 	switch w.Type {
 	case "json":
@@ -65,5 +64,5 @@ func webhookNotifier(cfg config.AlertsConfig, w config.AlertWebhookConfig, clien
 	case "feishu":
 		return feishu.New(url, secret, w.Format, client, w.Lang, w.SkipResolved)
 	}
-	return nil, fmt.Errorf("unknown type %q (want one of %v)", w.Type, config.WebhookTypes)
+	return nil, fmt.Errorf("unknown type %q (want one of %v)", w.Type, alerts.WebhookTypes)
 }

@@ -29,12 +29,11 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/alerts"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // Notifier sends B计划 emails.
 type Notifier struct {
-	cfg  config.AlertEmailConfig
+	cfg  alerts.EmailConfig
 	from *mail.Address
 	tls  *tls.Config
 	now  func() time.Time
@@ -51,7 +50,7 @@ func WithTLSConfig(c *tls.Config) Option { return func(n *Notifier) { n.tls = c 
 func WithClock(now func() time.Time) Option { return func(n *Notifier) { n.now = now } }
 
 // New returns an email notifier for alerts.email.
-func New(cfg config.AlertEmailConfig, opts ...Option) (*Notifier, error) {
+func New(cfg alerts.EmailConfig, opts ...Option) (*Notifier, error) {
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
 		return nil, fmt.Errorf("email: alerts.email.from: %w", err)
@@ -332,8 +331,8 @@ func isLocalhost(name string) bool {
 }
 
 // SendBPlan renders and sends one B计划 email for the alerts to the recipients: the entry
-// point of the demo (alerts/cmd/bplanmail) and of manual tests against a relay. lang is zh-CN or en.
-func SendBPlan(ctx context.Context, cfg config.AlertEmailConfig, to []string, lang, externalURL string, as ...*alerts.Alert) error {
+// point of the demo (cmd/bplanmail) and of manual tests against a relay. lang is zh-CN or en.
+func SendBPlan(ctx context.Context, cfg alerts.EmailConfig, to []string, lang, externalURL string, as ...*alerts.Alert) error {
 	n, err := New(cfg)
 	if err != nil {
 		return err

@@ -18,7 +18,6 @@ import (
 	"github.com/chainwatch/chainwatch/alerts/email"
 	"github.com/chainwatch/chainwatch/alerts/internal/alerttest"
 	"github.com/chainwatch/chainwatch/alerts/smtpsink"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 var now = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
@@ -82,8 +81,8 @@ func parse(t *testing.T, raw []byte) parsed {
 	return p
 }
 
-func smtpConfig(sink *smtpsink.Sink, mode, auth string) config.AlertEmailConfig {
-	cfg := config.Default().Alerts.Email
+func smtpConfig(sink *smtpsink.Sink, mode, auth string) alerts.EmailConfig {
+	cfg := alerts.DefaultConfig().Email
 	cfg.Enabled = true
 	cfg.From = "chainwatch alerts <alerts@chainwatch.example>"
 	cfg.SMTP.Host = "127.0.0.1"
@@ -110,7 +109,7 @@ func sampleAlerts() []*alerts.Alert {
 	return []*alerts.Alert{a, r}
 }
 
-func send(t *testing.T, cfg config.AlertEmailConfig, ctx context.Context, opts ...email.Option) {
+func send(t *testing.T, cfg alerts.EmailConfig, ctx context.Context, opts ...email.Option) {
 	t.Helper()
 	n, err := email.New(cfg, opts...)
 	if err != nil {
@@ -265,14 +264,14 @@ func TestFailuresAreClassified(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		cfg    config.AlertEmailConfig
+		cfg    alerts.EmailConfig
 		retry  bool
 		reason string
 	}{
 		{"wrong password is permanent (535)", smtpConfig(plain, "plain", "plain"), false, alerts.ReasonSMTPPerm},
 		{"starttls against a server without it", smtpConfig(plain, "starttls", "none"), false, alerts.ReasonSMTPPerm},
 		{"untrusted certificate", smtpConfig(tlsSink, "starttls", "none"), false, alerts.ReasonOther},
-		{"connection refused is retried", func() config.AlertEmailConfig {
+		{"connection refused is retried", func() alerts.EmailConfig {
 			c := smtpConfig(plain, "plain", "none")
 			c.SMTP.Port = closedPort
 			return c

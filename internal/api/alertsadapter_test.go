@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/alerts"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // TestAlertsAdapter drives the API's alert endpoints against a real alerts.Manager.
 func TestAlertsAdapter(t *testing.T) {
-	cfg := config.Default().Alerts
+	cfg := alerts.DefaultConfig()
 	cfg.StateDir = t.TempDir()
 	now := time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
 	m, err := alerts.NewManager(cfg, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), alerts.WithClock(func() time.Time { return now }))

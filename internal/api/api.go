@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 	"github.com/chainwatch/chainwatch/internal/report"
 )
@@ -57,8 +56,8 @@ type Deps struct {
 // Role requirements.
 const (
 	rolePublic = ""
-	roleRead   = config.RoleRead
-	roleOp     = config.RoleOperate
+	roleRead   = RoleRead
+	roleOp     = RoleOperate
 )
 
 // Route is one registered endpoint.
@@ -77,7 +76,7 @@ type route struct {
 
 type server struct {
 	deps   Deps
-	cfg    config.APIConfig
+	cfg    Config
 	log    *slog.Logger
 	auth   *authenticator
 	mux    *http.ServeMux
@@ -85,7 +84,7 @@ type server struct {
 }
 
 // New returns the API handler for paths under /api/v1/.
-func New(deps Deps, cfg config.APIConfig, log *slog.Logger) http.Handler {
+func New(deps Deps, cfg Config, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}

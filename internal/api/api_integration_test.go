@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/chainwatch/chainwatch/detectors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -10,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 	"github.com/chainwatch/chainwatch/internal/report"
 	"github.com/chainwatch/chainwatch/internal/report/reporttest"
@@ -29,10 +29,10 @@ func TestAPIIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &reporttest.Recorder{Q: conn}
-	cfg := config.Default()
-	digests := report.NewWithQuerier(rec, cfg.API.Exposure, cfg.Digest, nil)
+	expCfg := exposure.DefaultConfig()
+	digests := report.NewWithQuerier(rec, expCfg, report.DefaultConfig(), nil)
 	digests.SetClock(func() time.Time { return reporttest.Anchor })
-	h := New(Deps{Store: exposure.NewStore(rec, cfg.API.Exposure), Digests: digests, DetectorNames: config.DetectorNames}, testConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := New(Deps{Store: exposure.NewStore(rec, expCfg), Digests: digests, DetectorNames: detectors.Names}, testConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

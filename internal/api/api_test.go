@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/confkit"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -20,7 +20,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"gopkg.in/yaml.v3"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 	"github.com/chainwatch/chainwatch/internal/report"
 )
@@ -30,12 +29,12 @@ const (
 	opToken   = "cw_operate-token-for-tests"
 )
 
-func testConfig() config.APIConfig {
-	c := config.Default().API
+func testConfig() Config {
+	c := DefaultConfig()
 	c.DefaultLimit, c.MaxLimit = 5, 50
-	c.Tokens = []config.APIToken{
-		{Name: "dashboard", Role: config.RoleRead, SHA256: config.Secret(HashToken(readToken))},
-		{Name: "ops-team", Role: config.RoleOperate, SHA256: config.Secret(HashToken(opToken))},
+	c.Tokens = []TokenConfig{
+		{Name: "dashboard", Role: RoleRead, SHA256: confkit.Secret(HashToken(readToken))},
+		{Name: "ops-team", Role: RoleOperate, SHA256: confkit.Secret(HashToken(opToken))},
 	}
 	return c
 }
@@ -104,7 +103,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *fakeAlerts) {
 			EnterpriseID: fmt.Sprintf("ENT-%d", i%3), ComponentID: "CMP-MCU", Category: "high_end_chip", Severity: sev,
 			Status: status, Score: float64(60 + i), StartsAt: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)})
 	}
-	deps := Deps{Store: exposure.NewStore(noQuery{t}, config.Default().API.Exposure), Digests: fakeDigests{}, Alerts: fa, DetectorNames: config.DetectorNames}
+	deps := Deps{Store: exposure.NewStore(noQuery{t}, exposure.DefaultConfig()), Digests: fakeDigests{}, Alerts: fa, DetectorNames: detectors.Names}
 	srv := httptest.NewServer(New(deps, testConfig(), slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	return srv, fa
@@ -389,63 +388,6 @@ func TestTokenHelpers(t *testing.T) {
 	tok, h, err := NewToken()
 	if err != nil || !strings.HasPrefix(tok, TokenPrefix) || len(h) != 64 || HashToken(tok) != h {
 		t.Fatalf("NewToken: %q %q %v", tok, h, err)
-	}
-}
-
-// TestConfigValidation: bad api and digest sections are reported by full key name.
-func TestConfigValidation(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "c.yaml")
-	doc := `
-api:
-  default_limit: 0
-  tokens:
-    - name: a
-      role: admin
-      sha256: not-a-hash
-    - name: a
-      role: read
-  exposure:
-    top_n: 0
-    severity: {critical: 50, high: 60, medium: 40}
-digest:
-  schedule: "every monday"
-  timezone: Mars/Olympus
-  recipients: [not-an-address]
-  scopes:
-    - region: Jiangsu
-    - region: Jiangsu
-  formats: [pdf]
-  stale_after_by_table: {trade_flows: -1h}
-`
-	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err := config.Load(p, []string{})
-	if err == nil {
-		t.Fatal("loaded")
-	}
-	for _, want := range []string{"api.default_limit:", "api.tokens[0].role:", "api.tokens[0].sha256:", "api.tokens[1].name:",
-		"api.tokens[1].sha256:", "api.exposure.top_n:", "api.exposure.severity:", "digest.schedule:", "digest.timezone:",
-		"digest.recipients[0]:", "digest.scopes[1]:", "digest.formats[0]:", "digest.stale_after_by_table.trade_flows:"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error does not name %q:\n%v", want, err)
-		}
-	}
-	// sha256_file is read; a good config loads.
-	hf := filepath.Join(dir, "tok.sha256")
-	_ = os.WriteFile(hf, []byte(HashToken("x")+"\n"), 0o600)
-	good := fmt.Sprintf("api:\n  tokens:\n    - {name: ops, role: operate, sha256_file: %s}\ndigest:\n  enabled: true\n  recipients: [a@example.org]\n", hf)
-	_ = os.WriteFile(p, []byte(good), 0o600)
-	c, err := config.Load(p, []string{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.API.Tokens[0].SHA256.Reveal() != HashToken("x") || fmt.Sprint(c.API.Tokens[0].SHA256) != "[redacted]" {
-		t.Errorf("sha256_file not read or not redacted")
-	}
-	if c.Digest.Location().String() != "Asia/Shanghai" || len(c.Digest.EffectiveScopes()) != 1 {
-		t.Errorf("digest defaults: %v %v", c.Digest.Location(), c.Digest.EffectiveScopes())
 	}
 }
 

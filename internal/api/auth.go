@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // TokenPrefix starts every token NewToken makes (recognisable in secret scanners and logs).
@@ -46,7 +44,7 @@ type authenticator struct {
 	creds []credential
 }
 
-func newAuthenticator(tokens []config.APIToken) *authenticator {
+func newAuthenticator(tokens []TokenConfig) *authenticator {
 	a := &authenticator{}
 	for _, t := range tokens {
 		raw, err := hex.DecodeString(strings.TrimSpace(t.SHA256.Reveal()))
@@ -84,9 +82,9 @@ func (a *authenticator) check(r *http.Request, role string) (principal, *apiErro
 		return principal{}, &apiError{status: http.StatusUnauthorized, code: "unauthorized", msg: "unknown or revoked token"}
 	}
 	p := principal{name: found.name, role: found.role}
-	if role == roleOp && p.role != config.RoleOperate {
+	if role == roleOp && p.role != RoleOperate {
 		return p, &apiError{status: http.StatusForbidden, code: "forbidden",
-			msg: fmt.Sprintf("token %q has role %q; this endpoint needs %q", p.name, p.role, config.RoleOperate)}
+			msg: fmt.Sprintf("token %q has role %q; this endpoint needs %q", p.name, p.role, RoleOperate)}
 	}
 	return p, nil
 }

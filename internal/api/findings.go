@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 )
 
@@ -57,7 +56,7 @@ func (s *server) filter(q *query) (exposure.Filter, error) {
 	if f.MinScore, err = q.score("min_score"); err != nil {
 		return f, err
 	}
-	if f.Severity, err = q.oneOf("severity", config.Severities...); err != nil {
+	if f.Severity, err = q.oneOf("severity", exposure.Severities...); err != nil {
 		return f, err
 	}
 	if f.ChainLeader, err = q.boolean("chain_leader"); err != nil {

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -115,7 +114,7 @@ type page struct {
 
 // pageParams reads limit and cursor or page. filterKey identifies the filters and sort a cursor
 // belongs to.
-func (q *query) page(cfg config.APIConfig, filterKey string) (page, error) {
+func (q *query) page(cfg Config, filterKey string) (page, error) {
 	p := page{limit: cfg.DefaultLimit, hash: shortHash(filterKey)}
 	if v := q.str("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/chainwatch/chainwatch/detectors/supplygraph"
 	"github.com/chainwatch/chainwatch/detectors/whatif"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -61,7 +60,7 @@ func tinyGraph(t *testing.T) *supplygraph.Graph {
 
 func TestPostScenario(t *testing.T) {
 	svc := &engineScenarios{en: whatif.New(tinyGraph(t), nil, whatif.DefaultConfig())}
-	deps := Deps{Store: exposure.NewStore(noQuery{t}, config.Default().API.Exposure), Scenarios: svc}
+	deps := Deps{Store: exposure.NewStore(noQuery{t}, exposure.DefaultConfig()), Scenarios: svc}
 	srv := httptest.NewServer(New(deps, testConfig(), slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	body := `{"name":"S down","stress":true,"shocks":[{"type":"supplier_down","supplier":"S","start":"2027-01-01","duration_days":30}]}`

@@ -206,7 +206,7 @@ func (a *App) buildHTTP() (*http.ServeMux, error) {
 	mux.HandleFunc("POST /-/reload", a.reloader.serveHTTP)
 	mux.HandleFunc("POST /-/detect", a.trig.serveHTTP)
 	if a.cfg.API.Enabled {
-		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: config.DetectorNames,
+		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: detectors.Names,
 			Scenarios: &scenarioService{a.conn, a.cfg.WhatIf, a.log.With("component", "whatif")}}
 		if a.mgr != nil {
 			deps.Alerts = api.FromAlertsManager(a.mgr)

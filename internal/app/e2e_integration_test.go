@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/chainwatch/chainwatch/alerts"
 	"io"
 	"net/http"
 	"net/mail"
@@ -17,7 +18,6 @@ import (
 	"github.com/chainwatch/chainwatch/collectors"
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/bus"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -71,7 +71,7 @@ func TestPipelineEndToEndIntegration(t *testing.T) {
 	cfg.Alerts.Email.SMTP.Port = smtp.Port()
 	cfg.Alerts.Default.Email = []string{"ops@chainwatch.test"}
 	cfg.Alerts.Default.Channels = []string{"email"}
-	cfg.Alerts.Enterprises = map[string]config.AlertRoute{
+	cfg.Alerts.Enterprises = map[string]alerts.RouteConfig{
 		"E-ROBOT": {Name: "Jingbei Precision Robotics", Lang: "en", Email: []string{"procurement@robot.test"}},
 	}
 	addr, _ := startDaemon(t, cfg)

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/chainwatch/chainwatch/internal/api"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 func cmdToken(_ context.Context, in Invocation) error {
@@ -28,7 +27,7 @@ func tokenCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	name := fs.String("name", "dashboard", "token name (shown in logs, recorded as ack/silence author)")
-	role := fs.String("role", config.RoleRead, "read or operate")
+	role := fs.String("role", api.RoleRead, "read or operate")
 	hash := fs.Bool("hash", false, "hash a token read from stdin instead of generating one")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -37,7 +36,7 @@ func tokenCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		return fmt.Errorf("token: %w\n%s", err, tokenUsage)
 	}
-	if *role != config.RoleRead && *role != config.RoleOperate {
+	if *role != api.RoleRead && *role != api.RoleOperate {
 		return fmt.Errorf("token: --role %q: want read or operate", *role)
 	}
 	if *hash {

@@ -10,6 +10,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/chainwatch/chainwatch/alerts"
 	"os"
 	"reflect"
 	"slices"
@@ -24,10 +25,13 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/chainwatch/chainwatch/collectors"
+	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/detectors/whatif"
+	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/confkit"
+	"github.com/chainwatch/chainwatch/internal/report"
 	"github.com/chainwatch/chainwatch/internal/sink"
 )
 
@@ -42,10 +46,10 @@ type Config struct {
 	ClickHouse chstore.Config    `koanf:"clickhouse"`
 	Sink       sink.Config       `koanf:"sink"`
 	Collectors collectors.Config `koanf:"collectors"`
-	Detectors  DetectorsConfig   `koanf:"detectors"`
-	Alerts     AlertsConfig      `koanf:"alerts"`
-	API        APIConfig         `koanf:"api"`
-	Digest     DigestConfig      `koanf:"digest"`
+	Detectors  detectors.Config  `koanf:"detectors"`
+	Alerts     alerts.Config     `koanf:"alerts"`
+	API        api.Config        `koanf:"api"`
+	Digest     report.Config     `koanf:"digest"`
 	WhatIf     whatif.Config     `koanf:"whatif"`
 }
 
@@ -69,10 +73,10 @@ func Default() Config {
 		ClickHouse: chstore.DefaultConfig(),
 		Sink:       sink.DefaultConfig(),
 		Collectors: collectors.DefaultConfig(),
-		Detectors:  defaultDetectors(),
-		Alerts:     defaultAlerts(),
-		API:        defaultAPI(),
-		Digest:     defaultDigest(),
+		Detectors:  detectors.DefaultConfig(),
+		Alerts:     alerts.DefaultConfig(),
+		API:        api.DefaultConfig(),
+		Digest:     report.DefaultConfig(),
 		WhatIf:     whatif.DefaultConfig(),
 	}
 }
@@ -208,17 +212,12 @@ func (c *Config) ResolveSecrets() error {
 	errs := []error{confkit.Prefix("clickhouse", c.ClickHouse.ResolveSecrets())}
 	errs = append(errs, confkit.Prefix("api", c.API.ResolveSecrets()))
 	errs = append(errs, confkit.Prefix("collectors", c.Collectors.ResolveSecrets()))
-	for _, f := range []func() error{c.Alerts.resolveSecrets} {
-		errs = append(errs, f())
-	}
+	errs = append(errs, confkit.Prefix("alerts", c.Alerts.ResolveSecrets()))
 	return errors.Join(errs...)
 }
 
 // Validate returns every problem, each prefixed by its key's full name.
 func (c *Config) Validate() error {
-	var p problems // the sections still validated here with full key names
-	c.Detectors.validate(&p)
-	c.Alerts.validate(&p)
 	return errors.Join(
 		confkit.Prefix("log", c.Log.Validate()),
 		confkit.Prefix("http", c.HTTP.Validate()),
@@ -226,10 +225,11 @@ func (c *Config) Validate() error {
 		confkit.Prefix("clickhouse", c.ClickHouse.Validate()),
 		confkit.Prefix("sink", c.Sink.Validate()),
 		confkit.Prefix("collectors", c.Collectors.Validate()),
+		confkit.Prefix("detectors", c.Detectors.Validate()),
 		confkit.Prefix("whatif", c.WhatIf.Validate()),
 		confkit.Prefix("api", c.API.Validate()),
 		confkit.Prefix("digest", c.Digest.Validate()),
-		p.err(),
+		confkit.Prefix("alerts", c.Alerts.Validate()),
 	)
 }
 

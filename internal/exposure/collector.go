@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // Metric names of the exposure collector (docs/monitoring.md).
@@ -56,7 +54,7 @@ const maxSources = 200
 // detectors' fixed set.
 type Collector struct {
 	store *Store
-	cfg   config.ExposureReadConfig
+	cfg   Config
 	log   *slog.Logger
 	now   func() time.Time
 

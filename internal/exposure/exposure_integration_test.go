@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 	"github.com/chainwatch/chainwatch/internal/report/reporttest"
 	"github.com/chainwatch/chainwatch/internal/sink"
@@ -70,12 +69,12 @@ func TestCollectorIntegration(t *testing.T) {
 	t.Logf("demo data: %s", ds.Summary())
 
 	rec := &reporttest.Recorder{Q: conn}
-	cfg := config.Default().API.Exposure
+	cfg := exposure.DefaultConfig()
 	cfg.TopN = 5
 	cfg.MaxLabelValues = 3 // five regions in the demo: two fold into "other"
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sink.New(config.Default().Sink, "chainwatch", nil, nil, nil, reg, slog.Default())
+	sink.New(sink.DefaultConfig(), "chainwatch", nil, nil, nil, reg, slog.Default())
 	representative(reg)
 	c, err := exposure.NewCollector(exposure.NewStore(rec, cfg), reg, slog.Default())
 	if err != nil {
@@ -156,7 +155,7 @@ func TestStoreFindingsIntegration(t *testing.T) {
 	if err := ds.Insert(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
-	st := exposure.NewStore(conn, config.Default().API.Exposure)
+	st := exposure.NewStore(conn, exposure.DefaultConfig())
 	all, total, err := st.Findings(ctx, exposure.Filter{}, exposure.Page{Limit: 100})
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 func TestLiterals(t *testing.T) {
@@ -43,7 +41,7 @@ func TestOrderBy(t *testing.T) {
 }
 
 func TestFilterSQL(t *testing.T) {
-	s := NewStore(nil, config.Default().API.Exposure)
+	s := NewStore(nil, DefaultConfig())
 	w := s.where(Filter{Region: "Jiangsu'", Severity: "high", Flag: "single_source", MinScore: 50, ChainLeader: true,
 		AsOf: time.Unix(100, 0)})
 	for _, want := range []string{"detector IN ('exposure')", `region = 'Jiangsu\''`, "score >= 60", "score < 80",
@@ -57,7 +55,7 @@ func TestFilterSQL(t *testing.T) {
 // TestBound: industry and region label values are capped, the rest summed under "other", and
 // empty values become "unknown"; totals are preserved.
 func TestBound(t *testing.T) {
-	cfg := config.Default().API.Exposure
+	cfg := DefaultConfig()
 	cfg.MaxLabelValues = 2
 	c := &Collector{cfg: cfg}
 	in := []Count{

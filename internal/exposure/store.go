@@ -17,7 +17,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -27,14 +26,14 @@ const FindingsTable = "findings"
 // Store reads findings and supply-map facts.
 type Store struct {
 	q   Querier
-	cfg config.ExposureReadConfig
+	cfg Config
 }
 
 // NewStore returns a Store reading through q (a driver.Conn).
-func NewStore(q Querier, cfg config.ExposureReadConfig) *Store { return &Store{q: q, cfg: cfg} }
+func NewStore(q Querier, cfg Config) *Store { return &Store{q: q, cfg: cfg} }
 
 // Config returns the read configuration.
-func (s *Store) Config() config.ExposureReadConfig { return s.cfg }
+func (s *Store) Config() Config { return s.cfg }
 
 // Querier returns the underlying querier.
 func (s *Store) Querier() Querier { return s.q }

@@ -23,7 +23,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/chainwatch/chainwatch/detectors/whatif"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 )
 
@@ -65,9 +64,9 @@ type Digest struct {
 
 	Runs []RunInfo `json:"runs"` // the detector runs read (current and previous week)
 	// Thresholds the digest was built with.
-	Severity        config.SeverityConfig `json:"severity"`
-	RisingMinDelta  float64               `json:"rising_min_delta"`
-	StaleAfterHours float64               `json:"stale_after_hours"`
+	Severity        exposure.SeverityConfig `json:"severity"`
+	RisingMinDelta  float64                 `json:"rising_min_delta"`
+	StaleAfterHours float64                 `json:"stale_after_hours"`
 
 	Summary      Summary         `json:"summary"`
 	Chokepoints  []Item          `json:"chokepoints"`
@@ -201,8 +200,8 @@ type Service struct {
 	q     exposure.Querier
 	conn  driver.Conn // archive writes; nil: no archive
 	store *exposure.Store
-	read  config.ExposureReadConfig
-	cfg   config.DigestConfig
+	read  exposure.Config
+	cfg   Config
 	loc   *time.Location
 	log   *slog.Logger
 	now   func() time.Time
@@ -211,14 +210,14 @@ type Service struct {
 }
 
 // New returns a digest service reading and archiving through conn.
-func New(conn driver.Conn, read config.ExposureReadConfig, cfg config.DigestConfig, log *slog.Logger) *Service {
+func New(conn driver.Conn, read exposure.Config, cfg Config, log *slog.Logger) *Service {
 	s := NewWithQuerier(conn, read, cfg, log)
 	s.conn = conn
 	return s
 }
 
 // NewWithQuerier returns a service that only reads through q (no archive writes).
-func NewWithQuerier(q exposure.Querier, read config.ExposureReadConfig, cfg config.DigestConfig, log *slog.Logger) *Service {
+func NewWithQuerier(q exposure.Querier, read exposure.Config, cfg Config, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -232,7 +231,7 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 func (s *Service) Location() *time.Location { return s.loc }
 
 // Config returns the digest configuration.
-func (s *Service) Config() config.DigestConfig { return s.cfg }
+func (s *Service) Config() Config { return s.cfg }
 
 // Generate builds the digest of week for scope from ClickHouse.
 func (s *Service) Generate(ctx context.Context, week Week, scope Scope) (*Digest, error) {

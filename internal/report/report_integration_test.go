@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"github.com/chainwatch/chainwatch/internal/exposure"
 	"image"
 	"image/png"
 	"os"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/report"
 	"github.com/chainwatch/chainwatch/internal/report/reporttest"
 	"github.com/chainwatch/chainwatch/internal/testenv"
@@ -35,7 +35,7 @@ func demoService(t *testing.T) (*report.Service, *reporttest.Recorder, *reportte
 		t.Fatal(err)
 	}
 	rec := &reporttest.Recorder{Q: conn}
-	svc := report.NewWithQuerier(rec, config.Default().API.Exposure, config.Default().Digest, nil)
+	svc := report.NewWithQuerier(rec, exposure.DefaultConfig(), report.DefaultConfig(), nil)
 	svc.SetClock(func() time.Time { return reporttest.Anchor })
 	return svc, rec, ds, conn
 }
@@ -149,7 +149,7 @@ func TestDigestIntegration(t *testing.T) {
 	}
 
 	// Archive and read back; the API path (Get) then serves the archived copy.
-	arch := report.New(conn, config.Default().API.Exposure, config.Default().Digest, nil)
+	arch := report.New(conn, exposure.DefaultConfig(), report.DefaultConfig(), nil)
 	arch.SetClock(func() time.Time { return reporttest.Anchor })
 	if err := arch.Archive(ctx, d, []string{"html", "md", "csv"}); err != nil {
 		t.Fatal(err)
@@ -174,10 +174,10 @@ func TestDigestIntegration(t *testing.T) {
 	}
 
 	// Scheduled run: every scope archived and mailed.
-	cfg := config.Default().Digest
+	cfg := report.DefaultConfig()
 	cfg.Recipients = []string{"risk-office@example.gov.cn"}
-	cfg.Scopes = []config.DigestScope{{}, {Region: "Jiangsu", Recipients: []string{"js@example.gov.cn"}}}
-	sched := report.New(conn, config.Default().API.Exposure, cfg, nil)
+	cfg.Scopes = []report.ScopeConfig{{}, {Region: "Jiangsu", Recipients: []string{"js@example.gov.cn"}}}
+	sched := report.New(conn, exposure.DefaultConfig(), cfg, nil)
 	sched.SetClock(func() time.Time { return reporttest.Anchor })
 	m := &fakeMailer{}
 	dls, err := sched.RunOnce(ctx, week, m)

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/chainwatch/chainwatch/internal/exposure"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 func TestWeeks(t *testing.T) {
@@ -60,7 +59,7 @@ func sample() *Digest {
 	return &Digest{
 		Title: "Supply-chain risk weekly digest", Week: w, Scope: Scope{Region: "Jiangsu"}, From: w.Start(sh), To: w.End(sh),
 		AsOf: w.End(sh), Timezone: "Asia/Shanghai", Complete: true, GeneratedAt: time.Date(2026, 11, 23, 0, 5, 0, 0, time.UTC),
-		Severity: config.SeverityConfig{Critical: 80, High: 60, Medium: 40}, RisingMinDelta: 5, StaleAfterHours: 72,
+		Severity: exposure.SeverityConfig{Critical: 80, High: 60, Medium: 40}, RisingMinDelta: 5, StaleAfterHours: 72,
 		Summary: Summary{Exposures: 12, Critical: 3, High: 4, MaxScore: 91.7, Rising: 2, New: 1, SingleSource: 9},
 		Chokepoints: []Item{{Rank: 1, SubjectType: "component", Subject: "CMP-LITHO", Name: "DUV lithography scanner <b>",
 			Category: "machine_tool", Score: 95, PrevScore: f(94), Delta: 1, Severity: "critical", Flags: []string{"chokepoint_list"}}},
@@ -128,7 +127,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestProduceErrors(t *testing.T) {
-	svc := NewWithQuerier(nil, config.Default().API.Exposure, config.Default().Digest, nil)
+	svc := NewWithQuerier(nil, exposure.DefaultConfig(), DefaultConfig(), nil)
 	var out bytes.Buffer
 	if err := svc.Produce(context.Background(), Request{Format: "pdf"}, nil, &out); err == nil {
 		t.Errorf("format pdf accepted")
@@ -136,8 +135,8 @@ func TestProduceErrors(t *testing.T) {
 }
 
 func TestSchedulerNext(t *testing.T) {
-	cfg := config.Default().Digest
-	svc := NewWithQuerier(nil, config.Default().API.Exposure, cfg, nil)
+	cfg := DefaultConfig()
+	svc := NewWithQuerier(nil, exposure.DefaultConfig(), cfg, nil)
 	sc, err := NewScheduler(svc, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +146,7 @@ func TestSchedulerNext(t *testing.T) {
 	if next.UTC() != time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC) {
 		t.Errorf("next = %s", next)
 	}
-	if _, err := NewScheduler(NewWithQuerier(nil, config.Default().API.Exposure, config.DigestConfig{Schedule: "bad"}, nil), nil); err == nil {
+	if _, err := NewScheduler(NewWithQuerier(nil, exposure.DefaultConfig(), Config{Schedule: "bad"}, nil), nil); err == nil {
 		t.Errorf("bad schedule accepted")
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // Mailer delivers one e-mail with an HTML body and a plain-text alternative. The lead adapts the
@@ -44,7 +42,7 @@ func (s *Service) RunOnce(ctx context.Context, week Week, mailer Mailer) ([]Deli
 	return out, errors.Join(errs...)
 }
 
-func (s *Service) deliver(ctx context.Context, week Week, scope Scope, sc config.DigestScope, mailer Mailer, dl *Delivery) error {
+func (s *Service) deliver(ctx context.Context, week Week, scope Scope, sc ScopeConfig, mailer Mailer, dl *Delivery) error {
 	d, err := s.Generate(ctx, week, scope)
 	if err != nil {
 		return err

@@ -28,7 +28,6 @@ import (
 
 	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/detectors"
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 // Clock is a settable clock.
@@ -241,8 +240,8 @@ func StrictDecode(t testing.TB, b []byte, v any) {
 }
 
 // HTTPConfig is a fast-retrying alerts.http for tests.
-func HTTPConfig() config.AlertHTTPConfig {
-	return config.AlertHTTPConfig{Timeout: 5 * time.Second, RetryMax: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond}
+func HTTPConfig() alerts.HTTPConfig {
+	return alerts.HTTPConfig{Timeout: 5 * time.Second, RetryMax: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond}
 }
 
 // GroupCtx is a Notify context for a group of ENT-DEMO.

@@ -19,7 +19,6 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/chainwatch/chainwatch/alerts"
-	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/httpx"
 )
 
@@ -31,7 +30,7 @@ type Client struct {
 // New builds a client from alerts.http on the shared factory (internal/httpx: per-attempt
 // timeout, exponential backoff honouring Retry-After capped at retry_wait_max). hc, when not nil,
 // supplies the transport. Logging goes through a scrubber: robot URLs carry their keys.
-func New(cfg config.AlertHTTPConfig, hc *http.Client, log *slog.Logger) *Client {
+func New(cfg alerts.HTTPConfig, hc *http.Client, log *slog.Logger) *Client {
 	retryMax := cfg.RetryMax
 	if retryMax == 0 {
 		retryMax = -1 // httpx: negative = no retries, 0 = its default
@@ -50,7 +49,7 @@ func New(cfg config.AlertHTTPConfig, hc *http.Client, log *slog.Logger) *Client 
 }
 
 // Config is alerts.http with sane values for zero fields (for callers without a full config).
-func Config(cfg config.AlertHTTPConfig) config.AlertHTTPConfig {
+func Config(cfg alerts.HTTPConfig) alerts.HTTPConfig {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}

@@ -1,14 +1,12 @@
-package detectors
+package config
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/chainwatch/chainwatch/internal/config"
 )
 
 func TestDetectorsConfigLoad(t *testing.T) {
-	cfg, err := config.Load("", []string{
+	cfg, err := Load("", []string{
 		"CHAINWATCH_DETECTORS__SINGLE_SOURCE__HHI_THRESHOLD=0.3",
 		"CHAINWATCH_DETECTORS__CHOKEPOINT__GOVERNANCE__CHN=6.5",
 		"CHAINWATCH_DETECTORS__HOME_ISO3=USA",
@@ -21,10 +19,10 @@ func TestDetectorsConfigLoad(t *testing.T) {
 	if d.SingleSource.HHIThreshold != 0.3 || d.HomeISO3 != "USA" || d.HomeM49 != 842 {
 		t.Fatalf("env not applied: %+v", d.SingleSource)
 	}
-	if g := governanceMap(d.Chokepoint.Governance)["CHN"]; g != 6.5 {
+	if g := d.Chokepoint.Governance["chn"]; g != 6.5 {
 		t.Fatalf("governance CHN = %v, want 6.5 (keys %v)", g, d.Chokepoint.Governance)
 	}
-	_, err = config.Load("", []string{
+	_, err = Load("", []string{
 		"CHAINWATCH_DETECTORS__SINGLE_SOURCE__HHI_THRESHOLD=1.5",
 		"CHAINWATCH_DETECTORS__ENABLED=single_source,bogus",
 		"CHAINWATCH_DETECTORS__EXPOSURE__WEIGHTS__NOPE=1",

@@ -1,7 +1,7 @@
 // Command bplanmail sends one B计划 warning email: the demo's "send me the warning" step.
 //
-//	go run ./alerts/cmd/bplanmail -sink .state/mail               # start a local sink, send the sample, print the .eml
-//	go run ./alerts/cmd/bplanmail -smtp 127.0.0.1:2525 -to buyer@example.com -lang en -finding testdata/alerts/finding.json
+//	go run ./cmd/bplanmail -sink .state/mail               # start a local sink, send the sample, print the .eml
+//	go run ./cmd/bplanmail -smtp 127.0.0.1:2525 -to buyer@example.com -lang en -finding testdata/alerts/finding.json
 //
 // Without -finding it sends the built-in sample (alerts.SampleFinding). With -sink DIR it first
 // starts an SMTP sink (alerts/smtpsink) on -smtp that writes each message to DIR as .eml, and

@@ -1,4 +1,4 @@
-package config
+package report
 
 import (
 	"fmt"
@@ -15,9 +15,9 @@ import (
 )
 
 // Digest formats.
-var DigestFormats = []string{"html", "md", "csv"}
+var Formats = []string{"html", "md", "csv"}
 
-// DigestConfig is the "digest" section: the weekly risk digest for policymakers (internal/report,
+// Config is the "digest" section: the weekly risk digest for policymakers (internal/report,
 // docs/monitoring.md). Each scope (region × industry; empty = all) gets its own digest of the ISO
 // week that ended before the scheduled run; every format is archived in the ClickHouse table
 // `digests` and the HTML (with a Markdown text part) is e-mailed to the scope's recipients.
@@ -32,7 +32,7 @@ var DigestFormats = []string{"html", "md", "csv"}
 //	    - region: Jiangsu
 //	      industry: semiconductors
 //	      recipients: [js-miit@example.gov.cn]
-type DigestConfig struct {
+type Config struct {
 	// Enabled runs the scheduler in `chainwatch serve`. The API and `chainwatch digest` work regardless.
 	Enabled bool `koanf:"enabled"`
 	// Schedule is a 5-field cron spec (robfig/cron: minute hour dom month dow) in Timezone.
@@ -42,7 +42,7 @@ type DigestConfig struct {
 	// Recipients receive scopes that list no recipients of their own.
 	Recipients []string `koanf:"recipients"`
 	// Scopes are the digests produced on each run. Empty means one national digest.
-	Scopes []DigestScope `koanf:"scopes"`
+	Scopes []ScopeConfig `koanf:"scopes"`
 	// Formats are rendered and archived on each run (html, md, csv).
 	Formats []string `koanf:"formats"`
 	// TopN bounds the chokepoint, rising and chain-leader tables.
@@ -60,19 +60,20 @@ type DigestConfig struct {
 	Timeout time.Duration `koanf:"timeout"`
 }
 
-// DigestScope is one region × industry digest and who receives it.
-type DigestScope struct {
+// ScopeConfig is one region × industry digest and who receives it.
+type ScopeConfig struct {
 	Region     string   `koanf:"region"`
 	Industry   string   `koanf:"industry"`
 	Recipients []string `koanf:"recipients"`
 }
 
-func defaultDigest() DigestConfig {
-	return DigestConfig{
+// DefaultConfig returns the defaults of the "digest" section.
+func DefaultConfig() Config {
+	return Config{
 		Enabled:        false,
 		Schedule:       "0 8 * * MON",
 		Timezone:       "Asia/Shanghai",
-		Formats:        slices.Clone(DigestFormats),
+		Formats:        slices.Clone(Formats),
 		TopN:           10,
 		RisingMinDelta: 5,
 		StaleAfter:     72 * time.Hour,
@@ -86,7 +87,7 @@ func defaultDigest() DigestConfig {
 }
 
 // Location returns the digest time zone (UTC when it does not load; Validate reports that).
-func (c *DigestConfig) Location() *time.Location {
+func (c *Config) Location() *time.Location {
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil {
 		return time.UTC
@@ -96,12 +97,12 @@ func (c *DigestConfig) Location() *time.Location {
 
 // EffectiveScopes returns the configured scopes, or one national scope, with recipients filled in
 // from digest.recipients where a scope lists none.
-func (c *DigestConfig) EffectiveScopes() []DigestScope {
+func (c *Config) EffectiveScopes() []ScopeConfig {
 	scopes := c.Scopes
 	if len(scopes) == 0 {
-		scopes = []DigestScope{{}}
+		scopes = []ScopeConfig{{}}
 	}
-	out := make([]DigestScope, len(scopes))
+	out := make([]ScopeConfig, len(scopes))
 	for i, s := range scopes {
 		out[i] = s
 		if len(s.Recipients) == 0 {
@@ -112,7 +113,7 @@ func (c *DigestConfig) EffectiveScopes() []DigestScope {
 }
 
 // Validate reports every problem of the "digest" section by its key relative to the section.
-func (c DigestConfig) Validate() error {
+func (c Config) Validate() error {
 	var p confkit.Problems
 	if _, err := cron.ParseStandard(c.Schedule); err != nil {
 		p.Add("schedule", "%q is not a 5-field cron spec: %v", c.Schedule, err)
@@ -138,10 +139,10 @@ func (c DigestConfig) Validate() error {
 		}
 	}
 	if len(c.Formats) == 0 {
-		p.Add("formats", "at least one of %s", strings.Join(DigestFormats, ", "))
+		p.Add("formats", "at least one of %s", strings.Join(Formats, ", "))
 	}
 	for i, f := range c.Formats {
-		p.OneOf(fmt.Sprintf("formats[%d]", i), f, DigestFormats...)
+		p.OneOf(fmt.Sprintf("formats[%d]", i), f, Formats...)
 	}
 	if c.TopN < 1 || c.TopN > 200 {
 		p.Add("top_n", "must be in 1..200, got %d", c.TopN)
@@ -159,7 +160,7 @@ func (c DigestConfig) Validate() error {
 }
 
 // StaleAfterFor returns the staleness threshold of an event table.
-func (c *DigestConfig) StaleAfterFor(table string) time.Duration {
+func (c *Config) StaleAfterFor(table string) time.Duration {
 	if d, ok := c.StaleAfterByTable[table]; ok && d > 0 {
 		return d
 	}

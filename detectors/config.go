@@ -1,20 +1,22 @@
-package config
+package detectors
 
 import (
 	"fmt"
+	"github.com/chainwatch/chainwatch/internal/confkit"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
 
-// DetectorNames lists the detectors chainwatch knows, in run order (exposure last: it combines the others).
-var DetectorNames = []string{"single_source", "chokepoint", "availability", "tts_ttr", "exposure"}
+// Names lists the detectors chainwatch knows, in run order (exposure last: it combines the others).
+var Names = []string{"single_source", "chokepoint", "availability", "tts_ttr", "exposure"}
 
-// DetectorsConfig is the "detectors" section: which detectors run, how often, and every threshold and
+// Config is the "detectors" section: which detectors run, how often, and every threshold and
 // weight of the scoring (docs/scoring.md explains each formula).
-type DetectorsConfig struct {
-	// Enabled lists the detectors the runner builds (subset of DetectorNames).
+type Config struct {
+	// Enabled lists the detectors the runner builds (subset of Names).
 	Enabled []string `koanf:"enabled"`
 	// Interval between runs of `chainwatch serve`; Timeout bounds one run of all detectors.
 	Interval time.Duration `koanf:"interval"`
@@ -28,15 +30,15 @@ type DetectorsConfig struct {
 	// MaxFindingsPerDetector caps what one run stores per detector (highest scores kept; 0 = no cap).
 	MaxFindingsPerDetector int `koanf:"max_findings_per_detector"`
 
-	SingleSource SingleSourceDetectorConfig `koanf:"single_source"`
-	Chokepoint   ChokepointDetectorConfig   `koanf:"chokepoint"`
-	Availability AvailabilityDetectorConfig `koanf:"availability"`
-	TTSTTR       TTSTTRDetectorConfig       `koanf:"tts_ttr"`
-	Exposure     ExposureDetectorConfig     `koanf:"exposure"`
+	SingleSource SingleSourceConfig `koanf:"single_source"`
+	Chokepoint   ChokepointConfig   `koanf:"chokepoint"`
+	Availability AvailabilityConfig `koanf:"availability"`
+	TTSTTR       TTSTTRConfig       `koanf:"tts_ttr"`
+	Exposure     ExposureConfig     `koanf:"exposure"`
 }
 
-// SingleSourceDetectorConfig configures the per enterprise × component supplier concentration detector.
-type SingleSourceDetectorConfig struct {
+// SingleSourceConfig configures the per enterprise × component supplier concentration detector.
+type SingleSourceConfig struct {
 	// AwardWindowDays: procurement awards newer than this count as evidence of an active supplier.
 	AwardWindowDays int `koanf:"award_window_days"`
 	// HHIThreshold raises highly_concentrated when the supplier HHI (shares as fractions) is ≥ it.
@@ -64,9 +66,9 @@ type ChokepointMaterial struct {
 	SubstitutionIndex float64 `koanf:"substitution_index"`
 }
 
-// ChokepointDetectorConfig configures world/import concentration, the dependency rule, supply risk, reach and
+// ChokepointConfig configures world/import concentration, the dependency rule, supply risk, reach and
 // betweenness per component, HS code and material.
-type ChokepointDetectorConfig struct {
+type ChokepointConfig struct {
 	// ExportHHI / ImportHHI / ImportExportRatio / YearsRequired / YearsWindow: the CEPII-style rule —
 	// import HHI > ImportHHI and world export HHI > ExportHHI and imports/exports > ratio in at least
 	// YearsRequired of the last YearsWindow years.
@@ -120,8 +122,8 @@ type ChokepointWeights struct {
 	ForeignControl float64 `koanf:"foreign_control"`
 }
 
-// AvailabilityDetectorConfig configures the per-part availability anomaly detector.
-type AvailabilityDetectorConfig struct {
+// AvailabilityConfig configures the per-part availability anomaly detector.
+type AvailabilityConfig struct {
 	// EWMAAlpha smooths the lead-time baseline; a jump is latest/baseline ≥ LeadTimeJumpRatio and
 	// latest − baseline ≥ LeadTimeJumpMinDays.
 	EWMAAlpha           float64 `koanf:"ewma_alpha"`
@@ -129,21 +131,21 @@ type AvailabilityDetectorConfig struct {
 	LeadTimeJumpMinDays float64 `koanf:"lead_time_jump_min_days"`
 	// StockCollapseFraction: collapse when the latest stock < fraction × median of the previous
 	// StockTrailing snapshots; MinSnapshots before any series signal is computed.
-	StockCollapseFraction float64                     `koanf:"stock_collapse_fraction"`
-	StockTrailing         int                         `koanf:"stock_trailing"`
-	MinSnapshots          int                         `koanf:"min_snapshots"`
-	Weights               AvailabilityDetectorWeights `koanf:"weights"`
+	StockCollapseFraction float64             `koanf:"stock_collapse_fraction"`
+	StockTrailing         int                 `koanf:"stock_trailing"`
+	MinSnapshots          int                 `koanf:"min_snapshots"`
+	Weights               AvailabilityWeights `koanf:"weights"`
 }
 
-// AvailabilityDetectorWeights weighs the availability terms.
-type AvailabilityDetectorWeights struct {
+// AvailabilityWeights weighs the availability terms.
+type AvailabilityWeights struct {
 	LeadTimeJump  float64 `koanf:"lead_time_jump"`
 	StockCollapse float64 `koanf:"stock_collapse"`
 	Lifecycle     float64 `koanf:"lifecycle"`
 }
 
-// TTSTTRDetectorConfig configures time-to-survive vs time-to-recover.
-type TTSTTRDetectorConfig struct {
+// TTSTTRConfig configures time-to-survive vs time-to-recover.
+type TTSTTRConfig struct {
 	// DefaultTTRDays per component category (key_material, high_end_chip, ...); "default" for the rest.
 	DefaultTTRDays map[string]float64 `koanf:"default_ttr_days"`
 	// A supplier already qualified for the component at another enterprise needs KnownSupplierFactor ×
@@ -152,8 +154,8 @@ type TTSTTRDetectorConfig struct {
 	InProgressFactor    float64 `koanf:"in_progress_factor"`
 }
 
-// ExposureDetectorConfig configures the composite exposure score and the alternates ranking.
-type ExposureDetectorConfig struct {
+// ExposureConfig configures the composite exposure score and the alternates ranking.
+type ExposureConfig struct {
 	DomesticFirst bool            `koanf:"domestic_first"`
 	MaxAlternates int             `koanf:"max_alternates"`
 	MinScore      float64         `koanf:"min_score"`
@@ -174,20 +176,20 @@ type ExposureWeights struct {
 	ExposedShare  float64 `koanf:"exposed_share"`        // per component: share of its users with TTS < TTR
 }
 
-func defaultDetectors() DetectorsConfig {
-	return DetectorsConfig{
-		Enabled:                append([]string(nil), DetectorNames...),
+func DefaultConfig() Config {
+	return Config{
+		Enabled:                append([]string(nil), Names...),
 		Interval:               time.Hour,
 		Timeout:                10 * time.Minute,
 		WindowDays:             3 * 365,
 		HomeISO3:               "CHN",
 		HomeM49:                156,
 		MaxFindingsPerDetector: 50000,
-		SingleSource: SingleSourceDetectorConfig{
+		SingleSource: SingleSourceConfig{
 			AwardWindowDays: 365, HHIThreshold: 0.25, MaxSuppliersSingle: 1,
 			Weights: SingleSourceWeights{TopShare: 1, SupplierHHI: 2, CountryHHI: 1, ForeignShare: 1, SingleSource: 2, NoAlternate: 1},
 		},
-		Chokepoint: ChokepointDetectorConfig{
+		Chokepoint: ChokepointConfig{
 			ExportHHI: 0.4, ImportHHI: 0.4, ImportExportRatio: 1, YearsRequired: 2, YearsWindow: 3,
 			UseMirror: true, Governance: map[string]float64{}, DefaultGovernance: 1, TradeRestriction: map[string]float64{},
 			SupplyRiskScale: 1, Materials: map[string]ChokepointMaterial{}, DefaultRecyclingRate: 0, DefaultSubstitutionIndex: 1,
@@ -198,19 +200,19 @@ func defaultDetectors() DetectorsConfig {
 			Weights: ChokepointWeights{WorldHHI: 2, ImportHHI: 2, ImportReliance: 1, Dependency: 2, SupplyRisk: 1,
 				Reach: 1, Betweenness: 1, ForeignControl: 2},
 		},
-		Availability: AvailabilityDetectorConfig{
+		Availability: AvailabilityConfig{
 			EWMAAlpha: 0.3, LeadTimeJumpRatio: 1.5, LeadTimeJumpMinDays: 14,
 			StockCollapseFraction: 0.25, StockTrailing: 8, MinSnapshots: 3,
-			Weights: AvailabilityDetectorWeights{LeadTimeJump: 1, StockCollapse: 1, Lifecycle: 1},
+			Weights: AvailabilityWeights{LeadTimeJump: 1, StockCollapse: 1, Lifecycle: 1},
 		},
-		TTSTTR: TTSTTRDetectorConfig{
+		TTSTTR: TTSTTRConfig{
 			DefaultTTRDays: map[string]float64{
 				"key_material": 180, "high_end_chip": 270, "industrial_software": 365, "base_component": 90,
 				"machine_tool": 365, "other": 90, "default": 120,
 			},
 			KnownSupplierFactor: 0.5, InProgressFactor: 0.25,
 		},
-		Exposure: ExposureDetectorConfig{
+		Exposure: ExposureConfig{
 			DomesticFirst: true, MaxAlternates: 5, MinScore: 40,
 			Weights: ExposureWeights{SupplierHHI: 2, SingleSource: 1, CountryHHI: 1, ForeignShare: 1, NoAlternate: 1,
 				TTSGap: 2, Chokepoint: 2, Availability: 1, SingleSourced: 2, ExposedShare: 1},
@@ -218,125 +220,130 @@ func defaultDetectors() DetectorsConfig {
 	}
 }
 
-func (c *DetectorsConfig) validate(p *problems) {
-	const pre = "detectors."
+// Validate checks the "detectors" section; keys are relative to it (internal/config prefixes
+// "detectors.").
+func (c Config) Validate() error {
+	var p confkit.Problems
+
 	for i, n := range c.Enabled {
-		if !detContains(DetectorNames, n) {
-			p.add(fmt.Sprintf(pre+"enabled[%d]", i), "%q is not one of %s", n, strings.Join(DetectorNames, ", "))
+		if !slices.Contains(Names, n) {
+			p.Add(fmt.Sprintf("enabled[%d]", i), "%q is not one of %s", n, strings.Join(Names, ", "))
 		}
 	}
-	p.duration(pre+"interval", c.Interval)
-	p.duration(pre+"timeout", c.Timeout)
-	p.positive(pre+"window_days", c.WindowDays)
+	p.Duration("interval", c.Interval)
+	p.Duration("timeout", c.Timeout)
+	p.Positive("window_days", c.WindowDays)
 	if len(c.HomeISO3) != 3 || strings.ToUpper(c.HomeISO3) != c.HomeISO3 {
-		p.add(pre+"home_iso3", "%q is not an ISO 3166 alpha-3 code", c.HomeISO3)
+		p.Add("home_iso3", "%q is not an ISO 3166 alpha-3 code", c.HomeISO3)
 	}
 	if c.HomeM49 <= 0 || c.HomeM49 > 999 {
-		p.add(pre+"home_m49", "must be an M49 country code 1..999, got %d", c.HomeM49)
+		p.Add("home_m49", "must be an M49 country code 1..999, got %d", c.HomeM49)
 	}
 	if c.MaxFindingsPerDetector < 0 {
-		p.add(pre+"max_findings_per_detector", "must be >= 0, got %d", c.MaxFindingsPerDetector)
+		p.Add("max_findings_per_detector", "must be >= 0, got %d", c.MaxFindingsPerDetector)
 	}
+	c.SingleSource.validate(&p, "single_source.")
+	c.Chokepoint.validate(&p, "chokepoint.")
+	c.Availability.validate(&p, "availability.")
+	c.TTSTTR.validate(&p, "tts_ttr.")
+	c.Exposure.validate(&p, "exposure.")
+	return p.Err()
+}
 
-	s := c.SingleSource
-	p.positive(pre+"single_source.award_window_days", s.AwardWindowDays)
-	detFraction(p, pre+"single_source.hhi_threshold", s.HHIThreshold, false)
-	p.positive(pre+"single_source.max_suppliers_single", s.MaxSuppliersSingle)
-	detWeights(p, pre+"single_source.weights", map[string]float64{
+func (s SingleSourceConfig) validate(p *confkit.Problems, pre string) {
+	p.Positive(pre+"award_window_days", s.AwardWindowDays)
+	detFraction(p, pre+"hhi_threshold", s.HHIThreshold, false)
+	p.Positive(pre+"max_suppliers_single", s.MaxSuppliersSingle)
+	detWeights(p, pre+"weights", map[string]float64{
 		"top_share": s.Weights.TopShare, "supplier_hhi": s.Weights.SupplierHHI, "country_hhi": s.Weights.CountryHHI,
 		"foreign_share": s.Weights.ForeignShare, "single_source": s.Weights.SingleSource, "no_alternate": s.Weights.NoAlternate})
+}
 
-	k := c.Chokepoint
-	kp := pre + "chokepoint."
+func (k ChokepointConfig) validate(p *confkit.Problems, kp string) {
 	detFraction(p, kp+"export_hhi", k.ExportHHI, true)
 	detFraction(p, kp+"import_hhi", k.ImportHHI, true)
 	detNonNeg(p, kp+"import_export_ratio", k.ImportExportRatio)
-	p.positive(kp+"years_window", k.YearsWindow)
-	p.positive(kp+"years_required", k.YearsRequired)
+	p.Positive(kp+"years_window", k.YearsWindow)
+	p.Positive(kp+"years_required", k.YearsRequired)
 	if k.YearsRequired > k.YearsWindow {
-		p.add(kp+"years_required", "must be <= %s (%d), got %d", kp+"years_window", k.YearsWindow, k.YearsRequired)
+		p.Add(kp+"years_required", "must be <= %s (%d), got %d", "detectors.chokepoint.years_window", k.YearsWindow, k.YearsRequired)
 	}
-	for _, key := range detSortedKeys(k.Governance) {
+	for _, key := range slices.Sorted(maps.Keys(k.Governance)) {
 		detNonNeg(p, kp+"governance."+key, k.Governance[key])
 	}
 	detNonNeg(p, kp+"default_governance", k.DefaultGovernance)
-	for _, key := range detSortedKeys(k.TradeRestriction) {
+	for _, key := range slices.Sorted(maps.Keys(k.TradeRestriction)) {
 		detNonNeg(p, kp+"trade_restriction."+key, k.TradeRestriction[key])
 	}
 	if !(k.SupplyRiskScale > 0) {
-		p.add(kp+"supply_risk_scale", "must be > 0, got %v", k.SupplyRiskScale)
+		p.Add(kp+"supply_risk_scale", "must be > 0, got %v", k.SupplyRiskScale)
 	}
-	names := make([]string, 0, len(k.Materials))
-	for n := range k.Materials {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(k.Materials)) {
 		m := k.Materials[n]
 		detFraction(p, kp+"materials."+n+".recycling_rate", m.RecyclingRate, false)
 		detFraction(p, kp+"materials."+n+".substitution_index", m.SubstitutionIndex, false)
 		for i, h := range m.HSCodes {
 			if !detValidHS(h) {
-				p.add(fmt.Sprintf(kp+"materials.%s.hs_codes[%d]", n, i), "%q is not a 2, 4 or 6 digit HS code", h)
+				p.Add(fmt.Sprintf(kp+"materials.%s.hs_codes[%d]", n, i), "%q is not a 2, 4 or 6 digit HS code", h)
 			}
 		}
 	}
 	detFraction(p, kp+"default_recycling_rate", k.DefaultRecyclingRate, false)
 	detFraction(p, kp+"default_substitution_index", k.DefaultSubstitutionIndex, false)
 	if len(k.ProductionStages) == 0 {
-		p.add(kp+"production_stages", "at least one stage is required")
+		p.Add(kp+"production_stages", "at least one stage is required")
 	}
 	if k.ChainLeaderWeight < 1 || math.IsNaN(k.ChainLeaderWeight) {
-		p.add(kp+"chain_leader_weight", "must be >= 1, got %v", k.ChainLeaderWeight)
+		p.Add(kp+"chain_leader_weight", "must be >= 1, got %v", k.ChainLeaderWeight)
 	}
 	if !(k.ReachHalf > 0) {
-		p.add(kp+"reach_half", "must be > 0, got %v", k.ReachHalf)
+		p.Add(kp+"reach_half", "must be > 0, got %v", k.ReachHalf)
 	}
 	if k.BetweennessExactMaxNodes < 0 {
-		p.add(kp+"betweenness_exact_max_nodes", "must be >= 0, got %d", k.BetweennessExactMaxNodes)
+		p.Add(kp+"betweenness_exact_max_nodes", "must be >= 0, got %d", k.BetweennessExactMaxNodes)
 	}
-	p.positive(kp+"betweenness_samples", k.BetweennessSamples)
+	p.Positive(kp+"betweenness_samples", k.BetweennessSamples)
 	detFraction(p, kp+"foreign_control_share", k.ForeignControlShare, false)
 	detScore(p, kp+"min_score", k.MinScore)
 	detWeights(p, kp+"weights", map[string]float64{
 		"world_hhi": k.Weights.WorldHHI, "import_hhi": k.Weights.ImportHHI, "import_reliance": k.Weights.ImportReliance,
 		"dependency": k.Weights.Dependency, "supply_risk": k.Weights.SupplyRisk, "reach": k.Weights.Reach,
 		"betweenness": k.Weights.Betweenness, "foreign_control": k.Weights.ForeignControl})
+}
 
-	a := c.Availability
-	ap := pre + "availability."
+func (a AvailabilityConfig) validate(p *confkit.Problems, ap string) {
 	if !(a.EWMAAlpha > 0 && a.EWMAAlpha <= 1) {
-		p.add(ap+"ewma_alpha", "must be in (0, 1], got %v", a.EWMAAlpha)
+		p.Add(ap+"ewma_alpha", "must be in (0, 1], got %v", a.EWMAAlpha)
 	}
 	if !(a.LeadTimeJumpRatio > 1) {
-		p.add(ap+"lead_time_jump_ratio", "must be > 1, got %v", a.LeadTimeJumpRatio)
+		p.Add(ap+"lead_time_jump_ratio", "must be > 1, got %v", a.LeadTimeJumpRatio)
 	}
 	detNonNeg(p, ap+"lead_time_jump_min_days", a.LeadTimeJumpMinDays)
 	if !(a.StockCollapseFraction > 0 && a.StockCollapseFraction < 1) {
-		p.add(ap+"stock_collapse_fraction", "must be in (0, 1), got %v", a.StockCollapseFraction)
+		p.Add(ap+"stock_collapse_fraction", "must be in (0, 1), got %v", a.StockCollapseFraction)
 	}
-	p.positive(ap+"stock_trailing", a.StockTrailing)
+	p.Positive(ap+"stock_trailing", a.StockTrailing)
 	if a.MinSnapshots < 2 {
-		p.add(ap+"min_snapshots", "must be >= 2, got %d", a.MinSnapshots)
+		p.Add(ap+"min_snapshots", "must be >= 2, got %d", a.MinSnapshots)
 	}
 	detWeights(p, ap+"weights", map[string]float64{
 		"lead_time_jump": a.Weights.LeadTimeJump, "stock_collapse": a.Weights.StockCollapse, "lifecycle": a.Weights.Lifecycle})
+}
 
-	t := c.TTSTTR
-	tp := pre + "tts_ttr."
+func (t TTSTTRConfig) validate(p *confkit.Problems, tp string) {
 	if _, ok := t.DefaultTTRDays["default"]; !ok {
-		p.add(tp+"default_ttr_days.default", "required (used for categories not listed)")
+		p.Add(tp+"default_ttr_days.default", "required (used for categories not listed)")
 	}
-	for _, key := range detSortedKeys(t.DefaultTTRDays) {
+	for _, key := range slices.Sorted(maps.Keys(t.DefaultTTRDays)) {
 		if !(t.DefaultTTRDays[key] > 0) {
-			p.add(tp+"default_ttr_days."+key, "must be > 0 days, got %v", t.DefaultTTRDays[key])
+			p.Add(tp+"default_ttr_days."+key, "must be > 0 days, got %v", t.DefaultTTRDays[key])
 		}
 	}
 	detFraction(p, tp+"known_supplier_factor", t.KnownSupplierFactor, false)
 	detFraction(p, tp+"in_progress_factor", t.InProgressFactor, false)
+}
 
-	e := c.Exposure
-	ep := pre + "exposure."
+func (e ExposureConfig) validate(p *confkit.Problems, ep string) {
 	detNonNeg(p, ep+"max_alternates", float64(e.MaxAlternates))
 	detScore(p, ep+"min_score", e.MinScore)
 	detWeights(p, ep+"weights", map[string]float64{
@@ -347,65 +354,47 @@ func (c *DetectorsConfig) validate(p *problems) {
 }
 
 // TTRDefault returns the default time-to-recover of a component category.
-func (t TTSTTRDetectorConfig) TTRDefault(category string) float64 {
+func (t TTSTTRConfig) TTRDefault(category string) float64 {
 	if d, ok := t.DefaultTTRDays[category]; ok && d > 0 {
 		return d
 	}
 	return t.DefaultTTRDays["default"]
 }
 
-func detContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func detFraction(p *problems, key string, v float64, open bool) {
+func detFraction(p *confkit.Problems, key string, v float64, open bool) {
 	if math.IsNaN(v) || v < 0 || v > 1 || (open && (v == 0 || v == 1)) {
 		if open {
-			p.add(key, "must be in (0, 1), got %v", v)
+			p.Add(key, "must be in (0, 1), got %v", v)
 		} else {
-			p.add(key, "must be in [0, 1], got %v", v)
+			p.Add(key, "must be in [0, 1], got %v", v)
 		}
 	}
 }
 
-func detNonNeg(p *problems, key string, v float64) {
+func detNonNeg(p *confkit.Problems, key string, v float64) {
 	if math.IsNaN(v) || v < 0 {
-		p.add(key, "must be >= 0, got %v", v)
+		p.Add(key, "must be >= 0, got %v", v)
 	}
 }
 
-func detScore(p *problems, key string, v float64) {
+func detScore(p *confkit.Problems, key string, v float64) {
 	if math.IsNaN(v) || v < 0 || v > 100 {
-		p.add(key, "must be a score in [0, 100], got %v", v)
+		p.Add(key, "must be a score in [0, 100], got %v", v)
 	}
 }
 
 // weights checks each weight is ≥ 0 and that at least one is > 0.
-func detWeights(p *problems, prefix string, w map[string]float64) {
+func detWeights(p *confkit.Problems, prefix string, w map[string]float64) {
 	sum := 0.0
-	for _, k := range detSortedKeys(w) {
+	for _, k := range slices.Sorted(maps.Keys(w)) {
 		detNonNeg(p, prefix+"."+k, w[k])
 		if w[k] > 0 {
 			sum += w[k]
 		}
 	}
 	if !(sum > 0) {
-		p.add(prefix, "at least one weight must be > 0")
+		p.Add(prefix, "at least one weight must be > 0")
 	}
-}
-
-func detSortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func detValidHS(code string) bool {

@@ -1,13 +1,13 @@
-package config
+package api
 
 import (
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/confkit"
+	"github.com/chainwatch/chainwatch/internal/exposure"
 )
 
 // API roles. A "read" token may call every GET endpoint; an "operate" token may also acknowledge
@@ -17,7 +17,7 @@ const (
 	RoleOperate = "operate"
 )
 
-// APIConfig is the "api" section: the HTTP API v1 (internal/api, docs/api.md) and the read side
+// Config is the "api" section: the HTTP API v1 (internal/api, docs/api.md) and the read side
 // it shares with the Prometheus exposure metrics (internal/exposure, docs/monitoring.md).
 //
 //	api:
@@ -35,23 +35,23 @@ const (
 //	  exposure:
 //	    refresh_interval: 1m
 //	    top_n: 10
-type APIConfig struct {
+type Config struct {
 	// Enabled mounts the API under /api/v1/ on http.listen.
 	Enabled bool `koanf:"enabled"`
 	// Tokens are the accepted bearer tokens, stored as the SHA-256 (hex) of the token: generate one
 	// with `chainwatch token` (api.NewToken). No tokens means every authenticated call gets 401.
-	Tokens []APIToken `koanf:"tokens"`
+	Tokens []TokenConfig `koanf:"tokens"`
 	// DefaultLimit and MaxLimit bound the page size of list endpoints.
 	DefaultLimit int `koanf:"default_limit"`
 	MaxLimit     int `koanf:"max_limit"`
 	// QueryTimeout bounds the ClickHouse work of one request.
 	QueryTimeout time.Duration `koanf:"query_timeout"`
 	// Exposure configures how the latest findings are read and summarised (API, metrics, digest).
-	Exposure ExposureReadConfig `koanf:"exposure"`
+	Exposure exposure.Config `koanf:"exposure"`
 }
 
-// APIToken is one accepted bearer token.
-type APIToken struct {
+// TokenConfig is one accepted bearer token.
+type TokenConfig struct {
 	// Name identifies the token in logs (never the token itself).
 	Name string `koanf:"name"`
 	// Role is read or operate.
@@ -61,68 +61,19 @@ type APIToken struct {
 	SHA256File string         `koanf:"sha256_file"`
 }
 
-// ExposureReadConfig is "api.exposure": which detectors' findings are exposures and chokepoints,
-// the severity bands, and the Prometheus exposure collector's refresh and cardinality bounds.
-type ExposureReadConfig struct {
-	// Detector whose enterprise × component findings are "exposures" (default "exposure").
-	Detector string `koanf:"detector"`
-	// ChokepointDetector whose findings are chokepoints (卡点, default "chokepoint").
-	ChokepointDetector string `koanf:"chokepoint_detector"`
-	// RefreshInterval: how often the metrics collector re-reads ClickHouse; scrapes in between
-	// are served from the cache.
-	RefreshInterval time.Duration `koanf:"refresh_interval"`
-	// TopN is how many exposures chainwatch_top_exposure_score carries (rank 1..N).
-	TopN int `koanf:"top_n"`
-	// MaxLabelValues caps the distinct industry and region label values of chainwatch_exposures;
-	// the rest are summed under "other".
-	MaxLabelValues int `koanf:"max_label_values"`
-	// Severity bands on the 0..100 score: critical ≥ Critical > high ≥ High > medium ≥ Medium > low.
-	Severity SeverityConfig `koanf:"severity"`
-}
-
-// SeverityConfig holds the lower bounds of the severity bands.
-type SeverityConfig struct {
-	Critical float64 `koanf:"critical"`
-	High     float64 `koanf:"high"`
-	Medium   float64 `koanf:"medium"`
-}
-
-// Of returns the severity band of score: critical, high, medium or low.
-func (s SeverityConfig) Of(score float64) string {
-	switch {
-	case score >= s.Critical:
-		return "critical"
-	case score >= s.High:
-		return "high"
-	case score >= s.Medium:
-		return "medium"
-	default:
-		return "low"
-	}
-}
-
-// Severities lists the severity bands, highest first.
-var Severities = []string{"critical", "high", "medium", "low"}
-
-func defaultAPI() APIConfig {
-	return APIConfig{
+// DefaultConfig returns the defaults of the "api" section.
+func DefaultConfig() Config {
+	return Config{
 		Enabled:      true,
 		DefaultLimit: 50,
 		MaxLimit:     1000,
 		QueryTimeout: 30 * time.Second,
-		Exposure: ExposureReadConfig{
-			Detector:           "exposure",
-			ChokepointDetector: "chokepoint",
-			RefreshInterval:    time.Minute,
-			TopN:               10,
-			MaxLabelValues:     50,
-			Severity:           SeverityConfig{Critical: 80, High: 60, Medium: 40},
-		},
+		Exposure:     exposure.DefaultConfig(),
 	}
 }
 
 // Validate reports every problem of the "api" section by its key relative to the section.
-func (c APIConfig) Validate() error {
+func (c Config) Validate() error {
 	var p confkit.Problems
 	names := map[string]int{}
 	for i, t := range c.Tokens {
@@ -153,35 +104,8 @@ func (c APIConfig) Validate() error {
 	return p.Err()
 }
 
-// Validate reports every problem of "api.exposure" by its key relative to that section.
-func (e ExposureReadConfig) Validate() error {
-	var p confkit.Problems
-	p.Required("detector", e.Detector)
-	p.Required("chokepoint_detector", e.ChokepointDetector)
-	p.Duration("refresh_interval", e.RefreshInterval)
-	if e.TopN < 1 || e.TopN > 100 {
-		p.Add("top_n", "must be in 1..100 (it bounds the series of chainwatch_top_exposure_score), got %d", e.TopN)
-	}
-	if e.MaxLabelValues < 1 || e.MaxLabelValues > 500 {
-		p.Add("max_label_values", "must be in 1..500, got %d", e.MaxLabelValues)
-	}
-	s := e.Severity
-	for _, b := range []struct {
-		k string
-		v float64
-	}{{"critical", s.Critical}, {"high", s.High}, {"medium", s.Medium}} {
-		if math.IsNaN(b.v) || b.v < 0 || b.v > 100 {
-			p.Add("severity."+b.k, "must be a score in [0, 100], got %v", b.v)
-		}
-	}
-	if !(s.Critical > s.High && s.High > s.Medium) {
-		p.Add("severity", "bands must satisfy critical > high > medium, got %v > %v > %v", s.Critical, s.High, s.Medium)
-	}
-	return p.Err()
-}
-
 // ResolveSecrets reads tokens[i].sha256_file; a failure names the key relative to the section.
-func (c *APIConfig) ResolveSecrets() error {
+func (c *Config) ResolveSecrets() error {
 	var p confkit.Problems
 	for i := range c.Tokens {
 		t := &c.Tokens[i]
