@@ -5,15 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/chainwatch/chainwatch/detectors"
 )
 
 // Errors of the query and mutation methods (API: 404 and 400).
@@ -39,9 +34,11 @@ type ConsumptionFunc func(enterpriseID, componentID string) (perDay float64, ok 
 // term, so "raise safety stock by M units" can name M.
 func WithConsumption(f ConsumptionFunc) Option { return func(m *Manager) { m.consumption = f } }
 
-// Manager owns the alert state: it evaluates findings into alerts, groups them per enterprise,
-// dispatches notifications through per-integration queues and persists everything in the
-// state directory.
+// Manager composes the alert pipeline along Alertmanager's seams, each a type of its own:
+// alertState (the alerts), silenceSet (silences), dispatcher (one aggregation group per
+// enterprise), notificationLog (dedup and set-notifies), and pipeline (per-integration queues
+// with the retry stage). Evaluate feeds alerts in; Run drives the dispatcher. One mutex guards
+// the state of all of them, and the store persists it in the state directory.
 type Manager struct {
 	log         *slog.Logger
 	now         func() time.Time
@@ -54,38 +51,12 @@ type Manager struct {
 	rules     *Rules
 	notifiers *Registry
 	store     *store
-	alerts    map[string]*Alert            // fingerprint →
-	byEnt     map[string]map[string]*Alert // enterprise → fingerprint →
-	silences  map[string]*Silence
-	groups    map[string]*group // enterprise →
-	nflog     map[nflogKey]*nflogEntry
-	inflight  map[nflogKey]bool
-	queues    map[string]*queue
-	runCtx    context.Context
-	started   chan struct{}
-	workers   sync.WaitGroup
-	pending   atomic.Int64 // jobs queued or being sent
-}
-
-type group struct{ next time.Time }
-
-type queue struct {
-	name string
-	ch   chan *job
-}
-
-type job struct {
-	key         nflogKey
-	notifier    Notifier
-	alerts      []*Alert
-	info        GroupInfo
-	firing      map[string]Severity
-	resolved    []string
-	at          time.Time
-	maxAttempts int
-	timeout     time.Duration
-	retryMin    time.Duration
-	retryMax    time.Duration
+	alertState
+	silenceSet
+	dispatcher
+	notificationLog
+	pipeline
+	started chan struct{}
 }
 
 // NewManager loads the state from cfg.StateDir and returns a manager ready for Evaluate and Run.
@@ -117,9 +88,11 @@ func NewManager(cfg Config, notifiers *Registry, reg prometheus.Registerer, log 
 	m := &Manager{
 		log: log.With("component", "alerts"), now: time.Now, met: met,
 		cfg: cfg, rules: rules, notifiers: notifiers, store: st,
-		alerts: map[string]*Alert{}, byEnt: map[string]map[string]*Alert{}, silences: map[string]*Silence{},
-		groups: map[string]*group{}, inflight: map[nflogKey]bool{}, queues: map[string]*queue{},
-		started: make(chan struct{}),
+		alertState: newAlertState(), silenceSet: silenceSet{silences: map[string]*Silence{}},
+		dispatcher:      dispatcher{groups: map[string]*group{}},
+		notificationLog: notificationLog{inflight: map[nflogKey]bool{}},
+		pipeline:        pipeline{queues: map[string]*queue{}},
+		started:         make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(m)
@@ -211,9 +184,7 @@ func (m *Manager) load() error {
 			continue
 		}
 		m.put(a)
-		if _, ok := m.groups[a.EnterpriseID]; !ok {
-			m.groups[a.EnterpriseID] = &group{next: now.Add(m.cfg.GroupWait)}
-		}
+		m.open(a.EnterpriseID, now.Add(m.cfg.GroupWait))
 	}
 	for _, s := range sils {
 		if s != nil && s.ID != "" {
@@ -232,30 +203,12 @@ func (m *Manager) load() error {
 	return nil
 }
 
-func (m *Manager) put(a *Alert) {
-	m.alerts[a.Fingerprint] = a
-	g := m.byEnt[a.EnterpriseID]
-	if g == nil {
-		g = map[string]*Alert{}
-		m.byEnt[a.EnterpriseID] = g
-	}
-	g[a.Fingerprint] = a
-}
-
-func (m *Manager) remove(a *Alert) {
-	delete(m.alerts, a.Fingerprint)
-	if g := m.byEnt[a.EnterpriseID]; g != nil {
-		delete(g, a.Fingerprint)
-		if len(g) == 0 {
-			delete(m.byEnt, a.EnterpriseID)
-		}
-	}
-}
-
-// Reload applies a new configuration — rules, routes, timings, limits — keeping every alert,
-// ack, silence and the notification log. The state directory cannot change (an error, nothing
-// applied). New rules rate findings from the next Evaluate on.
-func (m *Manager) Reload(cfg Config) error {
+// Reload applies a new configuration — rules, routes, timings, limits — and, when notifiers is
+// not nil, the integrations built from it (a channel can be added or removed), keeping every
+// alert, ack, silence and the notification log. Nothing is applied when any part is invalid.
+// The state directory cannot change. Queued notifications finish on the integration they were
+// queued for; new rules rate findings from the next Evaluate on.
+func (m *Manager) Reload(cfg Config, notifiers *Registry) error {
 	cfg = sanitize(cfg)
 	rules, err := NewRules(cfg)
 	if err != nil {
@@ -266,242 +219,21 @@ func (m *Manager) Reload(cfg Config) error {
 	if cfg.StateDir != m.cfg.StateDir {
 		return fmt.Errorf("alerts: reload: alerts.state_dir cannot change at runtime (%q → %q)", m.cfg.StateDir, cfg.StateDir)
 	}
-	if err := checkRoutes(cfg, m.notifiers); err != nil {
+	if notifiers == nil {
+		notifiers = m.notifiers
+	}
+	if err := checkRoutes(cfg, notifiers); err != nil {
 		return fmt.Errorf("alerts: reload: %w", err)
 	}
-	m.cfg = cfg
-	m.rules = rules
-	m.log.Info("alerts configuration reloaded", "overrides", len(cfg.Rules.Overrides), "enterprises", len(cfg.Enterprises))
+	m.cfg, m.rules, m.notifiers = cfg, rules, notifiers
+	m.log.Info("alerts configuration reloaded", "overrides", len(cfg.Rules.Overrides), "enterprises", len(cfg.Enterprises),
+		"integrations", notifiers.Names())
 	return nil
 }
 
-// ReplaceNotifiers swaps the integrations (after a reload that changed channels). Queued
-// notifications finish on the notifier they were queued for.
-func (m *Manager) ReplaceNotifiers(reg *Registry) error {
-	if reg == nil {
-		reg = NewRegistry()
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := checkRoutes(m.cfg, reg); err != nil {
-		return err
-	}
-	m.notifiers = reg
-	return nil
-}
-
-// Evaluate takes the complete current set of findings: each enterprise finding at or above
-// info raises or updates its alert; a firing alert with no finding any more is resolved.
-func (m *Manager) Evaluate(ctx context.Context, findings []detectors.Finding, now time.Time) error {
-	return m.evaluate(ctx, nil, findings, now)
-}
-
-// EvaluateRun is Evaluate for a run of some detectors only: an alert resolves when none of the
-// detectors still raising it does, so alerts raised by detectors outside the run are kept.
-func (m *Manager) EvaluateRun(ctx context.Context, detectorNames []string, findings []detectors.Finding, now time.Time) error {
-	scope := map[string]bool{}
-	for _, d := range detectorNames {
-		scope[d] = true
-	}
-	for i := range findings {
-		scope[findings[i].Detector] = true
-	}
-	return m.evaluate(ctx, scope, findings, now)
-}
-
-type candidate struct {
-	f    *detectors.Finding
-	sev  Severity
-	dets map[string]bool
-}
-
-func (m *Manager) evaluate(ctx context.Context, scope map[string]bool, findings []detectors.Finding, now time.Time) error {
-	m.mu.Lock()
-	rules, cfg := m.rules, m.cfg
-	m.mu.Unlock()
-
-	cands := map[string]*candidate{}
-	noEnt, below := 0, 0
-	for i := range findings {
-		f := &findings[i]
-		if f.EnterpriseID == "" {
-			noEnt++
-			continue
-		}
-		sev := rules.Severity(f)
-		fp := Fingerprint(f.EnterpriseID, componentOf(f), AlertName)
-		c := cands[fp]
-		if c == nil {
-			c = &candidate{dets: map[string]bool{}}
-			cands[fp] = c
-		}
-		if sev > SeverityNone {
-			c.dets[f.Detector] = true
-		}
-		if c.f == nil || sev > c.sev || (sev == c.sev && f.Score > c.f.Score) {
-			c.f, c.sev = f, sev
-		}
-	}
-	for _, c := range cands {
-		if c.sev == SeverityNone {
-			below++
-		}
-	}
-	m.met.evaluations.Inc()
-	m.met.skipped.WithLabelValues("no_enterprise").Add(float64(noEnt))
-	m.met.skipped.WithLabelValues("below_threshold").Add(float64(below))
-	inScope := func(d string) bool { return scope == nil || scope[d] }
-
-	m.mu.Lock()
-	var events []Event
-	fired, resolved := 0, 0
-	for fp, c := range cands {
-		if c.sev == SeverityNone {
-			continue
-		}
-		a := rules.Build(c.f, c.sev)
-		if a.ConsumptionPerDay == nil && a.GapDays > 0 && m.consumption != nil {
-			if v, ok := m.consumption(a.EnterpriseID, a.ComponentID); ok && v > 0 {
-				rules.SetConsumption(a, v)
-			}
-		}
-		route := cfg.Route(a.EnterpriseID)
-		a.EnterpriseName = route.Name
-		if cfg.ExternalURL != "" {
-			a.GeneratorURL = strings.TrimRight(cfg.ExternalURL, "/") + "/api/v1/alerts/" + fp
-		}
-		dets := map[string]bool{}
-		old := m.alerts[fp]
-		if old != nil && !old.Resolved() {
-			for _, d := range old.Detectors {
-				if !inScope(d) {
-					dets[d] = true
-				}
-			}
-		}
-		for d := range c.dets {
-			dets[d] = true
-		}
-		a.Detectors = sortedKeys(dets)
-		a.UpdatedAt = now
-		if old == nil || old.Resolved() {
-			a.StartsAt = now
-			if _, ok := m.groups[a.EnterpriseID]; !ok || len(m.byEnt[a.EnterpriseID]) == 0 {
-				m.groups[a.EnterpriseID] = &group{next: now.Add(cfg.GroupWait)}
-			}
-			m.put(a)
-			events = append(events, newEvent(a, now))
-			fired++
-			continue
-		}
-		a.StartsAt = old.StartsAt
-		a.Ack = old.Ack
-		if a.Ack != nil && (a.Severity > a.Ack.Severity || !a.Ack.Active(now, a.Severity)) {
-			a.Ack = nil
-		}
-		m.put(a)
-		if a.Severity != old.Severity {
-			events = append(events, newEvent(a, now))
-		}
-	}
-	for fp, a := range m.alerts {
-		if a.Resolved() {
-			continue
-		}
-		if c := cands[fp]; c != nil && c.sev > SeverityNone {
-			continue
-		}
-		var keep []string
-		for _, d := range a.Detectors {
-			if !inScope(d) {
-				keep = append(keep, d)
-			}
-		}
-		r := a.clone()
-		r.Detectors = keep
-		if len(keep) == 0 {
-			r.Status = StatusResolved
-			r.EndsAt = now
-			r.UpdatedAt = now
-			r.Ack = nil
-			events = append(events, newEvent(r, now))
-			resolved++
-		}
-		m.put(r)
-	}
-	m.gc(now)
-	m.updateGauges(now)
-	err := m.store.saveAlerts(now, m.alerts)
-	total := len(m.alerts)
-	m.mu.Unlock()
-
-	m.log.Debug("findings evaluated", "findings", len(findings), "fired", fired, "resolved", resolved, "alerts", total)
-	if m.sink != nil && len(events) > 0 {
-		if serr := m.sink.WriteAlertEvents(ctx, events); serr != nil {
-			m.met.archiveErrors.Inc()
-			m.log.Warn("archive alert events", "events", len(events), "err", serr)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("alerts: evaluate: %w", err)
-	}
-	return nil
-}
-
-// gc drops resolved alerts past the retention whose resolution no integration still owes, and
-// silences expired for longer than the retention. Callers hold m.mu.
-func (m *Manager) gc(now time.Time) {
-	owed := map[string]bool{}
-	for _, e := range m.nflog {
-		for fp := range e.Firing {
-			owed[fp] = true
-		}
-	}
-	ret := m.cfg.ResolvedRetention
-	for _, a := range m.alerts {
-		if !a.Resolved() {
-			continue
-		}
-		age := now.Sub(a.EndsAt)
-		if (age > ret && !owed[a.Fingerprint]) || age > 4*ret {
-			m.remove(a)
-		}
-	}
-	silDirty := false
-	for id, s := range m.silences {
-		if now.Sub(s.EndsAt) > ret {
-			delete(m.silences, id)
-			silDirty = true
-		}
-	}
-	if silDirty {
-		if err := m.store.saveSilences(now, m.silences); err != nil {
-			m.log.Warn("save silences", "err", err)
-		}
-	}
-}
-
-func (m *Manager) silencedBy(a *Alert, now time.Time) []string {
-	var ids []string
-	for _, s := range m.silences {
-		if s.ActiveAt(now) && s.Matchers.Matches(a) {
-			ids = append(ids, s.ID)
-		}
-	}
-	sort.Strings(ids)
-	return ids
-}
-
+// suppressed: acknowledged or silenced (the inhibit/silence stage before dedup).
 func (m *Manager) suppressed(a *Alert, now time.Time) bool {
-	if a.Ack.Active(now, a.Severity) {
-		return true
-	}
-	for _, s := range m.silences {
-		if s.ActiveAt(now) && s.Matchers.Matches(a) {
-			return true
-		}
-	}
-	return false
+	return a.Ack.Active(now, a.Severity) || m.mutes(a, now)
 }
 
 // updateGauges recounts chainwatch_alerts. Callers hold m.mu.
@@ -563,212 +295,4 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.mu.Unlock()
 		}
 	}
-}
-
-// tick flushes every group that is due at now.
-func (m *Manager) tick(now time.Time) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for ent, g := range m.groups {
-		if len(m.byEnt[ent]) == 0 {
-			delete(m.groups, ent)
-			continue
-		}
-		if now.Before(g.next) {
-			continue
-		}
-		m.flush(ent, now)
-		g.next = now.Add(m.cfg.GroupInterval)
-	}
-	m.updateGauges(now)
-}
-
-// flush decides, per integration, whether the group needs a notification (Alertmanager's
-// dedup: new or escalated firing alerts, resolutions owed, or repeat_interval elapsed) and
-// queues it. Callers hold m.mu.
-func (m *Manager) flush(ent string, now time.Time) {
-	cfg := m.cfg
-	route := cfg.Route(ent)
-	minSev, _ := ParseSeverity(route.MinSeverity)
-	var firing, resolved []*Alert
-	firingSet := map[string]Severity{}
-	for _, a := range m.byEnt[ent] {
-		if a.Resolved() {
-			resolved = append(resolved, a)
-			continue
-		}
-		if a.Severity < minSev || m.suppressed(a, now) {
-			continue
-		}
-		firing = append(firing, a)
-		firingSet[a.Fingerprint] = a.Severity
-	}
-	SortAlerts(firing)
-	SortAlerts(resolved)
-	names := route.Channels
-	if len(names) == 0 {
-		names = m.notifiers.Names()
-	}
-	info := GroupInfo{
-		Key: ent, EnterpriseID: ent, EnterpriseName: route.Name, Lang: NormalizeLang(route.Lang),
-		Emails: route.Email, MaxAlerts: cfg.MaxAlertsPerMsg, ExternalURL: strings.TrimRight(cfg.ExternalURL, "/"), Now: now,
-	}
-	for _, name := range names {
-		n, ok := m.notifiers.Get(name)
-		if !ok {
-			continue
-		}
-		info.Integration = name
-		if s, ok := n.(Selective); ok && !s.Wants(info) {
-			continue
-		}
-		k := nflogKey{ent, name}
-		if m.inflight[k] {
-			continue
-		}
-		e := m.nflog[k]
-		sendResolved := true
-		if rs, ok := n.(ResolvedSender); ok {
-			sendResolved = rs.SendResolved()
-		}
-		var owed []*Alert
-		if e != nil && sendResolved {
-			for _, a := range resolved {
-				if _, was := e.Firing[a.Fingerprint]; was {
-					owed = append(owed, a)
-				}
-			}
-		}
-		needs := len(owed) > 0
-		if len(firingSet) > 0 {
-			if e == nil || now.Sub(e.SentAt) >= cfg.RepeatInterval {
-				needs = true
-			} else {
-				for fp, sev := range firingSet {
-					if prev, ok := e.Firing[fp]; !ok || sev > prev {
-						needs = true
-						break
-					}
-				}
-			}
-		}
-		if !needs {
-			continue
-		}
-		j := &job{
-			key: k, notifier: n, info: info, firing: firingSet, at: now,
-			maxAttempts: cfg.Queue.MaxAttempts, timeout: cfg.Queue.NotifyTimeout,
-			retryMin: cfg.Queue.RetryMin, retryMax: cfg.Queue.RetryMax,
-		}
-		for _, a := range firing {
-			j.alerts = append(j.alerts, a.clone())
-		}
-		for _, a := range owed {
-			j.alerts = append(j.alerts, a.clone())
-			j.resolved = append(j.resolved, a.Fingerprint)
-		}
-		m.enqueue(name, j)
-	}
-}
-
-// enqueue hands a job to the integration's queue without blocking. Callers hold m.mu.
-func (m *Manager) enqueue(name string, j *job) {
-	q := m.queues[name]
-	if q == nil {
-		if m.runCtx == nil {
-			return
-		}
-		q = &queue{name: name, ch: make(chan *job, m.cfg.Queue.Size)}
-		m.queues[name] = q
-		for range m.cfg.Queue.Workers {
-			m.workers.Add(1)
-			go m.worker(m.runCtx, q)
-		}
-	}
-	select {
-	case q.ch <- j:
-		m.inflight[j.key] = true
-		m.pending.Add(1)
-		m.met.queueLength.WithLabelValues(name).Inc()
-	default:
-		m.met.failed.WithLabelValues(name, ReasonQueueFull).Inc()
-		m.log.Warn("notification queue full; the group is retried at its next interval", "integration", name, "group", j.key.group)
-	}
-}
-
-func (m *Manager) worker(ctx context.Context, q *queue) {
-	defer m.workers.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case j := <-q.ch:
-			m.met.queueLength.WithLabelValues(q.name).Dec()
-			m.process(ctx, q.name, j)
-			m.pending.Add(-1)
-		}
-	}
-}
-
-// process sends one notification with bounded retries and exponential backoff.
-func (m *Manager) process(ctx context.Context, name string, j *job) {
-	backoff := j.retryMin
-	for attempt := 1; ; attempt++ {
-		nctx, cancel := context.WithTimeout(WithGroupInfo(ctx, j.info), j.timeout)
-		start := time.Now()
-		retry, err := j.notifier.Notify(nctx, j.alerts...)
-		cancel()
-		m.met.notifications.WithLabelValues(name).Inc()
-		m.met.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
-		if err == nil {
-			m.recordSent(j)
-			return
-		}
-		reason := ReasonOf(err)
-		if ctx.Err() != nil {
-			reason = ReasonTimeout
-		}
-		m.met.failed.WithLabelValues(name, reason).Inc()
-		if !retry || attempt >= j.maxAttempts || ctx.Err() != nil {
-			m.log.Warn("notification failed", "integration", name, "group", j.key.group, "alerts", len(j.alerts),
-				"attempts", attempt, "retryable", retry, "reason", reason, "err", err)
-			m.mu.Lock()
-			delete(m.inflight, j.key)
-			m.mu.Unlock()
-			return
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, j.retryMax)
-	}
-}
-
-func (m *Manager) recordSent(j *job) {
-	e := &nflogEntry{Group: j.key.group, Integration: j.key.integration, SentAt: j.at, Firing: j.firing, Resolved: j.resolved}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.inflight, j.key)
-	m.nflog[j.key] = e
-	if err := m.store.appendNflog(e); err != nil {
-		m.log.Error("persist notification log; a restart may re-send this notification", "group", j.key.group,
-			"integration", j.key.integration, "err", err)
-	}
-	if m.store.appended > 1000+4*len(m.nflog) {
-		if err := m.store.compactNflog(m.nflog); err != nil {
-			m.log.Warn("compact notification log", "err", err)
-		}
-	}
-	m.log.Info("notification sent", "integration", j.key.integration, "group", j.key.group,
-		"firing", len(j.firing), "resolved", len(j.resolved))
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

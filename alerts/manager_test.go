@@ -332,17 +332,17 @@ func TestReloadKeepsState(t *testing.T) {
 	next := cfg
 	next.Rules.Thresholds = alerts.SeverityThresholds{Info: 30, Warning: 50, Critical: 60}
 	next.Enterprises = map[string]alerts.RouteConfig{"ENT-1": {Name: "Acme", Lang: "en"}}
-	if err := h.m.Reload(next); err != nil {
+	if err := h.m.Reload(next, nil); err != nil {
 		t.Fatal(err)
 	}
 	bad := next
 	bad.StateDir = t.TempDir()
-	if err := h.m.Reload(bad); err == nil {
+	if err := h.m.Reload(bad, nil); err == nil {
 		t.Error("state_dir change accepted")
 	}
 	bad = next
 	bad.Default.Channels = []string{"nope"}
-	if err := h.m.Reload(bad); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+	if err := h.m.Reload(bad, nil); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown channel: %v", err)
 	}
 	if v := h.m.Alerts(alerts.Filter{}); len(v) != 1 || v[0].Severity != alerts.SeverityWarning {
@@ -520,5 +520,38 @@ func TestConsumptionLookupSizesSafetyStock(t *testing.T) {
 		if a.Kind == alerts.ActionSafetyStock && (a.Units != 2400 || a.ConsumptionPerDay != 50) {
 			t.Errorf("safety stock %+v, want 48 d × 50/d = 2400", a)
 		}
+	}
+}
+
+// TestReloadAddsChannel: a reload with a rebuilt registry adds an integration (SIGHUP after a
+// new webhook was configured): the group already notified on "rec" is sent on the new one at its
+// next flush, and never again on "rec".
+func TestReloadAddsChannel(t *testing.T) {
+	cfg := testConfig(t)
+	h := start(t, cfg, alerttest.NewClock(t0), nil)
+	evaluate(t, h.m, 0, finding("ENT-1", "C1", 65))
+	h.tick(t, 30*time.Second)
+	lastCall(t, h.rec, 1)
+
+	added := &alerttest.Recorder{}
+	ns := alerts.NewRegistry()
+	if err := ns.Register("rec", h.rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Register("added", added); err != nil {
+		t.Fatal(err)
+	}
+	next := cfg
+	next.Default.Channels = []string{"rec", "added"}
+	if err := h.m.Reload(next, nil); err == nil || !strings.Contains(err.Error(), `"added"`) {
+		t.Fatalf("a route naming an integration that is not built must be refused: %v", err)
+	}
+	if err := h.m.Reload(next, ns); err != nil {
+		t.Fatal(err)
+	}
+	h.tick(t, 30*time.Second+cfg.GroupInterval)
+	lastCall(t, h.rec, 1)
+	if got := lastCall(t, added, 1); len(got.Alerts) != 1 || got.Alerts[0].EnterpriseID != "ENT-1" {
+		t.Fatalf("new channel got %+v", got)
 	}
 }

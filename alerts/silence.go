@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -81,4 +82,44 @@ func newID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// silenceSet holds the silences (Alertmanager's silences): which mute an alert now, and their
+// garbage collection. The Manager's mutex guards it; the store persists it.
+type silenceSet struct {
+	silences map[string]*Silence // id →
+}
+
+// silencedBy lists the ids of the active silences matching a, sorted.
+func (s *silenceSet) silencedBy(a *Alert, now time.Time) []string {
+	var ids []string
+	for _, x := range s.silences {
+		if x.ActiveAt(now) && x.Matchers.Matches(a) {
+			ids = append(ids, x.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// mutes reports whether an active silence matches a.
+func (s *silenceSet) mutes(a *Alert, now time.Time) bool {
+	for _, x := range s.silences {
+		if x.ActiveAt(now) && x.Matchers.Matches(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// gcExpired drops silences that ended more than retention ago; it reports whether any went.
+func (s *silenceSet) gcExpired(now time.Time, retention time.Duration) bool {
+	changed := false
+	for id, x := range s.silences {
+		if now.Sub(x.EndsAt) > retention {
+			delete(s.silences, id)
+			changed = true
+		}
+	}
+	return changed
 }

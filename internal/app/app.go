@@ -20,6 +20,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/chainwatch/chainwatch/alerts"
+	"github.com/chainwatch/chainwatch/alerts/channels"
 	"github.com/chainwatch/chainwatch/collectors"
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/api"
@@ -467,7 +468,13 @@ func (r *reloader) reload() error {
 		return err
 	}
 	if r.mgr != nil {
-		if err := r.mgr.Reload(cfg.Alerts); err != nil {
+		// The integrations are rebuilt from the new config, so a reload can add, change or
+		// remove a channel; nothing is applied when either part is invalid.
+		nreg, err := channels.Build(cfg.Alerts, channels.Options{Log: r.log})
+		if err != nil {
+			return fmt.Errorf("reload: alerts channels: %w", err)
+		}
+		if err := r.mgr.Reload(cfg.Alerts, nreg); err != nil {
 			return err
 		}
 	}

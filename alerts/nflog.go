@@ -1,0 +1,71 @@
+package alerts
+
+import "time"
+
+// notificationLog is what was last sent to each (group, integration) and which of those have a
+// notification in flight (Alertmanager's nflog). The dedup stage reads it before a notification
+// is queued; the set-notifies stage writes it after a successful send, so a restart never
+// re-sends what was delivered. The Manager's mutex guards it; the store persists it.
+type notificationLog struct {
+	nflog    map[nflogKey]*nflogEntry
+	inflight map[nflogKey]bool
+}
+
+// owedFingerprints returns every alert some integration last saw firing: its resolution may
+// still be owed, so the alert is kept until it is sent.
+func (l *notificationLog) owedFingerprints() map[string]bool {
+	owed := map[string]bool{}
+	for _, e := range l.nflog {
+		for fp := range e.Firing {
+			owed[fp] = true
+		}
+	}
+	return owed
+}
+
+// dedup is the dedup stage for one integration of a group: it returns the resolved alerts whose
+// resolution this integration is owed, and whether a notification is needed at all — a firing
+// alert it has not seen or has seen at a lower severity, a resolution owed, or repeat elapsed
+// since the last send of a still-firing group. A group with a notification in flight waits.
+func (l *notificationLog) dedup(k nflogKey, firing map[string]Severity, resolved []*Alert, sendResolved bool,
+	now time.Time, repeat time.Duration) (owed []*Alert, needed bool) {
+	if l.inflight[k] {
+		return nil, false
+	}
+	e := l.nflog[k]
+	if e != nil && sendResolved {
+		for _, a := range resolved {
+			if _, was := e.Firing[a.Fingerprint]; was {
+				owed = append(owed, a)
+			}
+		}
+	}
+	if len(owed) > 0 {
+		return owed, true
+	}
+	if len(firing) == 0 {
+		return nil, false
+	}
+	if e == nil || now.Sub(e.SentAt) >= repeat {
+		return owed, true
+	}
+	for fp, sev := range firing {
+		if prev, ok := e.Firing[fp]; !ok || sev > prev {
+			return owed, true
+		}
+	}
+	return owed, false
+}
+
+// record is the set-notifies stage: the entry replaces the group's previous one and is
+// appended to the store (compacted now and then). The in-flight mark is cleared either way.
+func (l *notificationLog) record(e *nflogEntry, st *store) (appendErr, compactErr error) {
+	k := e.key()
+	delete(l.inflight, k)
+	l.nflog[k] = e
+	appendErr = st.appendNflog(e)
+	if st.appended > 1000+4*len(l.nflog) {
+		compactErr = st.compactNflog(l.nflog)
+	}
+	return appendErr, compactErr
+}
