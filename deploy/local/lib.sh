@@ -40,3 +40,28 @@ pid_from_file() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1
   echo "$pid"
 }
+
+# stop_server stops the server of the calling script: SIGTERM to the pid of its PID_FILE (its
+# running_pid), SIGKILL after STOP_TIMEOUT seconds; the data in DATA is kept.
+stop_server() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$PID_FILE"
+    log "not running"
+    return 0
+  fi
+  log "stopping pid $pid..."
+  kill -TERM "$pid" 2>/dev/null || true
+  local t0=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    if (( SECONDS - t0 >= STOP_TIMEOUT )); then
+      log "still running after ${STOP_TIMEOUT}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 1
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$PID_FILE"
+  log "stopped (data kept in $DATA)"
+}
