@@ -2,9 +2,7 @@ package collectors
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,11 +27,15 @@ const SourceAvailability = "availability"
 // availabilityAliases maps the canonical fields of an availability row to accepted column / key
 // names (normalised: lower case, separators → "_").
 var availabilityAliases = map[string][]string{
-	"part_number":     {"part_number", "mpn", "part", "part_no", "partnumber", "manufacturer_part_number", "pn"},
-	"manufacturer":    {"manufacturer", "mfr", "mfg", "maker", "brand", "manufacturer_name"},
-	"distributor":     {"distributor", "vendor", "seller", "distributor_name"},
-	"component_id":    {"component_id", "component"},
-	"stock":           {"stock", "qty", "quantity", "quantity_available", "qty_available", "available", "inventory", "stock_qty"},
+	"part_number":  {"part_number", "mpn", "part", "part_no", "partnumber", "manufacturer_part_number", "pn"},
+	"manufacturer": {"manufacturer", "mfr", "mfg", "maker", "brand", "manufacturer_name"},
+	"distributor":  {"distributor", "vendor", "seller", "distributor_name"},
+	"sku": {"sku", "distributor_part_number", "supplier_part_number", "dpn", "mouser_part_number", "digikey_part_number",
+		"digi_key_part_number", "vendor_part_number", "order_code", "distributor_sku"},
+	"packaging":    {"packaging", "package_type", "packaging_type", "pack_type"},
+	"component_id": {"component_id", "component"},
+	"stock": {"stock", "qty", "quantity", "quantity_available", "qty_available", "available", "inventory", "stock_qty",
+		"availability_in_stock", "in_stock", "availability", "inventory_level"},
 	"lead_time_days":  {"lead_time_days", "leadtime_days", "lead_time_d", "lead_days"},
 	"lead_time_weeks": {"lead_time_weeks", "leadtime_weeks", "lead_time_wks", "lead_time_w", "lead_weeks"},
 	"lead_time":       {"lead_time", "leadtime"},
@@ -46,34 +46,7 @@ var availabilityAliases = map[string][]string{
 	"as_of":           {"as_of", "asof", "date", "timestamp", "updated_at", "snapshot_date"},
 }
 
-// lifecycleWords maps normalised lifecycle words (lower case, letters and digits only) to
-// schemas.Lifecycles.
-var lifecycleWords = map[string]string{
-	"active": schemas.LifecycleActive, "production": schemas.LifecycleActive, "inproduction": schemas.LifecycleActive,
-	"activeproduction": schemas.LifecycleActive, "volumeproduction": schemas.LifecycleActive, "new": schemas.LifecycleActive,
-	"newproduct": schemas.LifecycleActive, "量产": schemas.LifecycleActive, "在产": schemas.LifecycleActive,
-	"nrnd": schemas.LifecycleNRND, "notrecommendedfornewdesigns": schemas.LifecycleNRND,
-	"notrecommendedfornewdesign": schemas.LifecycleNRND, "不推荐新设计": schemas.LifecycleNRND,
-	"ltb": schemas.LifecycleLastTimeBuy, "lasttimebuy": schemas.LifecycleLastTimeBuy, "lastbuy": schemas.LifecycleLastTimeBuy,
-	"eol": schemas.LifecycleEOL, "endoflife": schemas.LifecycleEOL, "停产通知": schemas.LifecycleEOL,
-	"obsolete": schemas.LifecycleObsolete, "discontinued": schemas.LifecycleObsolete, "停产": schemas.LifecycleObsolete,
-}
-
-// NormalizeLifecycle maps a lifecycle word to one of schemas.Lifecycles.
-func NormalizeLifecycle(s string) (string, bool) {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 0x2e80 {
-			b.WriteRune(r)
-		}
-	}
-	v, ok := lifecycleWords[b.String()]
-	return v, ok
-}
-
-var leadSuffixRe = regexp.MustCompile(`(?i)^\s*([0-9][0-9.,]*)\s*(d|day|days|w|wk|wks|week|weeks|天|周)?\s*$`)
-
-// availabilityRow converts one row (normalised key → value) into an event.
+// availabilityConv converts rows (normalised key → value) into events.
 type availabilityConv struct {
 	distributor string
 	asOf        time.Time
@@ -81,7 +54,8 @@ type availabilityConv struct {
 
 func (c availabilityConv) row(get func(field string) string) (*schemas.ComponentAvailability, *rejectErr) {
 	a := &schemas.ComponentAvailability{PartNumber: get("part_number"), Manufacturer: get("manufacturer"),
-		Distributor: get("distributor"), ComponentID: get("component_id"), Currency: strings.ToUpper(get("currency"))}
+		Distributor: get("distributor"), SKU: get("sku"), Packaging: get("packaging"), ComponentID: get("component_id"),
+		Currency: strings.ToUpper(get("currency"))}
 	if a.Distributor == "" {
 		a.Distributor = c.distributor
 	}
@@ -90,41 +64,17 @@ func (c availabilityConv) row(get func(field string) string) (*schemas.Component
 			return nil, rejectf("missing_field", "%s: required", f.name)
 		}
 	}
-	if s := get("stock"); s != "" {
-		f, err := parseNumber(s)
-		if err != nil || f != float64(int64(f)) {
-			return nil, rejectf("bad_number", "stock: %q is not a whole number", s)
-		}
-		if f < 0 {
-			return nil, rejectf("bad_number", "stock: %q is negative", s)
-		}
-		a.Stock = int64(f)
-	}
-	lt, rej := leadTimeDays(get)
+	stock, known, rej := ParseStock("stock", get("stock"))
 	if rej != nil {
 		return nil, rej
 	}
-	a.LeadTimeDays = lt
-	word := get("lifecycle")
-	if word == "" {
-		return nil, rejectf("missing_field", "lifecycle: required")
+	a.Stock, a.StockUnknown = stock, !known
+	if a.LeadTimeDays, rej = leadTimeDays(get); rej != nil {
+		return nil, rej
 	}
-	lc, ok := NormalizeLifecycle(word)
-	if !ok {
-		return nil, rejectf("unknown_lifecycle", "lifecycle: %q is not a known lifecycle word (Active, NRND, LTB, EOL, Obsolete, ...)", word)
-	}
-	a.Lifecycle = lc
+	a.Lifecycle, _ = NormalizeLifecycle(get("lifecycle"))
 	if s := get("price"); s != "" {
-		cur := ""
-		switch {
-		case strings.HasPrefix(s, "$"):
-			cur, s = "USD", s[1:]
-		case strings.HasPrefix(s, "€"):
-			cur, s = "EUR", strings.TrimPrefix(s, "€")
-		case strings.HasPrefix(s, "£"):
-			cur, s = "GBP", strings.TrimPrefix(s, "£")
-		}
-		p, err := optNumber(s)
+		p, cur, err := parsePrice(s)
 		if err != nil {
 			return nil, rejectf("bad_number", "price: %v", err)
 		}
@@ -148,48 +98,20 @@ func (c availabilityConv) row(get func(field string) string) (*schemas.Component
 	return a, nil
 }
 
+// leadTimeDays reads lead_time_days, else lead_time_weeks, else lead_time (with its unit or
+// lead_time_unit) into days.
 func leadTimeDays(get func(string) string) (*float64, *rejectErr) {
-	num := func(field, s string, mult float64) (*float64, *rejectErr) {
-		f, err := parseNumber(s)
-		if err != nil {
-			return nil, rejectf("bad_number", "%s: %v", field, err)
-		}
-		if f < 0 {
-			return nil, rejectf("bad_number", "%s: %q is negative", field, s)
-		}
-		d := f * mult
-		return &d, nil
-	}
 	if s := get("lead_time_days"); s != "" {
-		return num("lead_time_days", s, 1)
+		return ParseLeadDays("lead_time_days", s, "days")
 	}
 	if s := get("lead_time_weeks"); s != "" {
-		return num("lead_time_weeks", s, 7)
+		return ParseLeadDays("lead_time_weeks", s, "weeks")
 	}
-	s := get("lead_time")
-	if s == "" {
-		return nil, nil
-	}
-	m := leadSuffixRe.FindStringSubmatch(s)
-	if m == nil {
-		return nil, rejectf("bad_number", "lead_time: %q is not a number of days or weeks", s)
-	}
-	unit := strings.ToLower(m[2])
-	if unit == "" {
-		unit = strings.ToLower(get("lead_time_unit"))
-	}
-	switch unit {
-	case "d", "day", "days", "天":
-		return num("lead_time", m[1], 1)
-	case "w", "wk", "wks", "week", "weeks", "周":
-		return num("lead_time", m[1], 7)
-	case "":
-		return nil, rejectf("missing_unit", "lead_time: %q has no unit (use lead_time_days, lead_time_weeks, a lead_time_unit column or a value like \"6 weeks\")", s)
-	}
-	return nil, rejectf("bad_unit", "lead_time_unit: %q is not days or weeks", unit)
+	return ParseLeadDays("lead_time", get("lead_time"), get("lead_time_unit"))
 }
 
-// importAvailability reads a CSV, JSON Lines or JSON-array availability feed.
+// importAvailability reads a CSV, JSON Lines, JSON array or JSON document (a pretty-printed
+// response, a wrapper object, a Mouser / Nexar / DigiKey / KitSpace response) availability feed.
 func importAvailability(o *out, r io.Reader, name string, conv availabilityConv) error {
 	br := bufio.NewReaderSize(textReader(r), 64<<10)
 	first, err := firstByte(br)
@@ -199,49 +121,8 @@ func importAvailability(o *out, r io.Reader, name string, conv availabilityConv)
 		}
 		return err
 	}
-	handle := func(loc string, raw []byte, get func(string) string) error {
-		o.read()
-		a, rej := conv.row(get)
-		if rej != nil {
-			return o.rejectKind(schemas.KindAvailability, loc, rej.reason, rej.detail, raw)
-		}
-		return o.event(a, loc, func() []byte { return raw })
-	}
-	switch first {
-	case '{':
-		line := 0
-		for {
-			b, err := br.ReadBytes('\n')
-			if len(b) > 0 {
-				line++
-				if b = bytes.TrimSpace(b); len(b) > 0 {
-					if err := availabilityJSON(b, fmt.Sprintf("%s:%d", name, line), o, handle); err != nil {
-						return err
-					}
-				}
-			}
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-		}
-	case '[':
-		dec := json.NewDecoder(br)
-		if _, err := dec.Token(); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		for i := 0; dec.More(); i++ {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return fmt.Errorf("%s: [%d]: %w", name, i, err)
-			}
-			if err := availabilityJSON(raw, fmt.Sprintf("%s#[%d]", name, i), o, handle); err != nil {
-				return err
-			}
-		}
-		return nil
+	if first == '{' || first == '[' {
+		return (&availabilityJSONReader{o: o, name: name, conv: conv}).read(br)
 	}
 	c := newCSV(br, name)
 	if err := c.readHeader(); err != nil {
@@ -259,43 +140,18 @@ func importAvailability(o *out, r io.Reader, name string, conv availabilityConv)
 		return o.rejectKind(schemas.KindAvailability, loc, "bad_csv", detail, nil)
 	}
 	return c.each(bad, func(rec []string, loc string) error {
-		return handle(loc, csvLine(rec), func(f string) string { return get(rec, idx[f]) })
+		return availabilityRecord(o, conv, loc, csvLine(rec), func(f string) string { return get(rec, idx[f]) })
 	})
 }
 
-func availabilityJSON(b []byte, loc string, o *out, handle func(string, []byte, func(string) string) error) error {
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		o.read()
-		return o.rejectKind(schemas.KindAvailability, loc, "bad_json", err.Error(), b)
+// availabilityRecord counts one source record and emits its event or reject.
+func availabilityRecord(o *out, conv availabilityConv, loc string, raw []byte, get func(string) string) error {
+	o.read()
+	a, rej := conv.row(get)
+	if rej != nil {
+		return o.rejectKind(schemas.KindAvailability, loc, rej.reason, rej.detail, raw)
 	}
-	norm := make(map[string]string, len(m))
-	for k, v := range m {
-		var s string
-		switch x := v.(type) {
-		case nil:
-		case string:
-			s = x
-		case json.Number:
-			s = x.String()
-		case bool:
-			s = strconv.FormatBool(x)
-		default:
-			bb, _ := json.Marshal(x)
-			s = string(bb)
-		}
-		norm[normHeader(k)] = strings.TrimSpace(s)
-	}
-	return handle(loc, b, func(f string) string {
-		for _, a := range availabilityAliases[f] {
-			if v, ok := norm[a]; ok && v != "" {
-				return v
-			}
-		}
-		return ""
-	})
+	return o.event(a, loc, func() []byte { return raw })
 }
 
 // ---- scheduled feed -----------------------------------------------------------------------------

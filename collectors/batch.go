@@ -2,7 +2,10 @@ package collectors
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +27,7 @@ type out struct {
 	rejs     []schemas.Rejected
 	stats    Stats
 	progress *atomic.Int64 // records read, for the progress reporter (may be nil)
+	seen     *eventSet     // event ids emitted so far in this import / run; nil: not counted
 }
 
 func newOut(ctx context.Context, em Emitter, source string, now time.Time, size int) *out {
@@ -31,6 +35,31 @@ func newOut(ctx context.Context, em Emitter, source string, now time.Time, size 
 		size = DefaultBatchSize
 	}
 	return &out{ctx: ctx, em: em, source: source, now: now.UTC(), size: size}
+}
+
+// eventSet remembers the event ids of one import or run (16 bytes each), so a record whose id
+// collapses into an earlier one is counted as a duplicate.
+type eventSet struct {
+	mu  sync.Mutex
+	ids map[[16]byte]struct{}
+}
+
+func newEventSet() *eventSet { return &eventSet{ids: map[[16]byte]struct{}{}} }
+
+// add records id and reports whether it was new.
+func (s *eventSet) add(id string) bool {
+	var k [16]byte
+	if _, err := hex.Decode(k[:], []byte(id)); err != nil || len(id) != 32 {
+		h := sha256.Sum256([]byte(id))
+		copy(k[:], h[:16])
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ids[k]; ok {
+		return false
+	}
+	s.ids[k] = struct{}{}
+	return true
 }
 
 // read counts one source record.
@@ -49,7 +78,11 @@ func (o *out) event(rec schemas.Record, loc string, raw func() []byte) error {
 		return o.rejectKind(rec.Kind(), loc, "invalid", err.Error(), raw())
 	}
 	o.envs = append(o.envs, env)
-	o.stats.Emitted++
+	if o.seen == nil || o.seen.add(env.EventID) {
+		o.stats.Emitted++
+	} else {
+		o.stats.Duplicates++
+	}
 	if len(o.envs) >= o.size {
 		return o.flushEnvs()
 	}

@@ -28,15 +28,19 @@ type Collector interface {
 // Stats counts what one run or import did. Read counts source records (a CSV line, a JSON element,
 // a USGS cell, an OCDS release); each becomes events (an OCDS release one per award, a product row
 // a node and a "makes" link), rejects, or is skipped (it carries nothing for the kind, such as an
-// OCDS release without awards). Nothing else happens to it. For the one-event-per-record sources
-// (trade, production, availability, substitution) Read == Emitted + RejectedTotal() + Skipped.
+// OCDS release without awards). Nothing else happens to it. An event whose id was already
+// emitted in the same import or run is counted under Duplicates instead of Emitted (it is still
+// handed to the Emitter: the later record wins, as it would in ClickHouse). For the
+// one-event-per-record sources (trade, production, availability, substitution, the distributor
+// APIs) Read == Emitted + RejectedTotal() + Skipped + Duplicates.
 type Stats struct {
-	Read     int64            `json:"read"`
-	Emitted  int64            `json:"emitted"`
-	Rejected map[string]int64 `json:"rejected,omitempty"` // by reason
-	Skipped  int64            `json:"skipped,omitempty"`
-	Bytes    int64            `json:"bytes,omitempty"` // source bytes consumed, where known
-	Files    int              `json:"files,omitempty"`
+	Read       int64            `json:"read"`
+	Emitted    int64            `json:"emitted"`
+	Rejected   map[string]int64 `json:"rejected,omitempty"` // by reason
+	Skipped    int64            `json:"skipped,omitempty"`
+	Duplicates int64            `json:"duplicates,omitempty"` // events whose id collapsed into an earlier one
+	Bytes      int64            `json:"bytes,omitempty"`      // source bytes consumed, where known
+	Files      int              `json:"files,omitempty"`
 }
 
 // RejectedTotal sums Rejected.
@@ -53,6 +57,7 @@ func (s *Stats) Add(o Stats) {
 	s.Read += o.Read
 	s.Emitted += o.Emitted
 	s.Skipped += o.Skipped
+	s.Duplicates += o.Duplicates
 	s.Bytes += o.Bytes
 	s.Files += o.Files
 	for k, v := range o.Rejected {

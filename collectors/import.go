@@ -109,6 +109,9 @@ type fileImporter struct {
 	run   func(r *importRun) error
 	// url, if set, imports an http(s) URL instead of files.
 	url func(r *importRun) error
+	// duplicates: count events whose id collapses into an earlier one of the import
+	// (Stats.Duplicates) instead of Emitted.
+	duplicates bool
 }
 
 // Import implements Importer.
@@ -139,6 +142,9 @@ func (im *fileImporter) importPath(ctx context.Context, path string, em Emitter)
 		}
 	}
 	r.target = target{ctx: ctx, em: em, now: r.now, size: opts.BatchSize, progress: &r.pc.records}
+	if im.duplicates {
+		r.target.seen = newEventSet()
+	}
 	stop := startProgress(ctx, opts, im.kind, path, total, r.pc)
 	defer stop()
 	err := run(r)
@@ -146,7 +152,7 @@ func (im *fileImporter) importPath(ctx context.Context, path string, em Emitter)
 	stop()
 	st := r.stats
 	opts.Logger.Info("import finished", "kind", im.kind, "path", redactedURL(path), "files", st.Files,
-		"read", st.Read, "emitted", st.Emitted, "rejected", st.RejectedTotal(), "skipped", st.Skipped,
+		"read", st.Read, "emitted", st.Emitted, "rejected", st.RejectedTotal(), "skipped", st.Skipped, "duplicates", st.Duplicates,
 		"bytes", st.Bytes, "ok", err == nil)
 	return st, err
 }
@@ -201,6 +207,10 @@ type target struct {
 	now      time.Time
 	size     int
 	progress *atomic.Int64 // may be nil
+	// seen, when set, is shared by every drain of one import or run, so duplicates are counted
+	// across its files and responses (nil: duplicates are not counted, e.g. OCDS, whose later
+	// releases of an award are expected repeats).
+	seen *eventSet
 }
 
 // drain is the end-of-input sequence of every collector and import: open the input (when open is
@@ -219,6 +229,7 @@ func (t target) drain(source string, open func() (io.ReadCloser, error), parse f
 	}
 	o := newOut(t.ctx, t.em, source, t.now, t.size)
 	o.progress = t.progress
+	o.seen = t.seen
 	o.stats.Files = 1
 	err := parse(o, rd)
 	if ferr := o.flush(); err == nil {

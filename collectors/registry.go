@@ -187,7 +187,7 @@ func NewImportRegistry() *ImportRegistry {
 }
 
 func newTradeImporter(o ImportOptions) Importer {
-	return &fileImporter{kind: ImportTrade, opts: o, files: matchFiles(isTradeFile), run: func(r *importRun) error {
+	return &fileImporter{kind: ImportTrade, opts: o, duplicates: true, files: matchFiles(isTradeFile), run: func(r *importRun) error {
 		return r.perFile(r.fixed(SourceComtrade), func(o *out, rd io.Reader, name string) error {
 			return importTrade(o, rd, name, r.opts.Countries)
 		})
@@ -195,7 +195,7 @@ func newTradeImporter(o ImportOptions) Importer {
 }
 
 func newBACIImporter(o ImportOptions) Importer {
-	return &fileImporter{kind: ImportBACI, opts: o, files: matchFiles(isTradeFile), run: func(r *importRun) error {
+	return &fileImporter{kind: ImportBACI, opts: o, duplicates: true, files: matchFiles(isTradeFile), run: func(r *importRun) error {
 		return r.perFile(r.fixed(SourceBACI), func(o *out, rd io.Reader, name string) error {
 			return importBACI(o, rd, name, r.opts.Classification, r.opts.Countries)
 		})
@@ -203,7 +203,7 @@ func newBACIImporter(o ImportOptions) Importer {
 }
 
 func newProductionImporter(o ImportOptions) Importer {
-	return &fileImporter{kind: ImportProduction, opts: o, files: matchFiles(IsUSGSWorldFile), run: func(r *importRun) error {
+	return &fileImporter{kind: ImportProduction, opts: o, duplicates: true, files: matchFiles(IsUSGSWorldFile), run: func(r *importRun) error {
 		return r.perFile(func(f string) string { return r.source(usgsSource(f)) }, func(o *out, rd io.Reader, name string) error {
 			return importUSGS(o, rd, name, r.opts.Countries)
 		})
@@ -222,7 +222,7 @@ func newProcurementImporter(o ImportOptions) Importer {
 }
 
 func newAvailabilityImporter(o ImportOptions) Importer {
-	return &fileImporter{kind: ImportAvailability, opts: o, files: matchFiles(IsAvailabilityFile),
+	return &fileImporter{kind: ImportAvailability, opts: o, duplicates: true, files: matchFiles(IsAvailabilityFile),
 		run: (*importRun).importAvailability}
 }
 
@@ -236,7 +236,7 @@ func newWillemsImporter(o ImportOptions) Importer {
 }
 
 func newSubstitutionImporter(o ImportOptions) Importer {
-	return &fileImporter{kind: ImportSubstitution, opts: o,
+	return &fileImporter{kind: ImportSubstitution, opts: o, duplicates: true,
 		files: matchFiles(func(n string) bool { return strings.HasSuffix(strings.ToLower(n), ".csv") || isYAML(n) }),
 		run: func(r *importRun) error {
 			return r.perFile(r.fixed(SourceSubstitution), func(o *out, rd io.Reader, name string) error {

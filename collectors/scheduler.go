@@ -18,6 +18,7 @@ type Metrics struct {
 	runs        *prometheus.CounterVec
 	emitted     *prometheus.CounterVec
 	rejected    *prometheus.CounterVec
+	duplicates  *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 }
 
@@ -41,10 +42,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			"collector", "result"),
 		emitted:  counter("chainwatch_collector_records_emitted_total", "Events handed to the emitter.", "collector"),
 		rejected: counter("chainwatch_collector_records_rejected_total", "Source records rejected, by reason.", "collector", "reason"),
+		duplicates: counter("chainwatch_collector_records_duplicate_total",
+			"Events whose id collapsed into an earlier one of the same run or import.", "collector"),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chainwatch_collector_last_success_timestamp_seconds",
 			Help: "Unix time of the last successful run."}, []string{"collector"}),
 	}
-	for _, c := range []prometheus.Collector{m.duration, m.runs, m.emitted, m.rejected, m.lastSuccess} {
+	for _, c := range []prometheus.Collector{m.duration, m.runs, m.emitted, m.rejected, m.duplicates, m.lastSuccess} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("collectors: register metrics: %w", err)
 		}
@@ -59,6 +62,7 @@ func (m *Metrics) observe(name string, st Stats, d time.Duration, err error, end
 	}
 	m.duration.WithLabelValues(name).Observe(d.Seconds())
 	m.emitted.WithLabelValues(name).Add(float64(st.Emitted))
+	m.duplicates.WithLabelValues(name).Add(float64(st.Duplicates))
 	for reason, n := range st.Rejected {
 		m.rejected.WithLabelValues(name, reason).Add(float64(n))
 	}

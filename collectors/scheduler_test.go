@@ -121,8 +121,8 @@ func TestImportRecordsMetrics(t *testing.T) {
 	opts := testOpts()
 	opts.Metrics = met
 	importT(t, ImportAvailability, "../testdata/availability/distributor_a.csv", opts)
-	if got := testutil.ToFloat64(met.rejected.WithLabelValues("import_availability", "unknown_lifecycle")); got != 1 {
-		t.Errorf("unknown_lifecycle %v", got)
+	if got := testutil.ToFloat64(met.rejected.WithLabelValues("import_availability", "bad_number")); got != 1 {
+		t.Errorf("bad_number %v", got)
 	}
 	if got := testutil.ToFloat64(met.runs.WithLabelValues("import_availability", ResultSuccess)); got != 1 {
 		t.Errorf("runs %v", got)

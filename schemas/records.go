@@ -191,18 +191,32 @@ const (
 	LifecycleLastTimeBuy = "last_time_buy"
 	LifecycleEOL         = "eol"
 	LifecycleObsolete    = "obsolete"
+	// LifecycleUnknown: the source gave no lifecycle, or a word no vocabulary maps. It carries no
+	// lifecycle signal and is deliberately not in Lifecycles (which is ranked, healthiest first).
+	LifecycleUnknown = "unknown"
 )
 
-// Lifecycles lists the allowed lifecycle values, healthiest first.
+// Lifecycles lists the known lifecycle states, healthiest first (detectors rank by index).
 var Lifecycles = []string{LifecycleActive, LifecycleNRND, LifecycleLastTimeBuy, LifecycleEOL, LifecycleObsolete}
 
-// ComponentAvailability is one distributor's snapshot for a part at AsOf.
+// LifecycleValues lists every value the lifecycle field accepts: Lifecycles and LifecycleUnknown.
+var LifecycleValues = append(append([]string(nil), Lifecycles...), LifecycleUnknown)
+
+// ComponentAvailability is one distributor offer (SKU / packaging) for a part at AsOf.
 type ComponentAvailability struct {
-	PartNumber   string    `json:"part_number"`
-	Manufacturer string    `json:"manufacturer"`
-	Distributor  string    `json:"distributor"`
-	ComponentID  string    `json:"component_id,omitempty"` // supply-map component, when known
-	Stock        int64     `json:"stock"`
+	PartNumber   string `json:"part_number"`
+	Manufacturer string `json:"manufacturer"`
+	Distributor  string `json:"distributor"`
+	// SKU is the distributor's own part number of this offer (Mouser "595-NE555P", DigiKey
+	// "296-1411-5-ND"); one MPN has several (cut tape, reel, ...).
+	SKU string `json:"sku,omitempty"`
+	// Packaging of the offer ("Cut Tape (CT)", "Tape & Reel (TR)"); in the natural key when SKU is empty.
+	Packaging   string `json:"packaging,omitempty"`
+	ComponentID string `json:"component_id,omitempty"` // supply-map component, when known
+	Stock       int64  `json:"stock"`
+	// StockUnknown: the source did not give a quantity ("Call", "None", empty); Stock is then 0
+	// and means nothing.
+	StockUnknown bool      `json:"stock_unknown,omitempty"`
 	LeadTimeDays *float64  `json:"lead_time_days,omitempty"`
 	Lifecycle    string    `json:"lifecycle"`
 	Price        *float64  `json:"price,omitempty"`
@@ -211,8 +225,19 @@ type ComponentAvailability struct {
 }
 
 func (*ComponentAvailability) Kind() Kind { return KindAvailability }
+
+// NaturalKey is distributor, manufacturer, part number, the offer (SKU, else "pkg:" + packaging)
+// and as_of. A record without SKU and packaging keeps the key of schema version 1 records, so
+// re-imports of such feeds still collapse onto the rows stored before the SKU existed.
 func (c *ComponentAvailability) NaturalKey() string {
-	return key(c.Distributor, c.Manufacturer, c.PartNumber, c.AsOf.UTC().Format(time.RFC3339))
+	asOf := c.AsOf.UTC().Format(time.RFC3339)
+	switch {
+	case c.SKU != "":
+		return key(c.Distributor, c.Manufacturer, c.PartNumber, c.SKU, asOf)
+	case c.Packaging != "":
+		return key(c.Distributor, c.Manufacturer, c.PartNumber, "pkg:"+c.Packaging, asOf)
+	}
+	return key(c.Distributor, c.Manufacturer, c.PartNumber, asOf)
 }
 func (c *ComponentAvailability) OccurredAt() time.Time { return c.AsOf }
 func (c *ComponentAvailability) Validate() error {
@@ -223,10 +248,13 @@ func (c *ComponentAvailability) Validate() error {
 	if c.Stock < 0 {
 		v.add("stock", "must be >= 0, got %d", c.Stock)
 	}
+	if c.StockUnknown && c.Stock != 0 {
+		v.add("stock", "must be 0 when stock_unknown, got %d", c.Stock)
+	}
 	if c.LeadTimeDays != nil {
 		v.nonNeg("lead_time_days", *c.LeadTimeDays)
 	}
-	v.oneOf("lifecycle", c.Lifecycle, Lifecycles...)
+	v.oneOf("lifecycle", c.Lifecycle, LifecycleValues...)
 	if c.Price != nil {
 		v.nonNeg("price", *c.Price)
 	}
@@ -236,13 +264,18 @@ func (c *ComponentAvailability) Validate() error {
 	return v.err()
 }
 func (c *ComponentAvailability) AppendValues(dst []any) []any {
+	var unknown uint8
+	if c.StockUnknown {
+		unknown = 1
+	}
 	return append(dst, c.PartNumber, c.Manufacturer, c.Distributor, c.ComponentID, c.Stock, c.LeadTimeDays,
-		c.Lifecycle, c.Price, c.Currency, c.AsOf.UTC())
+		c.Lifecycle, c.Price, c.Currency, c.AsOf.UTC(), c.SKU, c.Packaging, unknown)
 }
 
+// availabilitySpec: sku, packaging and stock_unknown come from migration 0006.
 var availabilitySpec = Spec{Kind: KindAvailability, Table: "component_availability", New: func() Record { return new(ComponentAvailability) },
 	Columns: []string{"part_number", "manufacturer", "distributor", "component_id", "stock", "lead_time_days",
-		"lifecycle", "price", "currency", "as_of"}}
+		"lifecycle", "price", "currency", "as_of", "sku", "packaging", "stock_unknown"}}
 
 // ---- supply map -----------------------------------------------------------------------------------
 

@@ -132,11 +132,15 @@ func TestMigrationsParse(t *testing.T) {
 	if len(migs) == 0 || migs[0].Version != 1 {
 		t.Fatalf("migrations: %+v", migs)
 	}
-	ddl := strings.Join(migs[0].Statements, "\n")
+	var all []string
+	for _, m := range migs {
+		all = append(all, m.Statements...)
+	}
+	ddl := strings.Join(all, "\n")
 	for _, k := range Kinds() {
 		spec, _ := Lookup(k)
 		for _, col := range spec.AllColumns() {
-			if !strings.Contains(ddl, "    "+col+" ") {
+			if !strings.Contains(ddl, "    "+col+" ") && !strings.Contains(ddl, "ADD COLUMN "+col+" ") {
 				t.Errorf("table %s: column %s missing from the DDL", spec.Table, col)
 			}
 		}
