@@ -1,9 +1,10 @@
 package detectors
 
 import (
+	"context"
 	"math/rand/v2"
 	"runtime"
-	"sort"
+	"slices"
 	"sync"
 )
 
@@ -48,7 +49,7 @@ func NewGraph(n int, edges [][2]int32) *Graph {
 	newOff := make([]int32, n+1)
 	for v := 0; v < n; v++ {
 		row := adj[off[v]:off[v+1]]
-		sort.Slice(row, func(i, j int) bool { return row[i] < row[j] })
+		slices.Sort(row)
 		newOff[v] = w
 		for i, x := range row {
 			if i > 0 && x == row[i-1] {
@@ -131,15 +132,16 @@ type BetweennessResult struct {
 // Betweenness computes node betweenness with Brandes' algorithm: exactly (all n sources) when
 // n ≤ exactMax, else from k sources drawn without replacement with a PCG seeded by seed and scaled
 // by n/k (Brandes & Pich 2007), so repeated runs on the same graph agree. Work is split over
-// GOMAXPROCS workers.
+// GOMAXPROCS workers. Each worker checks ctx between sources; when ctx ends the result is dropped
+// and ctx's error returned.
 //
 //	C(v) = ½ Σ_s δ_s(v)              (exact; each unordered pair is seen from both ends)
 //	Ĉ(v) = ½ (n/k) Σ_{s∈S} δ_s(v)    (sampled, |S| = k)
-func Betweenness(g *Graph, exactMax, k int, seed int64) BetweennessResult {
+func Betweenness(ctx context.Context, g *Graph, exactMax, k int, seed int64) (BetweennessResult, error) {
 	n := g.N()
 	res := BetweennessResult{Raw: make([]float64, n), Norm: make([]float64, n)}
 	if n == 0 {
-		return res
+		return res, ctx.Err()
 	}
 	var sources []int32
 	scale := 0.5
@@ -151,7 +153,7 @@ func Betweenness(g *Graph, exactMax, k int, seed int64) BetweennessResult {
 	} else {
 		r := rand.New(rand.NewPCG(uint64(seed), uint64(n)))
 		perm := r.Perm(n)[:k]
-		sort.Ints(perm)
+		slices.Sort(perm)
 		sources = make([]int32, k)
 		for i, p := range perm {
 			sources[i] = int32(p)
@@ -169,11 +171,17 @@ func Betweenness(g *Graph, exactMax, k int, seed int64) BetweennessResult {
 		go func(w *brandesWork, start int) {
 			defer wg.Done()
 			for i := start; i < len(sources); i += workers {
+				if ctx.Err() != nil {
+					return
+				}
 				w.accumulate(g, sources[i])
 			}
 		}(works[wi], wi)
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return BetweennessResult{}, err
+	}
 	for _, w := range works {
 		for v, c := range w.cb {
 			res.Raw[v] += c
@@ -186,5 +194,5 @@ func Betweenness(g *Graph, exactMax, k int, seed int64) BetweennessResult {
 			res.Norm[v] = res.Raw[v] / den
 		}
 	}
-	return res
+	return res, nil
 }

@@ -1,6 +1,8 @@
 package detectors
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -33,7 +35,7 @@ func TestBetweennessHandComputed(t *testing.T) {
 	}
 	for _, c := range cases {
 		g := NewGraph(c.n, c.edges)
-		b := Betweenness(g, 1000, 10, 1)
+		b := mustBetweenness(t, g, 1000, 10, 1)
 		for v, w := range c.want {
 			if math.Abs(b.Raw[v]-w) > 1e-9 {
 				t.Errorf("%s: C(%d) = %v, want %v (all %v)", c.name, v, b.Raw[v], w, b.Raw)
@@ -74,7 +76,7 @@ func TestBetweennessMatchesGonum(t *testing.T) {
 	n := 120
 	edges := randomGraph(n, 300, 3)
 	g := NewGraph(n, edges)
-	ours := Betweenness(g, n, 0, 1)
+	ours := mustBetweenness(t, g, n, 0, 1)
 	ug := simple.NewUndirectedGraph()
 	for i := 0; i < n; i++ {
 		ug.AddNode(simple.Node(i))
@@ -96,9 +98,9 @@ func TestBetweennessMatchesGonum(t *testing.T) {
 func TestBetweennessSampled(t *testing.T) {
 	n := 2000
 	g := NewGraph(n, randomGraph(n, 6000, 5))
-	exact := Betweenness(g, n, 0, 1)
-	s1 := Betweenness(g, 0, 400, 42)
-	s2 := Betweenness(g, 0, 400, 42)
+	exact := mustBetweenness(t, g, n, 0, 1)
+	s1 := mustBetweenness(t, g, 0, 400, 42)
+	s2 := mustBetweenness(t, g, 0, 400, 42)
 	if !s1.Sampled || s1.Sources != 400 {
 		t.Fatalf("not sampled: %+v", s1.Sources)
 	}
@@ -110,5 +112,24 @@ func TestBetweennessSampled(t *testing.T) {
 	top := argmax(exact.Raw)
 	if rel := math.Abs(s1.Raw[top]-exact.Raw[top]) / exact.Raw[top]; rel > 0.25 {
 		t.Errorf("top node: sampled %v vs exact %v (rel err %.2f)", s1.Raw[top], exact.Raw[top], rel)
+	}
+}
+
+func mustBetweenness(t *testing.T, g *Graph, exactMax, k int, seed int64) BetweennessResult {
+	t.Helper()
+	b, err := Betweenness(context.Background(), g, exactMax, k, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A cancelled context stops Brandes between sources and returns the context's error.
+func TestBetweennessCancelled(t *testing.T) {
+	g := NewGraph(2000, randomGraph(2000, 8000, 3))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Betweenness(ctx, g, 5000, 0, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }

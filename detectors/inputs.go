@@ -1,7 +1,9 @@
 package detectors
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,7 +143,7 @@ type Inputs struct {
 	production map[prodKey][]prodRow
 	avail      map[availKey]*availAgg
 
-	once     sync.Once
+	mu       sync.Mutex
 	analysis *Analysis
 }
 
@@ -479,12 +481,7 @@ func (b *Builder) AddAvailability(manufacturer, part, comp string, asOf time.Tim
 }
 
 func lifecycleRank(s string) int {
-	for i, l := range schemas.Lifecycles {
-		if l == s {
-			return i
-		}
-	}
-	return 0
+	return max(slices.Index(schemas.Lifecycles, s), 0)
 }
 
 // Inputs finishes the build. The Builder must not be used afterwards.
@@ -502,27 +499,12 @@ func (b *Builder) Inputs() *Inputs {
 		maxYear = max(maxYear, k.Year)
 	}
 	if w := in.Cfg.Chokepoint.YearsWindow; maxYear > 0 && w > 0 {
-		old := func(y uint16) bool { return int(y) <= int(maxYear)-w }
-		for k := range in.exportTotals {
-			if old(k.Year) {
-				delete(in.exportTotals, k)
-			}
-		}
-		for k := range in.importTotals {
-			if old(k.Year) {
-				delete(in.importTotals, k)
-			}
-		}
-		for k := range in.mirror {
-			if old(k.Year) {
-				delete(in.mirror, k)
-			}
-		}
-		for k := range in.homeImports {
-			if old(k.Year) {
-				delete(in.homeImports, k)
-			}
-		}
+		oldTotals := func(k tradeKey, _ *tradeTotals) bool { return int(k.Year) <= int(maxYear)-w }
+		oldValue := func(k tradeKey, _ float64) bool { return int(k.Year) <= int(maxYear)-w }
+		maps.DeleteFunc(in.exportTotals, oldTotals)
+		maps.DeleteFunc(in.importTotals, oldTotals)
+		maps.DeleteFunc(in.mirror, oldValue)
+		maps.DeleteFunc(in.homeImports, oldValue)
 	}
 	sort.SliceStable(in.Subs, func(i, j int) bool { return in.Subs[i].Comp < in.Subs[j].Comp })
 	b.in = nil

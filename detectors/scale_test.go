@@ -68,7 +68,10 @@ func runScale(edges int) scaleResult {
 	rescore := time.Since(t1)
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	a := in.Analysis()
+	a, err := in.Analysis(context.Background())
+	if err != nil {
+		panic(err)
+	}
 	return scaleResult{Edges: edges, Links: st.Links, TradeRows: st.ByKind[schemas.KindTrade], Records: st.Records,
 		Pairs: len(a.Pairs), GraphNodes: a.Graph.N(), Ingest: ingest.Seconds(), Rescore: rescore.Seconds(), Findings: n,
 		PeakRSSMiB: float64(ru.Maxrss) / 1024, Sampled: a.Betweenness.Sampled}
@@ -160,7 +163,9 @@ func TestBetweennessCostMeasure(t *testing.T) {
 		g := NewGraph(n, randomGraph(n, 4*n, 1))
 		k := min(n, 200)
 		t0 := time.Now()
-		Betweenness(g, 0, k, 1)
+		if _, err := Betweenness(context.Background(), g, 0, k, 1); err != nil {
+			t.Fatal(err)
+		}
 		per := time.Since(t0) / time.Duration(k)
 		fmt.Printf("betweenness n=%d m=%d: %v per source; exact would take %v\n", n, 4*n, per, per*time.Duration(n))
 	}

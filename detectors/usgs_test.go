@@ -90,7 +90,11 @@ func TestProductionConcentrationUSGS(t *testing.T) {
 		t.Fatal(err)
 	}
 	mats := map[string]*ConcMetrics{}
-	for _, m := range in.Analysis().Mats {
+	a, err := in.Analysis(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range a.Mats {
 		mats[m.Key] = m
 	}
 	for _, c := range cases {

@@ -1,0 +1,395 @@
+package detectors
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"math"
+	"slices"
+
+	"strings"
+)
+
+// ---- availability -------------------------------------------------------------------------------
+
+func (a *Analysis) parts(ctx context.Context) error {
+	in := a.in
+	cfg := in.Cfg.Availability
+	byPart := map[string][]availKey{}
+	for k := range in.avail {
+		byPart[k.Part] = append(byPart[k.Part], k)
+	}
+	for i, part := range slices.Sorted(maps.Keys(byPart)) {
+		if err := tick(ctx, i); err != nil {
+			return err
+		}
+		ks := byPart[part]
+		slices.SortFunc(ks, func(x, y availKey) int { return cmp.Compare(x.Day, y.Day) })
+		pm := &PartMetrics{Part: part, Snapshots: len(ks), FirstDay: ks[0].Day, LastDay: ks[len(ks)-1].Day}
+		var leads, stocks []float64
+		for _, k := range ks {
+			ag := in.avail[k]
+			if ag.Comp != "" {
+				pm.Comp = ag.Comp
+			}
+			if !math.IsNaN(ag.Lead) {
+				leads = append(leads, ag.Lead)
+			}
+			stocks = append(stocks, ag.Stock)
+		}
+		first, lastA := in.avail[ks[0]], in.avail[ks[len(ks)-1]]
+		pm.LifeFrom, pm.LifeTo = lifecycleName(first.LifeRank), lifecycleName(lastA.LifeRank)
+		pm.LifeNorm = LifecycleSeverity(pm.LifeTo)
+		pm.LifeMoved = lastA.LifeRank > first.LifeRank
+		if len(ks) >= cfg.MinSnapshots {
+			if len(leads) >= cfg.MinSnapshots {
+				pm.LeadBase, pm.LeadLatest, pm.LeadNorm, pm.LeadJump = LeadTimeJump(leads, cfg.EWMAAlpha, cfg.LeadTimeJumpRatio, cfg.LeadTimeJumpMinDays)
+			}
+			pm.StockMedian, pm.StockLatest, pm.StockNorm, pm.Collapse = StockCollapse(stocks, cfg.StockTrailing, cfg.StockCollapseFraction)
+		}
+		a.Parts = append(a.Parts, pm)
+	}
+	return nil
+}
+
+func lifecycleName(rank int) string {
+	if rank >= 0 && rank < len(lifecycleNames) {
+		return lifecycleNames[rank]
+	}
+	return "active"
+}
+
+// ---- graph --------------------------------------------------------------------------------------
+
+// graph nodes: index = position; kind 'o' org (enterprise/supplier), 'c' component, 'p' product.
+type graphNode struct {
+	kind byte
+	id   int32
+}
+
+func (a *Analysis) graph(ctx context.Context) error {
+	in := a.in
+	idx := map[graphNode]int32{}
+	var nodes []graphNode
+	node := func(kind byte, id int32) int32 {
+		k := graphNode{kind, id}
+		if i, ok := idx[k]; ok {
+			return i
+		}
+		i := int32(len(nodes))
+		nodes = append(nodes, k)
+		idx[k] = i
+		return i
+	}
+	edges := make([][2]int32, 0, 2*len(in.Supplies)+len(in.Stocks)+len(in.BOM)+len(in.Makes))
+	for _, e := range in.Supplies {
+		if e.Qual == QualDisqualified {
+			continue
+		}
+		c := node('c', e.Comp)
+		edges = append(edges, [2]int32{node('o', e.Sup), c}, [2]int32{c, node('o', e.Ent)})
+	}
+	for k := range in.Stocks {
+		ent, comp := pairOf(k)
+		edges = append(edges, [2]int32{node('c', comp), node('o', ent)})
+	}
+	for _, b := range in.BOM {
+		edges = append(edges, [2]int32{node('p', b.Prod), node('c', b.Comp)})
+	}
+	for _, m := range in.Makes {
+		edges = append(edges, [2]int32{node('o', m.Ent), node('p', m.Prod)})
+	}
+	// deterministic node order for sampling: edges come from maps (stocks) in random order, so
+	// renumber nodes by (kind, id string).
+	perm := make([]int32, len(nodes))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(i, j int32) int {
+		x, y := nodes[i], nodes[j]
+		return cmp.Or(cmp.Compare(x.kind, y.kind), cmp.Compare(in.ID(x.id), in.ID(y.id)))
+	})
+	newIdx := make([]int32, len(nodes))
+	for ni, old := range perm {
+		newIdx[old] = int32(ni)
+	}
+	for i := range edges {
+		edges[i][0], edges[i][1] = newIdx[edges[i][0]], newIdx[edges[i][1]]
+	}
+	sorted := make([]graphNode, len(nodes))
+	for ni, old := range perm {
+		sorted[ni] = nodes[old]
+	}
+	a.Graph = NewGraph(len(sorted), edges)
+	cfg := in.Cfg.Chokepoint
+	bet, err := Betweenness(ctx, a.Graph, cfg.BetweennessExactMaxNodes, cfg.BetweennessSamples, cfg.BetweennessSeed)
+	if err != nil {
+		return err
+	}
+	a.Betweenness = bet
+	a.graphNodes = sorted
+	return nil
+}
+
+// ---- components ---------------------------------------------------------------------------------
+
+// compUsers accumulates, per component index, its downstream enterprises and the supplier and
+// country volumes over its users.
+type compUsers struct {
+	users  []map[int32]bool
+	supVol []map[string]float64
+	ctyVol []map[string]float64
+}
+
+func (u *compUsers) init(ci int32) {
+	if u.users[ci] == nil {
+		u.users[ci], u.supVol[ci], u.ctyVol[ci] = map[int32]bool{}, map[string]float64{}, map[string]float64{}
+	}
+}
+
+func (a *Analysis) components(ctx context.Context) error {
+	a.componentList()
+	u, err := a.componentUsers(ctx)
+	if err != nil {
+		return err
+	}
+	a.componentMakers(u)
+	compB, maxB := a.componentBetweenness()
+	partSig := map[string]float64{}
+	for _, p := range a.Parts {
+		if p.Comp != "" {
+			partSig[p.Comp] = math.Max(partSig[p.Comp], p.Signal())
+		}
+	}
+	hsIdx := map[string]*ConcMetrics{}
+	for _, c := range a.HS {
+		hsIdx[c.Key] = c
+	}
+	matOfHS := map[string]*ConcMetrics{}
+	for _, m := range a.Mats {
+		for _, h := range m.HSCodes {
+			matOfHS[h] = m
+		}
+	}
+	list := listSet(a.in.Cfg.Chokepoint.List)
+	for ci, c := range a.Comps {
+		if err := tick(ctx, ci); err != nil {
+			return err
+		}
+		a.componentFigures(c, u, ci, compB[ci], maxB, partSig)
+		if m := matOfHS[c.Info.HSCode]; m != nil && c.Info.HSCode != "" {
+			c.Conc, c.Material = m, m.Key
+		} else if h := hsIdx[c.Info.HSCode]; h != nil {
+			c.Conc = h
+		}
+		c.OnList = c.Info.Chokepoint || list[strings.ToLower(a.in.ID(c.Comp))] ||
+			(c.Info.HSCode != "" && list[c.Info.HSCode]) || (c.Material != "" && list[c.Material])
+		c.chokeTerms, c.chokeFlags = a.componentChokeTerms(c)
+		c.ChokeScore = Composite(c.chokeTerms)
+	}
+	return nil
+}
+
+// componentList fills a.Comps with every component of the map, of a pair or of a BOM, sorted by id.
+func (a *Analysis) componentList() {
+	in := a.in
+	ids := map[int32]bool{}
+	for id := range in.Components {
+		ids[id] = true
+	}
+	for i := range a.Pairs {
+		ids[a.Pairs[i].Comp] = true
+	}
+	for _, b := range in.BOM {
+		ids[b.Comp] = true
+	}
+	list := slices.SortedFunc(maps.Keys(ids), func(x, y int32) int { return cmp.Compare(in.ID(x), in.ID(y)) })
+	for i, id := range list {
+		info := in.Components[id]
+		if info == nil {
+			info = &NodeInfo{Category: "other"}
+		}
+		a.Comps = append(a.Comps, &CompMetrics{Comp: id, Info: info})
+		a.compIdx[id] = int32(i)
+	}
+}
+
+// componentUsers aggregates the pairs per component: users, supplier and country volumes, foreign
+// share, single-sourced, no-alternate and TTS/TTR counts.
+func (a *Analysis) componentUsers(ctx context.Context) (*compUsers, error) {
+	in := a.in
+	u := &compUsers{users: make([]map[int32]bool, len(a.Comps)), supVol: make([]map[string]float64, len(a.Comps)),
+		ctyVol: make([]map[string]float64, len(a.Comps))}
+	for i := range a.Pairs {
+		if err := tick(ctx, i); err != nil {
+			return nil, err
+		}
+		p := &a.Pairs[i]
+		ci := a.compIdx[p.Comp]
+		c := a.Comps[ci]
+		u.init(ci)
+		u.users[ci][p.Ent] = true
+		c.Pairs++
+		for _, s := range p.Suppliers {
+			u.supVol[ci][in.ID(s.Sup)] += s.Share
+			u.ctyVol[ci][countryOrUnknown(s.Country)] += s.Share
+			if !s.Domestic {
+				c.ForeignShare += s.Share
+			}
+		}
+		if len(p.Suppliers) <= in.Cfg.SingleSource.MaxSuppliersSingle {
+			c.SingleSourced++
+		}
+		if p.NoAlternate {
+			c.NoAlternate++
+		}
+		if p.TTSKnown {
+			c.TTSKnown++
+			_, g := TTSGap(p.TTS, p.TTR)
+			c.TTSGapNorm += g
+			if p.TTS < p.TTR {
+				c.Exposed++
+			}
+		}
+	}
+	return u, nil
+}
+
+// componentMakers adds the products containing each component (BOM) and their makers as users.
+func (a *Analysis) componentMakers(u *compUsers) {
+	in := a.in
+	makers := map[int32][]int32{}
+	for _, m := range in.Makes {
+		makers[m.Prod] = append(makers[m.Prod], m.Ent)
+	}
+	for _, b := range in.BOM {
+		ci, ok := a.compIdx[b.Comp]
+		if !ok {
+			continue
+		}
+		u.init(ci)
+		a.Comps[ci].Products = append(a.Comps[ci].Products, b.Prod)
+		for _, e := range makers[b.Prod] {
+			u.users[ci][e] = true
+		}
+	}
+}
+
+// componentBetweenness returns the normalised betweenness per component index and its maximum.
+func (a *Analysis) componentBetweenness() ([]float64, float64) {
+	maxB := 0.0
+	compB := make([]float64, len(a.Comps))
+	for ni, gn := range a.graphNodes {
+		if gn.kind != 'c' {
+			continue
+		}
+		if ci, ok := a.compIdx[gn.id]; ok {
+			compB[ci] = a.Betweenness.Norm[ni]
+			maxB = math.Max(maxB, compB[ci])
+		}
+	}
+	return compB, maxB
+}
+
+// componentFigures finishes the per-component aggregates: reach, betweenness, shares, means and
+// the availability signal.
+func (a *Analysis) componentFigures(c *CompMetrics, u *compUsers, ci int, bet, maxB float64, partSig map[string]float64) {
+	in := a.in
+	for e := range u.users[ci] {
+		c.Enterprises++
+		if info := in.Enterprises[e]; info != nil && info.ChainLeader {
+			c.ChainLeaders++
+		}
+	}
+	c.Products = in.sortedUniqueIDs(c.Products)
+	c.Reach = WeightedReach(c.Enterprises, c.ChainLeaders, in.Cfg.Chokepoint.ChainLeaderWeight)
+	c.Betweenness = bet
+	if maxB > 0 {
+		c.BetweennessRel = bet / maxB
+	}
+	c.SupplierShares = SharesOf(u.supVol[ci])
+	c.CountryShares = SharesOf(u.ctyVol[ci])
+	if c.Pairs > 0 {
+		c.ForeignShare /= float64(c.Pairs)
+	}
+	if c.TTSKnown > 0 {
+		c.TTSGapNorm /= float64(c.TTSKnown)
+	}
+	c.Availability = partSig[in.ID(c.Comp)]
+}
+
+// sortedUniqueIDs sorts ids by their string and drops repeats (in place).
+func (in *Inputs) sortedUniqueIDs(ids []int32) []int32 {
+	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(in.ID(x), in.ID(y)) })
+	return slices.Compact(ids)
+}
+
+func listSet(l []string) map[string]bool {
+	m := map[string]bool{}
+	for _, x := range l {
+		m[strings.ToLower(strings.TrimSpace(x))] = true
+	}
+	return m
+}
+
+// ---- suppliers ----------------------------------------------------------------------------------
+
+func (a *Analysis) suppliers(ctx context.Context) error {
+	in := a.in
+	bet := map[int32]float64{}
+	maxB := 0.0
+	for ni, gn := range a.graphNodes {
+		if gn.kind != 'o' {
+			continue
+		}
+		if _, ok := in.Suppliers[gn.id]; !ok {
+			continue
+		}
+		bet[gn.id] = a.Betweenness.Norm[ni]
+		maxB = math.Max(maxB, a.Betweenness.Norm[ni])
+	}
+	ents := map[int32]map[int32]bool{}
+	stats := map[int32]*SupplierMetric{}
+	for i := range a.Pairs {
+		p := &a.Pairs[i]
+		for _, s := range p.Suppliers {
+			m := stats[s.Sup]
+			if m == nil {
+				m = &SupplierMetric{Sup: s.Sup}
+				stats[s.Sup] = m
+				ents[s.Sup] = map[int32]bool{}
+			}
+			m.Pairs++
+			if len(p.Suppliers) == 1 {
+				m.SolePairs++
+			}
+			ents[s.Sup][p.Ent] = true
+		}
+	}
+	ids := slices.SortedFunc(maps.Keys(in.Suppliers), func(x, y int32) int { return cmp.Compare(in.ID(x), in.ID(y)) })
+	for i, id := range ids {
+		if err := tick(ctx, i); err != nil {
+			return err
+		}
+		m := stats[id]
+		if m == nil {
+			m = &SupplierMetric{Sup: id}
+		}
+		m.Info = in.Suppliers[id]
+		m.Foreign = !in.isDomestic(m.Info)
+		m.Betweenness = bet[id]
+		if maxB > 0 {
+			m.BetweennessRel = bet[id] / maxB
+		}
+		for e := range ents[id] {
+			m.Enterprises++
+			if info := in.Enterprises[e]; info != nil && info.ChainLeader {
+				m.ChainLeaders++
+			}
+		}
+		a.Sups = append(a.Sups, m)
+	}
+	return nil
+}
+
+// Pair returns the metrics of an enterprise × component, or nil.

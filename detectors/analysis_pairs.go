@@ -1,0 +1,520 @@
+package detectors
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// ---- enterprise × component ---------------------------------------------------------------------
+
+// ctxEvery is how many loop iterations an analysis step runs between checks of its context.
+const ctxEvery = 256
+
+// tick returns ctx.Err() every ctxEvery iterations (and on the first), nil otherwise.
+func tick(ctx context.Context, i int) error {
+	if i%ctxEvery == 0 {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// candidate is a supplier qualified for a component at some enterprise (a global alternate).
+type candidate struct {
+	sup      int32
+	domestic bool
+	country  string
+}
+
+// pairIndex is what the pair steps share: the supplies links sorted by (component, enterprise,
+// supplier), their ranges per pair, the global candidates per component, the award evidence and
+// the product ↔ BOM lookups.
+type pairIndex struct {
+	order     []int32
+	groups    map[uint64][2]int // pairKey → range of order
+	compCands map[int32][]candidate
+	awardSups map[uint64][]int32
+	entProds  map[int32][]int32
+	bomSet    map[uint64]struct{}
+}
+
+func (a *Analysis) pairs(ctx context.Context) error {
+	ix := &pairIndex{awardSups: a.matchAwards()}
+	a.sortSupplies(ix)
+	if err := a.componentCandidates(ctx, ix); err != nil {
+		return err
+	}
+	a.productIndex(ix)
+	keys, err := a.pairKeys(ctx, ix)
+	if err != nil {
+		return err
+	}
+	a.Pairs = make([]PairMetrics, len(keys))
+	for pi, k := range keys {
+		if err := tick(ctx, pi); err != nil {
+			return err
+		}
+		a.pairIdx[k] = int32(pi)
+		a.pairMetrics(&a.Pairs[pi], k, ix)
+	}
+	return nil
+}
+
+// sortSupplies orders the supplies links by (component, enterprise, supplier).
+func (a *Analysis) sortSupplies(ix *pairIndex) {
+	in := a.in
+	ix.order = make([]int32, len(in.Supplies))
+	for i := range ix.order {
+		ix.order[i] = int32(i)
+	}
+	slices.SortFunc(ix.order, func(i, j int32) int {
+		x, y := &in.Supplies[i], &in.Supplies[j]
+		return cmp.Or(cmp.Compare(x.Comp, y.Comp), cmp.Compare(x.Ent, y.Ent), cmp.Compare(x.Sup, y.Sup))
+	})
+}
+
+// componentCandidates lists per component the suppliers qualified for it anywhere (global
+// candidates), domestic first when configured, then by id.
+func (a *Analysis) componentCandidates(ctx context.Context, ix *pairIndex) error {
+	in := a.in
+	order := ix.order
+	ix.compCands = map[int32][]candidate{}
+	for i, n := 0, 0; i < len(order); n++ {
+		if err := tick(ctx, n); err != nil {
+			return err
+		}
+		comp := in.Supplies[order[i]].Comp
+		j := i
+		seen := map[int32]bool{}
+		var cs []candidate
+		for ; j < len(order) && in.Supplies[order[j]].Comp == comp; j++ {
+			e := &in.Supplies[order[j]]
+			if e.Qual == QualQualified && !seen[e.Sup] {
+				seen[e.Sup] = true
+				info := in.Suppliers[e.Sup]
+				cs = append(cs, candidate{e.Sup, in.isDomestic(info), countryOf(info)})
+			}
+		}
+		sort.Slice(cs, func(x, y int) bool {
+			if in.Cfg.Exposure.DomesticFirst && cs[x].domestic != cs[y].domestic {
+				return cs[x].domestic
+			}
+			return in.ID(cs[x].sup) < in.ID(cs[y].sup)
+		})
+		ix.compCands[comp] = cs
+		i = j
+	}
+	return nil
+}
+
+// productIndex maps enterprise → products it makes and the (product, component) BOM pairs.
+func (a *Analysis) productIndex(ix *pairIndex) {
+	in := a.in
+	ix.entProds = map[int32][]int32{}
+	for _, m := range in.Makes {
+		ix.entProds[m.Ent] = append(ix.entProds[m.Ent], m.Prod)
+	}
+	ix.bomSet = make(map[uint64]struct{}, len(in.BOM))
+	for _, b := range in.BOM {
+		ix.bomSet[pairKey(b.Prod, b.Comp)] = struct{}{}
+	}
+}
+
+// pairKeys collects the pairs of supplies, stocks and awards, sorted by (enterprise id, component
+// id), and fills ix.groups.
+func (a *Analysis) pairKeys(ctx context.Context, ix *pairIndex) ([]uint64, error) {
+	in := a.in
+	order := ix.order
+	keys := make([]uint64, 0, len(order)/2+len(in.Stocks))
+	extra := map[uint64]bool{}
+	for k := range in.Stocks {
+		extra[k] = true
+	}
+	for k := range ix.awardSups {
+		extra[k] = true
+	}
+	ix.groups = map[uint64][2]int{}
+	for i, n := 0, 0; i < len(order); n++ {
+		if err := tick(ctx, n); err != nil {
+			return nil, err
+		}
+		e := &in.Supplies[order[i]]
+		k := pairKey(e.Ent, e.Comp)
+		j := i + 1
+		for j < len(order) && pairKey(in.Supplies[order[j]].Ent, in.Supplies[order[j]].Comp) == k {
+			j++
+		}
+		ix.groups[k] = [2]int{i, j}
+		keys = append(keys, k)
+		delete(extra, k)
+		i = j
+	}
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y uint64) int {
+		ex, cx := pairOf(x)
+		ey, cy := pairOf(y)
+		return cmp.Or(strings.Compare(in.ID(ex), in.ID(ey)), strings.Compare(in.ID(cx), in.ID(cy)))
+	})
+	return keys, nil
+}
+
+// pairMetrics computes one pair: suppliers and shares, concentration, alternates, TTR, TTS, products.
+func (a *Analysis) pairMetrics(p *PairMetrics, k uint64, ix *pairIndex) {
+	in := a.in
+	p.Ent, p.Comp = pairOf(k)
+	category := ""
+	if cinfo := in.Components[p.Comp]; cinfo != nil {
+		category = cinfo.Category
+	}
+	ttrDefault := in.Cfg.TTSTTR.TTRDefault(category)
+	inProg := a.pairSuppliers(p, k, ix)
+	shares := pairConcentration(p)
+	alts := a.mapAlternates(p, inProg, shares, ix.compCands[p.Comp], ttrDefault)
+	alts = append(alts, a.substitutionAlternates(p, shares)...)
+	a.settleAlternates(p, alts, ttrDefault)
+	if st, ok := in.Stocks[k]; ok {
+		p.TTS, p.TTSKnown = TimeToSurvive(st.Inventory, st.PerDay)
+	}
+	for _, prod := range ix.entProds[p.Ent] {
+		if _, ok := ix.bomSet[pairKey(prod, p.Comp)]; ok {
+			p.Products = append(p.Products, prod)
+		}
+	}
+}
+
+// pairSuppliers fills p.Suppliers (active qualified suppliers of the map, then award-only suppliers,
+// normalised, share descending) and returns the suppliers in qualification.
+func (a *Analysis) pairSuppliers(p *PairMetrics, k uint64, ix *pairIndex) []int32 {
+	in := a.in
+	var inProg []int32
+	if g, ok := ix.groups[k]; ok {
+		for _, oi := range ix.order[g[0]:g[1]] {
+			e := &in.Supplies[oi]
+			switch e.Qual {
+			case QualQualified:
+				info := in.Suppliers[e.Sup]
+				p.Suppliers = append(p.Suppliers, SupShare{Sup: e.Sup, Share: e.Share, Country: countryOf(info), Domestic: in.isDomestic(info)})
+			case QualInProgress:
+				inProg = append(inProg, e.Sup)
+			}
+		}
+	}
+	p.InProgress = len(inProg)
+	var awardOnly []int32
+	for _, s := range ix.awardSups[k] {
+		if !slices.ContainsFunc(p.Suppliers, func(x SupShare) bool { return x.Sup == s }) {
+			awardOnly = append(awardOnly, s)
+		}
+	}
+	each := awardOnlyShare(p.Suppliers, len(awardOnly))
+	for _, s := range awardOnly {
+		info := in.Suppliers[s]
+		p.Suppliers = append(p.Suppliers, SupShare{Sup: s, Share: each, Country: countryOf(info), Domestic: in.isDomestic(info), Award: true})
+	}
+	normaliseSupShares(p.Suppliers)
+	sort.Slice(p.Suppliers, func(i, j int) bool {
+		if p.Suppliers[i].Share != p.Suppliers[j].Share {
+			return p.Suppliers[i].Share > p.Suppliers[j].Share
+		}
+		return in.ID(p.Suppliers[i].Sup) < in.ID(p.Suppliers[j].Sup)
+	})
+	return inProg
+}
+
+// awardOnlyShare is the share each of n award-only suppliers gets before normalisation: an equal
+// split of the map's unallocated share, or the smallest positive map share when the map sums to 1.
+func awardOnlyShare(mapped []SupShare, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	sum, minPos := 0.0, math.Inf(1)
+	for _, x := range mapped {
+		sum += math.Max(x.Share, 0)
+		if x.Share > 0 && x.Share < minPos {
+			minPos = x.Share
+		}
+	}
+	switch {
+	case sum < 1:
+		return (1 - sum) / float64(n)
+	case !math.IsInf(minPos, 1):
+		return minPos
+	}
+	return 0
+}
+
+// pairConcentration fills the supplier and country concentration of p and returns its shares.
+func pairConcentration(p *PairMetrics) []float64 {
+	shares := make([]float64, len(p.Suppliers))
+	countries := map[string]float64{}
+	for i, s := range p.Suppliers {
+		shares[i] = s.Share
+		p.HHI += s.Share * s.Share
+		countries[countryOrUnknown(s.Country)] += s.Share
+		if !s.Domestic {
+			p.ForeignShare += s.Share
+		}
+	}
+	if len(p.Suppliers) == 0 {
+		p.HHI = 1 // no qualified supplier: as concentrated as it gets
+	}
+	p.Countries = SharesOf(countries)
+	p.CountryHHI = HHIShares(p.Countries)
+	if len(p.Countries) > 0 {
+		p.TopCountry, p.TopCountryS = p.Countries[0].Key, p.Countries[0].Value
+	} else {
+		p.CountryHHI = 1
+	}
+	return shares
+}
+
+// mapAlternates are the supply map's alternates of a pair: its other qualified sources, its
+// suppliers in qualification and (at most max_alternates) suppliers qualified for the component at
+// other enterprises.
+func (a *Analysis) mapAlternates(p *PairMetrics, inProg []int32, shares []float64, cands []candidate, ttrDefault float64) []Alternate {
+	in := a.in
+	cfg := in.Cfg
+	var alts []Alternate
+	used := map[int32]bool{}
+	for i, s := range p.Suppliers {
+		used[s.Sup] = true
+		if i == 0 {
+			continue
+		}
+		alts = append(alts, Alternate{SupplierID: in.ID(s.Sup), Country: s.Country, Domestic: s.Domestic,
+			QualificationDays: 0, HHIAfter: HHIAfterSwitch(shares, i), Origin: "supply_map", Notes: "qualified second source"})
+	}
+	for _, s := range inProg {
+		if used[s] {
+			continue
+		}
+		used[s] = true
+		info := in.Suppliers[s]
+		alts = append(alts, Alternate{SupplierID: in.ID(s), Country: countryOf(info), Domestic: in.isDomestic(info),
+			QualificationDays: cfg.TTSTTR.InProgressFactor * ttrDefault, HHIAfter: HHIAfterSwitch(shares, -1),
+			Origin: "supply_map", Notes: "qualification in progress"})
+	}
+	taken := 0
+	for _, c := range cands {
+		if taken >= cfg.Exposure.MaxAlternates {
+			break
+		}
+		if used[c.sup] {
+			continue
+		}
+		used[c.sup] = true
+		alts = append(alts, Alternate{SupplierID: in.ID(c.sup), Country: c.country, Domestic: c.domestic,
+			QualificationDays: cfg.TTSTTR.KnownSupplierFactor * ttrDefault, HHIAfter: HHIAfterSwitch(shares, -1),
+			Origin: "supply_map", Notes: "qualified for this component at another enterprise"})
+		taken++
+	}
+	return alts
+}
+
+// substitutionAlternates are the substitution-list entries applicable to a pair (global or scoped to
+// its enterprise; an entry naming the current top supplier alone is no alternate). Counts them in
+// p.SubsCount.
+func (a *Analysis) substitutionAlternates(p *PairMetrics, shares []float64) []Alternate {
+	in := a.in
+	var top int32 = -1
+	if len(p.Suppliers) > 0 {
+		top = p.Suppliers[0].Sup
+	}
+	var alts []Alternate
+	for _, s := range in.subsOf(p.Comp) {
+		if s.Ent >= 0 && s.Ent != p.Ent {
+			continue
+		}
+		if s.AltSup >= 0 && s.AltSup == top && s.AltComp < 0 {
+			continue
+		}
+		p.SubsCount++
+		alt := Alternate{QualificationDays: s.Days, Domestic: s.Domestic, Country: s.Country, Origin: "substitution", Notes: s.Notes}
+		idx := -1
+		if s.AltSup >= 0 {
+			alt.SupplierID = in.ID(s.AltSup)
+			if info := in.Suppliers[s.AltSup]; info != nil {
+				if alt.Country == "" {
+					alt.Country = info.Country
+				}
+				alt.Domestic = alt.Domestic || in.isDomestic(info)
+			}
+			if s.AltComp < 0 {
+				idx = slices.IndexFunc(p.Suppliers, func(x SupShare) bool { return x.Sup == s.AltSup })
+			}
+		}
+		if s.AltComp >= 0 {
+			alt.ComponentID = in.ID(s.AltComp)
+		}
+		if alt.Country != "" && alt.Country == in.home() {
+			alt.Domestic = true
+		}
+		alt.HHIAfter = HHIAfterSwitch(shares, idx)
+		alts = append(alts, alt)
+	}
+	return alts
+}
+
+// subsOf returns the substitution-list entries of a component (in.Subs is sorted by component).
+func (in *Inputs) subsOf(comp int32) []Sub {
+	lo := sort.Search(len(in.Subs), func(i int) bool { return in.Subs[i].Comp >= comp })
+	hi := lo
+	for hi < len(in.Subs) && in.Subs[hi].Comp == comp {
+		hi++
+	}
+	return in.Subs[lo:hi]
+}
+
+// settleAlternates ranks and dedupes a pair's alternates, sets its TTR (the fastest alternate of
+// any origin, else the category default) and keeps at most max_alternates of them.
+func (a *Analysis) settleAlternates(p *PairMetrics, alts []Alternate, ttrDefault float64) {
+	cfg := a.in.Cfg
+	p.NoAlternate = len(alts) == 0
+	rankAlternates(alts, cfg.Exposure.DomesticFirst)
+	alts = dedupeAlternates(alts)
+	p.TTR, p.TTRSource = ttrDefault, "category_default"
+	for i, al := range alts {
+		if i == 0 || al.QualificationDays < p.TTR {
+			p.TTR, p.TTRSource = al.QualificationDays, al.Origin
+		}
+	}
+	if len(alts) > cfg.Exposure.MaxAlternates {
+		alts = alts[:cfg.Exposure.MaxAlternates]
+	}
+	p.Alternates = alts
+}
+
+func countryOf(info *NodeInfo) string {
+	if info == nil {
+		return ""
+	}
+	return info.Country
+}
+
+func normaliseSupShares(s []SupShare) {
+	sum := 0.0
+	for _, x := range s {
+		if x.Share > 0 {
+			sum += x.Share
+		}
+	}
+	for i := range s {
+		switch {
+		case sum > 0 && s[i].Share > 0:
+			s[i].Share /= sum
+		case sum > 0:
+			s[i].Share = 0
+		default:
+			s[i].Share = 1 / float64(len(s))
+		}
+	}
+}
+
+// rankAlternates orders alternates: domestic first (when asked), then fewer qualification days, then
+// lower HHI after switching, then ids.
+func rankAlternates(alts []Alternate, domesticFirst bool) {
+	sort.SliceStable(alts, func(i, j int) bool {
+		x, y := alts[i], alts[j]
+		if domesticFirst && x.Domestic != y.Domestic {
+			return x.Domestic
+		}
+		if x.QualificationDays != y.QualificationDays {
+			return x.QualificationDays < y.QualificationDays
+		}
+		if x.HHIAfter != y.HHIAfter {
+			return x.HHIAfter < y.HHIAfter
+		}
+		if x.SupplierID != y.SupplierID {
+			return x.SupplierID < y.SupplierID
+		}
+		return x.ComponentID < y.ComponentID
+	})
+}
+
+// dedupeAlternates keeps the best-ranked entry of each (component, supplier) option: the same
+// supplier can be both in qualification in the map and on the substitution list. The notes of the
+// dropped duplicates are kept on the survivor. alts must be ranked already.
+func dedupeAlternates(alts []Alternate) []Alternate {
+	type key struct{ comp, sup string }
+	first := map[key]int{}
+	out := alts[:0]
+	for _, a := range alts {
+		k := key{a.ComponentID, a.SupplierID}
+		if i, ok := first[k]; ok {
+			if a.Notes != "" && !strings.Contains(out[i].Notes, a.Notes) {
+				if out[i].Notes != "" {
+					out[i].Notes += "; "
+				}
+				out[i].Notes += a.Notes
+			}
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, a)
+	}
+	return out
+}
+
+// matchAwards maps awards to (enterprise, component) → suppliers. An award counts when its buyer is
+// a supply-map enterprise (buyer_id = node_id, else buyer_name = name, case-insensitive), one of its
+// item ids or item codes is a component id, and a supplier id is a supplier node id (else its name
+// equals a supplier name, case-insensitive). Unmatched suppliers are ignored.
+func (a *Analysis) matchAwards() map[uint64][]int32 {
+	in := a.in
+	out := map[uint64][]int32{}
+	if len(in.Awards) == 0 {
+		return out
+	}
+	supByName := map[string]int32{}
+	for id, n := range in.Suppliers {
+		if n.Name != "" {
+			supByName[strings.ToLower(strings.TrimSpace(n.Name))] = id
+		}
+	}
+	entByName := map[string]int32{}
+	for id, n := range in.Enterprises {
+		if n.Name != "" {
+			entByName[strings.ToLower(strings.TrimSpace(n.Name))] = id
+		}
+	}
+	for _, aw := range in.Awards {
+		ent := in.Lookup(aw.BuyerID)
+		if _, ok := in.Enterprises[ent]; !ok {
+			var ok2 bool
+			if ent, ok2 = entByName[strings.ToLower(strings.TrimSpace(aw.BuyerName))]; !ok2 {
+				continue
+			}
+		}
+		var comps []int32
+		for _, it := range slices.Concat(aw.ItemIDs, aw.ItemCodes) {
+			c := in.Lookup(it)
+			if _, ok := in.Components[c]; ok {
+				comps = append(comps, c)
+			}
+		}
+		for i, sid := range aw.SupplierIDs {
+			s := in.Lookup(sid)
+			if _, ok := in.Suppliers[s]; !ok {
+				name := ""
+				if i < len(aw.SupplierNames) {
+					name = strings.ToLower(strings.TrimSpace(aw.SupplierNames[i]))
+				}
+				var ok2 bool
+				if s, ok2 = supByName[name]; !ok2 {
+					continue
+				}
+			}
+			for _, c := range comps {
+				if k := pairKey(ent, c); !slices.Contains(out[k], s) {
+					out[k] = append(out[k], s)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,43 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+)
+
+// ---- 4. TTS vs TTR ------------------------------------------------------------------------------
+
+type ttsTTR struct{}
+
+func (ttsTTR) Name() string { return NameTTSTTR }
+
+func (ttsTTR) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
+	a, err := in.Analysis(ctx)
+	if err != nil {
+		return nil, err
+	}
+	col := newCollector(in.Cfg.MaxFindingsPerDetector)
+	for i := range a.Pairs {
+		p := &a.Pairs[i]
+		if !p.TTSKnown || !(p.TTS < p.TTR) {
+			continue
+		}
+		gap, norm := TTSGap(p.TTS, p.TTR)
+		if !col.wants(100*norm, SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
+			continue
+		}
+		f := in.pairFinding(NameTTSTTR, p)
+		f.Terms = []Term{
+			term("tts_gap", gap, norm, 1, fmt.Sprintf("TTR %.0f d − TTS %.1f d uncovered", p.TTR, p.TTS)),
+			term("tts_days", p.TTS, 0, 0, "inventory ÷ consumption per day"),
+			term("ttr_days", p.TTR, 0, 0, "best alternate: "+p.TTRSource),
+		}
+		f.Flags = []string{FlagTTSBelowTTR}
+		if p.NoAlternate {
+			f.Flags = append(f.Flags, FlagNoAlternate)
+		}
+		f.Score = Composite(f.Terms)
+		col.add(f)
+	}
+	return col.result(), ctx.Err()
+}
