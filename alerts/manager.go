@@ -86,7 +86,7 @@ func NewManager(cfg Config, notifiers *Registry, reg prometheus.Registerer, log 
 		return nil, err
 	}
 	m := &Manager{
-		log: log.With("component", "alerts"), now: time.Now, met: met,
+		log: log, now: time.Now, met: met,
 		cfg: cfg, rules: rules, notifiers: notifiers, store: st,
 		alertState: newAlertState(), silenceSet: silenceSet{silences: map[string]*Silence{}},
 		dispatcher:      dispatcher{groups: map[string]*group{}},

@@ -27,9 +27,9 @@ import (
 
 func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("CHAINWATCH_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		return slog.New(checkDupKeys(t, slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return slog.New(checkDupKeys(t, slog.NewTextHandler(io.Discard, nil)))
 }
 
 // startDaemon runs app.Run in the background and returns its HTTP address and a stop function that

@@ -43,7 +43,7 @@ func New(cfg alerts.HTTPConfig, hc *http.Client, log *slog.Logger) *Client {
 	rc := httpx.New(o)
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler // the last response is classified by Post
 	if log != nil {
-		rc.Logger = leveled{log.With("component", "alerts.webhook")}
+		rc.Logger = leveled{log.With("client", "webhook")}
 	}
 	return &Client{rc: rc}
 }
