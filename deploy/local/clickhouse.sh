@@ -231,5 +231,6 @@ case "${1:-start}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   restart) cmd_stop; cmd_start ;;
-  *) echo "usage: $0 [start|stop|status|restart]" >&2; exit 2 ;;
+  install) ensure_installed ;;
+  *) echo "usage: $0 [start|stop|status|restart|install]" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
 # and the demo.
 #
 #   deploy/local/kafka.sh [start|stop|status|restart]   (default: start)
+#   deploy/local/kafka.sh fetch                          only fetch the jars (cluster.sh uses them)
 #   deploy/local/kafka.sh topics <TopicCommand args>     e.g. topics --list
 #                                                         (--bootstrap-server is added for you)
 #
@@ -286,5 +287,6 @@ case "${1:-start}" in
   status) cmd_status ;;
   restart) cmd_stop; cmd_start ;;
   topics) shift; cmd_topics "$@" ;;
-  *) echo "usage: $0 [start|stop|status|restart] | topics <kafka-topics args>" >&2; exit 2 ;;
+  fetch) ensure_java_maven; ensure_libs ;;
+  *) echo "usage: $0 [start|stop|status|restart|fetch] | topics <kafka-topics args>" >&2; exit 2 ;;
 esac
