@@ -30,36 +30,51 @@ func (m *Manager) EvaluateRun(ctx context.Context, detectorNames []string, findi
 	return m.evaluate(ctx, scope, findings, now)
 }
 
-// candidate is the strongest finding for one alert fingerprint, and the detectors raising it.
+// candidate is the finding behind one alert fingerprint, its severity and the detectors raising
+// it. Enterprise findings give the content; a part finding routed to the enterprise (see
+// candidates) can raise the severity and adds its flags.
 type candidate struct {
-	f    *detectors.Finding
-	sev  Severity
-	dets map[string]bool
+	f      *detectors.Finding
+	native bool     // f is the enterprise's own finding, not a routed part finding
+	sev    Severity // the highest severity of any finding behind the fingerprint
+	fsev   Severity // f's own severity
+	dets   map[string]bool
+	flags  []string // flags of routed part findings, merged into the alert
 }
 
-// candidates rates every enterprise finding and keeps, per fingerprint, the most severe (then
-// highest-scoring) one. Findings without an enterprise are counted in noEnt, fingerprints below
-// every threshold in below.
-func candidates(rules *Rules, findings []detectors.Finding) (cands map[string]*candidate, noEnt, below int) {
+// ComponentUsersFunc returns the enterprises that use a component (supply map: its suppliers'
+// customers, its stock holders, the makers of products whose BOM holds it).
+type ComponentUsersFunc func(componentID string) []string
+
+// WithComponentUsers routes findings that have no enterprise but name a component (availability
+// findings on a part: stock collapse, lead-time jump, lifecycle) to every enterprise using the
+// component, so their flag floors raise that enterprise's alert.
+func WithComponentUsers(f ComponentUsersFunc) Option { return func(m *Manager) { m.users = f } }
+
+// candidates rates every finding and keeps, per fingerprint, the most severe one: an enterprise
+// finding by severity, then score; a part finding routed through users to each enterprise using
+// its component. Findings reaching no enterprise are counted in noEnt, fingerprints below every
+// threshold in below.
+func candidates(rules *Rules, findings []detectors.Finding, users ComponentUsersFunc) (cands map[string]*candidate, noEnt, below int) {
 	cands = map[string]*candidate{}
 	for i := range findings {
 		f := &findings[i]
-		if f.EnterpriseID == "" {
+		if f.EnterpriseID != "" {
+			addCandidate(cands, rules, f, true)
+			continue
+		}
+		var ents []string
+		if users != nil && f.ComponentID != "" {
+			ents = users(f.ComponentID)
+		}
+		if len(ents) == 0 {
 			noEnt++
 			continue
 		}
-		sev := rules.Severity(f)
-		fp := Fingerprint(f.EnterpriseID, componentOf(f), AlertName)
-		c := cands[fp]
-		if c == nil {
-			c = &candidate{dets: map[string]bool{}}
-			cands[fp] = c
-		}
-		if sev > SeverityNone {
-			c.dets[f.Detector] = true
-		}
-		if c.f == nil || sev > c.sev || (sev == c.sev && f.Score > c.f.Score) {
-			c.f, c.sev = f, sev
+		for _, e := range ents {
+			g := *f
+			g.EnterpriseID = e
+			addCandidate(cands, rules, &g, false)
 		}
 	}
 	for _, c := range cands {
@@ -68,6 +83,44 @@ func candidates(rules *Rules, findings []detectors.Finding) (cands map[string]*c
 		}
 	}
 	return cands, noEnt, below
+}
+
+func addCandidate(cands map[string]*candidate, rules *Rules, f *detectors.Finding, native bool) {
+	sev := rules.Severity(f)
+	fp := Fingerprint(f.EnterpriseID, componentOf(f), AlertName)
+	c := cands[fp]
+	if c == nil {
+		c = &candidate{dets: map[string]bool{}}
+		cands[fp] = c
+	}
+	if sev > SeverityNone {
+		c.dets[f.Detector] = true
+	}
+	if !native {
+		c.flags = append(c.flags, f.Flags...)
+	}
+	switch {
+	case c.f == nil, native && !c.native:
+		c.f, c.fsev, c.native = f, sev, native
+	case native == c.native && (sev > c.fsev || (sev == c.fsev && f.Score > c.f.Score)):
+		c.f, c.fsev = f, sev
+	}
+	c.sev = max(c.sev, sev)
+}
+
+// content is the finding the alert is built from: the candidate's, with the routed flags added.
+func (c *candidate) content() *detectors.Finding {
+	if len(c.flags) == 0 {
+		return c.f
+	}
+	g := *c.f
+	g.Flags = slices.Clone(g.Flags)
+	for _, fl := range c.flags {
+		if !slices.Contains(g.Flags, fl) {
+			g.Flags = append(g.Flags, fl)
+		}
+	}
+	return &g
 }
 
 // evaluation is one Evaluate call's view: the rules and config it started with, the detectors in
@@ -89,7 +142,7 @@ func (m *Manager) evaluate(ctx context.Context, scope map[string]bool, findings 
 	ev := &evaluation{rules: m.rules, cfg: m.cfg, scope: scope, now: now}
 	m.mu.Unlock()
 
-	cands, noEnt, below := candidates(ev.rules, findings)
+	cands, noEnt, below := candidates(ev.rules, findings, m.users)
 	m.met.evaluations.Inc()
 	m.met.skipped.WithLabelValues("no_enterprise").Add(float64(noEnt))
 	m.met.skipped.WithLabelValues("below_threshold").Add(float64(below))
@@ -124,7 +177,7 @@ func (m *Manager) evaluate(ctx context.Context, scope map[string]bool, findings 
 // B计划 content, the detectors raising it (those outside the run's scope are kept), and the
 // acknowledgement while it still holds. Callers hold m.mu.
 func (m *Manager) applyCandidate(ev *evaluation, fp string, c *candidate) {
-	a := ev.rules.Build(c.f, c.sev)
+	a := ev.rules.Build(c.content(), c.sev)
 	if a.ConsumptionPerDay == nil && a.GapDays > 0 && m.consumption != nil {
 		if v, ok := m.consumption(a.EnterpriseID, a.ComponentID); ok && v > 0 {
 			ev.rules.SetConsumption(a, v)

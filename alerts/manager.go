@@ -45,6 +45,7 @@ type Manager struct {
 	met         *metrics
 	sink        EventSink
 	consumption ConsumptionFunc
+	users       ComponentUsersFunc
 
 	mu        sync.Mutex
 	cfg       Config

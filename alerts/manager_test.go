@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -553,5 +554,48 @@ func TestReloadAddsChannel(t *testing.T) {
 	lastCall(t, h.rec, 1)
 	if got := lastCall(t, added, 1); len(got.Alerts) != 1 || got.Alerts[0].EnterpriseID != "ENT-1" {
 		t.Fatalf("new channel got %+v", got)
+	}
+}
+
+// TestPartFindingsRoutedToUsers: an availability finding names a part and its component but no
+// enterprise. With WithComponentUsers it reaches every enterprise using the component, and the
+// stock_collapse floor (warning) raises their alerts: ENT-1's own exposure finding (score 45,
+// info) becomes a warning carrying the flag, ENT-2 (no finding of its own) gets a warning built
+// from the part finding. A component nobody uses is counted as "no_enterprise".
+func TestPartFindingsRoutedToUsers(t *testing.T) {
+	cfg := testConfig(t)
+	users := func(comp string) []string {
+		if comp == "C1" {
+			return []string{"ENT-1", "ENT-2"}
+		}
+		return nil
+	}
+	h := start(t, cfg, alerttest.NewClock(t0), nil, alerts.WithComponentUsers(users))
+	part := finding("", "C1", 20, "stock_collapse")
+	part.Detector, part.SubjectType, part.Subject = "availability", "part", "MPN-1"
+	orphan := finding("", "C9", 20, "stock_collapse")
+	orphan.Detector, orphan.SubjectType, orphan.Subject = "availability", "part", "MPN-9"
+	own := finding("ENT-1", "C1", 45)
+	evaluate(t, h.m, 0, part, own, orphan)
+
+	got := map[string]alerts.AlertView{}
+	for _, v := range h.m.Alerts(alerts.Filter{}) {
+		got[v.EnterpriseID] = v
+	}
+	if len(got) != 2 {
+		t.Fatalf("alerts: %+v", got)
+	}
+	e1, e2 := got["ENT-1"], got["ENT-2"]
+	if e1.Severity != alerts.SeverityWarning || e1.Score != 45 || !slices.Contains(e1.Flags, "stock_collapse") {
+		t.Errorf("ENT-1: severity %v score %v flags %v; want warning from the floor, the exposure's score, the part's flag", e1.Severity, e1.Score, e1.Flags)
+	}
+	if !slices.Contains(e1.Detectors, "availability") {
+		t.Errorf("ENT-1 detectors %v: want availability among them", e1.Detectors)
+	}
+	if e2.Severity != alerts.SeverityWarning || e2.ComponentID != "C1" {
+		t.Errorf("ENT-2: %v %q", e2.Severity, e2.ComponentID)
+	}
+	if v := counterValue(t, h.reg, "chainwatch_alerts_findings_skipped_total", map[string]string{"reason": "no_enterprise"}); v != 1 {
+		t.Errorf("no_enterprise skipped = %v, want 1 (the part of C9)", v)
 	}
 }

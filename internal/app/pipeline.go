@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,7 +28,8 @@ func newAlerts(cfg config.Config, conn driver.Conn, cons *consumption, reg prome
 	if err != nil {
 		return nil, fmt.Errorf("alerts: channels: %w", err)
 	}
-	opts = append([]alerts.Option{alerts.WithEventSink(archive.New(conn)), alerts.WithConsumption(cons.lookup)}, opts...)
+	opts = append([]alerts.Option{alerts.WithEventSink(archive.New(conn)), alerts.WithConsumption(cons.lookup),
+		alerts.WithComponentUsers(cons.componentUsers)}, opts...)
 	return alerts.NewManager(cfg.Alerts, nreg, reg, log, opts...)
 }
 
@@ -77,11 +80,58 @@ func evaluateOnce(ctx context.Context, runner *detectors.Runner, conn driver.Con
 	return sum, nil
 }
 
-// consumption caches consumption_per_day per enterprise × component from the supply map's
-// "stocks" links, for the B计划 safety-stock action (gap days × units per day).
+// consumption caches, from the supply map, consumption_per_day per enterprise × component (the
+// "stocks" links, for the B计划 safety-stock action: gap days × units per day) and the enterprises
+// using each component (to route part findings such as a stock collapse to them).
 type consumption struct {
-	mu sync.RWMutex
-	m  map[[2]string]float64
+	mu    sync.RWMutex
+	m     map[[2]string]float64
+	users map[string][]string // component → enterprises, sorted
+}
+
+func (c *consumption) componentUsers(comp string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.users[comp]
+}
+
+// componentUsersSQL: an enterprise uses a component when a supplier supplies it the component,
+// when it stocks the component, or when it makes a product whose BOM holds the component.
+const componentUsersSQL = `SELECT enterprise_id, component_id FROM supply_links FINAL
+WHERE link_type IN ('supplies', 'stocks') AND enterprise_id != '' AND component_id != ''
+UNION ALL
+SELECT m.enterprise_id, b.component_id
+FROM (SELECT enterprise_id, product_id FROM supply_links FINAL WHERE link_type = 'makes') AS m
+INNER JOIN (SELECT product_id, component_id FROM supply_links FINAL WHERE link_type = 'bom') AS b USING (product_id)`
+
+func (c *consumption) refreshUsers(ctx context.Context, conn driver.Conn) error {
+	rows, err := conn.Query(ctx, componentUsersSQL)
+	if err != nil {
+		return fmt.Errorf("read component users: %w", err)
+	}
+	defer rows.Close()
+	set := map[string]map[string]bool{}
+	for rows.Next() {
+		var e, comp string
+		if err := rows.Scan(&e, &comp); err != nil {
+			return fmt.Errorf("read component users: %w", err)
+		}
+		if set[comp] == nil {
+			set[comp] = map[string]bool{}
+		}
+		set[comp][e] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read component users: %w", err)
+	}
+	users := make(map[string][]string, len(set))
+	for comp, ents := range set {
+		users[comp] = slices.Sorted(maps.Keys(ents))
+	}
+	c.mu.Lock()
+	c.users = users
+	c.mu.Unlock()
+	return nil
 }
 
 func (c *consumption) lookup(ent, comp string) (float64, bool) {
@@ -113,7 +163,7 @@ FROM supply_links FINAL WHERE link_type = 'stocks' GROUP BY enterprise_id, compo
 	c.mu.Lock()
 	c.m = m
 	c.mu.Unlock()
-	return nil
+	return c.refreshUsers(ctx, conn)
 }
 
 // digestMailer sends the weekly digest through the alerts' SMTP settings.
