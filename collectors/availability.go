@@ -201,19 +201,20 @@ func (f *AvailabilityFeed) Name() string { return "availability" }
 func (f *AvailabilityFeed) Run(ctx context.Context, em Emitter) (Stats, error) {
 	var total Stats
 	var errs []error
+	seen := newEventSet() // duplicates are counted across the URLs and files of one run
 	for _, u := range f.opt.URLs {
 		if f.get == nil {
 			errs = append(errs, errors.New("availability: no HTTP client"))
 			break
 		}
-		st, err := f.pollURL(ctx, em, u)
+		st, err := f.pollURL(ctx, em, u, seen)
 		total.Add(st)
 		if err != nil && !errors.Is(err, errNotModified) {
 			errs = append(errs, err)
 		}
 	}
 	if f.opt.Dir != "" {
-		st, err := f.scanDir(ctx, em)
+		st, err := f.scanDir(ctx, em, seen)
 		total.Add(st)
 		if err != nil {
 			errs = append(errs, err)
@@ -222,7 +223,7 @@ func (f *AvailabilityFeed) Run(ctx context.Context, em Emitter) (Stats, error) {
 	return total, errors.Join(errs...)
 }
 
-func (f *AvailabilityFeed) pollURL(ctx context.Context, em Emitter, u string) (Stats, error) {
+func (f *AvailabilityFeed) pollURL(ctx context.Context, em Emitter, u string, seen *eventSet) (Stats, error) {
 	resp, commit, err := f.get.get(ctx, u)
 	if err != nil {
 		return Stats{}, err
@@ -233,7 +234,7 @@ func (f *AvailabilityFeed) pollURL(ctx context.Context, em Emitter, u string) (S
 	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		asOf = lm
 	}
-	t := target{ctx: ctx, em: em, now: now, size: f.batch}
+	t := target{ctx: ctx, em: em, now: now, size: f.batch, seen: seen}
 	st, err := t.drain(f.opt.Source, nil, func(o *out, _ io.Reader) error {
 		return importAvailability(o, resp.Body, redactedURL(u), availabilityConv{distributor: f.opt.Distributor, asOf: asOf.UTC()})
 	})
@@ -254,7 +255,7 @@ func IsAvailabilityFile(name string) bool {
 	return false
 }
 
-func (f *AvailabilityFeed) scanDir(ctx context.Context, em Emitter) (Stats, error) {
+func (f *AvailabilityFeed) scanDir(ctx context.Context, em Emitter, seen *eventSet) (Stats, error) {
 	entries, err := os.ReadDir(f.opt.Dir)
 	if err != nil {
 		return Stats{}, fmt.Errorf("availability: %w", err)
@@ -277,7 +278,7 @@ func (f *AvailabilityFeed) scanDir(ctx context.Context, em Emitter) (Stats, erro
 			continue
 		}
 		path := filepath.Join(f.opt.Dir, e.Name())
-		t := target{ctx: ctx, em: em, now: f.now(), size: f.batch}
+		t := target{ctx: ctx, em: em, now: f.now(), size: f.batch, seen: seen}
 		st, err := importAvailabilityFile(t, path, f.opt.Source, f.opt.Distributor, info.ModTime(), nil)
 		total.Add(st)
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // Config is the "collectors" section: shared HTTP behaviour, batching, and the scheduled sources
-// (Comtrade API, OCDS URLs, availability feeds). File imports (chainwatch import) use BatchSize,
+// (Comtrade API, OCDS URLs, availability feeds, the Mouser, Nexar and DigiKey APIs). File imports (chainwatch import) use BatchSize,
 // HomeCountry and ProgressInterval. Each source's own section sits next to its code. See
 // docs/collectors.md.
 type Config struct {
@@ -25,6 +25,9 @@ type Config struct {
 	Comtrade     ComtradeConfig     `koanf:"comtrade"`
 	Procurement  ProcurementConfig  `koanf:"procurement"`
 	Availability AvailabilityConfig `koanf:"availability"`
+	Mouser       MouserConfig       `koanf:"mouser"`
+	Nexar        NexarConfig        `koanf:"nexar"`
+	DigiKey      DigiKeyConfig      `koanf:"digikey"`
 }
 
 // HTTPConfig is shared by every HTTP source (internal/httpx).
@@ -46,6 +49,9 @@ func DefaultConfig() Config {
 		Comtrade:         DefaultComtradeConfig(),
 		Procurement:      DefaultProcurementConfig(),
 		Availability:     DefaultAvailabilityConfig(),
+		Mouser:           DefaultMouserConfig(),
+		Nexar:            DefaultNexarConfig(),
+		DigiKey:          DefaultDigiKeyConfig(),
 	}
 }
 
@@ -69,6 +75,9 @@ func (c Config) Validate() error {
 	p.Merge("comtrade", c.Comtrade.Validate())
 	p.Merge("procurement", c.Procurement.Validate())
 	p.Merge("availability", c.Availability.Validate())
+	p.Merge("mouser", c.Mouser.Validate())
+	p.Merge("nexar", c.Nexar.Validate())
+	p.Merge("digikey", c.DigiKey.Validate())
 	return p.Err()
 }
 
@@ -94,6 +103,9 @@ func (c *Config) ResolveSecrets() error {
 	var p confkit.Problems
 	p.Merge("comtrade", c.Comtrade.ResolveSecrets())
 	p.Merge("availability", c.Availability.ResolveSecrets())
+	p.Merge("mouser", c.Mouser.ResolveSecrets())
+	p.Merge("nexar", c.Nexar.ResolveSecrets())
+	p.Merge("digikey", c.DigiKey.ResolveSecrets())
 	return p.Err()
 }
 

@@ -336,6 +336,7 @@ type digiKeyProduct struct {
 			Name string `json:"Name"`
 		} `json:"PackageType"`
 		QuantityAvailableforPackageType *float64 `json:"QuantityAvailableforPackageType"`
+		QuantityAvailable               *float64 `json:"QuantityAvailable"` // the name in some v4 descriptions
 		StandardPricing                 []struct {
 			BreakQuantity int64   `json:"BreakQuantity"`
 			UnitPrice     float64 `json:"UnitPrice"`
@@ -412,7 +413,11 @@ func (r *availabilityJSONReader) digiKeyProduct(p digiKeyProduct, raw []byte, lo
 		for k, x := range base {
 			f[k] = x
 		}
-		f["sku"], f["packaging"], f["stock"] = v.DigiKeyProductNumber, v.PackageType.Name, num(v.QuantityAvailableforPackageType)
+		qty := v.QuantityAvailableforPackageType
+		if qty == nil {
+			qty = v.QuantityAvailable
+		}
+		f["sku"], f["packaging"], f["stock"] = v.DigiKeyProductNumber, v.PackageType.Name, num(qty)
 		if len(v.StandardPricing) > 0 {
 			f["price"], f["currency"] = strconv.FormatFloat(v.StandardPricing[0].UnitPrice, 'f', -1, 64), currency
 		}

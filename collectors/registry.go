@@ -62,7 +62,7 @@ type Registry struct {
 }
 
 // NewRegistry builds every enabled scheduled collector of cfg (Comtrade API, OCDS URLs,
-// availability feeds). d.BatchSize and d.HTTP default to cfg's values.
+// availability feeds, Mouser, Nexar, DigiKey). d.BatchSize and d.HTTP default to cfg's values.
 func NewRegistry(cfg Config, d Deps) (*Registry, error) {
 	if d.BatchSize <= 0 {
 		d.BatchSize = cfg.BatchSize
@@ -97,7 +97,24 @@ func NewRegistry(cfg Config, d Deps) (*Registry, error) {
 			Distributor: a.Distributor}, d.httpClient("availability", a.RatePerSecond, a.Burst, h), d)
 		r.entries = append(r.entries, Scheduled{Collector: c, Interval: a.Interval})
 	}
+	r.addDistributors(cfg, d)
 	return r, nil
+}
+
+// addDistributors adds the enabled distributor API collectors, each with its own rate limit.
+func (r *Registry) addDistributors(cfg Config, d Deps) {
+	if m := cfg.Mouser; m.Enabled {
+		c := NewMouserAPI(m, d.httpClient("mouser", m.RatePerSecond, m.Burst, nil), d)
+		r.entries = append(r.entries, Scheduled{Collector: c, Interval: m.Interval})
+	}
+	if n := cfg.Nexar; n.Enabled {
+		c := NewNexarAPI(n, d.httpClient("nexar", n.RatePerSecond, n.Burst, nil), d)
+		r.entries = append(r.entries, Scheduled{Collector: c, Interval: n.Interval})
+	}
+	if g := cfg.DigiKey; g.Enabled {
+		c := NewDigiKeyAPI(g, d.httpClient("digikey", g.RatePerSecond, g.Burst, nil), d)
+		r.entries = append(r.entries, Scheduled{Collector: c, Interval: g.Interval})
+	}
 }
 
 // Scheduled returns the collectors with their intervals, for Schedule.
