@@ -14,14 +14,15 @@ import (
 	"github.com/chainwatch/chainwatch/detectors"
 )
 
-// AlertService is what the API needs from the alerts package: the current alerts, acknowledging
-// one, and managing silences. The lead adapts the alerts manager to it. The JSON field names of
-// Alert, Ack, Silence and Matchers are those of the alerts package, so an adapter may simply
-// re-encode. Return errors wrapping ErrNotFound (unknown fingerprint or silence id) or ErrInvalid
-// (a rejected silence or ack) to get 404 / 400.
+// AlertService is what the API needs from the alerts package: the current alerts, one alert,
+// acknowledging one, and managing silences. FromAlertsManager adapts the alerts package's manager
+// to it, mapping its types to the API's (alertsadapter.go). Return errors wrapping ErrNotFound
+// (unknown fingerprint or silence id) or ErrInvalid (a rejected silence or ack) to get 404 / 400.
 type AlertService interface {
 	// Alerts returns every alert the service holds (firing and recently resolved).
 	Alerts(ctx context.Context) ([]Alert, error)
+	// Alert returns the alert with fingerprint (ErrNotFound when there is none).
+	Alert(ctx context.Context, fingerprint string) (Alert, error)
 	// Ack acknowledges the alert with fingerprint and returns it updated.
 	Ack(ctx context.Context, fingerprint string, req AckRequest) (Alert, error)
 	// Silences returns every silence (pending, active, expired).
@@ -34,35 +35,52 @@ type AlertService interface {
 
 // Alert is a B计划 warning as the API shows it.
 type Alert struct {
-	Fingerprint    string                `json:"fingerprint"`
-	Name           string                `json:"name"`
-	EnterpriseID   string                `json:"enterprise_id"`
-	EnterpriseName string                `json:"enterprise_name,omitempty"`
-	ComponentID    string                `json:"component_id"`
-	Category       string                `json:"category,omitempty"`
-	Industry       string                `json:"industry,omitempty"`
-	Region         string                `json:"region,omitempty"`
-	Severity       string                `json:"severity"`        // info, warning, critical
-	Status         string                `json:"status"`          // firing, resolved
-	State          string                `json:"state,omitempty"` // firing, suppressed (silenced or acknowledged), resolved
-	SilencedBy     []string              `json:"silenced_by,omitempty"`
-	Score          float64               `json:"score"`
-	PrevScore      *float64              `json:"prev_score,omitempty"`
-	Flags          []string              `json:"flags"`
-	TopTerms       []detectors.Term      `json:"top_terms,omitempty"`
-	TTSDays        *float64              `json:"tts_days,omitempty"`
-	TTRDays        *float64              `json:"ttr_days,omitempty"`
-	GapDays        float64               `json:"gap_days,omitempty"`
-	Alternates     []detectors.Alternate `json:"alternates,omitempty"`
-	Actions        json.RawMessage       `json:"actions,omitempty"`
-	Products       []string              `json:"products,omitempty"`
-	Detectors      []string              `json:"detectors,omitempty"`
-	RunID          string                `json:"run_id,omitempty"`
-	StartsAt       time.Time             `json:"starts_at"`
-	EndsAt         time.Time             `json:"ends_at,omitzero"`
-	UpdatedAt      time.Time             `json:"updated_at,omitzero"`
-	Ack            *Ack                  `json:"ack,omitempty"`
-	GeneratorURL   string                `json:"generator_url,omitempty"`
+	Fingerprint    string           `json:"fingerprint"`
+	Name           string           `json:"name"`
+	EnterpriseID   string           `json:"enterprise_id"`
+	EnterpriseName string           `json:"enterprise_name,omitempty"`
+	ComponentID    string           `json:"component_id"`
+	Category       string           `json:"category,omitempty"`
+	Industry       string           `json:"industry,omitempty"`
+	Region         string           `json:"region,omitempty"`
+	Severity       string           `json:"severity"`        // info, warning, critical
+	Status         string           `json:"status"`          // firing, resolved
+	State          string           `json:"state,omitempty"` // firing, suppressed (silenced or acknowledged), resolved
+	SilencedBy     []string         `json:"silenced_by,omitempty"`
+	Score          float64          `json:"score"`
+	PrevScore      *float64         `json:"prev_score,omitempty"`
+	Flags          []string         `json:"flags"`
+	TopTerms       []detectors.Term `json:"top_terms,omitempty"`
+	TTSDays        *float64         `json:"tts_days,omitempty"`
+	TTRDays        *float64         `json:"ttr_days,omitempty"`
+	GapDays        float64          `json:"gap_days,omitempty"`
+	// ConsumptionPerDay (units/day) sizes the safety-stock action; absent when unknown.
+	ConsumptionPerDay *float64              `json:"consumption_per_day,omitempty"`
+	Alternates        []detectors.Alternate `json:"alternates,omitempty"`
+	Actions           []Action              `json:"actions,omitempty"`
+	Products          []string              `json:"products,omitempty"`
+	Detectors         []string              `json:"detectors,omitempty"`
+	RunID             string                `json:"run_id,omitempty"`
+	StartsAt          time.Time             `json:"starts_at"`
+	EndsAt            time.Time             `json:"ends_at,omitzero"`
+	UpdatedAt         time.Time             `json:"updated_at,omitzero"`
+	Ack               *Ack                  `json:"ack,omitempty"`
+	GeneratorURL      string                `json:"generator_url,omitempty"`
+}
+
+// Action is one step of the B计划; which fields are set depends on Kind: qualify_alternate
+// (Alternate, Days, ExceedsTTS), raise_safety_stock (GapDays, ConsumptionPerDay, Units; Units is 0
+// when consumption is unknown), split_volume (Alternate, Share, HHIAfter), find_alternate.
+type Action struct {
+	Kind              string               `json:"kind"`
+	Alternate         *detectors.Alternate `json:"alternate,omitempty"`
+	Days              float64              `json:"days,omitempty"`
+	ExceedsTTS        bool                 `json:"exceeds_tts,omitempty"`
+	GapDays           float64              `json:"gap_days,omitempty"`
+	ConsumptionPerDay float64              `json:"consumption_per_day,omitempty"`
+	Units             float64              `json:"units,omitempty"`
+	Share             float64              `json:"share,omitempty"`
+	HHIAfter          float64              `json:"hhi_after,omitempty"`
 }
 
 // Ack is an acknowledgement.
@@ -128,7 +146,8 @@ func (s *server) listAlerts(w http.ResponseWriter, r *http.Request, _ principal)
 	if err != nil {
 		return err
 	}
-	q, err := newQuery(r, "status", "severity", "enterprise", "component", "category", "limit", "cursor", "page")
+	q, err := newQuery(r, "status", "severity", "enterprise", "component", "category", "limit", "cursor", "page",
+		"enterprise_id", "component_id")
 	if err != nil {
 		return err
 	}
@@ -144,7 +163,14 @@ func (s *server) listAlerts(w http.ResponseWriter, r *http.Request, _ principal)
 	if err != nil {
 		return err
 	}
-	ent, comp := q.str("enterprise"), q.str("component")
+	ent, err := q.alias("enterprise", "enterprise_id")
+	if err != nil {
+		return err
+	}
+	comp, err := q.alias("component", "component_id")
+	if err != nil {
+		return err
+	}
 	pg, err := q.page(s.cfg, filterKey(r.URL.Query()))
 	if err != nil {
 		return err
@@ -181,6 +207,30 @@ func (s *server) listAlerts(w http.ResponseWriter, r *http.Request, _ principal)
 		out.Items = sel[pg.offset:min(len(sel), pg.offset+pg.limit)]
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// GET /api/v1/alerts/{fingerprint}: the link of every notification (generator_url).
+func (s *server) getAlert(w http.ResponseWriter, r *http.Request, _ principal) error {
+	svc, err := s.alertService()
+	if err != nil {
+		return err
+	}
+	if _, err := newQuery(r); err != nil {
+		return err
+	}
+	fp := r.PathValue("fingerprint")
+	if !isHex(fp) {
+		return badRequest("fingerprint %q: want the hex fingerprint of an alert", fp)
+	}
+	a, err := svc.Alert(r.Context(), fp)
+	if err != nil {
+		return fmt.Errorf("alert %s: %w", fp, err)
+	}
+	if a.Flags == nil {
+		a.Flags = []string{}
+	}
+	writeJSON(w, http.StatusOK, a)
 	return nil
 }
 

@@ -51,6 +51,9 @@ type Deps struct {
 	DetectorNames []string
 	// Scenarios runs what-if scenarios (scenarios.go).
 	Scenarios ScenarioService
+	// Guard checks the bearer tokens; nil: NewGuard(cfg, log). Pass the Guard that also protects
+	// the daemon's control endpoints so that they share the failed-authentication budget.
+	Guard *Guard
 }
 
 // Role requirements.
@@ -78,7 +81,7 @@ type server struct {
 	deps   Deps
 	cfg    Config
 	log    *slog.Logger
-	auth   *authenticator
+	auth   *Guard
 	mux    *http.ServeMux
 	routes []route
 }
@@ -88,7 +91,11 @@ func New(deps Deps, cfg Config, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &server{deps: deps, cfg: cfg, log: log, auth: newAuthenticator(cfg.Tokens), mux: http.NewServeMux()}
+	guard := deps.Guard
+	if guard == nil {
+		guard = NewGuard(cfg, log)
+	}
+	s := &server{deps: deps, cfg: cfg, log: log, auth: guard, mux: http.NewServeMux()}
 	s.routes = s.table()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
@@ -116,6 +123,7 @@ func (s *server) table() []route {
 		r("GET", "/findings", roleRead, s.findings),
 		r("GET", "/runs", roleRead, s.runs),
 		r("GET", "/alerts", roleRead, s.listAlerts),
+		r("GET", "/alerts/{fingerprint}", roleRead, s.getAlert),
 		r("POST", "/alerts/{fingerprint}/ack", roleOp, s.ackAlert),
 		r("GET", "/silences", roleRead, s.listSilences),
 		r("POST", "/silences", roleOp, s.createSilence),
@@ -157,10 +165,7 @@ func (s *server) wrap(rt route) http.Handler {
 		start := time.Now()
 		p, aerr := s.auth.check(r, rt.Role)
 		if aerr != nil {
-			if aerr.status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="chainwatch"`)
-			}
-			writeError(w, aerr)
+			writeAuthError(w, aerr)
 			s.log.Debug("api request refused", "method", r.Method, "path", r.URL.Path, "status", aerr.status)
 			return
 		}
@@ -197,9 +202,10 @@ var (
 
 // apiError is an error with its HTTP status and JSON code.
 type apiError struct {
-	status int
-	code   string
-	msg    string
+	status     int
+	code       string
+	msg        string
+	retryAfter int // seconds, for 429
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.msg }

@@ -56,6 +56,14 @@ type fakeAlerts struct {
 }
 
 func (f *fakeAlerts) Alerts(context.Context) ([]Alert, error) { return f.alerts, nil }
+func (f *fakeAlerts) Alert(_ context.Context, fp string) (Alert, error) {
+	for _, a := range f.alerts {
+		if a.Fingerprint == fp {
+			return a, nil
+		}
+	}
+	return Alert{}, fmt.Errorf("alert %s: %w", fp, ErrNotFound)
+}
 func (f *fakeAlerts) Ack(_ context.Context, fp string, req AckRequest) (Alert, error) {
 	for _, a := range f.alerts {
 		if a.Fingerprint == fp {

@@ -32,6 +32,7 @@ const (
 //	  default_limit: 50
 //	  max_limit: 1000
 //	  query_timeout: 30s
+//	  auth_failures_per_minute: 10
 //	  exposure:
 //	    refresh_interval: 1m
 //	    top_n: 10
@@ -46,6 +47,10 @@ type Config struct {
 	MaxLimit     int `koanf:"max_limit"`
 	// QueryTimeout bounds the ClickHouse work of one request.
 	QueryTimeout time.Duration `koanf:"query_timeout"`
+	// AuthFailuresPerMinute is how many failed authentications (no or unknown token) one client
+	// address may make per minute, on the API and the control endpoints (/-/detect, /-/reload);
+	// beyond it every request from that address is answered 429 with Retry-After.
+	AuthFailuresPerMinute int `koanf:"auth_failures_per_minute"`
 	// Exposure configures how the latest findings are read and summarised (API, metrics, digest).
 	Exposure exposure.Config `koanf:"exposure"`
 }
@@ -69,6 +74,8 @@ func DefaultConfig() Config {
 		MaxLimit:     1000,
 		QueryTimeout: 30 * time.Second,
 		Exposure:     exposure.DefaultConfig(),
+
+		AuthFailuresPerMinute: 10,
 	}
 }
 
@@ -100,6 +107,7 @@ func (c Config) Validate() error {
 		p.Add("default_limit", "must be <= api.max_limit (%d), got %d", c.MaxLimit, c.DefaultLimit)
 	}
 	p.Duration("query_timeout", c.QueryTimeout)
+	p.Positive("auth_failures_per_minute", c.AuthFailuresPerMinute)
 	p.Merge("exposure", c.Exposure.Validate())
 	return p.Err()
 }

@@ -54,6 +54,19 @@ func newQuery(r *http.Request, allowed ...string) (*query, error) {
 
 func (q *query) str(k string) string { return strings.TrimSpace(q.v.Get(k)) }
 
+// alias reads parameter k, also accepted as alt (e.g. enterprise and enterprise_id, the field name
+// of the alert JSON); giving both with different values is a 400.
+func (q *query) alias(k, alt string) (string, error) {
+	v, a := q.str(k), q.str(alt)
+	if v != "" && a != "" && v != a {
+		return "", badRequest("parameters %s=%q and %s=%q disagree; give one of them", k, v, alt, a)
+	}
+	if v == "" {
+		v = a
+	}
+	return v, nil
+}
+
 func (q *query) oneOf(k string, allowed ...string) (string, error) {
 	v := q.str(k)
 	if v == "" {

@@ -204,10 +204,12 @@ func (a *App) buildHTTP() (*http.ServeMux, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
-	mux.HandleFunc("POST /-/reload", a.reloader.serveHTTP)
-	mux.HandleFunc("POST /-/detect", a.trig.serveHTTP)
+	// The control endpoints take the API's operate tokens and share its failed-authentication budget.
+	guard := api.NewGuard(a.cfg.API, a.log.With("component", "auth"))
+	mux.Handle("POST /-/reload", guard.Require(api.RoleOperate, http.HandlerFunc(a.reloader.serveHTTP)))
+	mux.Handle("POST /-/detect", guard.Require(api.RoleOperate, http.HandlerFunc(a.trig.serveHTTP)))
 	if a.cfg.API.Enabled {
-		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: detectors.Names,
+		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: detectors.Names, Guard: guard,
 			Scenarios: &scenarioService{a.conn, a.cfg.WhatIf, a.log.With("component", "whatif")}}
 		if a.mgr != nil {
 			deps.Alerts = api.FromAlertsManager(a.mgr)

@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/alerts/smtpsink"
 	"github.com/chainwatch/chainwatch/collectors"
 	"github.com/chainwatch/chainwatch/internal/bus"
@@ -37,22 +34,25 @@ type Invocation struct {
 type command struct {
 	name, usage string
 	run         func(ctx context.Context, in Invocation) error
+	// help is the text `chainwatch <name> --help` prints; empty: the usage line.
+	help string
 }
 
 // commands is the explicit list of subcommands.
 func commands() []command {
 	return []command{
-		{"serve", "run the daemon: sink, collectors, detectors, alerts, HTTP (/metrics, /healthz, /readyz, API)", cmdServe},
-		{"migrate", "apply the ClickHouse schema migrations", cmdMigrate},
-		{"import", "load a file or directory once: import <kind> <path> (kinds: " + strings.Join(collectors.NewImportRegistry().Names(), ", ") + ")", cmdImport},
-		{"collect", "run one configured collector once: collect <name>", cmdCollect},
-		{"detect", "run detectors once now: detect [name ...] (single_source, chokepoint, availability, tts_ttr, exposure)", cmdDetect},
-		{"alerts", "alerts of a running daemon: alerts list|ack FP|silence|silences|unsilence ID [--url]", cmdAlerts},
-		{"digest", "weekly risk digest: digest --week 2026-W47 --format md|html|csv|json [--region R] [--industry I] [--out F] [--archive] [--send]", cmdDigest},
-		{"whatif", "disruption what-if: whatif [--format table|json] [--stress] [--tiers] [--store] scenario.yaml (stops, days, paths, B计划 actions)", cmdWhatIf},
-		{"token", "API tokens: token --name N --role read|operate (prints the token and its config entry); token --hash < token", cmdToken},
-		{"smtp-sink", "a local SMTP sink for demos: smtp-sink --addr 127.0.0.1:2525 --dir DIR (writes .eml files)", cmdSMTPSink},
-		{"version", "print the version", nil},
+		{"serve", "run the daemon: sink, collectors, detectors, alerts, HTTP (/metrics, /healthz, /readyz, API)", cmdServe, ""},
+		{"migrate", "apply the ClickHouse schema migrations", cmdMigrate, ""},
+		{"import", "load a file or directory once: import <kind> <path> (kinds: " + strings.Join(collectors.NewImportRegistry().Names(), ", ") + ")", cmdImport, importUsage()},
+		{"collect", "run one configured collector once: collect <name>", cmdCollect, ""},
+		{"detect", "run detectors once now: detect [name ...] (single_source, chokepoint, availability, tts_ttr, exposure)", cmdDetect, ""},
+		{"alerts", "alerts of a running daemon: alerts list|show FP|ack FP|silence|silences|unsilence ID [--url] [--token]", cmdAlerts, alertsUsage},
+		{"digest", "weekly risk digest: digest --week 2026-W47 --format md|html|csv|json [--region R] [--industry I] [--out F] [--archive] [--send]", cmdDigest, digestUsage},
+		{"whatif", "disruption what-if: whatif [--format table|json] [--stress] [--tiers] [--store] scenario.yaml (stops, days, paths, B计划 actions)", cmdWhatIf, ""},
+		{"token", "API tokens: token --name N --role read|operate (prints the token and its config entry); token --hash < token", cmdToken, tokenUsage},
+		{"smtp-sink", "a local SMTP sink for demos: smtp-sink --addr 127.0.0.1:2525 --dir DIR (writes .eml files)", cmdSMTPSink, ""},
+		{"version", "print the version (also --version)", cmdVersion, ""},
+		{"help", "print this usage, or a command's: help [command]", nil, ""},
 	}
 }
 
@@ -65,7 +65,33 @@ func CommandHelp() string {
 	return b.String()
 }
 
-// Command runs one subcommand.
+// ErrUnknownCommand is returned, wrapped, by Command for a name that is not a command.
+var ErrUnknownCommand = errors.New("unknown command")
+
+// Usage is the text of `chainwatch --help`; flags lists the global flags.
+func Usage(flags string) string {
+	return "usage: chainwatch [--config FILE] <command> [args]\n\ncommands:\n" + CommandHelp() +
+		"\nglobal flags:\n" + flags + "\n`chainwatch <command> --help` describes a command.\n"
+}
+
+// IsHelp reports whether a command's args ask for help (help first, or -h, -help, --help before
+// any "--"), so that the caller can run the command without loading the configuration.
+func IsHelp(args []string) bool {
+	if len(args) > 0 && args[0] == "help" {
+		return true
+	}
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a != "help" && isHelpArg(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Command runs one subcommand. `<name> --help` (or -h, help) prints the command's help to Stdout.
 func Command(ctx context.Context, name string, in Invocation) error {
 	if in.Stdout == nil {
 		in.Stdout = os.Stdout
@@ -74,11 +100,38 @@ func Command(ctx context.Context, name string, in Invocation) error {
 		in.Stdin = os.Stdin
 	}
 	for _, c := range commands() {
+		if c.name != name || c.run == nil {
+			continue
+		}
+		if IsHelp(in.Args) {
+			h := c.help
+			if h == "" {
+				h = "usage: chainwatch " + c.name + ": " + c.usage
+			}
+			_, err := fmt.Fprintln(in.Stdout, h)
+			return err
+		}
+		return c.run(ctx, in)
+	}
+	return fmt.Errorf("%w %q; commands:\n%s", ErrUnknownCommand, name, CommandHelp())
+}
+
+// HelpFor returns the help text of command name (false for an unknown command).
+func HelpFor(name string) (string, bool) {
+	for _, c := range commands() {
 		if c.name == name && c.run != nil {
-			return c.run(ctx, in)
+			if c.help != "" {
+				return c.help, true
+			}
+			return "usage: chainwatch " + c.name + ": " + c.usage, true
 		}
 	}
-	return fmt.Errorf("unknown command %q; commands:\n%s", name, CommandHelp())
+	return "", false
+}
+
+func cmdVersion(_ context.Context, in Invocation) error {
+	_, err := fmt.Fprintln(in.Stdout, "chainwatch", Version)
+	return err
 }
 
 func cmdServe(ctx context.Context, in Invocation) error {
@@ -104,16 +157,35 @@ func producerFor(ctx context.Context, cfg config.Config) (*bus.Producer, error) 
 	return bus.NewProducer(cfg.Kafka, nil), nil
 }
 
+// importUsage is the help text of `chainwatch import`.
+func importUsage() string {
+	return `usage: chainwatch import [--source S] [--as-of DATE] <kind> <path>
+
+Loads a file or a directory once through the collectors into Kafka (the daemon's sink stores it in
+ClickHouse); every bad row becomes a rejected record with its reason. Prints the counts.
+
+kinds: ` + strings.Join(collectors.NewImportRegistry().Names(), ", ") + `
+
+flags:
+  --source S     envelope source (default per kind)
+  --as-of DATE   as_of for rows without one (RFC 3339 date or time)`
+}
+
 func cmdImport(ctx context.Context, in Invocation) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	source := fs.String("source", "", "envelope source (default per kind)")
 	asOf := fs.String("as-of", "", "as_of for rows without one (RFC 3339 date or time)")
 	if err := fs.Parse(in.Args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			_, err := fmt.Fprintln(in.Stdout, importUsage())
+			return err
+		}
+		return fmt.Errorf("import: %w\n%s", err, importUsage())
 	}
 	imports := collectors.NewImportRegistry()
 	if fs.NArg() != 2 {
-		return fmt.Errorf("usage: chainwatch import [--source S] [--as-of DATE] <kind> <path>; kinds: %s", strings.Join(imports.Names(), ", "))
+		return fmt.Errorf("import: want <kind> <path>\n%s", importUsage())
 	}
 	kind, err := imports.Lookup(fs.Arg(0))
 	if err != nil {
@@ -177,79 +249,6 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", s)
-}
-
-func cmdAlerts(ctx context.Context, in Invocation) error {
-	fs := flag.NewFlagSet("alerts", flag.ContinueOnError)
-	base := fs.String("url", "http://"+in.Config.HTTP.Listen, "daemon base URL")
-	by := fs.String("by", os.Getenv("USER"), "author (ack, silence)")
-	comment := fs.String("comment", "", "comment (ack, silence)")
-	dur := fs.String("duration", "24h", "how long (ack, silence)")
-	ent := fs.String("enterprise", "", "matcher / filter: enterprise id")
-	comp := fs.String("component", "", "matcher / filter: component id")
-	cat := fs.String("category", "", "matcher / filter: category")
-	token := fs.String("token", os.Getenv("CHAINWATCH_TOKEN"), "API bearer token")
-	if len(in.Args) == 0 {
-		return errors.New("usage: chainwatch alerts list|ack FINGERPRINT|silence|silences|unsilence ID [flags]")
-	}
-	verb := in.Args[0]
-	if err := fs.Parse(in.Args[1:]); err != nil {
-		return err
-	}
-	c := &alerts.Client{BaseURL: *base, HTTP: bearerClient(*token)}
-	out := json.NewEncoder(in.Stdout)
-	out.SetIndent("", "  ")
-	switch verb {
-	case "list":
-		q := url.Values{}
-		for k, v := range map[string]string{"enterprise_id": *ent, "component_id": *comp, "category": *cat} {
-			if v != "" {
-				q.Set(k, v)
-			}
-		}
-		as, err := c.ListAlerts(ctx, q)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(in.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "FINGERPRINT\tSTATE\tSEVERITY\tENTERPRISE\tCOMPONENT\tSCORE")
-		for _, a := range as {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\n", a.Fingerprint, a.State, a.Severity, a.EnterpriseID, a.ComponentID, a.Score)
-		}
-		return tw.Flush()
-	case "ack":
-		if fs.NArg() != 1 {
-			return errors.New("usage: chainwatch alerts ack FINGERPRINT [--by NAME] [--duration 24h] [--comment TEXT]")
-		}
-		v, err := c.Ack(ctx, fs.Arg(0), alerts.AckRequest{By: *by, Comment: *comment, Duration: *dur})
-		if err != nil {
-			return err
-		}
-		return out.Encode(v)
-	case "silence":
-		s, err := c.CreateSilence(ctx, alerts.SilenceRequest{Matchers: alerts.Matchers{EnterpriseID: *ent, ComponentID: *comp, Category: *cat},
-			Duration: *dur, CreatedBy: *by, Comment: *comment})
-		if err != nil {
-			return err
-		}
-		return out.Encode(s)
-	case "silences":
-		s, err := c.ListSilences(ctx)
-		if err != nil {
-			return err
-		}
-		return out.Encode(s)
-	case "unsilence":
-		if fs.NArg() != 1 {
-			return errors.New("usage: chainwatch alerts unsilence ID")
-		}
-		s, err := c.ExpireSilence(ctx, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		return out.Encode(s)
-	}
-	return fmt.Errorf("alerts: unknown verb %q (list, ack, silence, silences, unsilence)", verb)
 }
 
 func cmdSMTPSink(ctx context.Context, in Invocation) error {
