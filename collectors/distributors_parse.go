@@ -106,7 +106,7 @@ func parseMouser(r *availabilityJSONReader, m map[string]json.RawMessage, loc st
 	var resp mouserResponse
 	b, _ := json.Marshal(m)
 	if err := json.Unmarshal(b, &resp); err != nil {
-		return r.badElement(loc, b, fmt.Errorf("Mouser response: %w", err))
+		return r.badElement(loc, b, fmt.Errorf("mouser response: %w", err))
 	}
 	if len(resp.Errors) > 0 && (resp.SearchResults == nil || len(resp.SearchResults.Parts) == 0) {
 		return fmt.Errorf("%s: Mouser API error %s: %s", loc, resp.Errors[0].Code, resp.Errors[0].Message)
@@ -221,7 +221,7 @@ func parseNexar(r *availabilityJSONReader, m map[string]json.RawMessage, loc str
 	var resp nexarResponse
 	b, _ := json.Marshal(m)
 	if err := json.Unmarshal(b, &resp); err != nil {
-		return r.badElement(loc, b, fmt.Errorf("Nexar response: %w", err))
+		return r.badElement(loc, b, fmt.Errorf("nexar response: %w", err))
 	}
 	if resp.Data == nil {
 		if len(resp.Errors) > 0 {
@@ -354,7 +354,7 @@ func parseDigiKey(r *availabilityJSONReader, m map[string]json.RawMessage, loc s
 	var resp digiKeyResponse
 	b, _ := json.Marshal(m)
 	if err := json.Unmarshal(b, &resp); err != nil {
-		return r.badElement(loc, b, fmt.Errorf("DigiKey response: %w", err))
+		return r.badElement(loc, b, fmt.Errorf("digikey response: %w", err))
 	}
 	products, key := resp.Products, "Products"
 	if resp.Product != nil {
@@ -468,7 +468,7 @@ func parseKitspace(r *availabilityJSONReader, m map[string]json.RawMessage, loc 
 	var resp kitspaceResponse
 	b, _ := json.Marshal(m)
 	if err := json.Unmarshal(b, &resp); err != nil {
-		return r.badElement(loc, b, fmt.Errorf("KitSpace response: %w", err))
+		return r.badElement(loc, b, fmt.Errorf("kitspace response: %w", err))
 	}
 	type located struct {
 		path string

@@ -25,7 +25,7 @@ const (
 	ImportBACI         = "baci"         // BACI bulk CSV t,i,j,k,v,q
 	ImportProduction   = "production"   // USGS MCS world tables (a file or a directory)
 	ImportProcurement  = "procurement"  // OCDS packages / JSON Lines (file, directory or URL)
-	ImportAvailability = "availability" // availability CSV / JSON Lines (file or directory)
+	ImportAvailability = "availability" // availability CSV / JSON Lines / JSON, distributor API responses (file or directory)
 	ImportSupplyMap    = "supplymap"    // directory of <section>.csv, or one YAML file
 	ImportWillems      = "willems"      // Willems (2008) chain CSV(s) converted to a supply map
 	ImportSubstitution = "substitution" // substitution list CSV or YAML

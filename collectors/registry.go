@@ -196,7 +196,7 @@ func NewImportRegistry() *ImportRegistry {
 	r.Register(ImportKind{ImportBACI, "BACI bulk CSV t,i,j,k,v,q", newBACIImporter})
 	r.Register(ImportKind{ImportProduction, "USGS MCS world tables (a file or a directory)", newProductionImporter})
 	r.Register(ImportKind{ImportProcurement, "OCDS packages / JSON Lines (file, directory or URL)", newProcurementImporter})
-	r.Register(ImportKind{ImportAvailability, "availability CSV / JSON Lines (file or directory)", newAvailabilityImporter})
+	r.Register(ImportKind{ImportAvailability, "availability CSV / JSON Lines / JSON, distributor API responses (file or directory)", newAvailabilityImporter})
 	r.Register(ImportKind{ImportSupplyMap, "directory of <section>.csv, or one YAML file", newSupplyMapImporter})
 	r.Register(ImportKind{ImportWillems, "Willems (2008) chain CSV(s) converted to a supply map", newWillemsImporter})
 	r.Register(ImportKind{ImportSubstitution, "substitution list CSV or YAML", newSubstitutionImporter})
