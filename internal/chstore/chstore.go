@@ -24,7 +24,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (driver.Conn, error
 		if err != nil {
 			return nil, fmt.Errorf("clickhouse: open: %w", err)
 		}
-		err = admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
+		create := "CREATE DATABASE IF NOT EXISTS " + cfg.Database
+		if cfg.Cluster != "" {
+			create += " ON CLUSTER " + cfg.Cluster
+		}
+		err = admin.Exec(ctx, create)
 		admin.Close()
 		if err != nil {
 			return nil, fmt.Errorf("clickhouse: create database %s: %w", cfg.Database, err)
@@ -51,6 +55,12 @@ func options(cfg Config, db string, log *slog.Logger) *clickhouse.Options {
 		MaxOpenConns: cfg.MaxOpenConns,
 		MaxIdleConns: cfg.MaxOpenConns,
 	}
+	if cfg.Cluster != "" {
+		// Inserts into a Distributed table return once every shard stored its part (not when the
+		// receiving server queued them on its disk), so the sink commits Kafka offsets only for
+		// rows that are on a shard.
+		o.Settings = clickhouse.Settings{"insert_distributed_sync": 1}
+	}
 	switch cfg.Compression {
 	case "lz4":
 		o.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
@@ -64,27 +74,31 @@ func options(cfg Config, db string, log *slog.Logger) *clickhouse.Options {
 // MigrationsTable records applied migrations.
 const MigrationsTable = "schema_migrations"
 
-// Migrate applies every embedded migration not yet recorded, in order, and returns how many it applied.
-// Statements are idempotent (IF NOT EXISTS), so a crash between a statement and the record is safe.
+// Migrate applies every embedded migration not yet recorded, in order, on a single server, and
+// returns how many it applied.
 func Migrate(ctx context.Context, conn driver.Conn) (int, error) {
-	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+MigrationsTable+` (
-    version UInt32,
-    name String,
-    applied_at DateTime
-) ENGINE = ReplacingMergeTree(applied_at)
-ORDER BY version`); err != nil {
-		return 0, fmt.Errorf("migrate: create %s: %w", MigrationsTable, err)
+	return MigrateConfig(ctx, conn, Config{})
+}
+
+// MigrateConfig applies every embedded migration not yet recorded, in order, and returns how many it
+// applied. With cfg.Cluster set every statement is rewritten for the cluster (see clusterDDL).
+// Statements are idempotent (IF NOT EXISTS), so a crash between a statement and the record is safe.
+func MigrateConfig(ctx context.Context, conn driver.Conn, cfg Config) (int, error) {
+	plan, err := migrationPlan(cfg)
+	if err != nil {
+		return 0, err
+	}
+	for _, stmt := range plan.table {
+		if err := conn.Exec(ctx, stmt); err != nil {
+			return 0, fmt.Errorf("migrate: create %s: %w", MigrationsTable, err)
+		}
 	}
 	applied, err := AppliedVersions(ctx, conn)
 	if err != nil {
 		return 0, err
 	}
-	migs, err := schemas.Migrations()
-	if err != nil {
-		return 0, fmt.Errorf("migrate: %w", err)
-	}
 	n := 0
-	for _, m := range migs {
+	for _, m := range plan.migrations {
 		if applied[m.Version] {
 			continue
 		}
@@ -93,20 +107,68 @@ ORDER BY version`); err != nil {
 				return n, fmt.Errorf("migrate: %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
-		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+MigrationsTable+" (version, name, applied_at)")
-		if err != nil {
-			return n, fmt.Errorf("migrate: record %d: %w", m.Version, err)
-		}
-		if err := b.Append(m.Version, m.Name, time.Now().UTC()); err != nil {
-			_ = b.Abort()
-			return n, fmt.Errorf("migrate: record %d: %w", m.Version, err)
-		}
-		if err := b.Send(); err != nil {
+		if err := Insert(ctx, conn, "INSERT INTO "+MigrationsTable+" (version, name, applied_at)",
+			[][]any{{m.Version, m.Name, time.Now().UTC()}}); err != nil {
 			return n, fmt.Errorf("migrate: record %d: %w", m.Version, err)
 		}
 		n++
 	}
 	return n, nil
+}
+
+const migrationsDDL = `CREATE TABLE IF NOT EXISTS ` + MigrationsTable + ` (
+    version UInt32,
+    name String,
+    applied_at DateTime
+) ENGINE = ReplacingMergeTree(applied_at)
+ORDER BY version`
+
+type plan struct {
+	table      []string            // creates MigrationsTable
+	migrations []schemas.Migration // statements as they are executed
+}
+
+// migrationPlan returns the statements Migrate executes: the embedded ones, or in cluster mode their
+// rewrite (every migration is rewritten, applied or not, so that later ones know the tables).
+func migrationPlan(cfg Config) (plan, error) {
+	migs, err := schemas.Migrations()
+	if err != nil {
+		return plan{}, fmt.Errorf("migrate: %w", err)
+	}
+	if cfg.Cluster == "" {
+		return plan{table: []string{migrationsDDL}, migrations: migs}, nil
+	}
+	c := newClusterDDL(cfg.Cluster, cfg.Database)
+	p := plan{}
+	if p.table, err = c.rewrite(migrationsDDL); err != nil {
+		return plan{}, err
+	}
+	for _, m := range migs {
+		out := schemas.Migration{Version: m.Version, Name: m.Name}
+		for i, stmt := range m.Statements {
+			rs, err := c.rewrite(stmt)
+			if err != nil {
+				return plan{}, fmt.Errorf("migrate: %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+			}
+			out.Statements = append(out.Statements, rs...)
+		}
+		p.migrations = append(p.migrations, out)
+	}
+	return p, nil
+}
+
+// MigrationStatements returns every statement MigrateConfig would run for cfg, in order, with the
+// MigrationsTable DDL first (for checking the cluster-mode DDL on other engines).
+func MigrationStatements(cfg Config) ([]string, error) {
+	p, err := migrationPlan(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]string(nil), p.table...)
+	for _, m := range p.migrations {
+		out = append(out, m.Statements...)
+	}
+	return out, nil
 }
 
 // AppliedVersions returns the recorded migration versions.

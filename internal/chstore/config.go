@@ -19,6 +19,9 @@ type Config struct {
 	Compression  string         `koanf:"compression"` // none, lz4, zstd
 	CreateDB     bool           `koanf:"create_database"`
 	MigrateOnRun bool           `koanf:"migrate_on_start"`
+	// Cluster names a remote_servers cluster: "" is one server; otherwise migrations create
+	// Replicated*MergeTree tables (<table>_local) plus Distributed tables ON CLUSTER (docs/scaling.md).
+	Cluster string `koanf:"cluster"`
 }
 
 // DefaultConfig is a local server (deploy/local).
@@ -41,6 +44,9 @@ func (c Config) Validate() error {
 	p.Duration("read_timeout", c.ReadTimeout)
 	p.Positive("max_open_conns", c.MaxOpenConns)
 	p.OneOf("compression", c.Compression, "none", "lz4", "zstd")
+	if c.Cluster != "" && !validIdent(c.Cluster) {
+		p.Add("cluster", "%q must be empty (one server) or a remote_servers cluster name [A-Za-z_][A-Za-z0-9_]*", c.Cluster)
+	}
 	return p.Err()
 }
 
