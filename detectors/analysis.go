@@ -94,36 +94,69 @@ type CompMetrics struct {
 
 // ConcMetrics is the supply concentration of one HS code or material.
 type ConcMetrics struct {
-	Key        string
-	Year       int
-	ExportHHI  float64 // world exports over exporter countries (latest year)
-	Exporters  []Share
-	ImportHHI  float64 // the monitored region's imports over partners (latest year)
-	Partners   []Share
-	HomeM      float64
-	HomeX      float64
-	HomeMKg    float64
-	HomeXKg    float64
-	DepHits    int
-	DepYears   int
-	Dependency bool
-	HasTrade   bool
-	HasImports bool
-	// production (materials)
+	Key       string
+	Year      int
+	ExportHHI float64 // world exports over exporter countries (latest year)
+	Exporters []Share
+	ImportHHI float64 // the monitored region's imports over partners (latest year), shares of World imports
+	Partners  []Share
+	// import coverage (latest year): Σ listed partners ÷ imports from partner World, when a World row exists
+	ImportWorld         float64
+	ImportCoverage      float64
+	ImportRemainder     float64
+	ImportCoverageKnown bool
+	HomeM               float64
+	HomeX               float64
+	HomeMKg             float64
+	HomeXKg             float64
+	DepHits             int
+	DepYears            int
+	Dependency          bool
+	Dep                 Dependency // the rule's full outcome (coverage floor included)
+	HasTrade            bool
+	HasImports          bool
+	// production (materials): every stage with data (production_stages order), and the binding stage
+	// (the most concentrated) copied into the Prod* fields below.
+	Stages     []*StageConc
 	ProdYear   int
 	ProdStage  string
 	ProdUnit   string
 	ProdHHI    float64
 	Producers  []Share
 	ProdTotal  float64
-	HomeProd   float64
+	HomeProd   float64 // of the preferred stage (the first in production_stages), for import reliance
 	HasProd    bool
 	HasHomeP   bool
+	IRStage    string
+	IRUnit     string
 	IR         float64
 	HasIR      bool
 	SupplyRisk float64
-	RiskShares string // "production" or "exports"
+	RiskShares string // "production (<stage>)" or "exports"
 	HSCodes    []string
+}
+
+// StageConc is the producer concentration of one production stage of a material, in its latest
+// year with production.
+type StageConc struct {
+	Stage string
+	Year  int
+	Unit  string
+	ProductionConc
+	HomeProd   float64
+	HasHomeP   bool
+	SupplyRisk float64
+}
+
+// Binding is the stage a material's world_hhi is taken from: the most concentrated one.
+func (c *ConcMetrics) binding() *StageConc {
+	var b *StageConc
+	for _, st := range c.Stages {
+		if b == nil || st.HHI > b.HHI {
+			b = st
+		}
+	}
+	return b
 }
 
 // SupplierMetric is the graph position of one supplier.

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -14,8 +15,14 @@ type hsYear struct {
 	year uint16
 }
 
-// homeTot are the monitored region's import (m) and export (x) totals, in USD and kg.
-type homeTot struct{ m, x, mkg, xkg float64 }
+// homeTot are the monitored region's import (m) and export (x) totals, in USD and kg; mWorld is its
+// reported imports from partner World (0 when it has no World row; noWorld then set when summed
+// over several HS codes).
+type homeTot struct {
+	m, x, mkg, xkg float64
+	mWorld         float64
+	noWorld        bool
+}
 
 // tradeIndex is the trade data regrouped by (HS code, year): world exporters' volumes, the
 // monitored region's partners and totals, and the years present per HS code.
@@ -127,6 +134,7 @@ func (a *Analysis) homeTrade(ctx context.Context, ti *tradeIndex) error {
 		if k.Country == home {
 			h := total(k)
 			h.m, h.mkg = pick(t)
+			h.mWorld, h.noWorld = t.World, !(t.World > 0)
 		}
 	}
 	for k, t := range in.exportTotals {
@@ -157,7 +165,8 @@ func (ti *tradeIndex) indexYears() {
 	}
 }
 
-// yearTrade sums exporters, partners and home totals of one year over a set of HS codes.
+// yearTrade sums exporters, partners and home totals of one year over a set of HS codes. The
+// World imports are summed only when every code with partner rows has a World row (else noWorld).
 func (ti *tradeIndex) yearTrade(year uint16, codes []string) (ex, pa map[string]float64, tot homeTot) {
 	ex, pa = map[string]float64{}, map[string]float64{}
 	for _, h := range codes {
@@ -168,12 +177,20 @@ func (ti *tradeIndex) yearTrade(year uint16, codes []string) (ex, pa map[string]
 		for k, v := range ti.partners[hy] {
 			pa[k] += v
 		}
-		if t := ti.homeTotals[hy]; t != nil {
-			tot.m += t.m
-			tot.x += t.x
-			tot.mkg += t.mkg
-			tot.xkg += t.xkg
+		t := ti.homeTotals[hy]
+		if t == nil {
+			tot.noWorld = tot.noWorld || len(ti.partners[hy]) > 0
+			continue
 		}
+		tot.m += t.m
+		tot.x += t.x
+		tot.mkg += t.mkg
+		tot.xkg += t.xkg
+		tot.mWorld += t.mWorld
+		tot.noWorld = tot.noWorld || (t.noWorld && len(ti.partners[hy]) > 0)
+	}
+	if tot.noWorld {
+		tot.mWorld = 0
 	}
 	return ex, pa, tot
 }
@@ -197,8 +214,10 @@ func (a *Analysis) conc(ti *tradeIndex, key string, codes []string) *ConcMetrics
 	var series []YearTrade
 	for i, y := range ys {
 		ex, pa, tot := ti.yearTrade(y, codes)
-		exS, paS := SharesOf(ex), SharesOf(pa)
-		yt := YearTrade{Year: int(y), ImportHHI: HHIShares(paS), ExportHHI: HHIShares(exS), Imports: tot.m, Exports: tot.x}
+		exS := SharesOf(ex)
+		paS, impHHI, coverage, remainder, ofWorld := PartnerConcentration(pa, tot.mWorld)
+		yt := YearTrade{Year: int(y), ImportHHI: impHHI, ExportHHI: HHIShares(exS), Imports: tot.m, Exports: tot.x,
+			Coverage: coverage, CoverageKnown: ofWorld}
 		if tot.m == 0 {
 			for _, v := range pa {
 				yt.Imports += v
@@ -209,12 +228,14 @@ func (a *Analysis) conc(ti *tradeIndex, key string, codes []string) *ConcMetrics
 			c.Year = int(y)
 			c.Exporters, c.ExportHHI = exS, yt.ExportHHI
 			c.Partners, c.ImportHHI = paS, yt.ImportHHI
+			c.ImportWorld, c.ImportCoverage, c.ImportRemainder, c.ImportCoverageKnown = tot.mWorld, coverage, remainder, ofWorld
 			c.HomeM, c.HomeX, c.HomeMKg, c.HomeXKg = yt.Imports, tot.x, tot.mkg, tot.xkg
 			c.HasTrade = len(exS) > 0
 			c.HasImports = len(paS) > 0
 		}
 	}
-	c.DepHits, c.Dependency = DependencyRule(series, cfg.ImportHHI, cfg.ExportHHI, cfg.ImportExportRatio, cfg.YearsRequired, cfg.YearsWindow)
+	c.Dep = DependencyRuleCovered(series, cfg.ImportHHI, cfg.ExportHHI, cfg.ImportExportRatio, cfg.YearsRequired, cfg.YearsWindow, cfg.MinImportCoverage)
+	c.DepHits, c.Dependency = c.Dep.Hits, c.Dep.Fires
 	c.DepYears = min(len(series), cfg.YearsWindow)
 	return c
 }
@@ -242,47 +263,52 @@ func (a *Analysis) hsConcentration(ctx context.Context, ti *tradeIndex) error {
 	return nil
 }
 
-// prodSel is the production table chosen for a material.
-type prodSel struct {
-	stage string
-	year  uint16
-}
-
-// productionSelection picks per commodity the stage first found in production_stages (others
-// after) and its latest year with production.
-func (a *Analysis) productionSelection() map[string]prodSel {
+// productionStages lists per commodity the stages with production (rows summing > 0), each in its
+// latest such year, in production_stages order (others after, by name). The "capacity" stage is
+// not production: it is used only when a commodity has no other stage.
+func (a *Analysis) productionStages() map[string][]prodKey {
 	in := a.in
 	stages := in.Cfg.Chokepoint.ProductionStages
-	best := map[string]prodSel{}
-	stageRank := func(s string) int {
+	rank := func(s string) int {
 		if i := slices.IndexFunc(stages, func(x string) bool { return strings.EqualFold(x, s) }); i >= 0 {
 			return i
 		}
 		return len(stages)
 	}
+	latest := map[[2]string]uint16{}
 	for k, rows := range in.production {
 		total := 0.0
 		for _, r := range rows {
 			total += r.Qty
 		}
-		if !(total > 0) {
-			continue
-		}
-		cur, ok := best[k.Commodity]
-		if !ok || stageRank(k.Stage) < stageRank(cur.stage) || (stageRank(k.Stage) == stageRank(cur.stage) && (k.Year > cur.year || (k.Year == cur.year && k.Stage < cur.stage))) {
-			best[k.Commodity] = prodSel{k.Stage, k.Year}
+		if total > 0 {
+			ck := [2]string{k.Commodity, k.Stage}
+			latest[ck] = max(latest[ck], k.Year)
 		}
 	}
-	return best
+	out := map[string][]prodKey{}
+	for ck, y := range latest {
+		out[ck[0]] = append(out[ck[0]], prodKey{ck[0], ck[1], y})
+	}
+	for m, ks := range out {
+		if slices.ContainsFunc(ks, func(k prodKey) bool { return k.Stage != "capacity" }) {
+			ks = slices.DeleteFunc(ks, func(k prodKey) bool { return k.Stage == "capacity" })
+		}
+		slices.SortFunc(ks, func(x, y prodKey) int {
+			return cmp.Or(cmp.Compare(rank(x.Stage), rank(y.Stage)), strings.Compare(x.Stage, y.Stage))
+		})
+		out[m] = ks
+	}
+	return out
 }
 
 // materialConcentration fills a.Mats: production_stats commodities ∪ configured materials, sorted.
 func (a *Analysis) materialConcentration(ctx context.Context, ti *tradeIndex) error {
 	in := a.in
 	cfg := in.Cfg.Chokepoint
-	best := a.productionSelection()
+	stages := a.productionStages()
 	matNames := map[string]bool{}
-	for m := range best {
+	for m := range stages {
 		matNames[m] = true
 	}
 	for m := range cfg.Materials {
@@ -294,50 +320,61 @@ func (a *Analysis) materialConcentration(ctx context.Context, ti *tradeIndex) er
 		}
 		mc, _ := materialConfig(cfg.Materials, m)
 		c := a.conc(ti, m, mc.HSCodes)
-		if sel, ok := best[m]; ok {
-			a.producerShares(c, sel, in.production[prodKey{m, sel.stage, sel.year}])
+		for _, k := range stages[m] {
+			c.Stages = append(c.Stages, a.stageConc(k))
 		}
+		a.production(c)
 		a.supplyRisk(c, MaterialFactors{Recycling: mc.RecyclingRate, Substitution: mc.SubstitutionIndex})
 		a.Mats = append(a.Mats, c)
 	}
 	return nil
 }
 
-// producerShares fills the production figures of a material from its selected table: shares of
-// the sum of the rows, "Other countries" atomistic in the HHI, home production and import reliance.
-func (a *Analysis) producerShares(c *ConcMetrics, sel prodSel, rows []prodRow) {
+// stageConc computes one stage's producer shares (of the World total when published, see
+// ProductionConcentration) and the monitored region's production in it.
+func (a *Analysis) stageConc(k prodKey) *StageConc {
 	in := a.in
-	c.HasProd, c.ProdYear, c.ProdStage = true, int(sel.year), sel.stage
-	vol := map[string]float64{}
-	for _, r := range rows {
-		c.ProdTotal += r.Qty
-		c.ProdUnit = r.Unit
-		key := r.ISO3
-		if key == "" {
-			key = countryISO3(r.Country)
-		}
-		if key == in.home() {
-			c.HomeProd += r.Qty
-			c.HasHomeP = true
-		}
+	st := &StageConc{Stage: k.Stage, Year: int(k.Year)}
+	named := map[string]float64{}
+	other := 0.0
+	for _, r := range in.production[k] {
+		st.Unit = r.Unit
 		if isOtherRow(r.Country) {
+			other += r.Qty
 			continue
 		}
-		vol[key] += r.Qty
-	}
-	c.ProdHHI = HHIPartial(slices.Collect(maps.Values(vol)), c.ProdTotal)
-	for k, v := range vol {
-		if v > 0 {
-			c.Producers = append(c.Producers, Share{Key: k, Value: v / c.ProdTotal})
+		named[r.Key] += r.Qty
+		if r.Key == in.home() {
+			st.HomeProd += r.Qty
+			st.HasHomeP = true
 		}
 	}
-	SortShares(c.Producers)
+	world := 0.0
+	if w, ok := in.worldProd[k]; ok && (st.Unit == "" || w.Unit == st.Unit) {
+		world = w.Qty
+	}
+	st.ProductionConc = ProductionConcentration(named, other, world)
+	return st
+}
+
+// production copies the binding (most concentrated) stage into the material's Prod* fields and
+// computes import reliance from the preferred stage (the first in production_stages order).
+func (a *Analysis) production(c *ConcMetrics) {
+	b := c.binding()
+	if b == nil {
+		return
+	}
+	c.HasProd, c.ProdYear, c.ProdStage, c.ProdUnit = true, b.Year, b.Stage, b.Unit
+	c.ProdHHI, c.Producers, c.ProdTotal = b.HHI, b.Producers, b.Total
+	pref := c.Stages[0]
+	c.HomeProd, c.HasHomeP, c.IRStage, c.IRUnit = pref.HomeProd, pref.HasHomeP, pref.Stage, pref.Unit
 	// import reliance in physical units: trade net weight (kg) against production (unit → kg)
-	if f, ok := unitKg(c.ProdUnit); ok && c.HasHomeP && (c.HomeMKg > 0 || c.HomeXKg > 0) {
+	if f, ok := unitKg(pref.Unit); ok && c.HasHomeP && (c.HomeMKg > 0 || c.HomeXKg > 0) {
 		c.IR, c.HasIR = ImportReliance(c.HomeMKg, c.HomeXKg, c.HomeProd*f)
 	}
 }
 
+// MaterialFactors are the EU-CRM-style factors of one material.
 type MaterialFactors struct{ Recycling, Substitution float64 }
 
 func materialConfig(m map[string]configMaterial, name string) (configMaterial, bool) {
@@ -370,8 +407,14 @@ func (a *Analysis) supplyRisk(c *ConcMetrics, f MaterialFactors) {
 		sub = cfg.DefaultSubstitutionIndex
 	}
 	switch {
-	case len(c.Producers) > 0:
-		c.SupplyRisk, c.RiskShares = SupplyRisk(c.Producers, g, t, f.Recycling, sub), "production"
+	case len(c.Stages) > 0:
+		// EU-CRM style: every stage's risk, the material's is the highest
+		for _, st := range c.Stages {
+			st.SupplyRisk = SupplyRisk(st.Producers, g, t, f.Recycling, sub)
+			if c.RiskShares == "" || st.SupplyRisk > c.SupplyRisk {
+				c.SupplyRisk, c.RiskShares = st.SupplyRisk, "production ("+st.Stage+")"
+			}
+		}
 	case len(c.Exporters) > 0:
 		c.SupplyRisk, c.RiskShares = SupplyRisk(c.Exporters, g, t, f.Recycling, sub), "exports"
 	}

@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,26 +27,33 @@ func concTerms(in *Inputs, c *ConcMetrics) []Term {
 		if c.HasTrade {
 			det = fmt.Sprintf("exports %d: %s", c.Year, topShares(c.Exporters, 3))
 		}
-		if c.HasProd && (c.ProdHHI >= v || !c.HasTrade) {
+		if b := c.binding(); c.HasProd && (c.ProdHHI >= v || !c.HasTrade) {
 			v = c.ProdHHI
-			det = fmt.Sprintf("production %s %d: %s", c.ProdStage, c.ProdYear, topShares(c.Producers, 3))
+			det = "production " + stageDetail(b)
+			if len(c.Stages) > 1 {
+				det += fmt.Sprintf(" (the most concentrated of %d stages)", len(c.Stages))
+			}
 		}
 		t = append(t, term("world_hhi", v, v, w.WorldHHI, det))
 	}
 	if c != nil && c.HasImports {
-		t = append(t, term("import_hhi", c.ImportHHI, c.ImportHHI, w.ImportHHI, fmt.Sprintf("%s imports %d: %s", in.Cfg.HomeISO3, c.Year, topShares(c.Partners, 3))))
+		t = append(t, term("import_hhi", c.ImportHHI, c.ImportHHI, w.ImportHHI, importDetail(in.Cfg.HomeISO3, c)))
 	} else {
 		t = append(t, unknown("import_hhi", "no imports of the monitored region"))
 	}
 	if c != nil && c.HasIR {
-		t = append(t, term("import_reliance", c.IR, c.IR, w.ImportReliance, fmt.Sprintf("(M−X)/(P+M−X), M %.0f kg, X %.0f kg, P %.0f %s", c.HomeMKg, c.HomeXKg, c.HomeProd, c.ProdUnit)))
+		t = append(t, term("import_reliance", c.IR, c.IR, w.ImportReliance, fmt.Sprintf("(M−X)/(P+M−X), M %.0f kg, X %.0f kg, P %.0f %s (%s)", c.HomeMKg, c.HomeXKg, c.HomeProd, c.IRUnit, c.IRStage)))
 	} else {
 		t = append(t, unknown("import_reliance", "home production or trade weights unknown"))
 	}
-	if c != nil && (c.HasTrade || c.HasImports) {
+	switch {
+	case c != nil && c.Dep.Insufficient:
+		t = append(t, unknown("dependency", fmt.Sprintf("insufficient coverage: in %d of the last %d years the listed partners cover less than %s of %s's imports from World (lowest %s); rule held in %d covered years (needs %d)",
+			c.Dep.Uncovered, c.DepYears, pct(cfg.MinImportCoverage), in.Cfg.HomeISO3, pct(c.Dep.MinCoverage), c.DepHits, cfg.YearsRequired)))
+	case c != nil && (c.HasTrade || c.HasImports):
 		t = append(t, term("dependency", float64(c.DepHits), float64(c.DepHits)/float64(cfg.YearsRequired), w.Dependency,
 			fmt.Sprintf("rule held in %d of the last %d years (needs %d)", c.DepHits, c.DepYears, cfg.YearsRequired)))
-	} else {
+	default:
 		t = append(t, unknown("dependency", "no trade series"))
 	}
 	if c != nil && c.RiskShares != "" {
@@ -53,8 +61,38 @@ func concTerms(in *Inputs, c *ConcMetrics) []Term {
 	} else {
 		t = append(t, unknown("supply_risk", "no country shares"))
 	}
+	if c != nil && len(c.Stages) > 1 {
+		// every stage is scored: the binding one enters world_hhi, each is listed (information)
+		for _, st := range c.Stages {
+			t = append(t, term("production_hhi_"+st.Stage, st.HHI, st.HHI, 0, stageDetail(st)))
+		}
+	}
 	return t
 }
+
+// stageDetail explains one stage's producer shares and their denominator.
+func stageDetail(st *StageConc) string {
+	d := fmt.Sprintf("%s %d: %s", st.Stage, st.Year, topShares(st.Producers, 3))
+	if st.OfWorld {
+		return d + fmt.Sprintf("; share of the USGS World total %s %s, other/unlisted %s fragmented", num(st.World), st.Unit, pct(st.Remainder/st.Total))
+	}
+	if st.World > 0 {
+		return d + fmt.Sprintf("; share of listed rows %s %s (they exceed the World total %s by more than %s)", num(st.Listed), st.Unit, num(st.World), pct(WorldTotalTolerance))
+	}
+	return d + fmt.Sprintf("; share of listed rows %s %s (no World total), \"Other countries\" fragmented", num(st.Listed), st.Unit)
+}
+
+// importDetail explains the import partner shares and their denominator.
+func importDetail(home string, c *ConcMetrics) string {
+	d := fmt.Sprintf("%s imports %d: %s", home, c.Year, topShares(c.Partners, 3))
+	if c.ImportCoverageKnown {
+		return d + fmt.Sprintf("; share of imports from World %s USD, listed partners cover %s, unlisted remainder %s USD (%s) fragmented",
+			num(c.ImportWorld), pct(c.ImportCoverage), num(c.ImportRemainder), pct(c.ImportRemainder/c.ImportWorld))
+	}
+	return d + "; share of the listed partners (no World row)"
+}
+
+func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 func (a *Analysis) componentChokeTerms(c *CompMetrics) ([]Term, []string) {
 	in := a.in

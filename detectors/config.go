@@ -77,6 +77,10 @@ type ChokepointConfig struct {
 	ImportExportRatio float64 `koanf:"import_export_ratio"`
 	YearsRequired     int     `koanf:"years_required"`
 	YearsWindow       int     `koanf:"years_window"`
+	// MinImportCoverage: the share of the monitored region's imports from partner World that its
+	// listed partners must cover in a year for the dependency rule to count that year; below it the
+	// rule says "insufficient coverage" instead of firing. 0 disables the floor.
+	MinImportCoverage float64 `koanf:"min_import_coverage"`
 	// UseMirror fills a missing exporter from partners' reported imports (see docs/scoring.md).
 	UseMirror bool `koanf:"use_mirror"`
 	// Governance: per ISO3 country factor in the supply-risk sum (EU uses WGI scaled 0..10);
@@ -190,7 +194,7 @@ func DefaultConfig() Config {
 			Weights: SingleSourceWeights{TopShare: 1, SupplierHHI: 2, CountryHHI: 1, ForeignShare: 1, SingleSource: 2, NoAlternate: 1},
 		},
 		Chokepoint: ChokepointConfig{
-			ExportHHI: 0.4, ImportHHI: 0.4, ImportExportRatio: 1, YearsRequired: 2, YearsWindow: 3,
+			ExportHHI: 0.4, ImportHHI: 0.4, ImportExportRatio: 1, YearsRequired: 2, YearsWindow: 3, MinImportCoverage: 0.5,
 			UseMirror: true, Governance: map[string]float64{}, DefaultGovernance: 1, TradeRestriction: map[string]float64{},
 			SupplyRiskScale: 1, Materials: map[string]ChokepointMaterial{}, DefaultRecyclingRate: 0, DefaultSubstitutionIndex: 1,
 			ProductionStages:  []string{"mine", "refinery", "smelter", "plant", "production"},
@@ -263,6 +267,7 @@ func (k ChokepointConfig) validate(p *confkit.Problems, kp string) {
 	detFraction(p, kp+"export_hhi", k.ExportHHI, true)
 	detFraction(p, kp+"import_hhi", k.ImportHHI, true)
 	detNonNeg(p, kp+"import_export_ratio", k.ImportExportRatio)
+	detFraction(p, kp+"min_import_coverage", k.MinImportCoverage, false)
 	p.Positive(kp+"years_window", k.YearsWindow)
 	p.Positive(kp+"years_required", k.YearsRequired)
 	if k.YearsRequired > k.YearsWindow {

@@ -5,7 +5,8 @@ import "strings"
 // countryISO3 maps a production-table country name to ISO alpha-3 when the row carries no code.
 // Names are matched after trimming and dropping trailing footnote digits; a trailing footnote "e"
 // (estimated, as in USGS "Japane") is dropped when that makes a known name. Unknown names are kept
-// as they are (upper-cased), so they still count as distinct countries.
+// as they are (upper-cased), so they still count as distinct countries. A qualifier after a known
+// name ("United States (extracted from natural gas)") is dropped.
 func countryISO3(name string) string {
 	n := strings.ToLower(strings.TrimSpace(strings.ReplaceAll(name, "\u00a0", " ")))
 	n = strings.TrimRight(n, "0123456789 ")
@@ -14,6 +15,13 @@ func countryISO3(name string) string {
 	}
 	if strings.HasSuffix(n, "e") {
 		if iso, ok := countryNames[strings.TrimSuffix(n, "e")]; ok {
+			return iso
+		}
+	}
+	// a qualifier after the name: "United States (from Cliffside Field)", "Argentina, crude ore"
+	// (whole names with parentheses or commas, "Congo (Kinshasa)", "Korea, Republic of", matched above)
+	if i := strings.IndexAny(n, "(,"); i > 0 {
+		if iso, ok := countryNames[strings.TrimSpace(n[:i])]; ok {
 			return iso
 		}
 	}

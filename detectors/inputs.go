@@ -89,11 +89,12 @@ type prodKey struct {
 	Year             uint16
 }
 
-// prodRow is one country's production in a prodKey.
+// prodRow is one country's production in a prodKey (its rows summed), or the World total.
 type prodRow struct {
-	Country, ISO3 string
-	Qty           float64
-	Unit          string
+	Key     string // ISO3 (from the row, else from the name); "" for "Other countries" and World
+	Country string // the first name seen
+	Qty     float64
+	Unit    string
 }
 
 // availKey is one part on one day.
@@ -141,6 +142,7 @@ type Inputs struct {
 	iso3         map[uint16]string         // M49 → ISO3 seen in the data
 
 	production map[prodKey][]prodRow
+	worldProd  map[prodKey]prodRow // published World totals ("World", "World (qualifier)" rows summed)
 	avail      map[availKey]*availAgg
 
 	mu       sync.Mutex
@@ -211,7 +213,7 @@ func NewBuilder(cfg Config, now time.Time) *Builder {
 		Stocks:       map[uint64]StockEdge{},
 		exportTotals: map[tradeKey]*tradeTotals{}, importTotals: map[tradeKey]*tradeTotals{},
 		mirror: map[tradeKey]float64{}, homeImports: map[tradeKey]float64{}, iso3: map[uint16]string{},
-		production: map[prodKey][]prodRow{}, avail: map[availKey]*availAgg{},
+		production: map[prodKey][]prodRow{}, worldProd: map[prodKey]prodRow{}, avail: map[availKey]*availAgg{},
 	}
 	return &Builder{in: in, nodeAt: map[string]time.Time{}, links: map[linkKey]linkVersion{}, subsAt: map[string]int{}}
 }
@@ -433,20 +435,37 @@ func (b *Builder) seeISO3(m49 uint16, iso3 string) {
 	}
 }
 
-// AddProduction adds one country's production; 'World' total rows are skipped here.
+// AddProduction adds one production_stats row. Rows of one country in a (commodity, stage, year)
+// are summed: the country is its ISO3 code, else the ISO3 its name maps to (qualifiers such as
+// "United States (from Cliffside Field)" dropped), so helium's two United States rows make one
+// producer. "Other countries" rows are summed into one line; "World…" rows are kept apart as the
+// published World total (several qualified World rows are summed).
 func (b *Builder) AddProduction(commodity, stage string, year uint16, country, iso3 string, qty float64, unit string) {
-	if isWorldRow(country) || !(qty >= 0) {
+	if !(qty >= 0) {
 		return
 	}
-	k := prodKey{strings.ToLower(strings.TrimSpace(commodity)), stage, year}
+	k := prodKey{strings.ToLower(strings.TrimSpace(commodity)), strings.ToLower(strings.TrimSpace(stage)), year}
+	if isWorldRow(country) {
+		w := b.in.worldProd[k]
+		w.Country, w.Qty, w.Unit = "World", w.Qty+qty, unit
+		b.in.worldProd[k] = w
+		return
+	}
+	key := strings.ToUpper(strings.TrimSpace(iso3))
+	switch {
+	case isOtherRow(country):
+		key = ""
+	case key == "":
+		key = countryISO3(country)
+	}
 	rows := b.in.production[k]
 	for i := range rows {
-		if rows[i].Country == country {
+		if rows[i].Key == key && isOtherRow(rows[i].Country) == isOtherRow(country) {
 			rows[i].Qty += qty
 			return
 		}
 	}
-	b.in.production[k] = append(rows, prodRow{Country: country, ISO3: strings.ToUpper(iso3), Qty: qty, Unit: unit})
+	b.in.production[k] = append(rows, prodRow{Key: key, Country: country, Qty: qty, Unit: unit})
 }
 
 func isWorldRow(country string) bool {

@@ -5,6 +5,7 @@ package detectors
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -150,6 +151,10 @@ type YearTrade struct {
 	ExportHHI float64 // concentration of world exports over exporter countries
 	Imports   float64 // the region's imports (value)
 	Exports   float64 // the region's exports (value)
+	// Coverage is Σ listed partners ÷ the region's imports from partner World, when CoverageKnown
+	// (a World row exists); years without a World row are not assessed.
+	Coverage      float64
+	CoverageKnown bool
 }
 
 // DependencyRule is the CEPII-style strategic dependency test (Vicard & Wibaux 2023, after Jaravel
@@ -161,8 +166,30 @@ type YearTrade struct {
 // present in the series (years are taken from the most recent backwards; missing years count as
 // misses). It returns the number of hit years among those considered and whether the rule fires.
 func DependencyRule(series []YearTrade, hI, hX, r float64, required, window int) (hits int, fires bool) {
+	d := DependencyRuleCovered(series, hI, hX, r, required, window, 0)
+	return d.Hits, d.Fires
+}
+
+// Dependency is the outcome of DependencyRuleCovered.
+type Dependency struct {
+	Hits  int // years that count
+	Fires bool
+	// Uncovered counts the years of the window whose import coverage is below the floor: they never
+	// count. Insufficient is true when the rule does not fire and such a year exists: it cannot say
+	// "no dependency", only "insufficient coverage".
+	Uncovered    int
+	Insufficient bool
+	MinCoverage  float64 // lowest assessed coverage in the window (1 when none was assessed)
+}
+
+// DependencyRuleCovered is DependencyRule with an import-coverage floor: a year whose listed
+// partners cover less than minCoverage of the region's World imports (Coverage, when known) is not
+// counted, so the rule fires on covered years only; when it does not fire and a year was uncovered
+// the result is Insufficient instead of a plain "no".
+func DependencyRuleCovered(series []YearTrade, hI, hX, r float64, required, window int, minCoverage float64) Dependency {
+	d := Dependency{MinCoverage: 1}
 	if len(series) == 0 || window <= 0 {
-		return 0, false
+		return d
 	}
 	latest := series[0].Year
 	for _, y := range series {
@@ -174,6 +201,13 @@ func DependencyRule(series []YearTrade, hI, hX, r float64, required, window int)
 		if y.Year <= latest-window {
 			continue
 		}
+		if y.CoverageKnown {
+			d.MinCoverage = min(d.MinCoverage, y.Coverage)
+			if y.Coverage < minCoverage {
+				d.Uncovered++
+				continue
+			}
+		}
 		ratioOK := false
 		switch {
 		case y.Exports > 0:
@@ -182,10 +216,109 @@ func DependencyRule(series []YearTrade, hI, hX, r float64, required, window int)
 			ratioOK = true
 		}
 		if y.ImportHHI > hI && y.ExportHHI > hX && ratioOK {
-			hits++
+			d.Hits++
 		}
 	}
-	return hits, hits >= required
+	d.Fires = d.Hits >= required
+	d.Insufficient = !d.Fires && d.Uncovered > 0
+	return d
+}
+
+// PartnerConcentration is the concentration of the region's imports over its partners against its
+// total imports from partner World (Comtrade partner code 0) when that is known:
+//
+//	sₚ = vₚ / W,  HHI = Σₚ sₚ²,  coverage = Σₚ vₚ / W,  remainder = max(0, W − Σₚ vₚ)
+//
+// The remainder (partners not listed) is treated as fragmented (≈ 0 in the HHI). Without a World
+// total (world ≤ 0, e.g. BACI) or when the listed partners exceed it by more than
+// WorldTotalTolerance, the shares are of the listed sum (coverage not assessed, ofWorld false).
+func PartnerConcentration(partners map[string]float64, world float64) (shares []Share, hhi, coverage, remainder float64, ofWorld bool) {
+	named, listed := positive(partners)
+	den := listed
+	if world > 0 && listed <= world*(1+WorldTotalTolerance) {
+		den, ofWorld = world, true
+	}
+	if !(den > 0) {
+		return []Share{}, 0, 0, 0, ofWorld
+	}
+	shares = make([]Share, 0, len(named))
+	for _, k := range named {
+		s := partners[k] / den
+		shares = append(shares, Share{Key: k, Value: s})
+		hhi += s * s
+	}
+	SortShares(shares)
+	if ofWorld {
+		coverage = listed / world
+		remainder = max(0, world-listed)
+	} else {
+		coverage = 1
+	}
+	return shares, Clamp01(hhi), coverage, remainder, ofWorld
+}
+
+// positive returns the keys with positive volume (sorted) and their sum.
+func positive(m map[string]float64) ([]string, float64) {
+	keys := make([]string, 0, len(m))
+	sum := 0.0
+	for k, v := range m {
+		if v > 0 {
+			keys = append(keys, k)
+			sum += v
+		}
+	}
+	slices.Sort(keys)
+	return keys, sum
+}
+
+// WorldTotalTolerance is how far listed rows may exceed a published World total and still be
+// measured against it: USGS rounds its World totals (rare earths 2023: the country rows sum to
+// 353 320 t against a World total of 350 000 t, +0.9 %). Beyond it the World row is taken to
+// describe something else and the listed sum is used.
+const WorldTotalTolerance = 0.05
+
+// ProductionConc is the concentration of one production table (commodity, stage, year).
+type ProductionConc struct {
+	Producers []Share // named countries, shares of Total, descending
+	HHI       float64
+	Total     float64 // the denominator: the World total when OfWorld, else the listed sum
+	Listed    float64 // Σ listed rows, "Other countries" included
+	Other     float64 // "Other countries" rows
+	Remainder float64 // Total − Σ named countries (≥ 0): "Other countries" + unlisted, fragmented
+	World     float64 // the published World total (0 when none)
+	OfWorld   bool
+}
+
+// ProductionConcentration computes producer shares and HHI of one production table from the named
+// countries' volumes (rows of one country already summed), the "Other countries" rows and the
+// published World total (0 when none):
+//
+//	T = W when W > 0 and Σ listed ≤ W × (1 + WorldTotalTolerance), else Σ listed (named + other)
+//	s_c = q_c / T,   HHI = min(1, Σ_named s_c²)
+//
+// "Other countries" and the unlisted remainder W − Σ listed are many small producers, treated as
+// fragmented: they add ≈ 0 to the HHI (so the HHI is a lower bound; counting the whole remainder
+// as one producer would add (Remainder/T)²).
+func ProductionConcentration(named map[string]float64, other, world float64) ProductionConc {
+	keys, sum := positive(named)
+	pc := ProductionConc{Listed: sum + max(other, 0), Other: max(other, 0), World: max(world, 0)}
+	pc.Total = pc.Listed
+	if world > 0 && pc.Listed <= world*(1+WorldTotalTolerance) {
+		pc.Total, pc.OfWorld = world, true
+	}
+	pc.Producers = make([]Share, 0, len(keys))
+	if !(pc.Total > 0) {
+		return pc
+	}
+	for _, k := range keys {
+		s := named[k] / pc.Total
+		pc.Producers = append(pc.Producers, Share{Key: k, Value: s})
+		pc.HHI += s * s
+	}
+	SortShares(pc.Producers)
+	pc.HHI = Clamp01(pc.HHI)
+	pc.Remainder = max(0, pc.Total-sum)
+	return pc
 }
 
 // SupplyRisk is an EU-CRM-style supply risk (European Commission 2017 methodology, simplified to one
