@@ -76,7 +76,7 @@ for i in $(seq 120); do
 done
 
 log "running the detectors and the alert evaluation"
-curl -fsS -X POST "$API/-/detect?wait=true"; echo
+curl -fsS -X POST -H "Authorization: Bearer $CHAINWATCH_TOKEN" "$API/-/detect?wait=true"; echo   # operate token
 
 echo
 log "rows per table (FINAL: duplicates collapsed)"

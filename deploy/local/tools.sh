@@ -3,6 +3,7 @@
 #   promtool (Debian's prometheus)  - rule and metric-name checks
 #   chromium (Debian)               - digest screenshot test (with fonts-wqy-microhei for 卡点/链主)
 #   chdb (PyPI)                     - DDL and dashboard SQL checked against a current ClickHouse engine
+#   openapi-spec-validator (PyPI)   - internal/api/openapi.yaml checked against the OpenAPI 3 schema
 set -euo pipefail
 log() { printf '[tools] %s\n' "$*"; }
 
@@ -24,6 +25,11 @@ if ! "$PY" -c 'import chdb' >/dev/null 2>&1; then
   log "installing chdb with pip"
   "$PY" -m pip install -q --disable-pip-version-check chdb
 fi
+if ! "$PY" -c 'import openapi_spec_validator' >/dev/null 2>&1; then
+  log "installing openapi-spec-validator with pip"
+  "$PY" -m pip install -q --disable-pip-version-check openapi-spec-validator
+fi
 log "promtool: $(promtool --version 2>&1 | head -1)"
 log "chromium: $(chromium --version 2>/dev/null || echo missing)"
 log "chdb: $("$PY" -c 'import chdb; print(chdb.__version__)')"
+log "openapi-spec-validator: $("$PY" -c 'from importlib.metadata import version; print(version("openapi-spec-validator"))')"

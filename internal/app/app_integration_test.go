@@ -76,6 +76,7 @@ func testConfig(t *testing.T) (config.Config, driver.Conn) {
 	cfg.ClickHouse = chCfg
 	cfg.Kafka = testenv.Kafka(t)
 	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.API.Tokens = testAPIConfig().Tokens // controlPost's operate token for /-/detect, /-/reload
 	cfg.Sink.FlushInterval = 300 * time.Millisecond
 	cfg.Sink.RetryMax = 2 * time.Second
 	return cfg, conn

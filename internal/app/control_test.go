@@ -80,3 +80,14 @@ func TestControlEndpointsNeedOperateToken(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// controlPost POSTs to a daemon's control endpoint (/-/detect, /-/reload) with the operate token of
+// testAPIConfig (the integration tests' daemons are configured with it).
+func controlPost(addr, path string) (*http.Response, error) {
+	req, err := http.NewRequest("POST", "http://"+addr+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+cliOpToken)
+	return http.DefaultClient.Do(req)
+}

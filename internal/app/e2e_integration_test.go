@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/chainwatch/chainwatch/alerts"
 	"io"
-	"net/http"
 	"net/mail"
 	"path/filepath"
 	"sort"
@@ -125,7 +124,7 @@ func TestPipelineEndToEndIntegration(t *testing.T) {
 	}
 
 	// Detectors and alerts, on demand through the daemon.
-	resp, err := http.Post("http://"+addr+"/-/detect?wait=true", "application/json", nil)
+	resp, err := controlPost(addr, "/-/detect?wait=true")
 	if err != nil {
 		t.Fatal(err)
 	}

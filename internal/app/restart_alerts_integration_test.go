@@ -14,6 +14,7 @@ import (
 
 	"github.com/chainwatch/chainwatch/alerts/smtpsink"
 	"github.com/chainwatch/chainwatch/collectors"
+	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/testenv"
 	"github.com/chainwatch/chainwatch/schemas"
@@ -79,7 +80,7 @@ func (d *daemonProc) kill9() {
 func (d *daemonProc) detect() {
 	d.t.Helper()
 	defer func(t0 time.Time) { d.t.Logf("detect took %s", time.Since(t0).Round(time.Millisecond)) }(time.Now())
-	resp, err := http.Post("http://"+d.addr+"/-/detect?wait=true", "application/json", nil)
+	resp, err := controlPost(d.addr, "/-/detect?wait=true")
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -109,6 +110,8 @@ kafka: {brokers: ["%s"], topic_prefix: "%s", group_id: "%s", session_timeout: 6s
 clickhouse: {addr: ["%s"], database: "%s"}
 sink: {flush_interval: 200ms}
 detectors: {interval: 1h}
+api:
+  tokens: [{name: ops, role: operate, sha256: "%s"}]
 alerts:
   state_dir: "%s"
   tick: 100ms
@@ -119,7 +122,7 @@ alerts:
   email:
     enabled: true
     smtp: {host: 127.0.0.1, port: %d, mode: plain, auth: none}
-`, addr, kcfg.Brokers[0], kcfg.TopicPrefix, kcfg.GroupID, ch.Addr[0], ch.Database, filepath.Join(dir, "alerts"), smtp.Port())
+`, addr, kcfg.Brokers[0], kcfg.TopicPrefix, kcfg.GroupID, ch.Addr[0], ch.Database, api.HashToken(cliOpToken), filepath.Join(dir, "alerts"), smtp.Port())
 	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o644); err != nil {
 		t.Fatal(err)
 	}
