@@ -269,6 +269,11 @@ func (r *availabilityJSONReader) nexarPart(p nexarPart, loc string) error {
 		}
 	}
 	for si, seller := range p.Sellers {
+		cutTape := false
+		for _, raw := range seller.Offers {
+			var o nexarOffer
+			cutTape = cutTape || json.Unmarshal(raw, &o) == nil && isCutTape(o.Packaging)
+		}
 		for oi, raw := range seller.Offers {
 			ol := fmt.Sprintf("%s.sellers[%d].offers[%d]", loc, si, oi)
 			var o nexarOffer
@@ -276,6 +281,11 @@ func (r *availabilityJSONReader) nexarPart(p nexarPart, loc string) error {
 				if err := r.badElement(ol, raw, err); err != nil {
 					return err
 				}
+				continue
+			}
+			if cutTape && isReelFromCutTape(o.Packaging) {
+				r.o.read()
+				r.o.skip()
 				continue
 			}
 			f := map[string]string{"part_number": p.MPN, "manufacturer": p.Manufacturer.Name,
@@ -399,12 +409,11 @@ func (r *availabilityJSONReader) digiKeyProduct(p digiKeyProduct, raw []byte, lo
 	}
 	cutTape := false
 	for _, v := range p.ProductVariations {
-		cutTape = cutTape || strings.Contains(strings.ToLower(v.PackageType.Name), "cut tape")
+		cutTape = cutTape || isCutTape(v.PackageType.Name)
 	}
 	for i, v := range p.ProductVariations {
 		vl := fmt.Sprintf("%s.ProductVariations[%d]", loc, i)
-		if cutTape && strings.Contains(strings.ToLower(v.PackageType.Name), "digi-reel") &&
-			!strings.Contains(strings.ToLower(v.PackageType.Name), "cut tape") {
+		if cutTape && isReelFromCutTape(v.PackageType.Name) {
 			r.o.read()
 			r.o.skip()
 			continue
@@ -427,6 +436,17 @@ func (r *availabilityJSONReader) digiKeyProduct(p digiKeyProduct, raw []byte, lo
 		}
 	}
 	return nil
+}
+
+func isCutTape(packaging string) bool {
+	return strings.Contains(strings.ToLower(packaging), "cut tape")
+}
+
+// isReelFromCutTape: DigiKey's Digi-Reel (Nexar: "Custom Reel") is cut from the cut-tape stock and
+// reports the same quantity; "Cut Tape (CT) & Digi-Reel®" is the cut-tape offer itself.
+func isReelFromCutTape(packaging string) bool {
+	p := strings.ToLower(packaging)
+	return (strings.Contains(p, "digi-reel") || strings.Contains(p, "custom reel")) && !strings.Contains(p, "cut tape")
 }
 
 // ---- KitSpace partinfo --------------------------------------------------------------------------

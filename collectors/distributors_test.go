@@ -64,7 +64,8 @@ func TestMouserResponseImport(t *testing.T) {
 func TestNexarResponseImport(t *testing.T) {
 	m, st := importT(t, ImportAvailability, "../testdata/availability/nexar/supSearchMpn.json", testOpts())
 	invariant(t, "nexar", st)
-	if st.Read != 9 || st.Emitted != 8 || st.Rejected["bad_number"] != 1 || st.Duplicates != 0 {
+	// Digi-Key's Custom Reel (Digi-Reel) offer repeats the cut-tape stock: skipped.
+	if st.Read != 9 || st.Emitted != 7 || st.Skipped != 1 || st.Rejected["bad_number"] != 1 || st.Duplicates != 0 {
 		t.Fatalf("stats %+v %v", st, m.Rejects)
 	}
 	wantReject(t, m, "bad_number", "sellers[0].offers[1]", "inventoryLevel")
@@ -75,6 +76,9 @@ func TestNexarResponseImport(t *testing.T) {
 		ct.Lifecycle != schemas.LifecycleActive || !ptrEq(ct.LeadTimeDays, 42) || !ptrEq(ct.Price, 0.42) ||
 		!ct.AsOf.Equal(time.Date(2026, 11, 30, 4, 12, 9, 0, time.UTC)) {
 		t.Errorf("digikey offers %+v / %+v", ct, tr)
+	}
+	if findOffer(parts, "Digi-Key", "296-1395-6-ND") != nil {
+		t.Error("Custom Reel counted next to its cut tape")
 	}
 	var broker []*schemas.ComponentAvailability
 	for _, p := range parts {
@@ -337,7 +341,7 @@ func TestNexarAPICollector(t *testing.T) {
 	m := &collectorstest.Memory{}
 	st, err := c.Run(context.Background(), m)
 	invariant(t, "nexar run", st)
-	if err != nil || st.Emitted != 8 || st.Duplicates != 8 || st.Rejected["bad_number"] != 2 {
+	if err != nil || st.Emitted != 7 || st.Duplicates != 7 || st.Skipped != 2 || st.Rejected["bad_number"] != 2 {
 		t.Fatalf("run %+v %v", st, err)
 	}
 	// 401 on the first call: the token is fetched again once, then cached for the second MPN.
@@ -420,5 +424,20 @@ func TestDistributorConfig(t *testing.T) {
 	reg, err := NewRegistry(c, testDeps())
 	if err != nil || strings.Join(reg.Names(), ",") != "mouser,nexar" {
 		t.Errorf("registry %v %v", reg.Names(), err)
+	}
+}
+
+// TestVendorErrorBodies: an API error body fails the import or run (it is not data), naming the
+// vendor's message.
+func TestVendorErrorBodies(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"Errors":[{"Id":0,"Code":"InvalidAuthorization","Message":"Invalid unique identifier.","ResourceKey":"InvalidIdentifier"}],"SearchResults":null}`: "Mouser API error InvalidAuthorization: Invalid unique identifier.",
+		`{"errors":[{"message":"The current user is not authorized to access this resource."}],"data":null}`:                                                "Nexar API error: The current user is not authorized",
+	} {
+		o := newOut(context.Background(), &collectorstest.Memory{}, "t", testNow, 10)
+		err := importAvailability(o, strings.NewReader(body), "resp.json", availabilityConv{asOf: testNow})
+		if err == nil || !strings.Contains(err.Error(), want) || o.stats.Read != 0 {
+			t.Errorf("%s: err %v, stats %+v", body[:20], err, o.stats)
+		}
 	}
 }
