@@ -144,7 +144,7 @@ func (a *App) connect(ctx context.Context) error {
 		return err
 	}
 	if a.cfg.ClickHouse.MigrateOnRun {
-		n, err := chstore.Migrate(ctx, a.conn)
+		n, err := chstore.MigrateConfig(ctx, a.conn, a.cfg.ClickHouse)
 		if err != nil {
 			return err
 		}
@@ -258,17 +258,9 @@ func (a *App) Start(ctx context.Context) error {
 		a.goFail(func() error { return a.mgr.Run(ctx) })
 	}
 	a.goRun(func() { a.expo.Run(ctx) })
-	if a.digestSched != nil {
-		a.goFail(func() error {
-			if err := a.digestSched.Run(ctx); err != nil && ctx.Err() == nil {
-				return err
-			}
-			return nil
-		})
+	if err := a.startLeaderWork(ctx); err != nil { // detectors and digests; under the lease in cluster mode (lease.go)
+		return err
 	}
-	a.goRun(func() {
-		detectLoop(ctx, a.runner, a.conn, a.mgr, a.cons, a.cfg.Detectors.Interval, a.trig, a.opt.OnDetect, a.log.With("component", "detectors"))
-	})
 	a.goRun(func() { a.forward(ctx) })
 	a.log.Info("chainwatch serving", "http", a.Addr(), "kafka", a.cfg.Kafka.Brokers, "clickhouse", a.cfg.ClickHouse.Addr, "version", Version)
 	if a.opt.Ready != nil {
@@ -501,5 +493,5 @@ func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) (int, err
 		return 0, err
 	}
 	defer conn.Close()
-	return chstore.Migrate(ctx, conn)
+	return chstore.MigrateConfig(ctx, conn, cfg.ClickHouse)
 }
