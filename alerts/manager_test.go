@@ -1,14 +1,9 @@
 package alerts_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,78 +350,6 @@ func TestReloadKeepsState(t *testing.T) {
 	c := lastCall(t, h.rec, 2)
 	if c.Alerts[0].Severity != alerts.SeverityCritical || c.Info.Lang != "en" || c.Info.EnterpriseName != "Acme" {
 		t.Errorf("after reload: %s %s %q", c.Alerts[0].Severity, c.Info.Lang, c.Info.EnterpriseName)
-	}
-}
-
-func TestHTTPAPIAndClient(t *testing.T) {
-	cfg := testConfig(t)
-	h := start(t, cfg, alerttest.NewClock(t0), nil)
-	evaluate(t, h.m, 0, finding("ENT-1", "C1", 85), finding("ENT-2", "C2", 65))
-	srv := httptest.NewServer(h.m.Handler())
-	defer srv.Close()
-	ctx := context.Background()
-	cl := &alerts.Client{BaseURL: srv.URL}
-
-	list, err := cl.ListAlerts(ctx, url.Values{"enterprise_id": {"ENT-1"}})
-	if err != nil || len(list) != 1 || list[0].ComponentID != "C1" || len(list[0].Alternates) == 0 || len(list[0].Actions) == 0 {
-		t.Fatalf("list: %+v %v", list, err)
-	}
-	if list, _ := cl.ListAlerts(ctx, url.Values{"severity": {"critical"}}); len(list) != 1 {
-		t.Errorf("severity filter: %d", len(list))
-	}
-	fp := list[0].Fingerprint
-	if _, err := cl.Ack(ctx, fp, alerts.AckRequest{}); err == nil || !strings.Contains(err.Error(), "400") {
-		t.Errorf("ack without by: %v", err)
-	}
-	if _, err := cl.Ack(ctx, "unknown", alerts.AckRequest{By: "a"}); err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("ack unknown: %v", err)
-	}
-	v, err := cl.Ack(ctx, fp, alerts.AckRequest{By: "alice", Duration: "24h"})
-	if err != nil || v.Ack == nil || !v.Ack.ExpiresAt.Equal(t0.Add(24*time.Hour)) || v.State != "suppressed" {
-		t.Fatalf("ack: %+v %v", v, err)
-	}
-	s, err := cl.CreateSilence(ctx, alerts.SilenceRequest{Matchers: alerts.Matchers{EnterpriseID: "ENT-2"}, Duration: "2h", CreatedBy: "bob"})
-	if err != nil || s.ID == "" || !s.EndsAt.Equal(t0.Add(2*time.Hour)) || s.State != "active" {
-		t.Fatalf("silence: %+v %v", s, err)
-	}
-	if _, err := cl.CreateSilence(ctx, alerts.SilenceRequest{Matchers: alerts.Matchers{EnterpriseID: "ENT-2"}, CreatedBy: "bob"}); err == nil {
-		t.Error("silence without end accepted")
-	}
-	if sils, err := cl.ListSilences(ctx); err != nil || len(sils) != 1 {
-		t.Errorf("silences: %v %v", sils, err)
-	}
-	if got, err := cl.ExpireSilence(ctx, s.ID); err != nil || got.State != "expired" {
-		t.Errorf("expire: %+v %v", got, err)
-	}
-	if _, err := cl.ExpireSilence(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("expire unknown: %v", err)
-	}
-	// Raw HTTP: unknown fields and bad filters are 400; GET one alert.
-	resp, _ := http.Post(srv.URL+"/api/v1/silences", "application/json", bytes.NewReader([]byte(`{"bogus":1}`)))
-	if resp.StatusCode != 400 {
-		t.Errorf("unknown field: %d", resp.StatusCode)
-	}
-	resp.Body.Close()
-	resp, _ = http.Get(srv.URL + "/api/v1/alerts?status=weird")
-	if resp.StatusCode != 400 {
-		t.Errorf("bad status: %d", resp.StatusCode)
-	}
-	resp.Body.Close()
-	resp, _ = http.Get(srv.URL + "/api/v1/alerts/" + fp)
-	var one alerts.AlertView
-	_ = json.NewDecoder(resp.Body).Decode(&one)
-	resp.Body.Close()
-	if one.Fingerprint != fp || one.Ack == nil {
-		t.Errorf("get one: %+v", one)
-	}
-	// Acks and silences survive a restart.
-	h.stop()
-	h2 := start(t, cfg, alerttest.NewClock(t0.Add(time.Minute)), nil)
-	if v, _ := h2.m.Alert(fp); v.Ack == nil || v.Ack.By != "alice" {
-		t.Errorf("ack lost: %+v", v.Ack)
-	}
-	if len(h2.m.Silences()) != 1 {
-		t.Errorf("silences lost")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"math"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -298,7 +299,7 @@ func newView(m *Message, lang string, maxFull int) *view {
 	}
 	if rest := len(m.Firing) - len(full); rest > 0 {
 		if m.Info.ExternalURL != "" {
-			v.More = T("more", rest, m.Info.ExternalURL+"/api/v1/alerts?enterprise_id="+m.Info.EnterpriseID)
+			v.More = T("more", rest, m.Info.ExternalURL+"/api/v1/alerts?enterprise="+url.QueryEscape(m.Info.EnterpriseID))
 		} else {
 			v.More = T("more.noURL", rest)
 		}
