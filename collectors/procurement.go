@@ -102,6 +102,7 @@ type ocdsAward struct {
 	} `json:"value"`
 	Suppliers []ocdsOrg  `json:"suppliers"`
 	Items     []ocdsItem `json:"items"`
+	Loc       string     `json:"_cw_loc"` // set by the compiler (keptAward.Loc): where the award last came from
 }
 
 type ocdsRelease struct {
@@ -117,10 +118,12 @@ type ocdsRelease struct {
 	Awards []ocdsAward `json:"awards"`
 }
 
-// ocdsConv turns OCDS releases into ProcurementAward events.
+// ocdsConv turns OCDS releases into ProcurementAward events: releases go to the compiler (one
+// compiled release per ocid, ocdscompile.go), record compiledReleases are converted as they are.
 type ocdsConv struct {
 	o         *out
 	countries *m49.Table
+	comp      *ocdsCompiler
 }
 
 var orgIDPrefixRe = regexp.MustCompile(`^([A-Z]{2})-[A-Za-z0-9]+-`)
@@ -170,24 +173,65 @@ func parseOCDSDate(s string) (time.Time, error) {
 	return parseTime(s)
 }
 
-// release converts one release (raw JSON) into one event per award.
+// release reads one release (raw JSON) in its kept form: a release that cannot be used is rejected
+// (or, without awards and ocid, skipped); any other is handed to the compiler under its ocid.
+// Award fields are checked when the compiled release is converted.
 func (c *ocdsConv) release(raw []byte, loc string) error {
-	c.o.read()
-	var r ocdsRelease
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return c.o.rejectKind(schemas.KindProcurement, loc, "bad_json", jsonFieldErr(err), raw)
+	reject := func(reason, detail string) error {
+		c.o.read()
+		return c.o.rejectKind(schemas.KindProcurement, loc, reason, detail, raw)
 	}
-	if len(r.Awards) == 0 {
+	var k keptRelease
+	if err := json.Unmarshal(raw, &k); err != nil {
+		return reject("bad_json", jsonFieldErr(err))
+	}
+	ocid, err := rawString("ocid", k.OCID, false)
+	if err != nil {
+		return reject("bad_json", err.Error())
+	}
+	relID, err := rawString("id", k.ID, true)
+	if err != nil {
+		return reject("bad_json", err.Error())
+	}
+	awards := len(k.Awards)
+	switch {
+	case ocid == "" && awards == 0:
+		c.o.read()
 		c.o.skip()
 		return nil
+	case ocid == "":
+		return reject("missing_field", "ocid: required")
+	case relID == "" && awards > 0:
+		return reject("missing_field", "id: the release id is required")
 	}
-	ocid, relID := strings.TrimSpace(r.OCID), strings.TrimSpace(string(r.ID))
-	if ocid == "" {
-		return c.o.rejectKind(schemas.KindProcurement, loc, "missing_field", "ocid: required", raw)
+	rel := ocdsPendingRel{id: relID, loc: loc}
+	ds, err := rawString("date", k.Date, false)
+	if err != nil {
+		return reject("bad_date", err.Error())
 	}
-	if relID == "" {
-		return c.o.rejectKind(schemas.KindProcurement, loc, "missing_field", "id: the release id is required", raw)
+	if ds != "" {
+		d, err := parseOCDSDate(ds)
+		if err != nil {
+			return reject("bad_date", "date: "+err.Error())
+		}
+		rel.date, rel.hasDate = d, true
 	}
+	k.tidy(loc)
+	if rel.tree, err = json.Marshal(&k); err != nil {
+		return fmt.Errorf("%s: %w", loc, err)
+	}
+	units := max(1, awards)
+	for range units {
+		c.o.read()
+	}
+	return c.comp.add(ocid, int64(units), rel)
+}
+
+// rows converts a (compiled) release into one event per award and returns how many awards it had
+// (each is an event or a reject). relDate is the (compiled) release date, compiledAt the version
+// of the rows; loc and raw give each award's location and raw bytes for its reject.
+func (c *ocdsConv) rows(r *ocdsRelease, relID string, relDate, compiledAt time.Time,
+	loc func(int) string, raw func(int) []byte) (int, error) {
 	parties := map[string]*ocdsOrg{}
 	var buyerParty *ocdsOrg
 	for i := range r.Parties {
@@ -215,29 +259,25 @@ func (c *ocdsConv) release(raw []byte, loc string) error {
 			buyerName = buyerParty.name()
 		}
 	}
-	var relDate time.Time
-	if r.Date != nil && strings.TrimSpace(*r.Date) != "" {
-		d, err := parseOCDSDate(*r.Date)
-		if err != nil {
-			return c.o.rejectKind(schemas.KindProcurement, loc, "bad_date", "date: "+err.Error(), raw)
-		}
-		relDate = d
-	}
+	ocid := strings.TrimSpace(r.OCID)
 	for i := range r.Awards {
 		a := &r.Awards[i]
-		aloc := fmt.Sprintf("%s.awards[%d]", loc, i)
-		ev, rej := c.award(&r, a, i, ocid, relID, buyerID, buyerName, relDate, parties)
+		ev, rej := c.award(r, a, i, ocid, relID, buyerID, buyerName, relDate, parties)
 		if rej != nil {
-			if err := c.o.rejectKind(schemas.KindProcurement, aloc, rej.reason, rej.detail, raw); err != nil {
-				return err
+			if err := c.o.rejectKind(schemas.KindProcurement, loc(i), rej.reason, rej.detail, raw(i)); err != nil {
+				return i + 1, err
 			}
 			continue
 		}
-		if err := c.o.event(ev, aloc, func() []byte { return raw }); err != nil {
-			return err
+		ev.CompiledAt = compiledAt
+		if compiledAt.IsZero() {
+			ev.CompiledAt = ev.Date
+		}
+		if err := c.o.event(ev, loc(i), func() []byte { return raw(i) }); err != nil {
+			return i + 1, err
 		}
 	}
-	return nil
+	return len(r.Awards), nil
 }
 
 func (c *ocdsConv) award(r *ocdsRelease, a *ocdsAward, i int, ocid, relID, buyerID, buyerName string,
@@ -327,6 +367,45 @@ func (c *ocdsConv) award(r *ocdsRelease, a *ocdsAward, i int, ocid, relID, buyer
 	return ev, nil
 }
 
+// compiledRelease converts the compiledRelease of a record as it is (it is not merged with other
+// releases of its ocid).
+func (c *ocdsConv) compiledRelease(raw []byte, loc string) error {
+	var r ocdsRelease
+	if err := json.Unmarshal(raw, &r); err != nil {
+		c.o.read()
+		return c.o.rejectKind(schemas.KindProcurement, loc, "bad_json", jsonFieldErr(err), raw)
+	}
+	ocid, relID := strings.TrimSpace(r.OCID), strings.TrimSpace(string(r.ID))
+	reject := func(reason, detail string) error {
+		c.o.read()
+		return c.o.rejectKind(schemas.KindProcurement, loc, reason, detail, raw)
+	}
+	switch {
+	case len(r.Awards) == 0:
+		c.o.read()
+		c.o.skip()
+		return nil
+	case ocid == "":
+		return reject("missing_field", "ocid: required")
+	case relID == "":
+		return reject("missing_field", "id: the release id is required")
+	}
+	var relDate time.Time
+	if r.Date != nil && strings.TrimSpace(*r.Date) != "" {
+		d, err := parseOCDSDate(*r.Date)
+		if err != nil {
+			return reject("bad_date", "date: "+err.Error())
+		}
+		relDate = d
+	}
+	for range r.Awards {
+		c.o.read()
+	}
+	_, err := c.rows(&r, relID, relDate, relDate,
+		func(i int) string { return fmt.Sprintf("%s.awards[%d]", loc, i) }, func(int) []byte { return raw })
+	return err
+}
+
 // record handles one element of records[]: its compiledRelease, else its embedded releases.
 func (c *ocdsConv) record(raw []byte, loc string) error {
 	var rec struct {
@@ -339,7 +418,7 @@ func (c *ocdsConv) record(raw []byte, loc string) error {
 		return c.o.rejectKind(schemas.KindProcurement, loc, "bad_json", jsonFieldErr(err), raw)
 	}
 	if len(rec.CompiledRelease) > 0 && string(rec.CompiledRelease) != "null" {
-		return c.release(rec.CompiledRelease, loc+".compiledRelease")
+		return c.compiledRelease(rec.CompiledRelease, loc+".compiledRelease")
 	}
 	embedded := 0
 	for j, rr := range rec.Releases {
@@ -362,10 +441,28 @@ func (c *ocdsConv) record(raw []byte, loc string) error {
 }
 
 // importOCDS reads a release package, a record package, a JSON array of releases, or JSON Lines
-// (one release, record or package per line), streaming: only one release or record is held in
-// memory at a time. Text that is not UTF-8 is decoded as ISO-8859-1.
+// (one release, record or package per line), streaming: one release or record is parsed at a time;
+// of each release only the fields the award rows need are held (DefaultOCDSPendingBytes at most)
+// until the end of the file, when the releases of each ocid are compiled (OCDS merge) and the
+// compiled release becomes one row per award. A record's compiledRelease is used as it is. Text
+// that is not UTF-8 is decoded as ISO-8859-1.
 func importOCDS(o *out, r io.Reader, name string, countries *m49.Table) error {
+	return importOCDSLimit(o, r, name, countries, DefaultOCDSPendingBytes)
+}
+
+// importOCDSLimit is importOCDS with a bound on the pending release state (bytes).
+func importOCDSLimit(o *out, r io.Reader, name string, countries *m49.Table, limit int) error {
 	c := &ocdsConv{o: o, countries: countries}
+	c.comp = newOCDSCompiler(c, limit)
+	err := c.file(r, name)
+	if ferr := c.comp.finish(); ferr != nil {
+		return errors.Join(err, fmt.Errorf("%s: %w", name, ferr))
+	}
+	return err
+}
+
+// file reads one file or response into the compiler.
+func (c *ocdsConv) file(r io.Reader, name string) error {
 	br := bufio.NewReaderSize(textReader(r), 1<<20)
 	first, err := firstByte(br)
 	if err != nil {

@@ -143,6 +143,11 @@ type ProcurementAward struct {
 	ItemCodes         []string  `json:"item_codes"`
 	Value             *float64  `json:"value,omitempty"`
 	Currency          string    `json:"currency,omitempty"`
+	// CompiledAt is the date of the compiled release the award comes from (the latest release date
+	// of its ocid). It is the ReplacingMergeTree version of procurement_awards, so the row of the
+	// latest compiled release survives whatever the order of arrival; unset (records of schema
+	// version 1 in flight) it is stored as 1970-01-01, below any compiled date.
+	CompiledAt time.Time `json:"compiled_at,omitzero"`
 }
 
 func (*ProcurementAward) Kind() Kind              { return KindProcurement }
@@ -174,13 +179,21 @@ func (a *ProcurementAward) Validate() error {
 func (a *ProcurementAward) AppendValues(dst []any) []any {
 	return append(dst, a.OCID, a.ReleaseID, a.AwardID, a.Status, a.Date.UTC(), a.BuyerID, a.BuyerName,
 		nz(a.SupplierIDs), nz(a.SupplierNames), nz(a.SupplierCountries), nz(a.ItemIDs), nz(a.ItemDescriptions),
-		nz(a.ItemSchemes), nz(a.ItemCodes), a.Value, a.Currency)
+		nz(a.ItemSchemes), nz(a.ItemCodes), a.Value, a.Currency, a.version())
+}
+
+// version is the value of the compiled_at column: CompiledAt, or the Unix epoch when unset.
+func (a *ProcurementAward) version() time.Time {
+	if a.CompiledAt.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return a.CompiledAt.UTC()
 }
 
 var procurementSpec = Spec{Kind: KindProcurement, Table: "procurement_awards", New: func() Record { return new(ProcurementAward) },
 	Columns: []string{"ocid", "release_id", "award_id", "status", "award_date", "buyer_id", "buyer_name",
 		"supplier_ids", "supplier_names", "supplier_countries", "item_ids", "item_descriptions",
-		"item_schemes", "item_codes", "value", "currency"}}
+		"item_schemes", "item_codes", "value", "currency", "compiled_at"}}
 
 // ---- availability ---------------------------------------------------------------------------------
 
