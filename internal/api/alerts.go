@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/detectors"
 )
 
@@ -68,20 +69,9 @@ type Alert struct {
 	GeneratorURL      string                `json:"generator_url,omitempty"`
 }
 
-// Action is one step of the B计划; which fields are set depends on Kind: qualify_alternate
-// (Alternate, Days, ExceedsTTS), raise_safety_stock (GapDays, ConsumptionPerDay, Units; Units is 0
-// when consumption is unknown), split_volume (Alternate, Share, HHIAfter), find_alternate.
-type Action struct {
-	Kind              string               `json:"kind"`
-	Alternate         *detectors.Alternate `json:"alternate,omitempty"`
-	Days              float64              `json:"days,omitempty"`
-	ExceedsTTS        bool                 `json:"exceeds_tts,omitempty"`
-	GapDays           float64              `json:"gap_days,omitempty"`
-	ConsumptionPerDay float64              `json:"consumption_per_day,omitempty"`
-	Units             float64              `json:"units,omitempty"`
-	Share             float64              `json:"share,omitempty"`
-	HHIAfter          float64              `json:"hhi_after,omitempty"`
-}
+// Action is one step of the B计划, served as alerts defines it (as Term and Alternate are served
+// as detectors defines them): which fields are set depends on Kind.
+type Action = alerts.Action
 
 // Ack is an acknowledgement.
 type Ack struct {

@@ -133,23 +133,13 @@ func alertFromView(v alerts.AlertView) Alert {
 	return out
 }
 
-// actionFromAlerts maps one B计划 step.
+// actionFromAlerts copies one B计划 step (its alternate too).
 func actionFromAlerts(x alerts.Action) Action {
-	out := Action{
-		Kind:              x.Kind,
-		Days:              x.Days,
-		ExceedsTTS:        x.ExceedsTTS,
-		GapDays:           x.GapDays,
-		ConsumptionPerDay: x.ConsumptionPerDay,
-		Units:             x.Units,
-		Share:             x.Share,
-		HHIAfter:          x.HHIAfter,
-	}
 	if x.Alternate != nil {
 		alt := *x.Alternate
-		out.Alternate = &alt
+		x.Alternate = &alt
 	}
-	return out
+	return x
 }
 
 // ackFromAlerts maps an acknowledgement (nil stays nil).
