@@ -334,9 +334,9 @@ type digiKeyProduct struct {
 	Manufacturer              struct {
 		Name string `json:"Name"`
 	} `json:"Manufacturer"`
-	QuantityAvailable     *float64 `json:"QuantityAvailable"`
-	ManufacturerLeadWeeks string   `json:"ManufacturerLeadWeeks"`
-	UnitPrice             *float64 `json:"UnitPrice"`
+	QuantityAvailable     *float64   `json:"QuantityAvailable"`
+	ManufacturerLeadWeeks flexString `json:"ManufacturerLeadWeeks"` // "6", "12 Weeks" or 16
+	UnitPrice             *float64   `json:"UnitPrice"`
 	ProductStatus         struct {
 		Status string `json:"Status"`
 	} `json:"ProductStatus"`
@@ -393,7 +393,7 @@ func parseDigiKey(r *availabilityJSONReader, m map[string]json.RawMessage, loc s
 
 func (r *availabilityJSONReader) digiKeyProduct(p digiKeyProduct, raw []byte, loc, currency string) error {
 	base := map[string]string{"part_number": p.ManufacturerProductNumber, "manufacturer": p.Manufacturer.Name,
-		"distributor": DistributorDigiKey, "lead_time_weeks": p.ManufacturerLeadWeeks, "lifecycle": p.ProductStatus.Status}
+		"distributor": DistributorDigiKey, "lead_time_weeks": string(p.ManufacturerLeadWeeks), "lifecycle": p.ProductStatus.Status}
 	num := func(f *float64) string {
 		if f == nil {
 			return ""

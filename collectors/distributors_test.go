@@ -441,3 +441,44 @@ func TestVendorErrorBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestMouserRecordedResponses: public recordings of Mouser responses (thismatters/django-ctb, see
+// testdata/availability/mouser/PROVENANCE.txt): one part, and two SKUs of one MPN that must stay two offers.
+func TestMouserRecordedResponses(t *testing.T) {
+	m, st := importT(t, ImportAvailability, "../testdata/availability/mouser/django-ctb_get_part_response.json", testOpts())
+	invariant(t, "one", st)
+	if st.Read != 1 || st.Emitted != 1 {
+		t.Fatalf("stats %+v %v", st, m.Rejects)
+	}
+	p := decodeAll[*schemas.ComponentAvailability](t, m.Events)[0]
+	if p.PartNumber != "BAT54SLT1G" || p.Manufacturer != "onsemi" || p.SKU != "863-BAT54SLT1G" || p.Stock != 1498379 ||
+		!ptrEq(p.LeadTimeDays, 63) || p.Lifecycle != schemas.LifecycleUnknown || !ptrEq(p.Price, 0.15) || p.Currency != "USD" ||
+		p.Packaging != "Reel, Cut Tape, MouseReel" {
+		t.Errorf("BAT54SLT1G %+v", p)
+	}
+	m, st = importT(t, ImportAvailability, "../testdata/availability/mouser/django-ctb_get_many_part_response.json", testOpts())
+	invariant(t, "many", st)
+	ids := map[string]bool{}
+	for _, e := range m.Events {
+		ids[e.EventID] = true
+	}
+	if st.Read != 2 || st.Emitted != 2 || st.Duplicates != 0 || len(ids) != 2 {
+		t.Errorf("two SKUs of one MPN: %+v, %d ids", st, len(ids))
+	}
+}
+
+func TestDigiKeyLeadWeeksAsNumber(t *testing.T) {
+	body := `{"Product":{"ManufacturerProductNumber":"CD4014BE","Manufacturer":{"Name":"Texas Instruments"},
+		"QuantityAvailable":20000,"ManufacturerLeadWeeks":16,"ProductStatus":{"Id":1,"Status":"Active"},"ProductVariations":[]},
+		"SearchLocaleUsed":{"Currency":"USD"}}`
+	mem := &collectorstest.Memory{}
+	o := newOut(context.Background(), mem, "t", testNow, 10)
+	if err := importAvailability(o, strings.NewReader(body), "dk.json", availabilityConv{asOf: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	o.flush()
+	parts := decodeAll[*schemas.ComponentAvailability](t, mem.Events)
+	if len(parts) != 1 || !ptrEq(parts[0].LeadTimeDays, 112) || parts[0].Stock != 20000 || parts[0].SKU != "" {
+		t.Errorf("%+v %v", parts, mem.Rejects)
+	}
+}

@@ -211,3 +211,30 @@ func TestSamplesMatchJSONSchemas(t *testing.T) {
 		}
 	}
 }
+
+// TestAvailabilityOfferKey: SKU (else packaging) is part of the natural key; a record with neither
+// keeps the version-1 key, so old feeds collapse onto their stored rows.
+func TestAvailabilityOfferKey(t *testing.T) {
+	base := ComponentAvailability{PartNumber: "LM358DR", Manufacturer: "TI", Distributor: "DigiKey", Lifecycle: LifecycleActive, AsOf: now}
+	ct, tr, tube, none := base, base, base, base
+	ct.SKU, tr.SKU, tube.Packaging = "296-1395-1-ND", "296-1395-2-ND", "Tube"
+	keys := map[string]bool{}
+	for _, r := range []*ComponentAvailability{&ct, &tr, &tube, &none} {
+		keys[EventID("digikey", KindAvailability, r.NaturalKey())] = true
+	}
+	if len(keys) != 4 {
+		t.Fatalf("offers collapse: %d distinct ids", len(keys))
+	}
+	if none.NaturalKey() != "DigiKey|TI|LM358DR|2026-11-23T10:00:00Z" {
+		t.Errorf("version-1 key changed: %s", none.NaturalKey())
+	}
+	u := base
+	u.Lifecycle, u.StockUnknown = LifecycleUnknown, true
+	if err := u.Validate(); err != nil {
+		t.Errorf("unknown lifecycle / stock: %v", err)
+	}
+	u.Stock = 5
+	if err := u.Validate(); err == nil || !strings.Contains(err.Error(), "stock:") {
+		t.Errorf("stock with stock_unknown: %v", err)
+	}
+}
