@@ -192,18 +192,7 @@ cmd_start() {
   fi
 
   local t0=$SECONDS
-  until answers; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail
-      rm -f "$PID_FILE"
-      die "clickhouse-server (pid $pid) exited during startup"
-    fi
-    if (( SECONDS - t0 >= START_TIMEOUT )); then
-      log_tail
-      die "clickhouse-server did not answer on $CH_HOST:$CH_TCP_PORT within ${START_TIMEOUT}s (pid $pid still running; stop with: deploy/local/clickhouse.sh stop)"
-    fi
-    sleep 0.5
-  done
+  wait_answering clickhouse-server "$pid" 0.5 "on $CH_HOST:$CH_TCP_PORT" clickhouse.sh
   local version
   version="$(clickhouse-client --host "$CH_HOST" --port "$CH_TCP_PORT" -q 'SELECT version()' 2>/dev/null || echo '?')"
   log "ready in $((SECONDS - t0))s: ClickHouse $version, pid $pid, native $CH_HOST:$CH_TCP_PORT, http $CH_HOST:$CH_HTTP_PORT"

@@ -243,18 +243,7 @@ cmd_start() {
   fi
 
   local t0=$SECONDS
-  until answers; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail
-      rm -f "$PID_FILE"
-      die "Kafka (pid $pid) exited during startup"
-    fi
-    if (( SECONDS - t0 >= START_TIMEOUT )); then
-      log_tail
-      die "Kafka did not answer metadata requests on $BOOTSTRAP within ${START_TIMEOUT}s (pid $pid still running; stop with: deploy/local/kafka.sh stop)"
-    fi
-    sleep 1
-  done
+  wait_answering Kafka "$pid" 1 "metadata requests on $BOOTSTRAP" kafka.sh
   log "ready in $((SECONDS - t0))s: Kafka $KAFKA_VERSION, pid $pid, bootstrap $BOOTSTRAP"
   log "stop with: deploy/local/kafka.sh stop"
 }

@@ -65,3 +65,22 @@ stop_server() {
   rm -f "$PID_FILE"
   log "stopped (data kept in $DATA)"
 }
+
+# wait_answering NAME PID STEP WHAT SCRIPT waits until the calling script's `answers` succeeds,
+# polling every STEP seconds; it dies (with the end of the server log) when the server exits or
+# START_TIMEOUT seconds pass.
+wait_answering() {
+  local name=$1 pid=$2 step=$3 what=$4 script=$5 t0=$SECONDS
+  until answers; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log_tail
+      rm -f "$PID_FILE"
+      die "$name (pid $pid) exited during startup"
+    fi
+    if (( SECONDS - t0 >= START_TIMEOUT )); then
+      log_tail
+      die "$name did not answer $what within ${START_TIMEOUT}s (pid $pid still running; stop with: deploy/local/$script stop)"
+    fi
+    sleep "$step"
+  done
+}
