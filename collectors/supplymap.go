@@ -1,13 +1,18 @@
 package collectors
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,11 +114,56 @@ func (p *supplyMapProc) bad(section string) func(loc, detail string, raw []byte)
 	}
 }
 
-func (p *supplyMapProc) badCSV(section string) func(loc, detail string) error {
+// badCSV rejects a CSV record that does not parse. Its raw bytes are the source lines of the record
+// (from the line loc names to the line of the parse error), read again from path: the CSV reader
+// does not hand them out.
+func (p *supplyMapProc) badCSV(section, path string, open func(string) (io.ReadCloser, error)) func(loc, detail string) error {
 	return func(loc, detail string) error {
 		p.o.read()
-		return p.o.rejectKind(sectionKind(section), loc, "bad_csv", detail, nil)
+		return p.o.rejectKind(sectionKind(section), loc, "bad_csv", detail, csvSourceLines(open, path, loc, detail))
 	}
+}
+
+// maxRejectRaw bounds the raw bytes a bad_csv reject carries (an unterminated quote runs to the end
+// of the file).
+const maxRejectRaw = 64 << 10
+
+var csvParseErrLine = regexp.MustCompile(`parse error on line (\d+)`)
+
+// csvSourceLines returns lines from..to of path (from: the number after the last ':' of loc; to: the
+// line of the parse error in detail, else from), at most maxRejectRaw bytes; nil if the file
+// cannot be read again.
+func csvSourceLines(open func(string) (io.ReadCloser, error), path, loc, detail string) []byte {
+	from, err := strconv.Atoi(loc[strings.LastIndexByte(loc, ':')+1:])
+	if err != nil || from < 1 {
+		return nil
+	}
+	to := from
+	if m := csvParseErrLine.FindStringSubmatch(detail); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil && n > to {
+			to = n
+		}
+	}
+	rc, err := open(path)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	br := bufio.NewReader(rc)
+	var out []byte
+	for line := 1; line <= to && len(out) < maxRejectRaw; line++ {
+		b, err := br.ReadBytes('\n')
+		if line >= from {
+			out = append(out, b...)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if len(out) > maxRejectRaw {
+		out = out[:maxRejectRaw]
+	}
+	return bytes.TrimRight(out, "\r\n")
 }
 
 func (p *supplyMapProc) rowAsOf(r tabRow) (time.Time, *rejectErr) {
@@ -371,7 +421,7 @@ func importSupplyMapDir(p *supplyMapProc, dir string, open func(string) (io.Read
 			return files, err
 		}
 		files++
-		err = eachCSVRow(rc, path, supplyMapAliases, func(r tabRow) error { return p.row(s, r) }, p.badCSV(s))
+		err = eachCSVRow(rc, path, supplyMapAliases, func(r tabRow) error { return p.row(s, r) }, p.badCSV(s, path, open))
 		rc.Close()
 		if err != nil {
 			return files, err
@@ -458,7 +508,10 @@ func (m *SupplyMap) emit(p *supplyMapProc, name string) error {
 			row := row
 			loc := fmt.Sprintf("%s#%s[%d]", name, s, i)
 			get := aliasGetter(supplyMapAliases, func(n string) (string, bool) { v, ok := row[n]; return v, ok })
-			var raw []byte
+			raw, err := json.Marshal(row) // the row as a JSON object: the raw bytes of its reject
+			if err != nil {
+				return fmt.Errorf("%s: %w", loc, err)
+			}
 			if err := p.row(s, tabRow{loc: loc, raw: raw, get: get}); err != nil {
 				return err
 			}

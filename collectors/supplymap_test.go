@@ -210,3 +210,52 @@ func TestWillemsAllSharedChains(t *testing.T) {
 		t.Fatalf("chain 38: %d stages %d arcs", len(ch.Stages), len(ch.Arcs))
 	}
 }
+
+// Every supply-map reject carries the offending bytes: CSV lines that do not parse (bad_csv) and
+// rows of a map built in code (SupplyMap.emit, e.g. from Willems chains) included.
+func TestSupplyMapRejectsCarryRaw(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("enterprises.csv", "id,name,country\nE1,Good Co,CHN\nE2,\"Bad \"quote\" Co,CHN\nE3,Fine,DEU\n")
+	write("components.csv", "id,name,category\r\nC1,MCU,key_material\r\nC2,\"Open quote\r\nstill open,key_material\r\n")
+	m, st := importT(t, ImportSupplyMap, dir, testOpts())
+	if st.RejectedTotal() != 2 || st.Rejected["bad_csv"] != 2 {
+		t.Fatalf("stats %+v rejects %+v", st, m.Rejects)
+	}
+	raws := map[string]string{}
+	for _, r := range m.Rejects {
+		raws[filepath.Base(r.Location)] = string(r.Raw)
+	}
+	if got := raws["enterprises.csv:3"]; got != `E2,"Bad "quote" Co,CHN` {
+		t.Errorf("enterprises.csv:3 raw %q", got)
+	}
+	if got := raws["components.csv:3"]; got != "C2,\"Open quote\r\nstill open,key_material" {
+		t.Errorf("components.csv:3 raw %q (all: %q)", got, raws)
+	}
+
+	var sm SupplyMap
+	sm.Add("enterprises", Row{"id": "E1", "name": "Maker", "country": "CHN"})
+	sm.Add("bom", Row{"product_id": "P-unknown", "component_id": "C1"})
+	mem := &collectorstest.Memory{}
+	o := newOut(t.Context(), mem, SourceSupplyMap, testNow, 10)
+	if err := sm.emit(newSupplyMapProc(o, testCountries, testNow, "CHN"), "chain"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.flush(); err != nil {
+		t.Fatal(err)
+	}
+	checkStats(t, mem, o.stats)
+	if len(mem.Rejects) != 1 || mem.Rejects[0].Location != "chain#bom[0]" ||
+		string(mem.Rejects[0].Raw) != `{"component_id":"C1","product_id":"P-unknown"}` {
+		t.Errorf("emit rejects %+v", mem.Rejects)
+	}
+	for _, e := range mem.Events {
+		if len(e.Payload) == 0 {
+			t.Errorf("event %s without payload", e.EventID)
+		}
+	}
+}

@@ -4,6 +4,7 @@
 #   chromium (Debian)               - digest screenshot test (with fonts-wqy-microhei for 卡点/链主)
 #   chdb (PyPI)                     - DDL and dashboard SQL checked against a current ClickHouse engine
 #   openapi-spec-validator (PyPI)   - internal/api/openapi.yaml checked against the OpenAPI 3 schema
+#   ocdskit (PyPI)                  - `ocdskit compile`, the reference OCDS merge the procurement compiler is checked against
 set -euo pipefail
 log() { printf '[tools] %s\n' "$*"; }
 
@@ -29,7 +30,12 @@ if ! "$PY" -c 'import openapi_spec_validator' >/dev/null 2>&1; then
   log "installing openapi-spec-validator with pip"
   "$PY" -m pip install -q --disable-pip-version-check openapi-spec-validator
 fi
+if ! command -v ocdskit >/dev/null 2>&1 || ! "$PY" -c 'import ocdskit' >/dev/null 2>&1; then
+  log "installing ocdskit with pip"
+  "$PY" -m pip install -q --disable-pip-version-check ocdskit
+fi
 log "promtool: $(promtool --version 2>&1 | head -1)"
 log "chromium: $(chromium --version 2>/dev/null || echo missing)"
 log "chdb: $("$PY" -c 'import chdb; print(chdb.__version__)')"
 log "openapi-spec-validator: $("$PY" -c 'from importlib.metadata import version; print(version("openapi-spec-validator"))')"
+log "ocdskit: $("$PY" -c 'from importlib.metadata import version; print(version("ocdskit"))') ($(command -v ocdskit || echo 'not on PATH'))"
