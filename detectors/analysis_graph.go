@@ -35,7 +35,9 @@ func (a *Analysis) parts(ctx context.Context) error {
 			if !math.IsNaN(ag.Lead) {
 				leads = append(leads, ag.Lead)
 			}
-			stocks = append(stocks, ag.Stock)
+			if ag.Known {
+				stocks = append(stocks, ag.Stock)
+			}
 		}
 		first, lastA := in.avail[ks[0]], in.avail[ks[len(ks)-1]]
 		pm.LifeFrom, pm.LifeTo = lifecycleName(first.LifeRank), lifecycleName(lastA.LifeRank)
@@ -45,7 +47,9 @@ func (a *Analysis) parts(ctx context.Context) error {
 			if len(leads) >= cfg.MinSnapshots {
 				pm.LeadBase, pm.LeadLatest, pm.LeadNorm, pm.LeadJump = LeadTimeJump(leads, cfg.EWMAAlpha, cfg.LeadTimeJumpRatio, cfg.LeadTimeJumpMinDays)
 			}
-			pm.StockMedian, pm.StockLatest, pm.StockNorm, pm.Collapse = StockCollapse(stocks, cfg.StockTrailing, cfg.StockCollapseFraction)
+			if len(stocks) >= cfg.MinSnapshots {
+				pm.StockMedian, pm.StockLatest, pm.StockNorm, pm.Collapse = StockCollapse(stocks, cfg.StockTrailing, cfg.StockCollapseFraction)
+			}
 		}
 		a.Parts = append(a.Parts, pm)
 	}

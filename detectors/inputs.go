@@ -106,7 +106,8 @@ type availKey struct {
 // availAgg aggregates distributors' snapshots of a part on a day.
 type availAgg struct {
 	Comp     string
-	Stock    float64
+	Stock    float64 // sum over the offers whose stock is known
+	Known    bool    // some offer reported a stock ("Call", "On Order" and the like do not)
 	Lead     float64 // min over distributors; NaN when none reported
 	LifeRank int     // worst lifecycle (index in schemas.Lifecycles)
 }
@@ -260,7 +261,11 @@ func (b *Builder) Add(rec schemas.Record) {
 		if r.LeadTimeDays != nil {
 			lead = *r.LeadTimeDays
 		}
-		b.AddAvailability(r.Manufacturer, r.PartNumber, r.ComponentID, r.AsOf, float64(r.Stock), lead, r.Lifecycle)
+		stock := float64(r.Stock)
+		if r.StockUnknown {
+			stock = math.NaN()
+		}
+		b.AddAvailability(r.Manufacturer, r.PartNumber, r.ComponentID, r.AsOf, stock, lead, r.Lifecycle)
 	}
 }
 
@@ -476,7 +481,9 @@ func isOtherRow(country string) bool {
 	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(country)), "other")
 }
 
-// AddAvailability adds one distributor snapshot (or a per-day aggregate) of a part.
+// AddAvailability adds one distributor snapshot (or a per-day aggregate) of a part. stock is NaN
+// when the offer gave no number ("Call", "On Order"): the day then counts for lead time and
+// lifecycle, not for the stock series.
 func (b *Builder) AddAvailability(manufacturer, part, comp string, asOf time.Time, stock, lead float64, lifecycle string) {
 	k := availKey{Part: manufacturer + "|" + part, Day: asOf.UTC().Unix() / 86400}
 	if asOf.Before(b.in.WindowFrom.Truncate(24*time.Hour)) || asOf.After(b.in.Now) {
@@ -490,7 +497,10 @@ func (b *Builder) AddAvailability(manufacturer, part, comp string, asOf time.Tim
 	if comp > a.Comp {
 		a.Comp = comp
 	}
-	a.Stock += stock
+	if !math.IsNaN(stock) {
+		a.Stock += stock
+		a.Known = true
+	}
 	if !math.IsNaN(lead) && (math.IsNaN(a.Lead) || lead < a.Lead) {
 		a.Lead = lead
 	}

@@ -199,7 +199,7 @@ GROUP BY commodity, stage, year, country`)
 
 func loadAvailability(ctx context.Context, conn driver.Conn, b *Builder) error {
 	rows, err := conn.Query(ctx, `SELECT manufacturer, part_number, max(component_id), toStartOfDay(as_of) AS d,
-    sum(stock), min(lead_time_days),
+    sumIf(stock, stock_unknown = 0), countIf(stock_unknown = 0), min(lead_time_days),
     max(multiIf(lifecycle = 'nrnd', 1, lifecycle = 'last_time_buy', 2, lifecycle = 'eol', 3, lifecycle = 'obsolete', 4, 0))
 FROM component_availability FINAL
 WHERE as_of >= ? AND as_of <= ?
@@ -212,16 +212,21 @@ GROUP BY manufacturer, part_number, d`, b.in.WindowFrom, b.in.Now)
 		var mfr, part, comp string
 		var day time.Time
 		var stock int64
+		var known uint64
 		var lead *float64
 		var life uint8
-		if err := rows.Scan(&mfr, &part, &comp, &day, &stock, &lead, &life); err != nil {
+		if err := rows.Scan(&mfr, &part, &comp, &day, &stock, &known, &lead, &life); err != nil {
 			return err
 		}
 		l := math.NaN()
 		if lead != nil {
 			l = *lead
 		}
-		b.AddAvailability(mfr, part, comp, day, float64(stock), l, lifecycleName(int(life)))
+		st := float64(stock)
+		if known == 0 {
+			st = math.NaN() // every offer that day said "Call", "On Order", ...: no stock figure
+		}
+		b.AddAvailability(mfr, part, comp, day, st, l, lifecycleName(int(life)))
 	}
 	return rows.Err()
 }

@@ -1,8 +1,10 @@
 package detectors
 
 import (
+	"context"
 	"math"
 	"testing"
+	"time"
 )
 
 func TestHHI(t *testing.T) {
@@ -240,5 +242,40 @@ func TestRankAlternates(t *testing.T) {
 	rankAlternates(alts, false)
 	if alts[0].SupplierID != "F-fast" {
 		t.Errorf("fastest first: %v", alts)
+	}
+}
+
+// TestUnknownStockIsNotZero: days on which every offer said "Call" (stock unknown) do not enter
+// the stock series, so they cannot look like a collapse; known days still do.
+func TestUnknownStockIsNotZero(t *testing.T) {
+	cfg := DefaultConfig()
+	now := time.Date(2026, 6, 10, 0, 0, 0, 0, time.UTC)
+	build := func(lastUnknown bool) *PartMetrics {
+		b := NewBuilder(cfg, now)
+		for d := 0; d < 6; d++ {
+			stock := 1000.0
+			if d == 5 {
+				stock = 0
+				if lastUnknown {
+					stock = math.NaN()
+				}
+			}
+			b.AddAvailability("ACME", "P1", "C1", now.AddDate(0, 0, d-6), stock, 30, "active")
+		}
+		a, err := b.Inputs().Analysis(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range a.Parts {
+			return p
+		}
+		t.Fatal("no part")
+		return nil
+	}
+	if p := build(false); !p.Collapse {
+		t.Errorf("a real zero after 1000s must collapse: %+v", p)
+	}
+	if p := build(true); p.Collapse || p.StockLatest != 1000 {
+		t.Errorf("an unknown last day must not collapse (latest known stock 1000): %+v", p)
 	}
 }
