@@ -234,7 +234,7 @@ func cmdCollect(ctx context.Context, in Invocation) error {
 }
 
 func printStats(w io.Writer, what string, st collectors.Stats) {
-	fmt.Fprintf(w, "%s: read %d, emitted %d, rejected %d, skipped %d", what, st.Read, st.Emitted, st.RejectedTotal(), st.Skipped)
+	fmt.Fprintf(w, "%s: read %d, emitted %d, rejected %d, skipped %d, duplicates %d", what, st.Read, st.Emitted, st.RejectedTotal(), st.Skipped, st.Duplicates)
 	if len(st.Rejected) > 0 {
 		b, _ := json.Marshal(st.Rejected)
 		fmt.Fprintf(w, " %s", b)
