@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,10 +37,17 @@ func (e *nflogEntry) key() nflogKey { return nflogKey{e.Group, e.Integration} }
 
 // store persists state: snapshots are written to a temp file, fsynced and renamed over the old
 // one; the notification log is appended with an fsync per entry. Callers serialise access.
+//
+// A failed append (a full disk) is undone (the file is cut back, so no torn line is left for the
+// next entry to be glued to) and the entry is kept in unsaved: every later write of the store
+// (the next append, or a snapshot) first appends what is unsaved, in order, so once space returns
+// the log catches up by itself and a restart does not re-send what was delivered.
 type store struct {
 	dir      string
 	nflog    *os.File
 	appended int
+	unsaved  []*nflogEntry // delivered notifications not yet in the log on disk, oldest first
+	needNL   bool          // a torn line could not be cut off: start the next entry on a new line
 }
 
 func openStore(dir string) (*store, error) {
@@ -70,12 +78,13 @@ func (s *store) loadAlerts() ([]*Alert, error) {
 }
 
 func (s *store) saveAlerts(now time.Time, alerts map[string]*Alert) error {
+	nferr := s.flushNflog()
 	list := make([]*Alert, 0, len(alerts))
 	for _, a := range alerts {
 		list = append(list, a)
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Fingerprint < list[j].Fingerprint })
-	return s.writeJSON(alertsFile, alertsSnapshot{Version: stateVersion, SavedAt: now, Alerts: list})
+	return errors.Join(nferr, s.writeJSON(alertsFile, alertsSnapshot{Version: stateVersion, SavedAt: now, Alerts: list}))
 }
 
 func (s *store) loadSilences() ([]*Silence, error) {
@@ -87,12 +96,13 @@ func (s *store) loadSilences() ([]*Silence, error) {
 }
 
 func (s *store) saveSilences(now time.Time, sils map[string]*Silence) error {
+	nferr := s.flushNflog()
 	list := make([]*Silence, 0, len(sils))
 	for _, x := range sils {
 		list = append(list, x)
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
-	return s.writeJSON(silencesFile, silencesSnapshot{Version: stateVersion, SavedAt: now, Silences: list})
+	return errors.Join(nferr, s.writeJSON(silencesFile, silencesSnapshot{Version: stateVersion, SavedAt: now, Silences: list}))
 }
 
 func (s *store) readJSON(name string, v any) error {
@@ -101,7 +111,7 @@ func (s *store) readJSON(name string, v any) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("alerts: read %s: %w", name, err)
+		return fmt.Errorf("alerts: read %s: %w", filepath.Join(s.dir, name), err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("alerts: parse %s: %w", filepath.Join(s.dir, name), err)
@@ -121,7 +131,7 @@ func (s *store) writeJSON(name string, v any) error {
 func writeAtomic(dir, name string, b []byte) error {
 	f, err := os.CreateTemp(dir, "."+name+".*")
 	if err != nil {
-		return fmt.Errorf("alerts: write %s: %w", name, err)
+		return fmt.Errorf("alerts: write %s (state dir): %w", filepath.Join(dir, name), err)
 	}
 	tmp := f.Name()
 	_, werr := f.Write(b)
@@ -136,7 +146,7 @@ func writeAtomic(dir, name string, b []byte) error {
 	}
 	if werr != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("alerts: write %s: %w", name, werr)
+		return fmt.Errorf("alerts: write %s (state dir): %w", filepath.Join(dir, name), werr)
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
@@ -177,26 +187,58 @@ func (s *store) loadNflog() (map[nflogKey]*nflogEntry, error) {
 }
 
 func (s *store) appendNflog(e *nflogEntry) error {
+	s.unsaved = append(s.unsaved, e)
+	return s.flushNflog()
+}
+
+// flushNflog appends the unsaved entries, oldest first, each synced. On an error the file is cut
+// back to its last complete line and the entries stay unsaved for the next write.
+func (s *store) flushNflog() error {
+	if len(s.unsaved) == 0 {
+		return nil
+	}
+	path := filepath.Join(s.dir, nflogFile)
 	if s.nflog == nil {
-		f, err := os.OpenFile(filepath.Join(s.dir, nflogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 		if err != nil {
-			return fmt.Errorf("alerts: open %s: %w", nflogFile, err)
+			return fmt.Errorf("alerts: open %s (state dir): %w", path, err)
 		}
 		s.nflog = f
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("alerts: encode nflog: %w", err)
+	for len(s.unsaved) > 0 {
+		b, err := json.Marshal(s.unsaved[0])
+		if err != nil {
+			return fmt.Errorf("alerts: encode nflog: %w", err)
+		}
+		if s.needNL {
+			b = append([]byte{'\n'}, b...)
+		}
+		b = append(b, '\n')
+		if err := s.appendLine(b); err != nil {
+			return fmt.Errorf("alerts: append %s (state dir; %d notification(s) not yet persisted): %w", path, len(s.unsaved), err)
+		}
+		s.needNL = false
+		s.unsaved = s.unsaved[1:]
+		s.appended++
 	}
-	b = append(b, '\n')
-	if _, err := s.nflog.Write(b); err != nil {
-		return fmt.Errorf("alerts: append %s: %w", nflogFile, err)
-	}
-	if err := s.nflog.Sync(); err != nil {
-		return fmt.Errorf("alerts: sync %s: %w", nflogFile, err)
-	}
-	s.appended++
+	s.unsaved = nil
 	return nil
+}
+
+// appendLine writes and syncs one line; when that fails, the part written is cut off again.
+func (s *store) appendLine(b []byte) error {
+	off, err := s.nflog.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	_, err = s.nflog.Write(b)
+	if err == nil {
+		err = s.nflog.Sync()
+	}
+	if err != nil && s.nflog.Truncate(off) != nil {
+		s.needNL = true
+	}
+	return err
 }
 
 // compactNflog rewrites the log with one line per entry.
@@ -227,7 +269,7 @@ func (s *store) compactNflog(entries map[nflogKey]*nflogEntry) error {
 	if err := writeAtomic(s.dir, nflogFile, buf.Bytes()); err != nil {
 		return err
 	}
-	s.appended = 0
+	s.appended, s.unsaved, s.needNL = 0, nil, false
 	return nil
 }
 
