@@ -44,7 +44,6 @@ type ocdsCompiler struct {
 	size    int
 	limit   int
 	seq     int
-	early   int // ocids compiled early because of limit
 }
 
 func newOCDSCompiler(conv *ocdsConv, limit int) *ocdsCompiler {
@@ -70,7 +69,6 @@ func (c *ocdsCompiler) add(ocid string, units int64, rel ocdsPendingRel) error {
 	p.size += n
 	c.size += n
 	for c.size > c.limit && len(c.queue) > 1 {
-		c.early++
 		if err := c.flushFront(); err != nil {
 			return err
 		}
