@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -48,11 +50,6 @@ func (c *substitutionConv) row(r tabRow) error {
 func (c *substitutionConv) bad(loc, detail string, raw []byte) error {
 	c.o.read()
 	return c.o.rejectKind(schemas.KindSubstitution, loc, "bad_row", detail, raw)
-}
-
-func (c *substitutionConv) badCSV(loc, detail string) error {
-	c.o.read()
-	return c.o.rejectKind(schemas.KindSubstitution, loc, "bad_csv", detail, nil)
 }
 
 func (c *substitutionConv) convert(r tabRow) (*schemas.Substitution, *rejectErr) {
@@ -106,9 +103,25 @@ func (c *substitutionConv) convert(r tabRow) (*schemas.Substitution, *rejectErr)
 	return s, nil
 }
 
-// importSubstitutionCSV reads a CSV substitution list.
+// maxSubstitutionCSV bounds a CSV substitution list, which is read whole.
+const maxSubstitutionCSV = 64 << 20
+
+// importSubstitutionCSV reads a CSV substitution list. The list (替代清单: small) is read whole, so
+// that a record that does not parse is rejected with its source lines as raw bytes.
 func importSubstitutionCSV(c *substitutionConv, r io.Reader, name string) error {
-	return eachCSVRow(r, name, substitutionAliases, c.row, c.badCSV)
+	data, err := io.ReadAll(io.LimitReader(r, maxSubstitutionCSV+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > maxSubstitutionCSV {
+		return fmt.Errorf("%s: a substitution list over %d MiB is not read", name, maxSubstitutionCSV>>20)
+	}
+	again := func(string) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	badCSV := func(loc, detail string) error {
+		c.o.read()
+		return c.o.rejectKind(schemas.KindSubstitution, loc, "bad_csv", detail, csvSourceLines(again, name, loc, detail))
+	}
+	return eachCSVRow(bytes.NewReader(data), name, substitutionAliases, c.row, badCSV)
 }
 
 // importSubstitutionYAML reads a YAML substitution list: a top-level "substitutions" list (and an

@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -62,5 +64,21 @@ func TestSubstitutionYAML(t *testing.T) {
 		if m.Events[i].EventID != mc.Events[i].EventID {
 			t.Errorf("event %d differs between CSV and YAML", i)
 		}
+	}
+}
+
+// A substitution CSV record that does not parse is rejected with its source lines.
+func TestSubstitutionBadCSVCarriesRaw(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "subs.csv")
+	body := "component_id,alt_component_id\nC1,C1-CN\nC2,\"bad \"quote\"\nC3,C3-CN\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, st := importT(t, ImportSubstitution, p, testOpts())
+	if st.Rejected["bad_csv"] != 1 || len(m.Rejects) != 1 {
+		t.Fatalf("stats %+v rejects %+v", st, m.Rejects)
+	}
+	if got := string(m.Rejects[0].Raw); got != `C2,"bad "quote"` {
+		t.Errorf("raw %q", got)
 	}
 }

@@ -96,11 +96,11 @@ func yamlRows(seq *yaml.Node, name string, aliases map[string][]string, fn func(
 		return nil
 	}
 	if seq.Kind != yaml.SequenceNode {
-		return bad(fmt.Sprintf("%s:%d", name, seq.Line), "expected a list", nil)
+		return bad(fmt.Sprintf("%s:%d", name, seq.Line), "expected a list", nodeBytes(seq))
 	}
 	for _, item := range seq.Content {
 		loc := fmt.Sprintf("%s:%d", name, item.Line)
-		raw, _ := yaml.Marshal(item)
+		raw := nodeBytes(item)
 		if item.Kind != yaml.MappingNode {
 			if err := bad(loc, "expected a mapping of field: value", raw); err != nil {
 				return err
@@ -172,4 +172,14 @@ func writeCSVRows(w io.Writer, columns []string, rows []Row) error {
 		}
 	}
 	return nil
+}
+
+// nodeBytes re-encodes a YAML node as the raw bytes of a reject; a node that does not encode is
+// described instead, so a reject never has empty raw bytes.
+func nodeBytes(n *yaml.Node) []byte {
+	b, err := yaml.Marshal(n)
+	if err != nil || len(b) == 0 {
+		return fmt.Appendf(nil, "(YAML node at line %d, column %d: not re-encodable: %v)", n.Line, n.Column, err)
+	}
+	return b
 }

@@ -34,8 +34,8 @@ func TestScheduledCollectorsIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	startDaemon(t, cfg)
-	// The same files imported by hand (the README demo) give 143 distinct awards (148 emitted: OCDS
-	// re-releases of an award collapse) and 15 availability snapshots.
+	// The same files imported by hand (the README demo) give 143 distinct awards (143 emitted: the
+	// OCDS releases of an award are compiled into one row) and 15 availability snapshots.
 	got := waitCounts(t, conn, 2*time.Minute, func(c map[string]uint64) bool {
 		return c["procurement_awards"] == 143 && c["component_availability"] == 15
 	})
