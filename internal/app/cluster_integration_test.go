@@ -8,7 +8,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/chainwatch/chainwatch/internal/bus"
@@ -173,7 +172,7 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	for _, mf := range mfs {
 		if mf.GetName() == name {
-			var m *dto.Metric = mf.GetMetric()[0]
+			m := mf.GetMetric()[0]
 			return m.GetGauge().GetValue()
 		}
 	}

@@ -52,7 +52,9 @@ func TestClusterMigrateIntegration(t *testing.T) {
 		conns[i] = conn
 		defer conn.Close()
 	}
-	t.Cleanup(func() { _ = conns[0].Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.Database+" ON CLUSTER "+cl.Name) })
+	t.Cleanup(func() {
+		_ = conns[0].Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.Database+" ON CLUSTER "+cl.Name)
+	})
 	n, err := chstore.MigrateConfig(ctx, conns[0], cfg)
 	if err != nil {
 		t.Fatal(err)
