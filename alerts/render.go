@@ -389,7 +389,11 @@ func alertViewOf(a *Alert, lang string, T func(string, ...any) string) alertView
 		if alt.Country != "" {
 			origin = alt.Country + T("alt.sep") + origin
 		}
+		if alt.Region != "" {
+			origin += T("alt.sep") + alt.Region
+		}
 		line := strconv.Itoa(i+1) + ". " + T("alt.line", altLabel(alt), origin, days(alt.QualificationDays), hhi(alt.HHIAfter))
+		line += rankReasons(alt, T)
 		if alt.Notes != "" {
 			line += " — " + alt.Notes
 		}
@@ -432,6 +436,26 @@ func actionText(act Action, a *Alert, T func(string, ...any) string) string {
 		return T("act.find", a.ComponentID)
 	}
 	return act.Kind
+}
+
+// rankReasons explains an alternate's rank (detectors.Alternate.Reasons): " · ranked for: domestic,
+// same region group 京津冀, SME 专精特新/小巨人"; "" when it has none.
+func rankReasons(alt detectors.Alternate, T func(string, ...any) string) string {
+	var rs []string
+	for _, r := range alt.Reasons {
+		switch r {
+		case detectors.ReasonDomestic:
+			rs = append(rs, T("alt.r.domestic"))
+		case detectors.ReasonSameRegionGroup:
+			rs = append(rs, T("alt.r.group", alt.RegionGroup))
+		case detectors.ReasonSMETag:
+			rs = append(rs, T("alt.r.tags", strings.Join(alt.Tags, "/")))
+		}
+	}
+	if len(rs) == 0 {
+		return ""
+	}
+	return T("alt.rank", strings.Join(rs, T("list.sep")))
 }
 
 // altLabel names an alternate: supplier / component.

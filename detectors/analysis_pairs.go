@@ -375,7 +375,18 @@ func (in *Inputs) subsOf(comp int32) []Sub {
 func (a *Analysis) settleAlternates(p *PairMetrics, alts []Alternate, ttrDefault float64) {
 	cfg := a.in.Cfg
 	p.NoAlternate = len(alts) == 0
-	rankAlternates(alts, cfg.Exposure.DomesticFirst)
+	var entGroup string
+	if e := a.in.Enterprises[p.Ent]; e != nil {
+		entGroup = e.RegionGroup
+	}
+	for i := range alts {
+		a.in.placeAlternate(&alts[i], entGroup)
+	}
+	if cfg.Regions.RankAlternates {
+		RankAlternates(alts, cfg.Exposure.DomesticFirst)
+	} else {
+		rankAlternates(alts, cfg.Exposure.DomesticFirst)
+	}
 	alts = dedupeAlternates(alts)
 	p.TTR, p.TTRSource = ttrDefault, "category_default"
 	for i, al := range alts {
@@ -415,25 +426,72 @@ func normaliseSupShares(s []SupShare) {
 	}
 }
 
+// placeAlternate sets an alternate's supplier region, its SME tags, the enterprise's region group
+// when the supplier is in it, and its rank reasons.
+func (in *Inputs) placeAlternate(al *Alternate, entGroup string) {
+	if al.SupplierID != "" {
+		if info := in.Suppliers[in.Lookup(al.SupplierID)]; info != nil {
+			al.Region, al.Tags = info.Province, info.Tags
+			if entGroup != "" && info.RegionGroup == entGroup {
+				al.RegionGroup = entGroup
+			}
+		}
+	}
+	al.Reasons = nil
+	if al.Domestic {
+		al.Reasons = append(al.Reasons, ReasonDomestic)
+	}
+	if al.RegionGroup != "" {
+		al.Reasons = append(al.Reasons, ReasonSameRegionGroup)
+	}
+	if len(al.Tags) > 0 {
+		al.Reasons = append(al.Reasons, ReasonSMETag)
+	}
+}
+
+// RankAlternates orders alternates domestic (when domesticFirst) → in the enterprise's region
+// group → tagged SMEs (专精特新, 小巨人, 单项冠军) → others; within each, fewer qualification
+// days, then lower HHI after switching, then ids. The keys are lexicographic: a domestic supplier
+// of the group that is also tagged ranks before an untagged one of the group.
+func RankAlternates(alts []Alternate, domesticFirst bool) {
+	sort.SliceStable(alts, func(i, j int) bool {
+		x, y := alts[i], alts[j]
+		if domesticFirst && x.Domestic != y.Domestic {
+			return x.Domestic
+		}
+		if gx, gy := x.RegionGroup != "", y.RegionGroup != ""; gx != gy {
+			return gx
+		}
+		if tx, ty := len(x.Tags) > 0, len(y.Tags) > 0; tx != ty {
+			return tx
+		}
+		return alternateLess(x, y)
+	})
+}
+
 // rankAlternates orders alternates: domestic first (when asked), then fewer qualification days, then
-// lower HHI after switching, then ids.
+// lower HHI after switching, then ids (detectors.regions.rank_alternates: false).
 func rankAlternates(alts []Alternate, domesticFirst bool) {
 	sort.SliceStable(alts, func(i, j int) bool {
 		x, y := alts[i], alts[j]
 		if domesticFirst && x.Domestic != y.Domestic {
 			return x.Domestic
 		}
-		if x.QualificationDays != y.QualificationDays {
-			return x.QualificationDays < y.QualificationDays
-		}
-		if x.HHIAfter != y.HHIAfter {
-			return x.HHIAfter < y.HHIAfter
-		}
-		if x.SupplierID != y.SupplierID {
-			return x.SupplierID < y.SupplierID
-		}
-		return x.ComponentID < y.ComponentID
+		return alternateLess(x, y)
 	})
+}
+
+func alternateLess(x, y Alternate) bool {
+	if x.QualificationDays != y.QualificationDays {
+		return x.QualificationDays < y.QualificationDays
+	}
+	if x.HHIAfter != y.HHIAfter {
+		return x.HHIAfter < y.HHIAfter
+	}
+	if x.SupplierID != y.SupplierID {
+		return x.SupplierID < y.SupplierID
+	}
+	return x.ComponentID < y.ComponentID
 }
 
 // dedupeAlternates keeps the best-ranked entry of each (component, supplier) option: the same

@@ -35,6 +35,8 @@ type Config struct {
 	Availability AvailabilityConfig `koanf:"availability"`
 	TTSTTR       TTSTTRConfig       `koanf:"tts_ttr"`
 	Exposure     ExposureConfig     `koanf:"exposure"`
+	// Regions: region groups and SME tags for regional matching (region.go).
+	Regions RegionsConfig `koanf:"regions"`
 }
 
 // SingleSourceConfig configures the per enterprise × component supplier concentration detector.
@@ -221,6 +223,7 @@ func DefaultConfig() Config {
 			Weights: ExposureWeights{SupplierHHI: 2, SingleSource: 1, CountryHHI: 1, ForeignShare: 1, NoAlternate: 1,
 				TTSGap: 2, Chokepoint: 2, Availability: 1, SingleSourced: 2, ExposedShare: 1},
 		},
+		Regions: DefaultRegions(),
 	}
 }
 
@@ -251,6 +254,7 @@ func (c Config) Validate() error {
 	c.Availability.validate(&p, "availability.")
 	c.TTSTTR.validate(&p, "tts_ttr.")
 	c.Exposure.validate(&p, "exposure.")
+	c.Regions.validate(&p, "regions.")
 	return p.Err()
 }
 

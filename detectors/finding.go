@@ -28,7 +28,21 @@ type Alternate struct {
 	HHIAfter          float64 `json:"hhi_after"` // supplier HHI if volume is split onto this alternate
 	Origin            string  `json:"origin"`    // "substitution" or "supply_map"
 	Notes             string  `json:"notes,omitempty"`
+	// Region is the supplier's normalised region (河北/保定); RegionGroup the enterprise's region
+	// group when the supplier is in it (京津冀); Tags the supplier's SME tags (专精特新, 小巨人, 单项冠军).
+	Region      string   `json:"region,omitempty"`
+	RegionGroup string   `json:"region_group,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	// Reasons say why it ranks where it does, in rank-key order: domestic, same_region_group, sme_tag.
+	Reasons []string `json:"reasons,omitempty"`
 }
+
+// Rank reasons of an alternate (Alternate.Reasons).
+const (
+	ReasonDomestic        = "domestic"
+	ReasonSameRegionGroup = "same_region_group"
+	ReasonSMETag          = "sme_tag"
+)
 
 // Subject types.
 const (

@@ -31,6 +31,11 @@ type NodeInfo struct {
 	Category    string
 	HSCode      string
 	Chokepoint  bool
+	// Tags are the node's SME tags (detectors.regions.sme_tags: 专精特新, 小巨人, 单项冠军);
+	// Province the normalised region (NormalizeRegion), RegionGroup its configured group ("" = none).
+	Tags        []string
+	Province    string
+	RegionGroup string
 }
 
 // SupplyEdge is a `supplies` link: Sup supplies component Comp to enterprise Ent.
@@ -287,7 +292,9 @@ func (b *Builder) AddNode(n *schemas.SupplyNode) {
 	}
 	id := b.in.intern(n.NodeID)
 	info := &NodeInfo{Name: n.Name, Country: strings.ToUpper(n.Country), Domestic: n.Domestic, Region: n.Region,
-		Industry: n.Industry, ChainLeader: n.ChainLeader, Category: n.Category, HSCode: n.HSCode, Chokepoint: n.Chokepoint}
+		Industry: n.Industry, ChainLeader: n.ChainLeader, Category: n.Category, HSCode: n.HSCode, Chokepoint: n.Chokepoint,
+		Tags: b.in.Cfg.Regions.SMETagsOf(n.Tags), Province: NormalizeRegion(n.Region).String(),
+		RegionGroup: b.in.Cfg.Regions.GroupOf(n.Region)}
 	switch n.NodeType {
 	case schemas.NodeEnterprise:
 		b.in.Enterprises[id] = info

@@ -38,7 +38,7 @@ func Load(ctx context.Context, conn driver.Conn, cfg Config, now time.Time) (*In
 func loadNodes(ctx context.Context, conn driver.Conn, b *Builder) error {
 	rows, err := conn.Query(ctx, `SELECT node_type, node_id, argMax(name, as_of), argMax(country, as_of),
     argMax(domestic, as_of), argMax(region, as_of), argMax(industry, as_of), argMax(chain_leader, as_of),
-    argMax(category, as_of), argMax(hs_code, as_of), argMax(chokepoint, as_of), max(as_of)
+    argMax(category, as_of), argMax(hs_code, as_of), argMax(chokepoint, as_of), max(as_of), argMax(tags, as_of)
 FROM supply_nodes GROUP BY node_type, node_id`)
 	if err != nil {
 		return err
@@ -48,7 +48,7 @@ FROM supply_nodes GROUP BY node_type, node_id`)
 		var n schemas.SupplyNode
 		var dom, cl, cp uint8
 		if err := rows.Scan(&n.NodeType, &n.NodeID, &n.Name, &n.Country, &dom, &n.Region, &n.Industry, &cl,
-			&n.Category, &n.HSCode, &cp, &n.AsOf); err != nil {
+			&n.Category, &n.HSCode, &cp, &n.AsOf, &n.Tags); err != nil {
 			return err
 		}
 		n.Domestic, n.ChainLeader, n.Chokepoint = dom == 1, cl == 1, cp == 1
