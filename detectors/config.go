@@ -37,6 +37,8 @@ type Config struct {
 	Exposure     ExposureConfig     `koanf:"exposure"`
 	// Regions: region groups and SME tags for regional matching (region.go).
 	Regions RegionsConfig `koanf:"regions"`
+	// Ledger: the 卡点 ledger's items, targets and breakthrough share (ledger.go).
+	Ledger LedgerConfig `koanf:"ledger"`
 }
 
 // SingleSourceConfig configures the per enterprise × component supplier concentration detector.
@@ -224,6 +226,7 @@ func DefaultConfig() Config {
 				TTSGap: 2, Chokepoint: 2, Availability: 1, SingleSourced: 2, ExposedShare: 1},
 		},
 		Regions: DefaultRegions(),
+		Ledger:  DefaultLedger(),
 	}
 }
 
@@ -255,6 +258,7 @@ func (c Config) Validate() error {
 	c.TTSTTR.validate(&p, "tts_ttr.")
 	c.Exposure.validate(&p, "exposure.")
 	c.Regions.validate(&p, "regions.")
+	c.Ledger.validate(&p, "ledger.")
 	return p.Err()
 }
 

@@ -1,0 +1,98 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// Querier is the read side of a ClickHouse connection (driver.Conn satisfies it).
+type Querier interface {
+	Query(ctx context.Context, query string, args ...any) (driver.Rows, error)
+}
+
+// LoadSupplyMap reads the supply map and the substitution list as they stood at `at`: per natural
+// key the newest version with as_of <= at (argMax, as Load does, on 18.16 and current releases).
+// The regional views (local sourcing, ledger, demand board) read it; the week-over-week change
+// of the local-sourcing index compares LoadSupplyMap(t) with LoadSupplyMap(t − 7 days).
+func LoadSupplyMap(ctx context.Context, q Querier, cfg Config, at time.Time) (*Inputs, error) {
+	b := NewBuilder(cfg, at)
+	b.unique = true
+	if err := loadMapNodes(ctx, q, b, at); err != nil {
+		return nil, fmt.Errorf("load supply_nodes: %w", err)
+	}
+	if err := loadMapLinks(ctx, q, b, at); err != nil {
+		return nil, fmt.Errorf("load supply_links: %w", err)
+	}
+	if err := loadMapSubs(ctx, q, b, at); err != nil {
+		return nil, fmt.Errorf("load substitutions: %w", err)
+	}
+	return b.Inputs(), nil
+}
+
+func loadMapNodes(ctx context.Context, q Querier, b *Builder, at time.Time) error {
+	rows, err := q.Query(ctx, `SELECT node_type, node_id, argMax(name, as_of), argMax(country, as_of),
+    argMax(domestic, as_of), argMax(region, as_of), argMax(industry, as_of), argMax(chain_leader, as_of),
+    argMax(category, as_of), argMax(hs_code, as_of), argMax(chokepoint, as_of), max(as_of), argMax(tags, as_of)
+FROM supply_nodes WHERE as_of <= ? GROUP BY node_type, node_id`, at)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n schemas.SupplyNode
+		var dom, cl, cp uint8
+		if err := rows.Scan(&n.NodeType, &n.NodeID, &n.Name, &n.Country, &dom, &n.Region, &n.Industry, &cl,
+			&n.Category, &n.HSCode, &cp, &n.AsOf, &n.Tags); err != nil {
+			return err
+		}
+		n.Domestic, n.ChainLeader, n.Chokepoint = dom == 1, cl == 1, cp == 1
+		b.AddNode(&n)
+	}
+	return rows.Err()
+}
+
+func loadMapLinks(ctx context.Context, q Querier, b *Builder, at time.Time) error {
+	rows, err := q.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id,
+    argMax(qty_per_unit, as_of), argMax(share, as_of), argMax(qualification, as_of),
+    argMax(inventory_units, as_of), argMax(consumption_per_day, as_of), max(as_of)
+FROM supply_links WHERE as_of <= ? GROUP BY link_type, enterprise_id, product_id, component_id, supplier_id`, at)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l schemas.SupplyLink
+		if err := rows.Scan(&l.LinkType, &l.EnterpriseID, &l.ProductID, &l.ComponentID, &l.SupplierID, &l.QtyPerUnit,
+			&l.Share, &l.Qualification, &l.InventoryUnits, &l.ConsumptionPerDay, &l.AsOf); err != nil {
+			return err
+		}
+		b.AddLink(&l)
+	}
+	return rows.Err()
+}
+
+func loadMapSubs(ctx context.Context, q Querier, b *Builder, at time.Time) error {
+	rows, err := q.Query(ctx, `SELECT component_id, alt_component_id, alt_supplier_id, enterprise_id,
+    argMax(qualification_days, as_of), argMax(domestic, as_of), argMax(country, as_of), argMax(notes, as_of), max(as_of)
+FROM substitutions WHERE as_of <= ? GROUP BY component_id, alt_component_id, alt_supplier_id, enterprise_id`, at)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s schemas.Substitution
+		var dom uint8
+		if err := rows.Scan(&s.ComponentID, &s.AltComponentID, &s.AltSupplierID, &s.EnterpriseID, &s.QualificationDays,
+			&dom, &s.Country, &s.Notes, &s.AsOf); err != nil {
+			return err
+		}
+		s.Domestic = dom == 1
+		b.AddSubstitution(&s)
+	}
+	return rows.Err()
+}
