@@ -5,7 +5,7 @@ BIN := bin/chainwatch
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/chainwatch/chainwatch/internal/app.Version=$(VERSION)
 
-.PHONY: build demo test test-short check up down tools bench fmt vet
+.PHONY: build demo test test-short check up down tools bench soak fmt vet
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/chainwatch
@@ -38,6 +38,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/sink/ ./collectors/ ./detectors/
 	CHAINWATCH_BENCH=1 CHAINWATCH_BENCH_EVENTS=1000000 $(GO) test -count=1 -run '^TestSinkThroughputBench$$' -v ./internal/app/
 	CHAINWATCH_SCALEBENCH=1 $(GO) test -count=1 -run '^(TestScaleBench|TestBetweennessCostMeasure)$$' -v -timeout 30m ./detectors/
+
+# The fault-injection suite with the long sizes (1M events, 30 s / 60 s outages); see docs/reliability.md.
+# `make test` runs the same tests with the CI sizes.
+soak:
+	bash deploy/local/up.sh
+	CHAINWATCH_SOAK=1 $(GO) test -count=1 -p 1 -run '^TestFault.*Integration$$' -v -timeout 120m ./internal/app/
 
 # Static checks: formatting, vet, staticcheck (pinned as a go.mod tool), go.mod tidy, and the
 # repository-wide code-health tests (function length, import graph, dependency direction).

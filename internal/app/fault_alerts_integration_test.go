@@ -73,7 +73,7 @@ func alertsYAML(stateDir string, smtpPort int, webhooks ...*hookServer) string {
 	for i, h := range webhooks {
 		name := fmt.Sprintf("hook%d", i+1)
 		channels += ", " + name
-		hooks += fmt.Sprintf("    - {name: %s, type: json, url: %q}\n", name, h.url)
+		hooks += fmt.Sprintf("    - {name: %s, type: json, url: %q, secret: fault-test-hmac-key}\n", name, h.url)
 	}
 	y := fmt.Sprintf(`detectors: {interval: 2s}
 alerts:
@@ -106,7 +106,14 @@ func importDemo(t *testing.T, conn driver.Conn, kcfg bus.Config) {
 			t.Fatal(err)
 		}
 	}
-	waitCounts(t, conn, 2*time.Minute, func(c map[string]uint64) bool { return c["supply_links"] == 48 && c["substitutions"] == 7 })
+	// The demo files are being extended by others: wait for the map, then until nothing changes.
+	var last string
+	waitCounts(t, conn, 2*time.Minute, func(c map[string]uint64) bool {
+		cur := fmt.Sprint(c)
+		stable := cur == last && c["supply_links"] >= 48 && c["substitutions"] >= 7
+		last = cur
+		return stable
+	})
 }
 
 // waitEvaluations waits until the daemon has evaluated the findings n more times than it had.
@@ -162,6 +169,12 @@ func TestFaultSMTPDownIntegration(t *testing.T) {
 		failedWhileDown, fail.hits.Load(), hang.open.Load())
 
 	d.start()
+	// The restarted daemon fails against the still dead server too, before SMTP comes back.
+	if !until(2*time.Minute, 200*time.Millisecond, func() bool {
+		return d.metric("chainwatch_notifications_failed_total", `integration="email"`) >= 1
+	}) {
+		t.Fatalf("the restarted daemon did not try email while SMTP was down")
+	}
 	smtp, err := smtpsink.Start(smtpsink.Options{Addr: fmt.Sprintf("127.0.0.1:%d", smtpPort)})
 	if err != nil {
 		t.Fatalf("SMTP sink on the same port: %v", err)
