@@ -51,6 +51,8 @@ type Deps struct {
 	DetectorNames []string
 	// Scenarios runs what-if scenarios (scenarios.go).
 	Scenarios ScenarioService
+	// Chains serves the industry chain maps (chains.go).
+	Chains ChainMaps
 	// Guard checks the bearer tokens; nil: NewGuard(cfg, log). Pass the Guard that also protects
 	// the daemon's control endpoints so that they share the failed-authentication budget.
 	Guard *Guard
@@ -133,6 +135,8 @@ func (s *server) table() []route {
 		r("GET", "/supply/components/{id}", roleRead, s.componentDependents),
 		r("GET", "/supply/suppliers/{id}", roleRead, s.supplierCustomers),
 		r("POST", "/scenarios", roleOp, s.runScenario),
+		r("GET", "/chains", roleRead, s.listChains),
+		r("GET", "/chains/{id}/map", roleRead, s.chainMap),
 	}
 }
 

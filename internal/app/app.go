@@ -25,6 +25,7 @@ import (
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/bus"
+	"github.com/chainwatch/chainwatch/internal/chainmap"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/exposure"
@@ -214,6 +215,12 @@ func (a *App) buildHTTP() (*http.ServeMux, error) {
 		if a.mgr != nil {
 			deps.Alerts = api.FromAlertsManager(a.mgr)
 		}
+		chains, err := a.cfg.Chains.Load()
+		if err != nil {
+			return nil, err
+		}
+		deps.Chains = chainmap.NewService(chains, chainmap.NewStore(a.conn, a.cfg.API.Exposure.Detector), chainmap.Options{
+			Home: a.cfg.Detectors.HomeISO3, Severity: a.cfg.API.Exposure.Severity, Regions: chainmap.GroupRegions{Config: a.cfg.Detectors.Regions}})
 		mux.Handle(api.Prefix, api.New(deps, a.cfg.API, a.log.With("component", "api")))
 	}
 	return mux, nil

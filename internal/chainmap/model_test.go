@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/collectors"
+	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -274,5 +275,49 @@ func TestDemoChains(t *testing.T) {
 	}
 	if nev.Links[0].InRegion == nil || *nev.Links[0].InRegion != 1 || len(nev.Links[0].Gaps) != 0 {
 		t.Errorf("NEV materials in Zhejiang (Huayou Cobalt): %s", summary(nev.Links[0]))
+	}
+}
+
+func TestGroupRegions(t *testing.T) {
+	g := GroupRegions{Config: detectors.DefaultRegions()}
+	tests := []struct {
+		want, region string
+		match        bool
+	}{
+		{"京津冀", "Beijing", true},
+		{"京津冀", "北京市", true},
+		{"京津冀", "河北/保定", true},
+		{"京津冀", "Jiangsu", false},
+		{"粤港澳大湾区", "广东/深圳", true},
+		{"粤港澳大湾区", "广东/汕头", false},
+		{"Liaoning", "辽宁/瓦房店", true},
+		{"辽宁/大连", "Liaoning/Dalian", true},
+		{"辽宁/大连", "辽宁/瓦房店", false},
+		{"Tianjin, Hebei", "Hebei", true},
+		{"Beijing", "", false},
+	}
+	for _, tc := range tests {
+		if got := g.Match(tc.want, tc.region); got != tc.match {
+			t.Errorf("Match(%q, %q) = %v, want %v", tc.want, tc.region, got, tc.match)
+		}
+	}
+	if p := g.Place("Liaoning/Dalian"); p != "辽宁" {
+		t.Errorf("Place = %q", p)
+	}
+	if p := g.Place(" Bavaria "); p != "Bavaria" {
+		t.Errorf("Place(unknown) = %q", p)
+	}
+	// On the demo map, 京津冀 finds Chalco (gallium, Beijing) and the Beijing robot maker.
+	chains, err := Config{File: "../../deploy/demo/chains.yaml"}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Build(chains[2], demoData(t), Options{Home: "CHN", Severity: sev, Region: "京津冀", Regions: g})
+	robot := m.Links[3]
+	if robot.InRegion == nil || *robot.InRegion != 1 || len(robot.Gaps) != 0 || robot.Groups[0].Label != "CHN · 北京" {
+		t.Errorf("robots/robot in 京津冀: %s", summary(robot))
+	}
+	if len(m.Links[0].Gaps) != 1 || m.Links[0].Gaps[0].Kind != GapRegion {
+		t.Errorf("robots/components in 京津冀 (bearings from 辽宁 and abroad): %s", summary(m.Links[0]))
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/chainwatch/chainwatch/detectors/whatif"
 	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/bus"
+	"github.com/chainwatch/chainwatch/internal/chainmap"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/confkit"
 	"github.com/chainwatch/chainwatch/internal/report"
@@ -51,6 +52,7 @@ type Config struct {
 	API        api.Config        `koanf:"api"`
 	Digest     report.Config     `koanf:"digest"`
 	WhatIf     whatif.Config     `koanf:"whatif"`
+	Chains     chainmap.Config   `koanf:"chains"`
 }
 
 // LogConfig sets up log/slog.
@@ -78,6 +80,7 @@ func Default() Config {
 		API:        api.DefaultConfig(),
 		Digest:     report.DefaultConfig(),
 		WhatIf:     whatif.DefaultConfig(),
+		Chains:     chainmap.DefaultConfig(),
 	}
 }
 
@@ -230,6 +233,7 @@ func (c *Config) Validate() error {
 		confkit.Prefix("api", c.API.Validate()),
 		confkit.Prefix("digest", c.Digest.Validate()),
 		confkit.Prefix("alerts", c.Alerts.Validate()),
+		confkit.Prefix("chains", c.Chains.Validate()),
 	)
 }
 
