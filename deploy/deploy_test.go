@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"gopkg.in/yaml.v3"
 
 	"github.com/chainwatch/chainwatch/internal/exposure"
@@ -114,7 +115,7 @@ var (
 
 func TestDashboardsStatic(t *testing.T) {
 	ds := loadDashboards(t)
-	want := map[string]bool{"chainwatch-overview": false, "chainwatch-single-source": false, "chainwatch-chokepoints": false, "chainwatch-pipeline": false}
+	want := map[string]bool{"chainwatch-overview": false, "chainwatch-single-source": false, "chainwatch-chokepoints": false, "chainwatch-pipeline": false, "chainwatch-chain-map": false}
 	uids, titles := map[string]bool{}, map[string]bool{}
 	vars := map[string]bool{}
 	for _, d := range ds {
@@ -422,6 +423,9 @@ func TestDashboardSQLIntegration(t *testing.T) {
 						continue
 					}
 					name := fmt.Sprintf("%s [%s] %q/%s", filepath.Base(d.file), sc.name, p.Title, tg.RefID)
+					if p.Type == "nodegraph" {
+						checkNodeGraphFrame(ctx, t, conn, name, tg.RefID, q)
+					}
 					n, _, err := rowsOf(q)
 					switch {
 					case err != nil:
@@ -448,6 +452,28 @@ func TestDashboardSQLIntegration(t *testing.T) {
 		case r.Rows == 0:
 			t.Errorf("chdb %s: %s returns no rows", rep.Version, r.Name)
 		}
+	}
+}
+
+// nodeGraphFields are the fields Grafana's Node Graph panel reads from each frame, by refId.
+var nodeGraphFields = map[string][]string{"nodes": {"id", "title", "subtitle", "mainstat", "color"}, "edges": {"id", "source", "target"}}
+
+// checkNodeGraphFrame fails unless a Node Graph target (refId nodes or edges) returns exactly
+// the fields the panel reads, in order.
+func checkNodeGraphFrame(ctx context.Context, t *testing.T, conn driver.Conn, name, ref, sql string) {
+	t.Helper()
+	want, ok := nodeGraphFields[ref]
+	if !ok {
+		t.Errorf("%s: a nodegraph target's refId must be nodes or edges", name)
+		return
+	}
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return // reported by the caller
+	}
+	defer rows.Close()
+	if got := rows.Columns(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("%s: node graph fields %v, want %v", name, got, want)
 	}
 }
 

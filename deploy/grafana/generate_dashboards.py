@@ -275,4 +275,44 @@ SELECT detector, countIf(status = 'ok') AS ok_runs, countIf(status != 'ok') AS f
        argMax(findings, if(status = 'ok', run_id, '')) AS last_findings, argMax(error, run_id) AS last_error
 FROM detector_runs WHERE $__timeFilter(started_at) GROUP BY detector ORDER BY detector""")], "", TABLE)
 d.save("pipeline.json")
+
+# ---------------- Chain map (Node Graph) ----------------
+# Nodes: id, title, subtitle, mainstat, color; edges: id, source, target (Grafana's Node Graph panel
+# takes the frame with source/target as edges). supplier → component → enterprise in the selected
+# industries and regions; mainstat is the largest latest exposure score through the node.
+EXPOSURE_LATEST = f"detector = 'exposure' AND {LATEST}"
+SEVHEX = "multiIf(s >= 80, '#b91c1c', s >= 60, '#ea580c', s >= 40, '#ca8a04', s > 0, '#65a30d', '#94a3b8')"
+SUPPLIES = ("SELECT supplier_id, enterprise_id, component_id FROM supply_links FINAL WHERE link_type = 'supplies' "
+            "AND qualification != 'disqualified' AND enterprise_id IN (" + SCOPE_ENTS + ")")
+d = Dash("chainwatch-chain-map", "chainwatch · Chain map (产业链图谱)",
+         "Supplier → component → enterprise graph of the selected industries and regions, coloured by the latest exposure. "
+         "The per-chain map with links, regions and gaps is GET /api/v1/chains/{id}/map (docs/api.md).",
+         ["industry", "region"])
+d.panel("nodegraph", "Supply graph: supplier → component → enterprise", 24, 20, [ch(f"""
+SELECT node_id AS id, name AS title, concat('enterprise · ', region) AS subtitle, round(s, 1) AS mainstat, {SEVHEX} AS color
+FROM (SELECT node_id, name, region FROM supply_nodes FINAL WHERE node_type = 'enterprise' AND {SEL}) AS ent
+ANY LEFT JOIN (SELECT enterprise_id AS node_id, max(score) AS s FROM findings WHERE {EXPOSURE_LATEST} GROUP BY enterprise_id) AS ent_x USING node_id
+UNION ALL
+SELECT node_id AS id, name AS title, concat('component · ', category) AS subtitle, round(s, 1) AS mainstat, {SEVHEX} AS color
+FROM (SELECT node_id, name, category FROM supply_nodes FINAL WHERE node_type = 'component' AND node_id IN (SELECT component_id FROM ({SUPPLIES}))) AS comp
+ANY LEFT JOIN (SELECT component_id AS node_id, max(score) AS s FROM findings WHERE {EXPOSURE_LATEST}
+               AND enterprise_id IN ({SCOPE_ENTS}) GROUP BY component_id) AS comp_x USING node_id
+UNION ALL
+SELECT node_id AS id, name AS title, concat('supplier · ', country, if(domestic = 1, ' 国内', '')) AS subtitle, round(s, 1) AS mainstat, {SEVHEX} AS color
+FROM (SELECT node_id, name, country, domestic FROM supply_nodes FINAL WHERE node_type = 'supplier' AND node_id IN (SELECT supplier_id FROM ({SUPPLIES}))) AS sup
+ANY LEFT JOIN (SELECT supplier_id AS node_id, max(fs) AS s
+               FROM (SELECT supplier_id, enterprise_id, component_id FROM supply_links FINAL WHERE link_type = 'supplies' AND share > 0 AND qualification = 'qualified') AS sl
+               ANY INNER JOIN (SELECT enterprise_id, component_id, max(score) AS fs FROM findings WHERE {EXPOSURE_LATEST} GROUP BY enterprise_id, component_id) AS pair_x
+               USING (enterprise_id, component_id) GROUP BY supplier_id) AS sup_x USING node_id""", ref="nodes"),
+    ch(f"""
+SELECT concat(supplier_id, '>', component_id) AS id, supplier_id AS source, component_id AS target
+FROM ({SUPPLIES}) GROUP BY supplier_id, component_id
+UNION ALL
+SELECT concat(component_id, '>', enterprise_id) AS id, component_id AS source, enterprise_id AS target
+FROM ({SUPPLIES}) GROUP BY component_id, enterprise_id""", ref="edges")],
+    "Nodes: enterprises in scope, the components they buy and their suppliers; mainstat = the largest latest exposure score "
+    "(enterprise: its pairs; component: the in-scope pairs; supplier: the pairs it supplies, qualified with share > 0); "
+    "colour by severity (grey: no finding). Edges: supplier → component → enterprise.",
+    {"nodes": {"mainStatUnit": "none"}, "edges": {}})
+d.save("chainmap.json")
 print("ok")
