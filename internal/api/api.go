@@ -49,6 +49,8 @@ type Deps struct {
 	Alerts AlertService
 	// DetectorNames are the detectors /findings accepts and, without ?detector=, lists.
 	DetectorNames []string
+	// Regional serves the local-sourcing index, the 卡点 ledger and the demand board (regional.go).
+	Regional *exposure.Regional
 	// Scenarios runs what-if scenarios (scenarios.go).
 	Scenarios ScenarioService
 	// Chains serves the industry chain maps (chains.go).
@@ -135,6 +137,9 @@ func (s *server) table() []route {
 		r("GET", "/supply/components/{id}", roleRead, s.componentDependents),
 		r("GET", "/supply/suppliers/{id}", roleRead, s.supplierCustomers),
 		r("POST", "/scenarios", roleOp, s.runScenario),
+		r("GET", "/local-sourcing", roleRead, s.localSourcing),
+		r("GET", "/ledger", roleRead, s.ledger),
+		r("GET", "/demands", roleRead, s.demands),
 		r("GET", "/chains", roleRead, s.listChains),
 		r("GET", "/chains/{id}/map", roleRead, s.chainMap),
 	}

@@ -73,6 +73,7 @@ type App struct {
 	trig        *detectTrigger
 	reloader    *reloader
 	store       *exposure.Store
+	regional    *exposure.Regional // local sourcing, 卡点 ledger, demand board (issue 14)
 	digestSvc   *report.Service
 	expo        *exposure.Collector
 	digestSched *report.Scheduler
@@ -184,8 +185,11 @@ func (a *App) buildComponents() error {
 	if a.expo, err = exposure.NewCollector(a.store, a.reg, log.With("component", "exposure")); err != nil {
 		return err
 	}
+	a.regional = exposure.NewRegional(a.store, cfg.Detectors)
+	a.expo.SetRegional(a.regional)
 	a.digestSvc = report.New(a.conn, cfg.API.Exposure, cfg.Digest, log.With("component", "digest"))
 	a.digestSvc.SetWhatIf(digestWhatIf(a.conn, cfg.WhatIf, log.With("component", "whatif")))
+	a.digestSvc.SetRegional(a.regional)
 	if cfg.Digest.Enabled {
 		mailer, err := digestMailer(cfg)
 		if err != nil {
@@ -210,7 +214,7 @@ func (a *App) buildHTTP() (*http.ServeMux, error) {
 	mux.Handle("POST /-/reload", guard.Require(api.RoleOperate, http.HandlerFunc(a.reloader.serveHTTP)))
 	mux.Handle("POST /-/detect", guard.Require(api.RoleOperate, http.HandlerFunc(a.trig.serveHTTP)))
 	if a.cfg.API.Enabled {
-		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: detectors.Names, Guard: guard,
+		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: detectors.Names, Guard: guard, Regional: a.regional,
 			Scenarios: &scenarioService{a.conn, a.cfg.WhatIf, a.log.With("component", "whatif")}}
 		if a.mgr != nil {
 			deps.Alerts = api.FromAlertsManager(a.mgr)

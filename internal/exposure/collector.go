@@ -24,6 +24,9 @@ const (
 	MetricRefreshSuccess = "chainwatch_exposure_last_refresh_timestamp_seconds"
 	MetricRefreshSeconds = "chainwatch_exposure_refresh_duration_seconds"
 	MetricRefreshErrors  = "chainwatch_exposure_refresh_errors_total"
+	// Local-sourcing index of each chain leader (issue 14; SetRegional).
+	MetricLocalSourcing       = "chainwatch_local_sourcing_index_ratio"
+	MetricLocalSourcingChange = "chainwatch_local_sourcing_index_change_ratio"
 )
 
 // Other is the label value that absorbs industries and regions beyond api.exposure.max_label_values.
@@ -48,6 +51,8 @@ const maxSources = 200
 //	chainwatch_exposure_last_refresh_timestamp_seconds             last successful refresh
 //	chainwatch_exposure_refresh_duration_seconds                   duration of the last refresh
 //	chainwatch_exposure_refresh_errors_total                       failed refreshes
+//	chainwatch_local_sourcing_index_ratio{enterprise,region_group}         chain leaders' in-group supply share
+//	chainwatch_local_sourcing_index_change_ratio{enterprise,region_group}  its change over 7 days
 //
 // Cardinality is bounded: severities (4) × categories (6) × industries and regions (each capped at
 // api.exposure.max_label_values, the rest summed under "other"); top_n rank series; flags are the
@@ -59,8 +64,9 @@ type Collector struct {
 	now   func() time.Time
 
 	descExposures, descChokepoints, descFlags, descTop, descMax, descRun, descData,
-	descRefresh, descRefreshSeconds *prometheus.Desc
-	errors prometheus.Counter
+	descRefresh, descRefreshSeconds, descLocal, descLocalChange *prometheus.Desc
+	errors   prometheus.Counter
+	regional *Regional // nil: no local-sourcing series
 
 	mu      sync.RWMutex
 	metrics []prometheus.Metric // the last successful snapshot
@@ -97,6 +103,12 @@ func NewCollector(store *Store, reg prometheus.Registerer, log *slog.Logger) (*C
 			"Unix time of the last successful refresh of the exposure metrics from ClickHouse.", nil, nil),
 		descRefreshSeconds: prometheus.NewDesc(MetricRefreshSeconds,
 			"Duration of the last refresh of the exposure metrics.", nil, nil),
+		descLocal: prometheus.NewDesc(MetricLocalSourcing,
+			"Local-sourcing index of each chain leader (链主): share of its supply (count-weighted over components) from suppliers in its region group.",
+			[]string{"enterprise", "region_group"}, nil),
+		descLocalChange: prometheus.NewDesc(MetricLocalSourcingChange,
+			"Change of the local-sourcing index over the last 7 days (supply map as of now vs 7 days ago).",
+			[]string{"enterprise", "region_group"}, nil),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: MetricRefreshErrors,
 			Help: "Refreshes of the exposure metrics that failed (the previous values are kept)."}),
 	}
@@ -111,10 +123,32 @@ func NewCollector(store *Store, reg prometheus.Registerer, log *slog.Logger) (*C
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.descExposures, c.descChokepoints, c.descFlags, c.descTop, c.descMax,
-		c.descRun, c.descData, c.descRefresh, c.descRefreshSeconds} {
+		c.descRun, c.descData, c.descRefresh, c.descRefreshSeconds, c.descLocal, c.descLocalChange} {
 		ch <- d
 	}
 	c.errors.Describe(ch)
+}
+
+// SetRegional adds the local-sourcing series, read at each refresh (call before Run).
+func (c *Collector) SetRegional(r *Regional) { c.regional = r }
+
+// localSourcing appends the local-sourcing gauges of at most max_label_values chain leaders.
+func (c *Collector) localSourcing(ctx context.Context, gauge func(*prometheus.Desc, float64, ...string)) error {
+	if c.regional == nil {
+		return nil
+	}
+	rows, err := c.regional.LocalSourcing(ctx, c.now())
+	if err != nil {
+		return err
+	}
+	for i, r := range rows {
+		if i == c.cfg.MaxLabelValues {
+			break
+		}
+		gauge(c.descLocal, r.Index, r.EnterpriseID, r.RegionGroup)
+		gauge(c.descLocalChange, r.Change, r.EnterpriseID, r.RegionGroup)
+	}
+	return nil
 }
 
 // Collect implements prometheus.Collector: it serves the cached snapshot.
@@ -236,6 +270,9 @@ func (c *Collector) snapshot(ctx context.Context) ([]prometheus.Metric, error) {
 	}
 	for _, f := range fresh {
 		gauge(c.descData, float64(f.LastIngested.Unix()), f.Table, label(f.Source))
+	}
+	if err := c.localSourcing(ctx, gauge); err != nil {
+		return nil, err
 	}
 	return ms, nil
 }

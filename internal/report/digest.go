@@ -22,6 +22,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/detectors/whatif"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 )
@@ -79,6 +80,11 @@ type Digest struct {
 	Notes        []string        `json:"notes"`
 	// WhatIf is "what would stop if…" for the top chokepoints (whatif.go; empty when off).
 	WhatIf []whatif.ChokepointRun `json:"what_if,omitempty"`
+	// Issue 14 (regional.go; empty without SetRegional): chain leaders' local-sourcing index, the 卡点
+	// ledger with its progress against the targets, and the demand board.
+	LocalSourcing []detectors.LocalSourcing `json:"local_sourcing,omitempty"`
+	Ledger        *detectors.Ledger         `json:"ledger,omitempty"`
+	Demands       []detectors.Demand        `json:"demands,omitempty"`
 }
 
 // RunInfo names a detector run the digest read.
@@ -207,6 +213,8 @@ type Service struct {
 	now   func() time.Time
 	// whatIf answers the digest's what-if section (whatif.go); nil: no section.
 	whatIf WhatIfFunc
+	// regional answers the local-sourcing, ledger and demand sections (regional.go); nil: none.
+	regional *exposure.Regional
 }
 
 // New returns a digest service reading and archiving through conn.
@@ -254,7 +262,7 @@ func (s *Service) Generate(ctx context.Context, week Week, scope Scope) (*Digest
 	}{
 		{"runs", g.runs}, {"summary", g.summary}, {"chokepoints", g.chokepoints}, {"rising", g.rising},
 		{"single-source", g.singleSource}, {"chokepoint list", g.chokeList}, {"chain leaders", g.chainLeaders},
-		{"alerts", g.alerts}, {"freshness", g.freshness}, {"what-if", g.whatIfSection},
+		{"alerts", g.alerts}, {"freshness", g.freshness}, {"what-if", g.whatIfSection}, {"regional", g.regionalSections},
 	}
 	for _, st := range steps {
 		if err := st.f(ctx); err != nil {

@@ -88,6 +88,9 @@ func funcs(d *Digest) template.FuncMap {
 		"ttsr":  ttsr,
 		"when":  func(t time.Time) string { return t.In(loc(d)).Format("2006-01-02 15:04") },
 		"age":   ageText,
+		"pct":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
+		"pctp":  func(f *float64) string { return strconv.FormatFloat(100**f, 'f', 1, 64) + "%" },
+		"pts":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + " pp" },
 	}
 }
 
@@ -288,6 +291,7 @@ func renderMarkdown(d *Digest) []byte {
 		p("| %s | %s | %s | %s | %s | %d | %s |\n", f.Table, mdEsc(f.Source), f.LastIngested.In(l).Format("2006-01-02 15:04"),
 			ageText(f.AgeHours), ageText(f.StaleAfterHours), f.Rows, st)
 	}
+	b.WriteString(regionalMarkdown(d))
 	p("\n---\nSeverity bands: critical ≥ %.0f, high ≥ %.0f, medium ≥ %.0f. ", d.Severity.Critical, d.Severity.High, d.Severity.Medium)
 	for _, r := range d.Runs {
 		p("%s: run %s", r.Detector, r.Current)
