@@ -114,18 +114,23 @@ func readFile(path string) ([]Chain, error) {
 	return doc.Chains, nil
 }
 
+// idAndName checks a chain's or link's id (well-formed, unique among seen) and name.
+func idAndName(p *confkit.Problems, key, what, id, name string, seen map[string]bool) {
+	if !idPattern.MatchString(id) {
+		p.Add(key+".id", "%q is not an id (letters, digits, _ . -; 1..64 characters)", id)
+	} else if seen[id] {
+		p.Add(key+".id", "duplicate %s id %q", what, id)
+	}
+	seen[id] = true
+	p.Required(key+".name", name)
+}
+
 func validateChains(chains []Chain) error {
 	var p confkit.Problems
 	seen := map[string]bool{}
 	for i, ch := range chains {
 		key := fmt.Sprintf("[%d]", i)
-		if !idPattern.MatchString(ch.ID) {
-			p.Add(key+".id", "%q is not an id (letters, digits, _ . -; 1..64 characters)", ch.ID)
-		} else if seen[ch.ID] {
-			p.Add(key+".id", "duplicate chain id %q", ch.ID)
-		}
-		seen[ch.ID] = true
-		p.Required(key+".name", ch.Name)
+		idAndName(&p, key, "chain", ch.ID, ch.Name, seen)
 		if len(ch.Links) == 0 {
 			p.Add(key+".links", "a chain needs at least one link")
 		}
@@ -139,13 +144,7 @@ func validateLinks(links []Link) error {
 	seen := map[string]bool{}
 	for j, l := range links {
 		key := fmt.Sprintf("[%d]", j)
-		if !idPattern.MatchString(l.ID) {
-			p.Add(key+".id", "%q is not an id (letters, digits, _ . -; 1..64 characters)", l.ID)
-		} else if seen[l.ID] {
-			p.Add(key+".id", "duplicate link id %q", l.ID)
-		}
-		seen[l.ID] = true
-		p.Required(key+".name", l.Name)
+		idAndName(&p, key, "link", l.ID, l.Name, seen)
 		if len(l.Components)+len(l.Materials)+len(l.HSCodes) == 0 {
 			p.Add(key, "a link needs components, materials or hs_codes")
 		}
