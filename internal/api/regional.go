@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/exposure"
@@ -106,7 +107,7 @@ func (s *server) demands(w http.ResponseWriter, r *http.Request, _ principal) er
 	out := DemandList{Items: []detectors.Demand{}}
 	region, comp := q.str("region"), q.str("component")
 	for _, d := range ds {
-		if (region != "" && d.Region != region) || (comp != "" && d.ComponentID != comp) || (need != "" && !contains(d.Needs, need)) {
+		if (region != "" && d.Region != region) || (comp != "" && d.ComponentID != comp) || (need != "" && !slices.Contains(d.Needs, need)) {
 			continue
 		}
 		out.Items = append(out.Items, d)
@@ -116,11 +117,3 @@ func (s *server) demands(w http.ResponseWriter, r *http.Request, _ principal) er
 	return nil
 }
 
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

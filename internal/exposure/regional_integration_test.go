@@ -3,6 +3,10 @@ package exposure_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +15,8 @@ import (
 
 	"github.com/chainwatch/chainwatch/collectors"
 	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/api"
+	"github.com/chainwatch/chainwatch/internal/confkit"
 	"github.com/chainwatch/chainwatch/internal/exposure"
 	"github.com/chainwatch/chainwatch/internal/report/reporttest"
 	"github.com/chainwatch/chainwatch/internal/testenv"
@@ -113,4 +119,62 @@ func TestRegionalIntegration(t *testing.T) {
 	if !strings.HasPrefix(ls[0].Name, "华东") {
 		t.Errorf("names not read: %+v", ls[0])
 	}
+	regionalOverHTTP(t, exposure.NewStore(conn, exposure.DefaultConfig()), rg, before, later)
+}
+
+// regionalOverHTTP serves the same views through the real API handler with a read token:
+// GET /local-sourcing, /ledger (with ?owner=), /demands, and a bad parameter.
+func regionalOverHTTP(t *testing.T, st *exposure.Store, rg *exposure.Regional, before, later time.Time) {
+	t.Helper()
+	tok, hash, err := api.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := api.DefaultConfig()
+	cfg.Tokens = []api.TokenConfig{{Name: "reader", Role: api.RoleRead, SHA256: confkit.Secret(hash)}}
+	srv := httptest.NewServer(api.New(api.Deps{Store: st, Regional: rg, DetectorNames: detectors.Names}, cfg, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	get := func(path string, want int, out any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+api.Prefix+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+		}
+	}
+	at := func(x time.Time) string { return url.QueryEscape(x.Format(time.RFC3339)) }
+	var ls api.LocalSourcingList
+	get("/local-sourcing?as_of="+at(later), http.StatusOK, &ls)
+	if len(ls.Items) != 2 || ls.Items[0].EnterpriseID != "E-NEV" || ls.Items[0].Index != 0.35 || ls.Items[0].Change != 0.15 {
+		t.Errorf("GET /local-sourcing: %+v", ls.Items)
+	}
+	for _, c := range []struct {
+		at    time.Time
+		owner string
+		n     int
+		want  bool
+	}{{before, "E-NEV", 1, false}, {later, "E-NEV", 1, true}, {later, "E-SEMI", 0, false}} {
+		var l detectors.Ledger
+		get("/ledger?as_of="+at(c.at)+"&owner="+c.owner, http.StatusOK, &l)
+		if len(l.Items) != c.n || (c.n == 1 && l.Items[0].BrokenThrough != c.want) {
+			t.Errorf("GET /ledger at %s owner %s: %+v", c.at, c.owner, l.Items)
+		}
+	}
+	var dl api.DemandList
+	get("/demands?as_of="+at(later), http.StatusOK, &dl)
+	if dl.Total != 0 || dl.Items == nil {
+		t.Errorf("GET /demands without findings: %+v", dl)
+	}
+	get("/demands?need=bogus", http.StatusBadRequest, nil)
+	get("/ledger?as_of=yesterday", http.StatusBadRequest, nil)
 }
