@@ -116,4 +116,3 @@ func (s *server) demands(w http.ResponseWriter, r *http.Request, _ principal) er
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
-
