@@ -75,7 +75,7 @@ func evaluateOnce(ctx context.Context, runner *detectors.Runner, conn driver.Con
 		return sum, err
 	}
 	if err := mgr.Evaluate(ctx, findings, time.Now()); err != nil {
-		return sum, fmt.Errorf("alerts: evaluate: %w", err)
+		return sum, err // already "alerts: evaluate: …"
 	}
 	return sum, nil
 }
