@@ -1,27 +1,23 @@
 package alerts
 
 import (
-	"strings"
 	"time"
+
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
-// Languages.
+// Languages (internal/i18n).
 const (
-	LangZH = "zh-CN"
-	LangEN = "en"
+	LangZH = i18n.ZH
+	LangEN = i18n.EN
 )
 
 // NormalizeLang maps a language tag to a supported one: zh*, cn → zh-CN, anything else → en.
-func NormalizeLang(s string) string {
-	l := strings.ToLower(strings.ReplaceAll(s, "_", "-"))
-	if strings.HasPrefix(l, "zh") || l == "cn" {
-		return LangZH
-	}
-	return LangEN
-}
+func NormalizeLang(s string) string { return i18n.Normalize(s) }
 
-// catalog holds the translated strings; format verbs are fmt's.
-var catalog = map[string]map[string]string{
+// catalog holds the translated strings of the alerts; format verbs are fmt's. Display names of
+// flags and categories come from the shared table (i18n.FlagName, i18n.CategoryName).
+var catalog = i18n.Catalog{
 	LangEN: {
 		"title":            "B-plan warning",
 		"sev.critical":     "CRITICAL",
@@ -136,30 +132,7 @@ var catalog = map[string]map[string]string{
 	},
 }
 
-// flagNames are display names of detector flags (unknown flags print as they are).
-var flagNames = map[string]map[string]string{
-	LangEN: {
-		"single_source": "single source", "single_country": "single country", "highly_concentrated": "highly concentrated",
-		"no_alternate": "no alternate", "chokepoint_list": "on the chokepoint list", "foreign_control": "foreign-controlled",
-		"dependency_rule": "dependency rule", "tts_below_ttr": "TTS < TTR", "lead_time_jump": "lead-time jump",
-		"stock_collapse": "stock collapse", "lifecycle_change": "lifecycle change",
-		"no_qualified_supplier": "no qualified supplier", "high_betweenness": "network bottleneck",
-	},
-	LangZH: {
-		"single_source": "单一来源", "single_country": "单一国家", "highly_concentrated": "高度集中",
-		"no_alternate": "无替代", "chokepoint_list": "卡点清单", "foreign_control": "卡脖子（境外控制）",
-		"dependency_rule": "依赖规则", "tts_below_ttr": "TTS < TTR", "lead_time_jump": "交期跳升",
-		"stock_collapse": "库存骤降", "lifecycle_change": "生命周期变化",
-		"no_qualified_supplier": "无合格供应商", "high_betweenness": "网络瓶颈节点",
-	},
-}
-
-func tr(lang, key string) string {
-	if s, ok := catalog[lang][key]; ok {
-		return s
-	}
-	return catalog[LangEN][key]
-}
+func tr(lang, key string) string { return catalog.T(lang, key) }
 
 // location is the display time zone: China Standard Time for zh-CN, UTC otherwise.
 func location(lang string) *time.Location {

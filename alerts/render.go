@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
 //go:embed templates/*.tmpl
@@ -335,7 +336,7 @@ func alertViewOf(a *Alert, lang string, T func(string, ...any) string) alertView
 	}
 	h := T("header", av.SevLabel, comp)
 	if a.Category != "" {
-		h += T("header.category", a.Category)
+		h += T("header.category", i18n.CategoryName(a.Category, lang))
 	}
 	h += T("header.score", num(a.Score))
 	if a.PrevScore != nil {
@@ -403,14 +404,7 @@ func alertViewOf(a *Alert, lang string, T func(string, ...any) string) alertView
 		av.Actions = append(av.Actions, actionText(act, a, T))
 	}
 	if len(a.Flags) > 0 {
-		fl := make([]string, len(a.Flags))
-		for i, f := range a.Flags {
-			fl[i] = f
-			if n, ok := flagNames[lang][f]; ok {
-				fl[i] = n
-			}
-		}
-		av.Flags = strings.Join(fl, T("list.sep"))
+		av.Flags = strings.Join(i18n.DisplayAll(i18n.KindFlag, a.Flags, lang), T("list.sep"))
 	}
 	since := T("since", a.StartsAt.In(location(lang)).Format("2006-01-02 15:04 MST"))
 	av.Since = since + " · " + T("fingerprint", a.Fingerprint)
