@@ -113,10 +113,23 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Decode parses one Kafka record value into its envelope and validated payload.
 // wantKind, if non-empty, is the kind the topic carries.
+// The plain shape producers write is decoded without reflection (fastjson.go); anything else, and
+// every error, goes through the reflective decoder.
 func Decode(value []byte, wantKind Kind) (Envelope, Record, error) {
+	return decode(value, wantKind, true)
+}
+
+func decode(value []byte, wantKind Kind, tryFast bool) (Envelope, Record, error) {
 	var env Envelope
-	if err := json.Unmarshal(value, &env); err != nil {
-		return env, nil, &DecodeError{"bad_json", err}
+	fast := false
+	if tryFast {
+		env, fast = decodeEnvelopeFast(value)
+	}
+	if !fast {
+		env = Envelope{}
+		if err := json.Unmarshal(value, &env); err != nil {
+			return env, nil, &DecodeError{"bad_json", err}
+		}
 	}
 	if err := env.ValidateEnvelope(); err != nil {
 		return env, nil, &DecodeError{"bad_envelope", err}
@@ -124,12 +137,18 @@ func Decode(value []byte, wantKind Kind) (Envelope, Record, error) {
 	if wantKind != "" && env.Kind != wantKind {
 		return env, nil, &DecodeError{"kind_mismatch", fmt.Errorf("topic carries %q, record says %q", wantKind, env.Kind)}
 	}
-	spec, _ := Lookup(env.Kind)
-	rec := spec.New()
-	dec := json.NewDecoder(bytes.NewReader(env.Payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(rec); err != nil {
-		return env, nil, &DecodeError{"bad_payload", err}
+	var rec Record
+	if tryFast {
+		rec, fast = decodePayloadFast(env.Kind, env.Payload)
+	}
+	if !fast {
+		spec, _ := Lookup(env.Kind)
+		rec = spec.New()
+		dec := json.NewDecoder(bytes.NewReader(env.Payload))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(rec); err != nil {
+			return env, nil, &DecodeError{"bad_payload", err}
+		}
 	}
 	if err := rec.Validate(); err != nil {
 		return env, nil, &DecodeError{"invalid", err}

@@ -208,12 +208,43 @@ func Pending(ctx context.Context, conn driver.Conn) ([]uint32, error) {
 	return out, nil
 }
 
-// Insert sends rows (each a full row in column order) to table through one native batch.
-// An empty rows slice is a no-op.
+// Insert sends rows (each a full row in column order) to table through one native batch, column by
+// column (InsertColumns). Rows whose values do not form typed columns (mixed Go types in one column)
+// go row by row. An empty rows slice is a no-op.
 func Insert(ctx context.Context, conn driver.Conn, insertSQL string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	cols := schemas.NewColumns(len(rows[0]))
+	for _, r := range rows {
+		if err := cols.AppendRow(r); err != nil {
+			return insertRows(ctx, conn, insertSQL, rows)
+		}
+	}
+	return InsertColumns(ctx, conn, insertSQL, cols)
+}
+
+// InsertColumns sends a columnar batch through one native batch: batch.Column(i).Append(slice).
+func InsertColumns(ctx context.Context, conn driver.Conn, insertSQL string, cols *schemas.Columns) error {
+	if cols.Len() == 0 {
+		return nil
+	}
+	b, err := conn.PrepareBatch(ctx, insertSQL)
+	if err != nil {
+		return fmt.Errorf("prepare %q: %w", insertSQL, err)
+	}
+	for i := range cols.Width() {
+		if err := b.Column(i).Append(cols.Column(i)); err != nil {
+			return errors.Join(fmt.Errorf("append column %d: %w", i, err), b.Abort())
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("send %d rows: %w", cols.Len(), err)
+	}
+	return nil
+}
+
+func insertRows(ctx context.Context, conn driver.Conn, insertSQL string, rows [][]any) error {
 	b, err := conn.PrepareBatch(ctx, insertSQL)
 	if err != nil {
 		return fmt.Errorf("prepare %q: %w", insertSQL, err)
@@ -246,6 +277,6 @@ func Count(ctx context.Context, conn driver.Conn, table, where string, args ...a
 type Inserter struct{ Conn driver.Conn }
 
 // Insert implements sink.Store.
-func (i Inserter) Insert(ctx context.Context, insertSQL string, rows [][]any) error {
-	return Insert(ctx, i.Conn, insertSQL, rows)
+func (i Inserter) Insert(ctx context.Context, insertSQL string, cols *schemas.Columns) error {
+	return InsertColumns(ctx, i.Conn, insertSQL, cols)
 }

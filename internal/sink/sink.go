@@ -34,9 +34,9 @@ type Fetcher interface {
 	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
 }
 
-// Store inserts full rows into a table through one native batch.
+// Store inserts a columnar batch of full rows into a table through one native batch.
 type Store interface {
-	Insert(ctx context.Context, insertSQL string, rows [][]any) error
+	Insert(ctx context.Context, insertSQL string, cols *schemas.Columns) error
 }
 
 // DeadLetter receives records the sink rejects (the Kafka producer).
@@ -61,7 +61,13 @@ type Sink struct {
 
 	b     *batch // being filled by collect
 	spare *batch // the other buffer: being flushed, or idle
+
+	onStored func(kinds []schemas.Kind) // after each commit: the kinds the batch stored
 }
+
+// OnStored sets f to be called after every committed batch with the kinds it stored (sorted, none
+// when it held only rejects). f runs on the flush path: it must not block. Call before Run.
+func (s *Sink) OnStored(f func(kinds []schemas.Kind)) { s.onStored = f }
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
 // registered on reg (nil: unregistered).
@@ -133,25 +139,32 @@ type tp struct {
 
 // batch holds what was fetched since the last commit. Its slices are reused between flushes.
 type batch struct {
-	n        int                      // messages fetched
-	rows     map[schemas.Kind][][]any // decoded events by kind
-	rejected [][]any                  // rows for the rejected table (from the dead-letter topic)
-	toDLQ    []schemas.Rejected       // sink rejects to publish before commit
-	last     map[tp]kafka.Message     // highest message per partition, to commit
-	reasons  map[string]int           // reject reasons of this batch, for metrics
+	n        int                               // messages fetched
+	rows     map[schemas.Kind]*schemas.Columns // decoded events by kind, column by column
+	rejected *schemas.Columns                  // rows for the rejected table (from the dead-letter topic)
+	toDLQ    []schemas.Rejected                // sink rejects to publish before commit
+	last     map[tp]kafka.Message              // highest message per partition, to commit
+	reasons  map[string]int                    // reject reasons of this batch, for metrics
 	started  time.Time
+	scratch  []any // one row's values on their way into the columns
 }
 
 func newBatch() *batch {
-	return &batch{rows: map[schemas.Kind][][]any{}, last: map[tp]kafka.Message{}}
+	b := &batch{rows: map[schemas.Kind]*schemas.Columns{}, last: map[tp]kafka.Message{},
+		rejected: schemas.NewColumns(len(schemas.RejectedColumns))}
+	for _, k := range schemas.Kinds() {
+		spec, _ := schemas.Lookup(k)
+		b.rows[k] = schemas.NewColumns(len(schemas.EnvelopeColumns) + len(spec.Columns))
+	}
+	return b
 }
 
 func (b *batch) reset() {
 	b.n = 0
-	for k, r := range b.rows {
-		b.rows[k] = r[:0]
+	for _, c := range b.rows {
+		c.Reset()
 	}
-	b.rejected = b.rejected[:0]
+	b.rejected.Reset()
 	b.toDLQ = b.toDLQ[:0]
 	clear(b.last)
 	clear(b.reasons)
@@ -256,7 +269,8 @@ func (s *Sink) add(m kafka.Message) {
 		if r.ReceivedAt.IsZero() {
 			r.ReceivedAt = now
 		}
-		s.b.rejected = append(s.b.rejected, r.AppendValues(make([]any, 0, len(schemas.RejectedColumns))))
+		s.b.scratch = r.AppendValues(s.b.scratch[:0])
+		s.appendRow(m, s.b.rejected)
 		return
 	}
 	kind, ok := s.kinds[m.Topic]
@@ -274,10 +288,18 @@ func (s *Sink) add(m kafka.Message) {
 		s.reject(m, env.Source, reason, err, now)
 		return
 	}
-	spec, _ := schemas.Lookup(kind)
-	row := make([]any, 0, len(schemas.EnvelopeColumns)+len(spec.Columns))
-	row = schemas.AppendEnvelope(row, &env)
-	s.b.rows[kind] = append(s.b.rows[kind], rec.AppendValues(row))
+	s.b.scratch = rec.AppendValues(schemas.AppendEnvelope(s.b.scratch[:0], &env))
+	s.appendRow(m, s.b.rows[kind])
+}
+
+// appendRow moves the scratch row into cols. A row that does not fit the columns' types is a bug in a
+// payload type's AppendValues; the record is rejected rather than stopping the sink.
+func (s *Sink) appendRow(m kafka.Message, cols *schemas.Columns) {
+	err := cols.AppendRow(s.b.scratch)
+	clear(s.b.scratch)
+	if err != nil {
+		s.reject(m, "", "invalid", err, s.now().UTC())
+	}
 }
 
 func (s *Sink) reject(m kafka.Message, source, reason string, err error, now time.Time) {
@@ -301,28 +323,28 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 	}
 	kinds := make([]schemas.Kind, 0, len(b.rows))
 	for k, r := range b.rows {
-		if len(r) > 0 {
+		if r.Len() > 0 {
 			kinds = append(kinds, k)
 		}
 	}
 	slices.Sort(kinds)
 	for _, k := range kinds {
 		spec, _ := schemas.Lookup(k)
-		rows := b.rows[k]
-		if err := s.retry(ctx, spec.Table, func() error { return s.store.Insert(ctx, spec.InsertSQL(), rows) }); err != nil {
+		cols := b.rows[k]
+		if err := s.retry(ctx, spec.Table, func() error { return s.store.Insert(ctx, spec.InsertSQL(), cols) }); err != nil {
 			return err
 		}
-		b.rows[k] = rows[:0] // stored: not repeated if a later step fails
-		s.m.inserted.WithLabelValues(spec.Table).Add(float64(len(rows)))
+		s.m.inserted.WithLabelValues(spec.Table).Add(float64(cols.Len()))
+		cols.Reset() // stored: not repeated if a later step fails
 	}
-	if len(b.rejected) > 0 {
+	if b.rejected.Len() > 0 {
 		if err := s.retry(ctx, schemas.RejectedTable, func() error {
 			return s.store.Insert(ctx, schemas.RejectedInsertSQL(), b.rejected)
 		}); err != nil {
 			return err
 		}
-		s.m.inserted.WithLabelValues(schemas.RejectedTable).Add(float64(len(b.rejected)))
-		b.rejected = b.rejected[:0]
+		s.m.inserted.WithLabelValues(schemas.RejectedTable).Add(float64(b.rejected.Len()))
+		b.rejected.Reset()
 	}
 	s.m.lastInsert.SetToCurrentTime()
 	for r, n := range b.reasons {
@@ -336,6 +358,9 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 	}
 	if err := s.retry(ctx, "commit", func() error { return s.fetch.CommitMessages(ctx, commit...) }); err != nil {
 		return err
+	}
+	if s.onStored != nil && len(kinds) > 0 {
+		s.onStored(kinds)
 	}
 	s.m.batchRows.Observe(float64(b.n))
 	s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())

@@ -74,7 +74,7 @@ type fakeStore struct {
 	calls int
 }
 
-func (s *fakeStore) Insert(_ context.Context, sql string, rows [][]any) error {
+func (s *fakeStore) Insert(_ context.Context, sql string, cols *schemas.Columns) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -84,7 +84,7 @@ func (s *fakeStore) Insert(_ context.Context, sql string, rows [][]any) error {
 	if s.rows == nil {
 		s.rows = map[string]int{}
 	}
-	s.rows[sql] += len(rows)
+	s.rows[sql] += cols.Len()
 	return nil
 }
 

@@ -1,0 +1,132 @@
+package schemas
+
+import (
+	"fmt"
+	"time"
+)
+
+// Columns is a batch of rows held column by column, each column a typed slice ([]string, []uint16,
+// []time.Time, []*float64, [][]string, ...) as clickhouse-go's batch.Column(i).Append takes it. A
+// column's type is fixed by the first value appended to it; later values must have the same Go type.
+// The slices are reused after Reset.
+type Columns struct {
+	n    int
+	cols []column
+}
+
+// NewColumns returns an empty batch of width columns.
+func NewColumns(width int) *Columns { return &Columns{cols: make([]column, width)} }
+
+// Len is the number of complete rows.
+func (c *Columns) Len() int { return c.n }
+
+// Width is the number of columns.
+func (c *Columns) Width() int { return len(c.cols) }
+
+// Column returns column i as a typed slice (nil before the first row).
+func (c *Columns) Column(i int) any {
+	if c.cols[i] == nil {
+		return nil
+	}
+	return c.cols[i].data()
+}
+
+// Reset empties every column, keeping capacity and types.
+func (c *Columns) Reset() {
+	c.n = 0
+	for _, col := range c.cols {
+		if col != nil {
+			col.reset()
+		}
+	}
+}
+
+// AppendRow appends one row (one value per column, in column order). On an error nothing is appended.
+func (c *Columns) AppendRow(row []any) error {
+	if len(row) != len(c.cols) {
+		return fmt.Errorf("columns: row has %d values, want %d", len(row), len(c.cols))
+	}
+	for i, v := range row {
+		if c.cols[i] == nil {
+			col, err := newColumn(v)
+			if err != nil {
+				return fmt.Errorf("columns: column %d: %w", i, err)
+			}
+			c.cols[i] = col
+		}
+		if !c.cols[i].add(v) {
+			for j := range i { // roll back the values of this row
+				c.cols[j].truncate(c.n)
+			}
+			return fmt.Errorf("columns: column %d: value of type %T, column holds %T", i, v, c.cols[i].data())
+		}
+	}
+	c.n++
+	return nil
+}
+
+type column interface {
+	add(v any) bool
+	data() any
+	reset()
+	truncate(n int)
+}
+
+type typed[T any] struct{ s []T }
+
+func (c *typed[T]) add(v any) bool {
+	x, ok := v.(T)
+	if ok {
+		c.s = append(c.s, x)
+	}
+	return ok
+}
+func (c *typed[T]) data() any      { return c.s }
+func (c *typed[T]) reset()         { clear(c.s); c.s = c.s[:0] }
+func (c *typed[T]) truncate(n int) { c.s = c.s[:n] }
+
+func newColumn(v any) (column, error) {
+	switch v.(type) {
+	case string:
+		return &typed[string]{}, nil
+	case uint8:
+		return &typed[uint8]{}, nil
+	case uint16:
+		return &typed[uint16]{}, nil
+	case uint32:
+		return &typed[uint32]{}, nil
+	case uint64:
+		return &typed[uint64]{}, nil
+	case int8:
+		return &typed[int8]{}, nil
+	case int16:
+		return &typed[int16]{}, nil
+	case int32:
+		return &typed[int32]{}, nil
+	case int64:
+		return &typed[int64]{}, nil
+	case float32:
+		return &typed[float32]{}, nil
+	case float64:
+		return &typed[float64]{}, nil
+	case *float64:
+		return &typed[*float64]{}, nil
+	case *string:
+		return &typed[*string]{}, nil
+	case *int64:
+		return &typed[*int64]{}, nil
+	case time.Time:
+		return &typed[time.Time]{}, nil
+	case *time.Time:
+		return &typed[*time.Time]{}, nil
+	case []string:
+		return &typed[[]string]{}, nil
+	case []uint16:
+		return &typed[[]uint16]{}, nil
+	case []float64:
+		return &typed[[]float64]{}, nil
+	case bool:
+		return &typed[bool]{}, nil
+	}
+	return nil, fmt.Errorf("no columnar type for %T", v)
+}
