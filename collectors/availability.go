@@ -72,7 +72,12 @@ func (c availabilityConv) row(get func(field string) string) (*schemas.Component
 	if a.LeadTimeDays, rej = leadTimeDays(get); rej != nil {
 		return nil, rej
 	}
-	a.Lifecycle, _ = NormalizeLifecycle(get("lifecycle"))
+	lc, ok := NormalizeLifecycle(get("lifecycle"))
+	if !ok {
+		return nil, rejectf("unknown_lifecycle", "lifecycle: %q is not a lifecycle status any vocabulary knows (%s)",
+			get("lifecycle"), strings.Join(schemas.LifecycleValues, ", "))
+	}
+	a.Lifecycle = lc
 	if s := get("price"); s != "" {
 		p, cur, err := parsePrice(s)
 		if err != nil {
@@ -135,9 +140,9 @@ func importAvailability(o *out, r io.Reader, name string, conv availabilityConv)
 	if idx["part_number"] < 0 {
 		return fmt.Errorf("%s: no part number column (part_number, mpn, ...) in %q", name, strings.Join(c.header, ","))
 	}
-	bad := func(loc, detail string) error {
+	bad := func(loc, detail string, raw []byte) error {
 		o.read()
-		return o.rejectKind(schemas.KindAvailability, loc, "bad_csv", detail, nil)
+		return o.rejectKind(schemas.KindAvailability, loc, "bad_csv", detail, raw)
 	}
 	return c.each(bad, func(rec []string, loc string) error {
 		return availabilityRecord(o, conv, loc, csvLine(rec), func(f string) string { return get(rec, idx[f]) })

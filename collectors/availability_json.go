@@ -70,8 +70,13 @@ func (r *availabilityJSONReader) document(rd io.Reader, array bool) error {
 	dec.UseNumber()
 	bad := func(err error) error {
 		r.o.read()
+		// the raw bytes: what the decoder holds from the bad value on (bounded), else a note
+		raw, _ := io.ReadAll(io.LimitReader(dec.Buffered(), maxRejectRaw))
+		if len(bytes.TrimSpace(raw)) == 0 {
+			raw = fmt.Appendf(nil, "(malformed JSON document %s at byte %d: %v)", r.name, dec.InputOffset(), err)
+		}
 		return r.o.rejectKind(schemas.KindAvailability, fmt.Sprintf("%s@%d", r.name, dec.InputOffset()), "bad_json",
-			fmt.Sprintf("malformed JSON document at byte %d: %v", dec.InputOffset(), err), []byte{})
+			fmt.Sprintf("malformed JSON document at byte %d: %v", dec.InputOffset(), err), raw)
 	}
 	for doc := 0; ; doc++ {
 		loc := r.name
@@ -146,6 +151,10 @@ func (r *availabilityJSONReader) value(b []byte, loc string) error {
 		r.o.read()
 		return r.o.rejectKind(schemas.KindAvailability, loc, "bad_json", "not a JSON object: "+err.Error(), t)
 	}
+	if k := dupJSONKey(t); k != "" {
+		r.o.read()
+		return r.o.rejectKind(schemas.KindAvailability, loc, "duplicate_key", k+": given twice in one object", t)
+	}
 	if v := detectVendor(m); v != nil {
 		return v(r, m, loc)
 	}
@@ -179,8 +188,17 @@ func (r *availabilityJSONReader) flat(b []byte, loc string) error {
 		return r.o.rejectKind(schemas.KindAvailability, loc, "bad_json", err.Error(), b)
 	}
 	norm := make(map[string]string, len(m))
+	orig := make(map[string]string, len(m))
 	for k, v := range m {
-		norm[normHeader(k)] = jsonScalar(v)
+		n := normHeader(k)
+		if o, dup := orig[n]; dup {
+			// which one wins would depend on map order
+			r.o.read()
+			return r.o.rejectKind(schemas.KindAvailability, loc, "duplicate_key",
+				fmt.Sprintf("%s: given twice (as %q and %q)", n, min(o, k), max(o, k)), b)
+		}
+		orig[n] = k
+		norm[n] = jsonScalar(v)
 	}
 	return availabilityRecord(r.o, r.conv, loc, b, func(f string) string {
 		for _, a := range availabilityAliases[f] {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,6 +79,11 @@ func (o *out) event(rec schemas.Record, loc string, raw func() []byte) error {
 	if err != nil {
 		return o.rejectKind(rec.Kind(), loc, "invalid", err.Error(), raw())
 	}
+	if len(env.Payload) > MaxEventBytes {
+		// the kind in the location keeps apart the rejects of one row's several records
+		return o.rejectKind(rec.Kind(), loc+"#"+string(rec.Kind()), "too_large", fmt.Sprintf("%s: the record is %d bytes as an event, over the %d-byte limit (Kafka's message.max.bytes is about 1 MB)",
+			largestField(env.Payload), len(env.Payload), MaxEventBytes), raw())
+	}
 	o.envs = append(o.envs, env)
 	if o.seen == nil || o.seen.add(env.EventID) {
 		o.stats.Emitted++
@@ -94,6 +101,7 @@ func (o *out) rejectKind(kind schemas.Kind, loc, reason, detail string, raw []by
 	if raw == nil {
 		raw = []byte{}
 	}
+	raw, detail = boundReject(raw, detail)
 	o.rejs = append(o.rejs, schemas.Rejected{
 		RejectID:   schemas.CollectRejectID(o.source, loc, raw),
 		Stage:      schemas.StageCollect,
@@ -142,6 +150,42 @@ func (o *out) flush() error {
 		return err
 	}
 	return o.flushRejects()
+}
+
+// MaxEventBytes bounds one event's payload: a bigger record (a 20 MB name) is rejected as
+// too_large instead of failing the Kafka producer and with it the whole import.
+const MaxEventBytes = 512 << 10
+
+// Bounds of a reject's raw bytes and detail (a dead-letter record must fit a Kafka message too).
+const (
+	maxRejectDetail  = 4 << 10
+	maxRejectRawKept = 256 << 10
+)
+
+// boundReject cuts raw and detail to their bounds, saying so at the end.
+func boundReject(raw []byte, detail string) ([]byte, string) {
+	if n := len(raw); n > maxRejectRawKept {
+		raw = fmt.Appendf(raw[:maxRejectRawKept:maxRejectRawKept], "... (%d bytes in all, cut)", n)
+	}
+	if n := len(detail); n > maxRejectDetail {
+		detail = strings.ToValidUTF8(detail[:maxRejectDetail], "") + fmt.Sprintf("... (%d bytes in all, cut)", n)
+	}
+	return raw, detail
+}
+
+// largestField names the top-level field of a JSON payload with the longest value.
+func largestField(payload []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) != nil {
+		return "payload"
+	}
+	best, size := "payload", -1
+	for k, v := range m {
+		if len(v) > size || (len(v) == size && k < best) {
+			best, size = k, len(v)
+		}
+	}
+	return best
 }
 
 // rejectErr is a parse error with its reject reason; parsers return it from per-record helpers.

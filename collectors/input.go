@@ -161,17 +161,19 @@ func appendLatin1(dst, b []byte) []byte {
 // reader cannot parse are returned as *csv.ParseError and reading goes on.
 type csvSource struct {
 	r      *csv.Reader
+	keep   *lineKeeper
 	name   string
 	header []string
 	index  map[string]int
 }
 
 func newCSV(r io.Reader, name string) *csvSource {
-	cr := csv.NewReader(r)
+	keep := &lineKeeper{r: r, first: 1}
+	cr := csv.NewReader(keep)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	cr.LazyQuotes = false
-	return &csvSource{r: cr, name: name}
+	return &csvSource{r: cr, keep: keep, name: name}
 }
 
 // readHeader reads the header row (skipping blank lines) and indexes it by normalised name.
@@ -214,7 +216,97 @@ func (c *csvSource) next() ([]string, int, error) {
 		return nil, 0, err
 	}
 	line, _ := c.r.FieldPos(0)
+	c.keep.forget(line)
 	return rec, line, nil
+}
+
+// rawLines returns the source lines of a record that did not parse (at most maxRejectRaw bytes),
+// or a note saying they were too long to keep, so a bad_csv reject always carries raw bytes.
+func (c *csvSource) rawLines(err error) []byte {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return []byte(err.Error())
+	}
+	if b := c.keep.lines(pe.StartLine, max(pe.Line, pe.StartLine)); len(b) > 0 {
+		return b
+	}
+	return fmt.Appendf(nil, "(lines %d-%d of %s: longer than %d bytes, not kept)", pe.StartLine, pe.Line, c.name, maxKeptCSV)
+}
+
+// maxKeptCSV bounds the bytes lineKeeper holds.
+const maxKeptCSV = 1 << 20
+
+// lineKeeper passes a CSV stream through and keeps its bytes from the line of the record being
+// read (at most about 2*maxKeptCSV bytes), for the raw bytes of a record that does not parse. Its
+// line numbers count '\n' as encoding/csv does.
+type lineKeeper struct {
+	r     io.Reader
+	buf   []byte
+	first int  // line number of buf[0]
+	cut   bool // buf[0] is not the start of line first (a line longer than maxKeptCSV)
+}
+
+func (k *lineKeeper) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	k.buf = append(k.buf, p[:n]...)
+	if len(k.buf) > 2*maxKeptCSV {
+		from := len(k.buf) - maxKeptCSV
+		if nl := bytes.IndexByte(k.buf[from:], '\n'); nl >= 0 {
+			k.drop(from + nl + 1)
+		} else {
+			k.drop(from)
+			k.cut = true
+		}
+	}
+	return n, err
+}
+
+// drop removes the first n bytes of buf, counting the lines they end.
+func (k *lineKeeper) drop(n int) {
+	nl := bytes.Count(k.buf[:n], []byte{'\n'})
+	k.first += nl
+	if nl > 0 {
+		k.cut = false
+	}
+	k.buf = append(k.buf[:0], k.buf[n:]...)
+}
+
+// forget drops the lines before line.
+func (k *lineKeeper) forget(line int) {
+	for k.first < line {
+		nl := bytes.IndexByte(k.buf, '\n')
+		if nl < 0 {
+			return
+		}
+		k.drop(nl + 1)
+	}
+}
+
+// lines returns lines from..to (without the final line end), at most maxRejectRaw bytes; nil when
+// line from is no longer (or not wholly) kept.
+func (k *lineKeeper) lines(from, to int) []byte {
+	if from < k.first || (from == k.first && k.cut) {
+		return nil
+	}
+	b := k.buf
+	for l := k.first; l < from; l++ {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 {
+			return nil
+		}
+		b = b[nl+1:]
+	}
+	end := 0
+	for l := from; l <= to && end < len(b); l++ {
+		nl := bytes.IndexByte(b[end:], '\n')
+		if nl < 0 {
+			end = len(b)
+			break
+		}
+		end += nl + 1
+	}
+	out := bytes.TrimRight(b[:min(end, maxRejectRaw)], "\r\n")
+	return append([]byte(nil), out...)
 }
 
 func (c *csvSource) loc(line int) string { return fmt.Sprintf("%s:%d", c.name, line) }
@@ -222,7 +314,7 @@ func (c *csvSource) loc(line int) string { return fmt.Sprintf("%s:%d", c.name, l
 // each streams the data rows after the header: a line that does not parse goes to bad with its
 // location; blank rows are passed over; every other row goes to fn with its location. It stops at
 // the end of the stream or at the first error bad or fn returns.
-func (c *csvSource) each(bad func(loc, detail string) error, fn func(rec []string, loc string) error) error {
+func (c *csvSource) each(bad func(loc, detail string, raw []byte) error, fn func(rec []string, loc string) error) error {
 	for {
 		rec, line, err := c.next()
 		if err == io.EOF {
@@ -230,7 +322,7 @@ func (c *csvSource) each(bad func(loc, detail string) error, fn func(rec []strin
 		}
 		loc := c.loc(line)
 		if err != nil {
-			if err := bad(loc, err.Error()); err != nil {
+			if err := bad(loc, err.Error(), c.rawLines(err)); err != nil {
 				return err
 			}
 			continue

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -85,8 +86,8 @@ func (f *flexFloat) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return fmt.Errorf("%s is not a number", b)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return typeErr(b, "a finite number")
 	}
 	*f = flexFloat{v: v, set: true}
 	return nil
@@ -180,6 +181,9 @@ func (c *ocdsConv) release(raw []byte, loc string) error {
 	reject := func(reason, detail string) error {
 		c.o.read()
 		return c.o.rejectKind(schemas.KindProcurement, loc, reason, detail, raw)
+	}
+	if key := dupJSONKey(raw); key != "" {
+		return reject("duplicate_key", key+": given twice in one object")
 	}
 	var k keptRelease
 	if err := json.Unmarshal(raw, &k); err != nil {
@@ -413,6 +417,10 @@ func (c *ocdsConv) record(raw []byte, loc string) error {
 		CompiledRelease json.RawMessage   `json:"compiledRelease"`
 		Releases        []json.RawMessage `json:"releases"`
 	}
+	if k := dupJSONKey(raw); k != "" {
+		c.o.read()
+		return c.o.rejectKind(schemas.KindProcurement, loc, "duplicate_key", k+": given twice in one object", raw)
+	}
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		c.o.read()
 		return c.o.rejectKind(schemas.KindProcurement, loc, "bad_json", jsonFieldErr(err), raw)
@@ -472,14 +480,72 @@ func (c *ocdsConv) file(r io.Reader, name string) error {
 		return err
 	}
 	if first == '{' {
-		peek, _ := br.Peek(1 << 20)
-		if nl := bytes.IndexByte(peek, '\n'); nl >= 0 && json.Valid(peek[:nl]) {
-			return c.jsonLines(br, name)
-		} else if nl < 0 && len(peek) < 1<<20 && json.Valid(peek) {
-			return c.jsonLines(br, name)
+		head, jsonl, err := ocdsHead(br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
+		rd := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head), br), 1<<20)
+		if jsonl {
+			return c.jsonLines(rd, name)
+		}
+		return c.stream(rd, name)
 	}
 	return c.stream(br, name)
+}
+
+// maxOCDSHead bounds what ocdsHead reads to tell JSON Lines from one document.
+const maxOCDSHead = 4 << 20
+
+// ocdsHead reads the first two lines of an OCDS file starting with '{' (at most maxOCDSHead bytes)
+// and reports whether it is JSON Lines: one of them is a complete JSON value on its own (a
+// pretty-printed or minified document never has one; a JSON Lines file whose first line is
+// nested too deep or broken still has its second), or the first line is longer than
+// maxOCDSHead and names an "ocid" at its top level (a release, not a package). head is what was
+// read, to be read again.
+func ocdsHead(br *bufio.Reader) (head []byte, jsonl bool, err error) {
+	start := 0
+	for line := 0; line < 2 && len(head) < maxOCDSHead; line++ {
+		for {
+			b, err := br.ReadSlice('\n')
+			head = append(head, b...)
+			if errors.Is(err, bufio.ErrBufferFull) && len(head) < maxOCDSHead {
+				continue
+			}
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+				return head, false, err
+			}
+			break
+		}
+		if t := bytes.TrimSpace(head[start:]); len(t) > 0 && t[0] == '{' && json.Valid(t) {
+			return head, true, nil
+		}
+		if len(head) >= maxOCDSHead {
+			return head, topLevelKey(head, "ocid"), nil
+		}
+		start = len(head)
+	}
+	return head, false, nil
+}
+
+// topLevelKey reports whether the (possibly cut) JSON object in b has key at its top level.
+func topLevelKey(b []byte, key string) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if t == key {
+			return true
+		}
+		if skipValue(dec) != nil {
+			return false
+		}
+	}
+	return false
 }
 
 // jsonLines handles one JSON value per line.

@@ -126,9 +126,9 @@ func importUSGS(o *out, r io.Reader, name string, countries *m49.Table) error {
 		return fmt.Errorf("%s: no Prod_<unit>_<year> or Cap_<unit>_<year> columns in %q", name, strings.Join(c.header, ","))
 	}
 	seen := map[string]string{}
-	bad := func(loc, detail string) error {
+	bad := func(loc, detail string, raw []byte) error {
 		o.read()
-		return o.rejectKind(schemas.KindProduction, loc, "bad_csv", detail, nil)
+		return o.rejectKind(schemas.KindProduction, loc, "bad_csv", detail, raw)
 	}
 	return c.each(bad, func(rec []string, loc string) error {
 		raw := csvLine(rec)

@@ -117,7 +117,7 @@ func importSubstitutionCSV(c *substitutionConv, r io.Reader, name string) error 
 		return fmt.Errorf("%s: a substitution list over %d MiB is not read", name, maxSubstitutionCSV>>20)
 	}
 	again := func(string) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	badCSV := func(loc, detail string) error {
+	badCSV := func(loc, detail string, _ []byte) error {
 		c.o.read()
 		return c.o.rejectKind(schemas.KindSubstitution, loc, "bad_csv", detail, csvSourceLines(again, name, loc, detail))
 	}

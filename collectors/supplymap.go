@@ -117,8 +117,8 @@ func (p *supplyMapProc) bad(section string) func(loc, detail string, raw []byte)
 // badCSV rejects a CSV record that does not parse. Its raw bytes are the source lines of the record
 // (from the line loc names to the line of the parse error), read again from path: the CSV reader
 // does not hand them out.
-func (p *supplyMapProc) badCSV(section, path string, open func(string) (io.ReadCloser, error)) func(loc, detail string) error {
-	return func(loc, detail string) error {
+func (p *supplyMapProc) badCSV(section, path string, open func(string) (io.ReadCloser, error)) func(loc, detail string, _ []byte) error {
+	return func(loc, detail string, _ []byte) error {
 		p.o.read()
 		return p.o.rejectKind(sectionKind(section), loc, "bad_csv", detail, csvSourceLines(open, path, loc, detail))
 	}
@@ -209,7 +209,10 @@ func (p *supplyMapProc) row(section string, r tabRow) error {
 	if rej != nil {
 		return p.o.rejectKind(sectionKind(section), r.loc, rej.reason, rej.detail, r.raw)
 	}
-	for _, rec := range recs {
+	for i, rec := range recs {
+		if i > 0 {
+			p.o.read() // a row of several records (a product: its node and its makes link) reads each
+		}
 		if err := p.o.event(rec, r.loc, func() []byte { return r.raw }); err != nil {
 			return err
 		}

@@ -38,7 +38,7 @@ func eventIDs(m *collectorstest.Memory) []string {
 
 func checkDemoMap(t *testing.T, m *collectorstest.Memory, st Stats, file func(section string, line int) string) {
 	t.Helper()
-	if st.Read != 32 || st.Emitted != 24 || st.RejectedTotal() != 10 {
+	if st.Read != 34 || st.Emitted != 24 || st.RejectedTotal() != 10 {
 		t.Fatalf("stats %+v\n%v", st, m.Rejects)
 	}
 	wantReject(t, m, "bad_country", file("enterprises", 4), "country")

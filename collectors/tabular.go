@@ -39,7 +39,7 @@ func aliasGetter(aliases map[string][]string, lookup func(name string) (string, 
 // eachCSVRow streams a CSV with a header, calling fn for every non-blank row; unparseable lines
 // go to bad.
 func eachCSVRow(r io.Reader, name string, aliases map[string][]string, fn func(tabRow) error,
-	bad func(loc, detail string) error) error {
+	bad func(loc, detail string, raw []byte) error) error {
 	c := newCSV(textReader(r), name)
 	if err := c.readHeader(); err != nil {
 		return err
@@ -111,6 +111,9 @@ func yamlRows(seq *yaml.Node, name string, aliases map[string][]string, fn func(
 		var badField error
 		for i := 0; i+1 < len(item.Content); i += 2 {
 			k, v := normHeader(item.Content[i].Value), item.Content[i+1]
+			if _, dup := row[k]; dup && badField == nil {
+				badField = fmt.Errorf("%s: given twice (line %d)", k, item.Content[i].Line)
+			}
 			switch v.Kind {
 			case yaml.ScalarNode:
 				if v.Tag != "!!null" {

@@ -62,7 +62,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || v != float64(int64(v)) {
-		return fmt.Errorf("%s is not an integer", b)
+		return typeErr(b, "an integer")
 	}
 	*f = flexInt(v)
 	return nil
@@ -98,7 +98,7 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 	case "false", "0", "null", "":
 		*f = false
 	default:
-		return fmt.Errorf("%s is not a boolean", b)
+		return typeErr(b, "a boolean")
 	}
 	return nil
 }
@@ -157,6 +157,15 @@ func m49Code(field string, v flexInt) (uint16, *rejectErr) {
 	return uint16(v), nil
 }
 
+// knownM49 rejects a reporter or partner code the M49 table does not know (a typo, or a code from
+// a newer list): it would be stored without a country and never match a supply map.
+func knownM49(t *m49.Table, field string, code uint16) *rejectErr {
+	if _, ok := t.ByM49(code); !ok {
+		return rejectf("bad_country", "%s: %d is not a known M49 area code", field, code)
+	}
+	return nil
+}
+
 func (c tradeConv) flow(r *comtradeRecord) (*schemas.TradeFlow, *rejectErr) {
 	t := &schemas.TradeFlow{Classification: strings.TrimSpace(r.ClassificationCode),
 		CustomsCode: strings.TrimSpace(r.CustomsCode)}
@@ -168,6 +177,12 @@ func (c tradeConv) flow(r *comtradeRecord) (*schemas.TradeFlow, *rejectErr) {
 		return nil, rej
 	}
 	if t.Partner2M49, rej = m49Code("partner2Code", r.Partner2Code); rej != nil {
+		return nil, rej
+	}
+	if rej = knownM49(c.countries, "reporterCode", t.ReporterM49); rej != nil {
+		return nil, rej
+	}
+	if rej = knownM49(c.countries, "partnerCode", t.PartnerM49); rej != nil {
 		return nil, rej
 	}
 	t.ReporterISO3 = c.iso(int64(r.ReporterCode), r.ReporterISO)
@@ -348,6 +363,9 @@ func importTrade(o *out, r io.Reader, name string, countries *m49.Table) error {
 		body, err := decodeComtradeJSON(br, func(i int, raw json.RawMessage) error {
 			o.read()
 			loc := fmt.Sprintf("%s#data[%d]", name, i)
+			if k := dupJSONKey(raw); k != "" {
+				return o.rejectKind(schemas.KindTrade, loc, "duplicate_key", k+": given twice in one object", raw)
+			}
 			var rec comtradeRecord
 			if err := json.Unmarshal(raw, &rec); err != nil {
 				return o.rejectKind(schemas.KindTrade, loc, "bad_json", jsonFieldErr(err), raw)
@@ -388,9 +406,22 @@ func firstByte(br *bufio.Reader) (byte, error) {
 func jsonFieldErr(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
+		if te.Type == nil {
+			return fmt.Sprintf("%s: %s", te.Field, te.Value)
+		}
 		return fmt.Sprintf("%s: %s is not a %s", te.Field, te.Value, te.Type)
 	}
 	return err.Error()
+}
+
+// typeErr is the error of the lenient JSON types (flexInt, flexBool, flexFloat): a
+// *json.UnmarshalTypeError, so encoding/json adds the field's path and jsonFieldErr names it.
+func typeErr(b []byte, want string) error {
+	v := string(b)
+	if len(v) > 64 {
+		v = v[:64] + "..."
+	}
+	return &json.UnmarshalTypeError{Value: fmt.Sprintf("%s is not %s", v, want)}
 }
 
 // comtradeCSVColumns maps comtradeRecord fields to CSV header names (normalised, alternatives).
@@ -422,9 +453,9 @@ func importComtradeCSV(o *out, r io.Reader, name string, conv tradeConv) error {
 			return fmt.Errorf("%s: not a Comtrade CSV: no %s column", name, req)
 		}
 	}
-	bad := func(loc, detail string) error {
+	bad := func(loc, detail string, raw []byte) error {
 		o.read()
-		return o.rejectKind(schemas.KindTrade, loc, "bad_csv", detail, nil)
+		return o.rejectKind(schemas.KindTrade, loc, "bad_csv", detail, raw)
 	}
 	return c.each(bad, func(rec []string, loc string) error {
 		o.read()
@@ -533,9 +564,9 @@ func importBACI(o *out, r io.Reader, name, classification string, countries *m49
 	if classification == "" {
 		classification = baciClassification(name)
 	}
-	bad := func(loc, detail string) error {
+	bad := func(loc, detail string, raw []byte) error {
 		o.read()
-		return o.rejectKind(schemas.KindTrade, loc, "bad_csv", detail, nil)
+		return o.rejectKind(schemas.KindTrade, loc, "bad_csv", detail, raw)
 	}
 	return c.each(bad, func(rec []string, loc string) error {
 		o.read()
@@ -566,6 +597,12 @@ func baciRow(rec []string, ti, ii, ji, ki, vi, qi int, cl string, countries *m49
 	}
 	imp, rej := intCol("j", ji, 999)
 	if rej != nil {
+		return nil, rej
+	}
+	if rej := knownM49(countries, "i", uint16(exp)); rej != nil {
+		return nil, rej
+	}
+	if rej := knownM49(countries, "j", uint16(imp)); rej != nil {
 		return nil, rej
 	}
 	hs, rej := hsCode("k", get(rec, ki))

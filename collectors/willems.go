@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // SourceWillems is the envelope source of supply maps converted from Willems (2008).
@@ -95,9 +97,16 @@ func ParseWillems(r io.Reader, name string) (*WillemsChain, error) {
 		}
 		if n := g("stagename"); n != "" {
 			s := WillemsStage{Name: n, Classification: g("stageclassification")}
-			s.Cost, _ = strconv.ParseFloat(g("stagecost"), 64)
-			s.Time, _ = strconv.ParseFloat(g("stagetime"), 64)
-			d, _ := strconv.ParseFloat(g("reldepth"), 64)
+			var d float64
+			for _, f := range []struct {
+				key string
+				v   *float64
+			}{{"stagecost", &s.Cost}, {"stagetime", &s.Time}, {"reldepth", &d}} {
+				if *f.v, err = willemsNumber(g(f.key)); err != nil {
+					line, _ := cr.FieldPos(0)
+					return nil, fmt.Errorf("%s:%d: stage %s: @%s: %w", name, line, n, f.key, err)
+				}
+			}
 			s.Depth = int(d)
 			ch.Stages = append(ch.Stages, s)
 		}
@@ -106,6 +115,22 @@ func ParseWillems(r io.Reader, name string) (*WillemsChain, error) {
 		return nil, fmt.Errorf("%s: empty file", name)
 	}
 	return ch, nil
+}
+
+// willemsNumber parses a stage's cost, time or depth: empty is 0; anything else must be a finite,
+// non-negative number (a chain with a broken stage is not converted at all).
+func willemsNumber(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	f, err := parseNumber(s)
+	if err != nil {
+		return 0, err
+	}
+	if f < 0 || f > schemas.MaxQuantity {
+		return 0, fmt.Errorf("%q is not in 0..%g", s, schemas.MaxQuantity)
+	}
+	return f, nil
 }
 
 // WillemsIndex reads aux_from_snc/index.csv (chain_no, company_no, SIC code, SIC description) into

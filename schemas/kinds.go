@@ -109,8 +109,32 @@ func (v *verrs) required(field, val string) {
 	}
 }
 func (v *verrs) nonNeg(field string, f float64) {
-	if f < 0 || f != f {
+	switch {
+	case f < 0 || f != f:
 		v.add(field, "must be a non-negative number, got %v", f)
+	case f > MaxQuantity:
+		v.add(field, "%v is beyond %g (not a plausible quantity; an overflow or a unit error)", f, MaxQuantity)
+	}
+}
+
+// MaxQuantity bounds every quantity, value and count of a record: world trade in a year is about
+// 3e13 USD, so anything beyond 1e15 is an overflow, a unit error or an attack (1e308 sums to +Inf).
+const MaxQuantity = 1e15
+
+// Dates outside ClickHouse's DateTime range (1970-01-01 to 2106-02-07) would be stored wrapped, so
+// every record date must fall in MinTime..MaxTime.
+var (
+	MinTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+// date checks a required record time: set, and inside MinTime..MaxTime.
+func (v *verrs) date(field string, t time.Time) {
+	switch {
+	case t.IsZero():
+		v.add(field, "required (missing, or 0001-01-01)")
+	case t.Before(MinTime) || t.After(MaxTime):
+		v.add(field, "%s is outside %d..%d", t.UTC().Format(time.RFC3339), MinTime.Year(), MaxTime.Year())
 	}
 }
 func (v *verrs) oneOf(field, val string, allowed ...string) {

@@ -59,6 +59,9 @@ func (t *TradeFlow) Validate() error {
 	if t.NetWeightKg != nil {
 		v.nonNeg("net_weight_kg", *t.NetWeightKg)
 	}
+	if t.Quantity != nil {
+		v.nonNeg("quantity", *t.Quantity)
+	}
 	return v.err()
 }
 func (t *TradeFlow) AppendValues(dst []any) []any {
@@ -158,9 +161,7 @@ func (a *ProcurementAward) Validate() error {
 	v.required("ocid", a.OCID)
 	v.required("award_id", a.AwardID)
 	v.required("release_id", a.ReleaseID)
-	if a.Date.IsZero() {
-		v.add("date", "required")
-	}
+	v.date("date", a.Date)
 	if len(a.SupplierNames) != len(a.SupplierIDs) || len(a.SupplierCountries) != len(a.SupplierIDs) {
 		v.add("supplier_ids", "supplier_ids, supplier_names and supplier_countries must have equal length")
 	}
@@ -258,8 +259,8 @@ func (c *ComponentAvailability) Validate() error {
 	v.required("part_number", c.PartNumber)
 	v.required("manufacturer", c.Manufacturer)
 	v.required("distributor", c.Distributor)
-	if c.Stock < 0 {
-		v.add("stock", "must be >= 0, got %d", c.Stock)
+	if c.Stock < 0 || c.Stock > MaxQuantity {
+		v.add("stock", "must be in 0..%g, got %d", MaxQuantity, c.Stock)
 	}
 	if c.StockUnknown && c.Stock != 0 {
 		v.add("stock", "must be 0 when stock_unknown, got %d", c.Stock)
@@ -271,9 +272,7 @@ func (c *ComponentAvailability) Validate() error {
 	if c.Price != nil {
 		v.nonNeg("price", *c.Price)
 	}
-	if c.AsOf.IsZero() {
-		v.add("as_of", "required")
-	}
+	v.date("as_of", c.AsOf)
 	return v.err()
 }
 func (c *ComponentAvailability) AppendValues(dst []any) []any {
@@ -345,9 +344,7 @@ func (n *SupplyNode) Validate() error {
 			v.add("hs_code", "%q is not a 2, 4 or 6 digit HS code", n.HSCode)
 		}
 	}
-	if n.AsOf.IsZero() {
-		v.add("as_of", "required")
-	}
+	v.date("as_of", n.AsOf)
 	return v.err()
 }
 func (n *SupplyNode) AppendValues(dst []any) []any {
@@ -415,9 +412,7 @@ func (l *SupplyLink) Validate() error {
 	default:
 		v.add("link_type", "%q is not one of makes, bom, supplies, stocks", l.LinkType)
 	}
-	if l.AsOf.IsZero() {
-		v.add("as_of", "required")
-	}
+	v.date("as_of", l.AsOf)
 	return v.err()
 }
 func (l *SupplyLink) AppendValues(dst []any) []any {
@@ -458,9 +453,7 @@ func (s *Substitution) Validate() error {
 	}
 	v.nonNeg("qualification_days", s.QualificationDays)
 	v.iso3("country", s.Country, true)
-	if s.AsOf.IsZero() {
-		v.add("as_of", "required")
-	}
+	v.date("as_of", s.AsOf)
 	return v.err()
 }
 func (s *Substitution) AppendValues(dst []any) []any {

@@ -174,7 +174,7 @@ func Build(m Mail) ([]byte, error) {
 	}
 	hdr("From", m.From)
 	hdr("To", strings.Join(to, ", "))
-	hdr("Subject", strings.ReplaceAll(mime.BEncoding.Encode("UTF-8", m.Subject), "?= =?", "?=\r\n =?"))
+	hdr("Subject", strings.ReplaceAll(mime.BEncoding.Encode("UTF-8", headerText(m.Subject, maxSubjectRunes)), "?= =?", "?=\r\n =?"))
 	hdr("Date", m.Date.Format(time.RFC1123Z))
 	hdr("Message-ID", "<"+randomID()+"@"+host+">")
 	hdr("MIME-Version", "1.0")
@@ -185,12 +185,32 @@ func Build(m Mail) ([]byte, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		hdr(k, mime.QEncoding.Encode("UTF-8", m.Headers[k]))
+		hdr(k, mime.QEncoding.Encode("UTF-8", headerText(m.Headers[k], maxSubjectRunes)))
 	}
 	hdr("Content-Type", "multipart/alternative; boundary=\""+mw.Boundary()+"\"")
 	b.WriteString("\r\n")
 	b.Write(body.Bytes())
 	return b.Bytes(), nil
+}
+
+// maxSubjectRunes bounds a header's text: an ASCII subject is not encoded (nor folded), so a long
+// name must not push its line past RFC 5322's 998 characters.
+const maxSubjectRunes = 300
+
+// headerText makes s safe as one header's text: control characters (CR and LF of a name
+// carrying "\r\nBcc: ...") become spaces, so even the decoded header is one line, and it is cut
+// to max runes.
+func headerText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\u0085' {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return s
 }
 
 func randomID() string {

@@ -1,0 +1,132 @@
+package collectors
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// dupJSONKey returns the path of the first object key that appears twice in the same object of b
+// ("" when there is none). encoding/json keeps the last of duplicate keys silently, so a record
+// such as {"primaryValue": 5, "primaryValue": -5} would mean different things to different
+// readers; such records are rejected instead. b must be valid JSON (it is scanned, not checked),
+// nesting depth does not matter (no recursion).
+func dupJSONKey(b []byte) string {
+	var stack []jsonFrame
+	expectKey := false
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			name := ""
+			if n := len(stack); n > 0 {
+				name = stack[n-1].childName()
+			}
+			stack = append(stack, jsonFrame{obj: b[i] == '{', name: name})
+			expectKey = b[i] == '{'
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			expectKey = false
+		case ',':
+			if n := len(stack); n > 0 {
+				if stack[n-1].obj {
+					expectKey = true
+				} else {
+					stack[n-1].idx++
+				}
+			}
+		case '"':
+			end := stringEnd(b, i)
+			if expectKey && len(stack) > 0 {
+				top := &stack[len(stack)-1]
+				if top.add(b[i:end]) {
+					return jsonPath(stack, top.key)
+				}
+				expectKey = false
+			}
+			i = end - 1
+		}
+	}
+	return ""
+}
+
+// jsonFrame is one open object or array of dupJSONKey.
+type jsonFrame struct {
+	obj  bool
+	name string   // this value's name in its parent: a key or [index]
+	keys [][]byte // quoted keys seen (objects)
+	set  map[string]struct{}
+	key  []byte // the last key (objects)
+	idx  int    // the current index (arrays)
+}
+
+// add records a quoted key and reports whether the object already had it.
+func (f *jsonFrame) add(k []byte) bool {
+	f.key = k
+	if f.set != nil {
+		if _, dup := f.set[string(k)]; dup {
+			return true
+		}
+		f.set[string(k)] = struct{}{}
+		return false
+	}
+	for _, o := range f.keys {
+		if bytes.Equal(o, k) {
+			return true
+		}
+	}
+	f.keys = append(f.keys, k)
+	if len(f.keys) > 32 {
+		f.set = make(map[string]struct{}, 64)
+		for _, o := range f.keys {
+			f.set[string(o)] = struct{}{}
+		}
+		f.keys = nil
+	}
+	return false
+}
+
+func (f *jsonFrame) childName() string {
+	if f.obj {
+		return unquoteKey(f.key)
+	}
+	return "[" + strconv.Itoa(f.idx) + "]"
+}
+
+func jsonPath(stack []jsonFrame, key []byte) string {
+	var sb strings.Builder
+	for _, f := range stack[1:] {
+		if sb.Len() > 0 && !strings.HasPrefix(f.name, "[") {
+			sb.WriteByte('.')
+		}
+		sb.WriteString(f.name)
+	}
+	if sb.Len() > 0 {
+		sb.WriteByte('.')
+	}
+	sb.WriteString(unquoteKey(key))
+	return sb.String()
+}
+
+func unquoteKey(q []byte) string {
+	var s string
+	if json.Unmarshal(q, &s) != nil {
+		return string(q)
+	}
+	return s
+}
+
+// stringEnd returns the index just past the closing quote of the JSON string starting at b[i].
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
