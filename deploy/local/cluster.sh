@@ -44,6 +44,14 @@ source "$SCRIPT_DIR/lib.sh"
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
+# One cluster.sh at a time changes the cluster (test binaries of several packages call "up" at once;
+# two concurrent first starts would format the brokers with different cluster ids).
+lock() {
+  mkdir -p "$CSTATE"
+  exec 9>"$CSTATE/.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+}
+
 # Ports of node i (1-based) of each kind.
 kafka_port() { echo $((BASE + 90 + $1)); }       # 29091..29093
 kafka_ctl_port() { echo $((BASE + 190 + $1)); }  # 29191..29193
@@ -466,6 +474,9 @@ cmd_env() {
   printf 'export CHAINWATCH_CLUSTER_SCRIPT=%s\n' "$SCRIPT_DIR/cluster.sh"
 }
 
+case "${1:-up}" in
+  up|down|start-node|stop-node|kill-node) lock ;;
+esac
 case "${1:-up}" in
   up) cmd_up ;;
   down) cmd_down ;;
