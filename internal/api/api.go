@@ -32,7 +32,8 @@ func OpenAPI() []byte { return openAPI }
 
 // Digests serves and lists weekly digests (*report.Service satisfies it).
 type Digests interface {
-	Get(ctx context.Context, week report.Week, scope report.Scope, format string) ([]byte, error)
+	// Get returns the digest in format and lang (zh-CN or en; "" = the scope's configured language).
+	Get(ctx context.Context, week report.Week, scope report.Scope, format, lang string) ([]byte, error)
 	List(ctx context.Context, region, industry *string, limit int) ([]report.Entry, error)
 }
 
@@ -142,6 +143,7 @@ func (s *server) table() []route {
 		r("GET", "/demands", roleRead, s.demands),
 		r("GET", "/chains", roleRead, s.listChains),
 		r("GET", "/chains/{id}/map", roleRead, s.chainMap),
+		r("GET", "/vocabulary", roleRead, s.vocabulary),
 	}
 }
 

@@ -123,6 +123,15 @@ func TestAPIIntegration(t *testing.T) {
 	if code != 200 || !strings.Contains(string(b), "<svg") {
 		t.Errorf("digest html: %d", code)
 	}
+	// Default language zh-CN (digest.lang), ?lang=en selects English; both from the same data.
+	code, _, b = do(t, srv, "GET", "/api/v1/digests/2026-W47?format=md", readToken, "")
+	if code != 200 || !strings.Contains(string(b), "## 1. 主要卡点") || !strings.Contains(string(b), "| 跟踪的风险敞口 | 26 |") {
+		t.Errorf("digest md zh: %d %s", code, b[:min(len(b), 300)])
+	}
+	code, _, b = do(t, srv, "GET", "/api/v1/digests/2026-W47?format=md&lang=en", readToken, "")
+	if code != 200 || !strings.Contains(string(b), "## 1. Top chokepoints") || !strings.Contains(string(b), "| Exposures tracked | 26 |") {
+		t.Errorf("digest md en: %d %s", code, b[:min(len(b), 300)])
+	}
 
 	rep := reporttest.RunChDB(t, ds, rec.Queries("api"))
 	for _, r := range rep.Results {

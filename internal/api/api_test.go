@@ -89,9 +89,12 @@ func (f *fakeAlerts) ExpireSilence(_ context.Context, id string) error {
 
 type fakeDigests struct{}
 
-func (fakeDigests) Get(_ context.Context, w report.Week, s report.Scope, format string) ([]byte, error) {
+func (fakeDigests) Get(_ context.Context, w report.Week, s report.Scope, format, lang string) ([]byte, error) {
 	if w.Year > 2030 {
 		return nil, report.ErrFutureWeek
+	}
+	if lang != "" {
+		format += " lang=" + lang
 	}
 	return []byte("# digest " + w.String() + " " + s.Region + " " + format), nil
 }

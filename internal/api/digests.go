@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/chainwatch/chainwatch/internal/i18n"
 	"github.com/chainwatch/chainwatch/internal/report"
 )
 
@@ -60,7 +61,7 @@ func (s *server) getDigest(w http.ResponseWriter, r *http.Request, _ principal) 
 	if err != nil {
 		return badRequest("%v", err)
 	}
-	q, err := newQuery(r, "format", "region", "industry")
+	q, err := newQuery(r, "format", "region", "industry", "lang")
 	if err != nil {
 		return err
 	}
@@ -71,8 +72,12 @@ func (s *server) getDigest(w http.ResponseWriter, r *http.Request, _ principal) 
 	if format == "" {
 		format = report.FormatHTML
 	}
+	lang, err := i18n.Parse(q.str("lang"))
+	if err != nil {
+		return badRequest("parameter lang: %v", err)
+	}
 	scope := report.Scope{Region: q.str("region"), Industry: q.str("industry")}
-	body, err := svc.Get(r.Context(), week, scope, format)
+	body, err := svc.Get(r.Context(), week, scope, format, lang)
 	if errors.Is(err, report.ErrFutureWeek) {
 		return badRequest("%v", err)
 	}
@@ -87,6 +92,9 @@ func (s *server) getDigest(w http.ResponseWriter, r *http.Request, _ principal) 
 		}
 		if scope.Industry != "" {
 			name += "-" + safeName(scope.Industry)
+		}
+		if lang != "" {
+			name += "-" + safeName(lang)
 		}
 		w.Header().Set("Content-Disposition", `inline; filename="`+name+"."+format+`"`)
 	}

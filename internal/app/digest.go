@@ -9,16 +9,18 @@ import (
 	"strings"
 
 	"github.com/chainwatch/chainwatch/internal/chstore"
+	"github.com/chainwatch/chainwatch/internal/i18n"
 	"github.com/chainwatch/chainwatch/internal/report"
 )
 
 // digestUsage is the help text of `chainwatch digest`.
 const digestUsage = `usage: chainwatch digest [--week 2026-W47] [--format md|html|csv|json] [--region R] [--industry I]
-                         [--out FILE] [--archive] [--send]
+                         [--lang zh-CN|en] [--out FILE] [--archive] [--send]
 
 Prints the weekly risk digest of one ISO week (default: the last complete week in digest.timezone)
-for one scope (region and/or industry; default national). --archive stores every configured
-format in ClickHouse (table digests); --send mails it to the scope's configured recipients.`
+for one scope (region and/or industry; default national) in one language (default: the scope's
+digest.scopes[].lang, else digest.lang, default zh-CN). --archive stores every configured format in
+ClickHouse (table digests, per language); --send mails it to the scope's configured recipients.`
 
 func cmdDigest(ctx context.Context, in Invocation) error {
 	req, help, err := parseDigestArgs(in.Args)
@@ -55,6 +57,7 @@ func parseDigestArgs(args []string) (req report.Request, help bool, err error) {
 	fs.StringVar(&req.Format, "format", report.FormatMarkdown, "md, html, csv or json")
 	region := fs.String("region", "", "region scope (default: all)")
 	industry := fs.String("industry", "", "industry scope (default: all)")
+	lang := fs.String("lang", "", "zh-CN or en (default: the scope's configured language)")
 	fs.StringVar(&req.Out, "out", "", "write to FILE instead of stdout")
 	fs.BoolVar(&req.Archive, "archive", false, "store every configured format in ClickHouse")
 	fs.BoolVar(&req.Send, "send", false, "mail the digest to the scope's recipients")
@@ -76,6 +79,9 @@ func parseDigestArgs(args []string) (req report.Request, help bool, err error) {
 			return req, false, fmt.Errorf("digest: --week: %w", err)
 		}
 		req.Week = &w
+	}
+	if req.Lang, err = i18n.Parse(*lang); err != nil {
+		return req, false, fmt.Errorf("digest: --lang: %w", err)
 	}
 	req.Scope = report.Scope{Region: strings.TrimSpace(*region), Industry: strings.TrimSpace(*industry)}
 	return req, false, nil

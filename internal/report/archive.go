@@ -5,15 +5,42 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/exposure"
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
 // DigestsTable is the digest archive (0004_reports.sql).
 const DigestsTable = "digests"
 
-// Archive renders d in every format and stores the bodies in the digests table (one batch).
+// The language is part of the archive key as a suffix of the format column: "html.zh-CN",
+// "md.en". Rows with a bare format ("html") were archived before digests had languages and are
+// English. So zh and en digests of one scope and week never replace each other, and no migration
+// is needed (docs/monitoring.md).
+
+// ArchiveFormat is the value of the format column for format in lang.
+func ArchiveFormat(format, lang string) string { return format + "." + i18n.Normalize(lang) }
+
+// archiveFormats are the format column values that hold format in lang, the current one first.
+func archiveFormats(format, lang string) []string {
+	if i18n.Normalize(lang) == i18n.EN {
+		return []string{ArchiveFormat(format, lang), format}
+	}
+	return []string{ArchiveFormat(format, lang)}
+}
+
+// splitArchiveFormat splits a format column value into the format and its language.
+func splitArchiveFormat(v string) (format, lang string) {
+	if f, l, ok := strings.Cut(v, "."); ok {
+		return f, i18n.Normalize(l)
+	}
+	return v, i18n.EN
+}
+
+// Archive renders d in every format and stores the bodies in the digests table (one batch), keyed by
+// the digest's language.
 func (s *Service) Archive(ctx context.Context, d *Digest, formats []string) error {
 	if s.conn == nil {
 		return errors.New("digest archive: service has no ClickHouse connection for writes")
@@ -28,7 +55,7 @@ func (s *Service) Archive(ctx context.Context, d *Digest, formats []string) erro
 		if err != nil {
 			return errors.Join(err, b.Abort())
 		}
-		if err := b.Append(uint16(d.Week.Year), uint8(d.Week.Week), d.Scope.Region, d.Scope.Industry, f, d.GeneratedAt.UTC(),
+		if err := b.Append(uint16(d.Week.Year), uint8(d.Week.Week), d.Scope.Region, d.Scope.Industry, ArchiveFormat(f, d.lang()), d.GeneratedAt.UTC(),
 			d.From.UTC(), d.To.UTC(), ContentType(f), string(body)); err != nil {
 			return errors.Join(fmt.Errorf("digest archive: append: %w", err), b.Abort())
 		}
@@ -42,11 +69,12 @@ func (s *Service) Archive(ctx context.Context, d *Digest, formats []string) erro
 // ErrNotArchived is returned by Archived when no digest is stored for the key.
 var ErrNotArchived = errors.New("digest not archived")
 
-// Archived returns the newest archived body of week × scope × format.
-func (s *Service) Archived(ctx context.Context, week Week, scope Scope, format string) ([]byte, time.Time, error) {
+// Archived returns the newest archived body of week × scope × format in lang ("" = the scope's
+// configured language).
+func (s *Service) Archived(ctx context.Context, week Week, scope Scope, format, lang string) ([]byte, time.Time, error) {
 	q := "SELECT argMax(body, generated_at), max(generated_at), count() FROM " + DigestsTable + " WHERE year = " +
 		exposure.Int(int64(week.Year)) + " AND week = " + exposure.Int(int64(week.Week)) + " AND region = " + exposure.Str(scope.Region) +
-		" AND industry = " + exposure.Str(scope.Industry) + " AND format = " + exposure.Str(format)
+		" AND industry = " + exposure.Str(scope.Industry) + " AND format IN " + exposure.Strs(archiveFormats(format, s.Lang(scope, lang)))
 	rows, err := s.q.Query(ctx, q)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("digest archive: read: %w", err)
@@ -77,6 +105,7 @@ type Entry struct {
 	Region      string    `json:"region"`
 	Industry    string    `json:"industry"`
 	Formats     []string  `json:"formats"`
+	Langs       []string  `json:"langs"` // languages archived (zh-CN, en)
 	GeneratedAt time.Time `json:"generated_at"`
 }
 
@@ -104,9 +133,22 @@ func (s *Service) List(ctx context.Context, region, industry *string, limit int)
 		var e Entry
 		var y uint16
 		var wk uint8
-		if err := rows.Scan(&y, &wk, &e.Region, &e.Industry, &e.Formats, &e.GeneratedAt); err != nil {
+		var stored []string
+		if err := rows.Scan(&y, &wk, &e.Region, &e.Industry, &stored, &e.GeneratedAt); err != nil {
 			return nil, fmt.Errorf("digest archive: list: %w", err)
 		}
+		e.Formats, e.Langs = []string{}, []string{}
+		for _, v := range stored {
+			f, l := splitArchiveFormat(v)
+			if !slices.Contains(e.Formats, f) {
+				e.Formats = append(e.Formats, f)
+			}
+			if !slices.Contains(e.Langs, l) {
+				e.Langs = append(e.Langs, l)
+			}
+		}
+		slices.Sort(e.Langs)
+		slices.Reverse(e.Langs) // zh-CN before en
 		e.Year, e.WeekNumber = int(y), int(wk)
 		e.Week = Week{int(y), int(wk)}.String()
 		e.GeneratedAt = e.GeneratedAt.UTC()
@@ -116,15 +158,16 @@ func (s *Service) List(ctx context.Context, region, industry *string, limit int)
 	return out, rows.Err()
 }
 
-// Get returns the digest of week × scope in format: the archived copy when there is one (html,
-// md, csv), otherwise a freshly generated one, archived in every configured format when the week
-// is complete and the service can write. json is always generated.
-func (s *Service) Get(ctx context.Context, week Week, scope Scope, format string) ([]byte, error) {
+// Get returns the digest of week × scope in format and lang ("" = the scope's configured language):
+// the archived copy when there is one (html, md, csv), otherwise a freshly generated one, archived in
+// every configured format when the week is complete and the service can write. json is always
+// generated.
+func (s *Service) Get(ctx context.Context, week Week, scope Scope, format, lang string) ([]byte, error) {
 	if !ValidFormat(format) {
 		return nil, fmt.Errorf("unknown digest format %q (html, md, csv, json)", format)
 	}
 	if format != FormatJSON {
-		body, _, err := s.Archived(ctx, week, scope, format)
+		body, _, err := s.Archived(ctx, week, scope, format, lang)
 		if err == nil {
 			return body, nil
 		}
@@ -132,7 +175,7 @@ func (s *Service) Get(ctx context.Context, week Week, scope Scope, format string
 			return nil, err
 		}
 	}
-	d, err := s.Generate(ctx, week, scope)
+	d, err := s.Generate(ctx, week, scope, lang)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +185,7 @@ func (s *Service) Get(ctx context.Context, week Week, scope Scope, format string
 			formats = append(slices.Clone(formats), format)
 		}
 		if err := s.Archive(ctx, d, formats); err != nil {
-			s.log.Warn("digest generated but not archived", "week", week.String(), "scope", scope.String(), "err", err)
+			s.log.Warn("digest generated but not archived", "week", week.String(), "scope", scope.String(), "lang", d.Lang, "err", err)
 		}
 	}
 	return Render(d, format)

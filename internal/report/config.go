@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/chainwatch/chainwatch/internal/confkit"
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
 // Digest formats.
@@ -24,6 +25,7 @@ var Formats = []string{"html", "md", "csv"}
 //
 //	digest:
 //	  enabled: true
+//	  lang: zh-CN                              # default; en selectable per scope, API ?lang=, CLI --lang
 //	  schedule: "0 8 * * MON"
 //	  timezone: Asia/Shanghai
 //	  recipients: [risk-office@example.gov.cn]
@@ -32,6 +34,7 @@ var Formats = []string{"html", "md", "csv"}
 //	    - region: Jiangsu
 //	      industry: semiconductors
 //	      recipients: [js-miit@example.gov.cn]
+//	      lang: en
 type Config struct {
 	// Enabled runs the scheduler in `chainwatch serve`. The API and `chainwatch digest` work regardless.
 	Enabled bool `koanf:"enabled"`
@@ -54,8 +57,11 @@ type Config struct {
 	// rarely, availability feeds daily).
 	StaleAfter        time.Duration            `koanf:"stale_after"`
 	StaleAfterByTable map[string]time.Duration `koanf:"stale_after_by_table"`
-	// Title heads the digest and the e-mail subject.
+	// Title heads the digest and the e-mail subject; empty: the language's own title
+	// (供应链风险周报 / Supply-chain risk weekly digest).
 	Title string `koanf:"title"`
+	// Lang is the language of the digests (zh-CN or en) of scopes that name none.
+	Lang string `koanf:"lang"`
 	// Timeout bounds one scheduled run (all scopes, all formats, delivery).
 	Timeout time.Duration `koanf:"timeout"`
 }
@@ -65,6 +71,8 @@ type ScopeConfig struct {
 	Region     string   `koanf:"region"`
 	Industry   string   `koanf:"industry"`
 	Recipients []string `koanf:"recipients"`
+	// Lang overrides digest.lang for this scope (zh-CN or en; empty: digest.lang).
+	Lang string `koanf:"lang"`
 }
 
 // DefaultConfig returns the defaults of the "digest" section.
@@ -81,7 +89,7 @@ func DefaultConfig() Config {
 			"supply_nodes": 35 * 24 * time.Hour, "supply_links": 35 * 24 * time.Hour, "substitutions": 35 * 24 * time.Hour,
 			"trade_flows": 45 * 24 * time.Hour, "production_stats": 400 * 24 * time.Hour,
 		},
-		Title:   "Supply-chain risk weekly digest",
+		Lang:    i18n.ZH,
 		Timeout: 10 * time.Minute,
 	}
 }
@@ -112,6 +120,20 @@ func (c *Config) EffectiveScopes() []ScopeConfig {
 	return out
 }
 
+// LangFor returns the language of scope's digest: the lang of the configured scope with the same
+// region and industry, else digest.lang, else zh-CN.
+func (c *Config) LangFor(scope Scope) string {
+	for _, sc := range c.Scopes {
+		if sc.Region == scope.Region && sc.Industry == scope.Industry && sc.Lang != "" {
+			return i18n.Normalize(sc.Lang)
+		}
+	}
+	if c.Lang != "" {
+		return i18n.Normalize(c.Lang)
+	}
+	return i18n.ZH
+}
+
 // Validate reports every problem of the "digest" section by its key relative to the section.
 func (c Config) Validate() error {
 	var p confkit.Problems
@@ -137,6 +159,7 @@ func (c Config) Validate() error {
 		for j, r := range s.Recipients {
 			digestAddr(&p, fmt.Sprintf("%s.recipients[%d]", k, j), r)
 		}
+		digestLang(&p, k+".lang", s.Lang)
 	}
 	if len(c.Formats) == 0 {
 		p.Add("formats", "at least one of %s", strings.Join(Formats, ", "))
@@ -154,7 +177,7 @@ func (c Config) Validate() error {
 	for _, t := range slices.Sorted(maps.Keys(c.StaleAfterByTable)) {
 		p.Duration("stale_after_by_table."+t, c.StaleAfterByTable[t])
 	}
-	p.Required("title", c.Title)
+	digestLang(&p, "lang", c.Lang)
 	p.Duration("timeout", c.Timeout)
 	return p.Err()
 }
@@ -165,6 +188,13 @@ func (c *Config) StaleAfterFor(table string) time.Duration {
 		return d
 	}
 	return c.StaleAfter
+}
+
+// digestLang reports a language other than zh-CN or en (and their spellings, see i18n.Parse).
+func digestLang(p *confkit.Problems, key, lang string) {
+	if _, err := i18n.Parse(lang); err != nil {
+		p.Add(key, "%q is not a digest language: want %s", lang, strings.Join(i18n.Langs(), " or "))
+	}
 }
 
 func digestAddr(p *confkit.Problems, key, addr string) {

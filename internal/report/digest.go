@@ -25,6 +25,7 @@ import (
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/detectors/whatif"
 	"github.com/chainwatch/chainwatch/internal/exposure"
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
 // SingleSourceDetector is the detector whose findings count single-source pairs per category.
@@ -36,7 +37,23 @@ type Scope struct {
 	Industry string `json:"industry"`
 }
 
-// String renders "Jiangsu · semiconductors", "All regions · semiconductors", "National".
+// Label renders the scope for readers in lang: "江苏 · 半导体", "all regions · New energy vehicles",
+// "全国（…）"; industries by their names in the shared table.
+func (s Scope) Label(lang string) string {
+	if s.Region == "" && s.Industry == "" {
+		return tr(lang, "scope.national")
+	}
+	r, i := regionName(s.Region, lang), i18n.IndustryName(s.Industry, lang)
+	if r == "" {
+		r = tr(lang, "scope.allRegions")
+	}
+	if s.Industry == "" {
+		i = tr(lang, "scope.allInd")
+	}
+	return r + " · " + i
+}
+
+// String renders "Jiangsu · semiconductors", "all regions · semiconductors", "National" (logs, errors).
 func (s Scope) String() string {
 	if s.Region == "" && s.Industry == "" {
 		return "National (all regions, all industries)"
@@ -54,6 +71,7 @@ func (s Scope) String() string {
 // Digest is one week's risk digest for one scope.
 type Digest struct {
 	Title       string    `json:"title"`
+	Lang        string    `json:"lang"` // zh-CN or en: every text of the rendered digest
 	Week        Week      `json:"week"`
 	Scope       Scope     `json:"scope"`
 	From        time.Time `json:"from"`  // Monday 00:00 in Timezone
@@ -178,29 +196,6 @@ type FreshnessRow struct {
 	Stale           bool    `json:"stale"`
 }
 
-// Categories in report order, with labels.
-var Categories = []struct{ ID, Label string }{
-	{"key_material", "Key materials"},
-	{"high_end_chip", "High-end chips"},
-	{"industrial_software", "Industrial software"},
-	{"base_component", "Base components"},
-	{"machine_tool", "Machine tools"},
-	{"other", "Other"},
-}
-
-// CategoryLabel returns the display label of a category id.
-func CategoryLabel(id string) string {
-	for _, c := range Categories {
-		if c.ID == id {
-			return c.Label
-		}
-	}
-	if id == "" {
-		return "Unclassified"
-	}
-	return id
-}
-
 // Service generates, archives and serves digests.
 type Service struct {
 	q     exposure.Querier
@@ -241,8 +236,18 @@ func (s *Service) Location() *time.Location { return s.loc }
 // Config returns the digest configuration.
 func (s *Service) Config() Config { return s.cfg }
 
-// Generate builds the digest of week for scope from ClickHouse.
-func (s *Service) Generate(ctx context.Context, week Week, scope Scope) (*Digest, error) {
+// Lang resolves the language of a digest of scope: lang when given (any spelling i18n.Parse accepts;
+// others fall back as i18n.Normalize does), else the configured one (digest.scopes[].lang, digest.lang).
+func (s *Service) Lang(scope Scope, lang string) string {
+	if lang == "" {
+		return s.cfg.LangFor(scope)
+	}
+	return i18n.Normalize(lang)
+}
+
+// Generate builds the digest of week for scope from ClickHouse, in lang ("" = the scope's configured
+// language). Both languages carry the same sections, rows and figures.
+func (s *Service) Generate(ctx context.Context, week Week, scope Scope, lang string) (*Digest, error) {
 	now := s.now()
 	from, to := week.Start(s.loc), week.End(s.loc)
 	if !from.Before(now) {
@@ -252,7 +257,12 @@ func (s *Service) Generate(ctx context.Context, week Week, scope Scope) (*Digest
 	if now.Before(to) {
 		asOf = now
 	}
-	d := &Digest{Title: s.cfg.Title, Week: week, Scope: scope, From: from, To: to, AsOf: asOf, Timezone: s.loc.String(),
+	lang = s.Lang(scope, lang)
+	title := s.cfg.Title
+	if title == "" {
+		title = tr(lang, "title")
+	}
+	d := &Digest{Title: title, Lang: lang, Week: week, Scope: scope, From: from, To: to, AsOf: asOf, Timezone: s.loc.String(),
 		Complete: !now.Before(to), GeneratedAt: now.UTC(), Severity: s.read.Severity, RisingMinDelta: s.cfg.RisingMinDelta,
 		StaleAfterHours: s.cfg.StaleAfter.Hours()}
 	g := &gen{s: s, d: d, scope: scope}
@@ -310,14 +320,18 @@ func (g *gen) runs(ctx context.Context) error {
 	exp := g.s.read.Detector
 	switch {
 	case g.cur[exp] == "":
-		g.d.Notes = append(g.d.Notes, fmt.Sprintf("No successful run of the %q detector before %s: exposure sections are empty.",
-			exp, g.d.AsOf.In(g.s.loc).Format("2006-01-02 15:04")))
+		g.note("note.norun", exp, g.d.AsOf.In(g.s.loc).Format("2006-01-02 15:04"))
 	case g.prev[exp] == "":
-		g.d.Notes = append(g.d.Notes, "No detector run before the week started: there is no week-over-week baseline, so no exposure is counted as new or rising.")
+		g.note("note.nobaseline")
 	case g.prev[exp] == g.cur[exp]:
-		g.d.Notes = append(g.d.Notes, "No new detector run during the week: week-over-week changes are zero.")
+		g.note("note.norunweek")
 	}
 	return nil
+}
+
+// note adds a note in the digest's language.
+func (g *gen) note(key string, args ...any) {
+	g.d.Notes = append(g.d.Notes, trf(g.d.Lang, key, args...))
 }
 
 // scopeSQL filters findings by the scope's region and industry columns.
@@ -453,7 +467,7 @@ func (g *gen) chokepoints(ctx context.Context) error {
 		return err
 	}
 	if g.scoped() {
-		g.d.Notes = append(g.d.Notes, "Chokepoints are those of components (and their HS codes) used by enterprises in scope; material-level chokepoints appear in the national digest.")
+		g.note("note.scoped")
 	}
 	g.d.Chokepoints = items
 	return nil
@@ -512,8 +526,9 @@ func (g *gen) singleSource(ctx context.Context) error {
 	}
 	cur, prev := g.runPair(det)
 	counts := map[string]*CategoryCount{}
-	for _, c := range Categories {
-		counts[c.ID] = &CategoryCount{Category: c.ID, Label: c.Label}
+	cats := i18n.Names(i18n.KindCategory)
+	for _, c := range cats {
+		counts[c.ID] = &CategoryCount{Category: c.ID, Label: c.In(g.d.Lang)}
 	}
 	if cur != "" {
 		c, p := exposure.Str(cur), exposure.Str(prev)
@@ -533,7 +548,7 @@ func (g *gen) singleSource(ctx context.Context) error {
 			}
 			cc, ok := counts[cat]
 			if !ok {
-				cc = &CategoryCount{Category: cat, Label: CategoryLabel(cat)}
+				cc = &CategoryCount{Category: cat, Label: i18n.CategoryName(cat, g.d.Lang)}
 				counts[cat] = cc
 			}
 			cc.Now, cc.Prev = int(n), int(pn)
@@ -545,7 +560,7 @@ func (g *gen) singleSource(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, c := range Categories {
+	for _, c := range cats {
 		g.d.SingleSource = append(g.d.SingleSource, *counts[c.ID])
 		delete(counts, c.ID)
 	}
@@ -644,7 +659,7 @@ func (g *gen) alerts(ctx context.Context) error {
 		return err
 	}
 	if !ok {
-		g.d.Alerts.Note = "Alert history is not available (table alert_events does not exist yet): counts show 0."
+		g.d.Alerts.Note = tr(g.d.Lang, "note.noalerts")
 		g.d.Notes = append(g.d.Notes, g.d.Alerts.Note)
 		return nil
 	}
@@ -706,7 +721,7 @@ func (g *gen) freshness(ctx context.Context) error {
 		return a.Table+a.Source < b.Table+b.Source
 	})
 	if len(fs) == 0 {
-		g.d.Notes = append(g.d.Notes, "No data had been ingested by the end of the week.")
+		g.note("note.nodata")
 	}
 	return nil
 }

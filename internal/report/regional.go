@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/exposure"
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
 // SetRegional adds the issue-14 sections to every digest: the chain leaders' local-sourcing index
@@ -67,46 +68,84 @@ func (g *gen) inRegion(province, group string) bool {
 // regionalMarkdown renders the local-sourcing, ledger and demand sections in Markdown.
 func regionalMarkdown(d *Digest) string {
 	var b strings.Builder
+	lang := d.lang()
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	pc := func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
 	if len(d.LocalSourcing) > 0 {
-		p("\n## 8. Chain-leader local sourcing (链主就近配套)\n\n| Chain leader | Region | Group | Components | In-group suppliers | Index | Last week | Change |\n|---|---|---|---:|---:|---:|---:|---:|\n")
+		p("\n## %s\n\n", tr(lang, "s.local"))
+		mdTable(&b, lang, "th.leader", "th.region", "th.group", "th.components>", "th.ingroup>", "th.index>", "th.lastweek>", "th.change>")
 		for _, x := range d.LocalSourcing {
 			prev := "–"
 			if x.PrevIndex != nil {
-				prev = pc(*x.PrevIndex)
+				prev = pctText(*x.PrevIndex)
 			}
-			p("| %s (%s) | %s | %s | %d | %d / %d | %s | %s | %+.1f pp |\n", mdEsc(x.Name), x.EnterpriseID, mdEsc(x.Region), mdEsc(x.RegionGroup),
-				x.Components, x.InRegion, x.Suppliers, pc(x.Index), prev, 100*x.Change)
+			p("| %s (%s) | %s | %s | %d | %d / %d | %s | %s | %s |\n", mdEsc(x.Name), mdEsc(x.EnterpriseID), mdEsc(regionName(x.Region, lang)),
+				mdEsc(x.RegionGroup), x.Components, x.InRegion, x.Suppliers, pctText(x.Index), prev,
+				trf(lang, "pp", strconv.FormatFloat(100*x.Change, 'f', 1, 64)))
 		}
 	}
 	if d.Ledger != nil {
-		p("\n## 9. 卡点 ledger\n\n| Target | Broken through | Progress |\n|---|---:|---:|\n")
-		for _, t := range d.Ledger.Progress {
-			p("| %d by %d | %d | %s |\n", t.Target, t.Year, t.Achieved, pc(t.Share))
-		}
-		if len(d.Ledger.Items) > 0 {
-			p("\n| Item | Component | Owner | Route | Stage | Target date | Status |\n|---|---|---|---|---|---|---|\n")
-			for _, it := range d.Ledger.Items {
-				st := "突破 confirmed"
-				if !it.BrokenThrough {
-					st = strings.Join(it.Blockers, ", ")
-				}
-				p("| %s %s | %s (%s) | %s | %s | %s | %s | %s |\n", it.ID, mdEsc(it.Title), mdEsc(it.ComponentName), it.ComponentID,
-					mdEsc(it.OwnerName), it.Route, it.Stage, it.TargetDate, st)
-			}
-		}
+		ledgerMarkdown(&b, d.Ledger, lang)
 	}
 	if len(d.Demands) > 0 {
-		p("\n## 10. Demand board (链主出题、中小企业答题)\n\n| Component | Region | Needs | Enterprises | Matched SMEs |\n|---|---|---|---:|---|\n")
+		p("\n## %s\n\n", tr(lang, "s.demands"))
+		mdTable(&b, lang, "th.component", "th.category", "th.region", "th.needs", "th.enterprises>", "th.matched")
 		for _, x := range d.Demands {
 			var ms []string
 			for _, m := range x.Matches {
-				ms = append(ms, m.Name+" ("+m.Region+", "+strings.Join(m.Tags, "/")+", "+m.Basis+")")
+				ms = append(ms, m.Name+" ("+regionName(m.Region, lang)+", "+joinNames(i18n.KindTag, m.Tags, lang)+", "+
+					i18n.Display(i18n.KindBasis, m.Basis, lang)+")")
 			}
-			p("| %s (%s) | %s | %s | %d | %s |\n", mdEsc(x.ComponentName), x.ComponentID, mdEsc(x.Region), strings.Join(x.Needs, ", "),
-				x.Enterprises, mdEsc(strings.Join(ms, "; ")))
+			match := tr(lang, "none.matches")
+			if len(ms) > 0 {
+				match = strings.Join(ms, "; ")
+			}
+			ents := strconv.Itoa(x.Enterprises)
+			if x.ChainLeader {
+				ents += tr(lang, "demand.leader")
+			}
+			p("| %s (%s) | %s | %s | %s | %s | %s |\n", mdEsc(x.ComponentName), mdEsc(x.ComponentID), mdEsc(i18n.CategoryName(x.Category, lang)),
+				mdEsc(regionName(x.Region, lang)), mdEsc(joinNames(i18n.KindFlag, x.Needs, lang)), ents, mdEsc(match))
 		}
 	}
 	return b.String()
+}
+
+// ledgerMarkdown renders the 卡点 ledger: progress against the targets, then the items.
+func ledgerMarkdown(b *strings.Builder, l *detectors.Ledger, lang string) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("\n## %s\n\n", tr(lang, "s.ledger"))
+	mdTable(b, lang, "th.target", "th.broken>", "th.progress>", "th.status")
+	for _, t := range l.Progress {
+		st := tr(lang, "ledger.open")
+		switch {
+		case t.Met:
+			st = tr(lang, "ledger.met")
+		case t.Due:
+			st = tr(lang, "ledger.missed")
+		}
+		p("| %s | %d | %s | %s |\n", trf(lang, "ledger.target", t.Target, t.Year), t.Achieved, pctText(t.Share), st)
+	}
+	if len(l.Items) == 0 {
+		p("\n%s\n", tr(lang, "none.ledger"))
+		return
+	}
+	p("\n")
+	mdTable(b, lang, "th.item", "th.component", "th.owner", "th.route", "th.stage", "th.targetdate", "th.domsupplier", "th.status")
+	for _, it := range l.Items {
+		st := tr(lang, "ledger.confirmed")
+		if !it.BrokenThrough {
+			st = joinNames(i18n.KindBlocker, it.Blockers, lang)
+		}
+		date := it.TargetDate
+		if it.Overdue {
+			date += " " + tr(lang, "ledger.overdue")
+		}
+		sup := it.DomesticSupplier
+		if sup != "" {
+			sup += " " + pctText(it.DomesticShare)
+		}
+		p("| %s %s | %s (%s) | %s | %s | %s | %s | %s | %s |\n", mdEsc(it.ID), mdEsc(it.Title), mdEsc(it.ComponentName), mdEsc(it.ComponentID),
+			mdEsc(it.OwnerName), mdEsc(i18n.Display(i18n.KindRoute, it.Route, lang)),
+			mdEsc(trf(lang, "ledger.stage", i18n.Display(i18n.KindStage, it.Stage, lang), it.StageIndex)), mdEsc(date), mdEsc(sup), mdEsc(st))
+	}
 }

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
 // Formats of Render.
@@ -63,13 +66,16 @@ func Render(d *Digest, format string) ([]byte, error) {
 var htmlTemplate string
 
 func funcs(d *Digest) template.FuncMap {
+	lang := d.lang()
 	return template.FuncMap{
+		"t":     func(key string) string { return tr(lang, key) },
+		"tf":    func(key string, args ...any) string { return trf(lang, key, args...) },
 		"num0":  func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
 		"num1":  func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 		"prev":  prevText,
-		"delta": func(it Item) template.HTML { return deltaHTML(it.New, it.PrevScore, it.Delta) },
+		"delta": func(it Item) template.HTML { return deltaHTML(lang, it.New, it.PrevScore, it.Delta) },
 		"listdelta": func(li ListItem) template.HTML {
-			return deltaHTML(false, li.PrevScore, li.Delta)
+			return deltaHTML(lang, false, li.PrevScore, li.Delta)
 		},
 		"intdelta": func(now, prev int) string {
 			switch {
@@ -80,17 +86,27 @@ func funcs(d *Digest) template.FuncMap {
 			}
 			return "0"
 		},
-		"cat":   CategoryLabel,
-		"flags": func(fs []string) string { return strings.Join(fs, ", ") },
-		"name":  itemName,
-		"ent":   entName,
-		"comp":  compName,
-		"ttsr":  ttsr,
-		"when":  func(t time.Time) string { return t.In(loc(d)).Format("2006-01-02 15:04") },
-		"age":   ageText,
-		"pct":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
-		"pctp":  func(f *float64) string { return strconv.FormatFloat(100**f, 'f', 1, 64) + "%" },
-		"pts":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + " pp" },
+		"cat":      func(id string) string { return i18n.CategoryName(id, lang) },
+		"industry": func(id string) string { return i18n.IndustryName(id, lang) },
+		"region":   func(r string) string { return regionName(r, lang) },
+		"sev":      func(id string) string { return i18n.SeverityName(id, lang) },
+		"status":   func(id string) string { return trOr(lang, "st.", id) },
+		"stype":    func(id string) string { return trOr(lang, "type.", id) },
+		"flags":    func(fs []string) string { return joinNames(i18n.KindFlag, fs, lang) },
+		"blockers": func(bs []string) string { return joinNames(i18n.KindBlocker, bs, lang) },
+		"tags":     func(ts []string) string { return joinNames(i18n.KindTag, ts, lang) },
+		"route":    func(id string) string { return i18n.Display(i18n.KindRoute, id, lang) },
+		"stage":    func(id string) string { return i18n.Display(i18n.KindStage, id, lang) },
+		"basis":    func(id string) string { return i18n.Display(i18n.KindBasis, id, lang) },
+		"name":     itemName,
+		"ent":      entName,
+		"comp":     compName,
+		"ttsr":     ttsr,
+		"when":     func(t time.Time) string { return t.In(loc(d)).Format("2006-01-02 15:04") },
+		"age":      func(h float64) string { return ageText(lang, h) },
+		"pct":      pctText,
+		"pctp":     func(f *float64) string { return pctText(*f) },
+		"pts":      func(f float64) string { return trf(lang, "pp", strconv.FormatFloat(100*f, 'f', 1, 64)) },
 	}
 }
 
@@ -101,6 +117,20 @@ func loc(d *Digest) *time.Location {
 	return time.UTC
 }
 
+// regionName shows a region in lang: in Chinese the normalised province (and city) when it is a
+// known one (Jiangsu → 江苏), otherwise as it is in the data.
+func regionName(r, lang string) string {
+	if lang != i18n.ZH || r == "" {
+		return r
+	}
+	if n := detectors.NormalizeRegion(r); n.Known {
+		return n.String()
+	}
+	return r
+}
+
+func pctText(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
 func prevText(p *float64) string {
 	if p == nil {
 		return "–"
@@ -108,10 +138,10 @@ func prevText(p *float64) string {
 	return strconv.FormatFloat(*p, 'f', 1, 64)
 }
 
-func deltaHTML(isNew bool, prev *float64, delta float64) template.HTML {
+func deltaHTML(lang string, isNew bool, prev *float64, delta float64) template.HTML {
 	switch {
 	case isNew:
-		return `<span class="new">new</span>`
+		return template.HTML(`<span class="new">` + template.HTMLEscapeString(tr(lang, "new")) + `</span>`)
 	case prev == nil:
 		return "–"
 	case delta >= 0.05:
@@ -162,14 +192,26 @@ func ttsr(it Item) string {
 	return f(it.TTSDays) + " / " + f(it.TTRDays)
 }
 
-func ageText(h float64) string {
+func ageText(lang string, h float64) string {
 	switch {
 	case h < 1:
-		return "< 1 h"
+		return tr(lang, "age.lt1")
 	case h < 48:
-		return strconv.FormatFloat(h, 'f', 0, 64) + " h"
+		return trf(lang, "age.h", strconv.FormatFloat(h, 'f', 0, 64))
 	}
-	return strconv.FormatFloat(h/24, 'f', 1, 64) + " days"
+	return trf(lang, "age.d", strconv.FormatFloat(h/24, 'f', 1, 64))
+}
+
+// period renders the week's days: "Mon 16 Nov – Sun 22 Nov 2026", "2026年11月16日（周一）至11月22日（周日）".
+func period(d *Digest) string {
+	l := loc(d)
+	from, last := d.From.In(l), d.To.In(l).AddDate(0, 0, -1)
+	if d.lang() != i18n.ZH {
+		return from.Format("Mon 2 Jan") + " – " + last.Format("Mon 2 Jan 2006")
+	}
+	wd := func(t time.Time) string { return "周" + string([]rune("日一二三四五六")[t.Weekday()]) }
+	return fmt.Sprintf("%d年%d月%d日（%s）至%d月%d日（%s）", from.Year(), from.Month(), from.Day(), wd(from),
+		last.Month(), last.Day(), wd(last))
 }
 
 func renderHTML(d *Digest) ([]byte, error) {
@@ -177,17 +219,19 @@ func renderHTML(d *Digest) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("digest template: %w", err)
 	}
-	l := loc(d)
+	l, lang := loc(d), d.lang()
 	view := map[string]any{
 		"D":           d,
-		"Period":      d.From.In(l).Format("Mon 2 Jan") + " – " + d.To.In(l).AddDate(0, 0, -1).Format("Mon 2 Jan 2006"),
+		"Lang":        lang,
+		"Scope":       d.Scope.Label(lang),
+		"Period":      period(d),
 		"Generated":   d.GeneratedAt.In(l).Format("2006-01-02 15:04 MST"),
 		"AsOf":        d.AsOf.In(l).Format("2006-01-02 15:04 MST"),
 		"Start":       d.From.In(l).Format("2006-01-02 15:04 MST"),
 		"RisingMin":   risingMin(d),
-		"ChokeChart":  scoreBars("Top chokepoints by score, with last week's score", d.Chokepoints, 980),
-		"RisingChart": dumbbell("Rising and new exposures: last week to this week", d.Rising, 980),
-		"SingleChart": groupedBars("Single-source exposures by category, last week and this week", d.SingleSource, 520),
+		"ChokeChart":  scoreBars(lang, tr(lang, "chart.choke"), d.Chokepoints, 980),
+		"RisingChart": dumbbell(lang, tr(lang, "chart.rising"), d.Rising, 980),
+		"SingleChart": groupedBars(lang, tr(lang, "chart.single"), d.SingleSource, 520),
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, view); err != nil {
@@ -198,105 +242,41 @@ func renderHTML(d *Digest) ([]byte, error) {
 
 func risingMin(d *Digest) float64 { return d.RisingMinDelta }
 
-func mdEsc(s string) string { return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s) }
+// mdEsc keeps a data-derived value inside its Markdown table cell or list line.
+func mdEsc(s string) string {
+	return strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// mdTable writes a Markdown table header: the catalogue keys of the columns; a key ending in ">"
+// is right-aligned.
+func mdTable(b *strings.Builder, lang string, keys ...string) {
+	b.WriteString("|")
+	sep := "|"
+	for _, k := range keys {
+		right := strings.HasSuffix(k, ">")
+		b.WriteString(" " + tr(lang, strings.TrimSuffix(k, ">")) + " |")
+		if right {
+			sep += "---:|"
+		} else {
+			sep += "---|"
+		}
+	}
+	b.WriteString("\n" + sep + "\n")
+}
 
 func renderMarkdown(d *Digest) []byte {
 	var b strings.Builder
-	l := loc(d)
-	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	p("# %s\n\n", d.Title)
-	p("**ISO week %s** (%s – %s, %s) · Scope: **%s**  \n", d.Week, d.From.In(l).Format("2006-01-02"),
-		d.To.In(l).AddDate(0, 0, -1).Format("2006-01-02"), d.Timezone, d.Scope)
-	p("Generated %s · findings as of %s\n\n", d.GeneratedAt.In(l).Format("2006-01-02 15:04 MST"), d.AsOf.In(l).Format("2006-01-02 15:04 MST"))
-	if !d.Complete {
-		p("> Week in progress: figures are not final.\n\n")
-	}
-	s := d.Summary
-	p("## Summary\n\n")
-	p("| Figure | Value |\n|---|---:|\n")
-	p("| Exposures tracked | %d |\n| Critical (≥ %.0f) | %d |\n| High | %d |\n| Highest score | %.1f |\n", s.Exposures, d.Severity.Critical, s.Critical, s.High, s.MaxScore)
-	p("| Rising ≥ %.0f points | %d |\n| New this week | %d |\n| Single-source exposures | %d |\n", risingMin(d), s.Rising, s.New, s.SingleSource)
-	p("| 卡点 list critical or escalating | %d |\n| Chain-leader exposures (high or above) | %d |\n", s.ListCritical, s.ChainLeader)
-	p("| B计划 alerts raised / resolved | %d / %d |\n| Stale data sources | %d |\n\n", d.Alerts.Raised, d.Alerts.Resolved, s.StaleSources)
-	for _, n := range d.Notes {
-		p("- %s\n", n)
-	}
-	if len(d.Notes) > 0 {
-		p("\n")
-	}
-	p("## 1. Top chokepoints (卡点)\n\n")
-	if len(d.Chokepoints) == 0 {
-		p("No chokepoint findings in scope.\n\n")
-	} else {
-		p("| # | Chokepoint | Type | Category | Score | Last week | Change | Severity | Flags |\n|---:|---|---|---|---:|---:|---:|---|---|\n")
-		for _, it := range d.Chokepoints {
-			p("| %d | %s | %s | %s | %.1f | %s | %s | %s | %s |\n", it.Rank, mdEsc(itemName(it)), it.SubjectType, CategoryLabel(it.Category),
-				it.Score, prevText(it.PrevScore), deltaPlain(it.New, it.PrevScore, it.Delta), it.Severity, strings.Join(it.Flags, ", "))
-		}
-		p("\n")
-	}
-	b.WriteString(whatIfMarkdown(d))
-	p("## 2. Rising and new exposures\n\n")
-	if len(d.Rising) == 0 {
-		p("No exposure rose by %.0f points or more, and none is new.\n\n", risingMin(d))
-	} else {
-		p("| # | Enterprise | Component | Category | Region | Score | Last week | Change | TTS / TTR (days) |\n|---:|---|---|---|---|---:|---:|---:|---:|\n")
-		for _, it := range d.Rising {
-			p("| %d | %s | %s | %s | %s | %.1f | %s | %s | %s |\n", it.Rank, mdEsc(entName(it)), mdEsc(compName(it)), CategoryLabel(it.Category),
-				mdEsc(it.Region), it.Score, prevText(it.PrevScore), deltaPlain(it.New, it.PrevScore, it.Delta), ttsr(it))
-		}
-		p("\n")
-	}
-	p("## 3. Single-source exposures by category\n\n| Category | This week | Last week |\n|---|---:|---:|\n")
-	for _, c := range d.SingleSource {
-		p("| %s | %d | %d |\n", c.Label, c.Now, c.Prev)
-	}
-	p("\n## 4. 卡点 list status\n\n")
-	if len(d.ChokeList) == 0 {
-		p("No component on the 卡点 list in scope.\n\n")
-	} else {
-		p("| Component | Category | Score | Change | Status | Exposed enterprises | Domestic alternate |\n|---|---|---:|---:|---|---:|---|\n")
-		for _, li := range d.ChokeList {
-			alt := "none known"
-			if li.DomesticAlternate {
-				alt = "yes, in qualification"
-			}
-			p("| %s (%s) | %s | %.1f | %s | %s | %d | %s |\n", mdEsc(li.Name), li.ComponentID, CategoryLabel(li.Category), li.Score,
-				deltaPlain(false, li.PrevScore, li.Delta), li.Status, li.Exposed, alt)
-		}
-		p("\n")
-	}
-	p("## 5. Chain-leader (链主) exposure\n\n")
-	if len(d.ChainLeaders) == 0 {
-		p("No chain-leader enterprise exposure in scope.\n\n")
-	} else {
-		p("| # | Chain leader | Component | Category | Score | Change | Severity |\n|---:|---|---|---|---:|---:|---|\n")
-		for _, it := range d.ChainLeaders {
-			p("| %d | %s | %s | %s | %.1f | %s | %s |\n", it.Rank, mdEsc(entName(it)), mdEsc(compName(it)), CategoryLabel(it.Category),
-				it.Score, deltaPlain(it.New, it.PrevScore, it.Delta), it.Severity)
-		}
-		p("\n")
-	}
-	p("## 6. B计划 alerts\n\nRaised: **%d** (critical %d, warning %d, info %d) · Resolved: **%d**\n\n", d.Alerts.Raised,
-		d.Alerts.BySev["critical"], d.Alerts.BySev["warning"], d.Alerts.BySev["info"], d.Alerts.Resolved)
-	if d.Alerts.Note != "" {
-		p("_%s_\n\n", d.Alerts.Note)
-	}
-	p("## 7. Data freshness\n\n| Table | Source | Last ingested | Age at end of week | Stale after | Rows | Status |\n|---|---|---|---:|---:|---:|---|\n")
-	for _, f := range d.Freshness {
-		st := "fresh"
-		if f.Stale {
-			st = "**stale**"
-		}
-		p("| %s | %s | %s | %s | %s | %d | %s |\n", f.Table, mdEsc(f.Source), f.LastIngested.In(l).Format("2006-01-02 15:04"),
-			ageText(f.AgeHours), ageText(f.StaleAfterHours), f.Rows, st)
-	}
+	lang := d.lang()
+	mdHead(&b, d)
+	mdExposures(&b, d)
 	b.WriteString(regionalMarkdown(d))
-	p("\n---\nSeverity bands: critical ≥ %.0f, high ≥ %.0f, medium ≥ %.0f. ", d.Severity.Critical, d.Severity.High, d.Severity.Medium)
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	sv := d.Severity
+	p("\n---\n%s ", trf(lang, "md.severity", num0(sv.Critical), num0(sv.High), num0(sv.Medium)))
 	for _, r := range d.Runs {
-		p("%s: run %s", r.Detector, r.Current)
+		p("%s", trf(lang, "footer.run", r.Detector, r.Current))
 		if r.Previous != "" {
-			p(" vs %s", r.Previous)
+			p("%s", trf(lang, "footer.vs", r.Previous))
 		}
 		p(". ")
 	}
@@ -304,24 +284,136 @@ func renderMarkdown(d *Digest) []byte {
 	return []byte(b.String())
 }
 
-func deltaPlain(isNew bool, prev *float64, delta float64) string {
+func num0(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }
+
+// mdHead writes the title, the week, the summary table and the notes.
+func mdHead(b *strings.Builder, d *Digest) {
+	l, lang := loc(d), d.lang()
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("# %s\n\n", mdEsc(d.Title))
+	p("%s  \n", trf(lang, "md.week", d.Week, d.From.In(l).Format("2006-01-02"), d.To.In(l).AddDate(0, 0, -1).Format("2006-01-02"),
+		d.Timezone, d.Scope.Label(lang)))
+	p("%s\n\n", trf(lang, "md.generated", d.GeneratedAt.In(l).Format("2006-01-02 15:04 MST"), d.AsOf.In(l).Format("2006-01-02 15:04 MST")))
+	if !d.Complete {
+		p("%s\n\n", tr(lang, "md.partial"))
+	}
+	s := d.Summary
+	p("## %s\n\n", tr(lang, "md.summary"))
+	mdTable(b, lang, "md.figure", "md.value>")
+	row := func(label string, v any) { p("| %s | %v |\n", label, v) }
+	row(tr(lang, "md.exposures"), s.Exposures)
+	row(trf(lang, "md.critical", num0(d.Severity.Critical)), s.Critical)
+	row(tr(lang, "md.high"), s.High)
+	row(tr(lang, "md.max"), strconv.FormatFloat(s.MaxScore, 'f', 1, 64))
+	row(trf(lang, "md.rising", num0(risingMin(d))), s.Rising)
+	row(tr(lang, "md.new"), s.New)
+	row(tr(lang, "md.single"), s.SingleSource)
+	row(tr(lang, "md.list"), s.ListCritical)
+	row(tr(lang, "md.leaders"), s.ChainLeader)
+	row(tr(lang, "md.alerts"), fmt.Sprintf("%d / %d", d.Alerts.Raised, d.Alerts.Resolved))
+	row(tr(lang, "md.stale"), s.StaleSources)
+	p("\n")
+	for _, n := range d.Notes {
+		p("- %s\n", mdEsc(n))
+	}
+	if len(d.Notes) > 0 {
+		p("\n")
+	}
+}
+
+// mdExposures writes sections 1 to 7.
+func mdExposures(b *strings.Builder, d *Digest) {
+	l, lang := loc(d), d.lang()
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	cat := func(id string) string { return mdEsc(i18n.CategoryName(id, lang)) }
+	flags := func(fs []string) string { return mdEsc(joinNames(i18n.KindFlag, fs, lang)) }
+	sev := func(id string) string { return mdEsc(i18n.SeverityName(id, lang)) }
+	dp := func(isNew bool, prev *float64, delta float64) string { return deltaPlain(lang, isNew, prev, delta) }
+	p("## %s\n\n", tr(lang, "s.choke"))
+	if len(d.Chokepoints) == 0 {
+		p("%s\n\n", tr(lang, "none.choke"))
+	} else {
+		mdTable(b, lang, "th.rank>", "th.chokepoint", "th.type", "th.category", "th.score>", "th.lastweek>", "th.change>", "th.severity", "th.flags")
+		for _, it := range d.Chokepoints {
+			p("| %d | %s | %s | %s | %.1f | %s | %s | %s | %s |\n", it.Rank, mdEsc(itemName(it)), mdEsc(trOr(lang, "type.", it.SubjectType)),
+				cat(it.Category), it.Score, prevText(it.PrevScore), dp(it.New, it.PrevScore, it.Delta), sev(it.Severity), flags(it.Flags))
+		}
+		p("\n")
+	}
+	b.WriteString(whatIfMarkdown(d))
+	p("## %s\n\n", tr(lang, "s.rising"))
+	if len(d.Rising) == 0 {
+		p("%s\n\n", trf(lang, "none.rising", num0(risingMin(d))))
+	} else {
+		mdTable(b, lang, "th.rank>", "th.enterprise", "th.component", "th.category", "th.region", "th.score>", "th.lastweek>", "th.change>", "th.ttsttr>")
+		for _, it := range d.Rising {
+			p("| %d | %s | %s | %s | %s | %.1f | %s | %s | %s |\n", it.Rank, mdEsc(entName(it)), mdEsc(compName(it)), cat(it.Category),
+				mdEsc(regionName(it.Region, lang)), it.Score, prevText(it.PrevScore), dp(it.New, it.PrevScore, it.Delta), ttsr(it))
+		}
+		p("\n")
+	}
+	p("## %s\n\n", tr(lang, "s.single"))
+	mdTable(b, lang, "th.category", "th.thisweek>", "th.lastweek>")
+	for _, c := range d.SingleSource {
+		p("| %s | %d | %d |\n", mdEsc(cat(c.Category)), c.Now, c.Prev)
+	}
+	p("\n## %s\n\n", tr(lang, "s.list"))
+	if len(d.ChokeList) == 0 {
+		p("%s\n\n", tr(lang, "none.list"))
+	} else {
+		mdTable(b, lang, "th.component", "th.category", "th.score>", "th.change>", "th.status", "th.exposed>", "th.domalt")
+		for _, li := range d.ChokeList {
+			alt := tr(lang, "alt.none")
+			if li.DomesticAlternate {
+				alt = tr(lang, "alt.yes")
+			}
+			p("| %s (%s) | %s | %.1f | %s | %s | %d | %s |\n", mdEsc(li.Name), mdEsc(li.ComponentID), cat(li.Category), li.Score,
+				dp(false, li.PrevScore, li.Delta), mdEsc(trOr(lang, "st.", li.Status)), li.Exposed, alt)
+		}
+		p("\n")
+	}
+	p("## %s\n\n", tr(lang, "s.leaders"))
+	if len(d.ChainLeaders) == 0 {
+		p("%s\n\n", tr(lang, "none.leaders"))
+	} else {
+		mdTable(b, lang, "th.rank>", "th.leader", "th.component", "th.category", "th.industry", "th.score>", "th.change>", "th.severity")
+		for _, it := range d.ChainLeaders {
+			p("| %d | %s | %s | %s | %s | %.1f | %s | %s |\n", it.Rank, mdEsc(entName(it)), mdEsc(compName(it)), cat(it.Category),
+				mdEsc(i18n.IndustryName(it.Industry, lang)), it.Score, dp(it.New, it.PrevScore, it.Delta), sev(it.Severity))
+		}
+		p("\n")
+	}
+	p("## %s\n\n%s\n\n", tr(lang, "s.alerts"), trf(lang, "md.alertsline", d.Alerts.Raised, d.Alerts.BySev["critical"],
+		d.Alerts.BySev["warning"], d.Alerts.BySev["info"], d.Alerts.Resolved))
+	if d.Alerts.Note != "" {
+		p("_%s_\n\n", mdEsc(d.Alerts.Note))
+	}
+	p("## %s\n\n", tr(lang, "s.fresh"))
+	mdTable(b, lang, "th.table", "th.source", "th.ingested", "th.age>", "th.staleafter>", "th.rows>", "th.status")
+	for _, f := range d.Freshness {
+		st := tr(lang, "fresh")
+		if f.Stale {
+			st = "**" + tr(lang, "stale") + "**"
+		}
+		p("| %s | %s | %s | %s | %s | %d | %s |\n", mdEsc(f.Table), mdEsc(f.Source), f.LastIngested.In(l).Format("2006-01-02 15:04"),
+			ageText(lang, f.AgeHours), ageText(lang, f.StaleAfterHours), f.Rows, st)
+	}
+}
+
+func deltaPlain(lang string, isNew bool, prev *float64, delta float64) string {
 	switch {
 	case isNew:
-		return "new"
+		return tr(lang, "new")
 	case prev == nil:
 		return "–"
 	}
 	return fmt.Sprintf("%+.1f", delta)
 }
 
-// CSVHeader is the header of the CSV digest: one long table, one row per item of every section.
-var CSVHeader = []string{"year", "week", "region", "industry", "section", "rank", "subject_type", "subject", "name",
-	"enterprise_id", "component_id", "category", "industry_of_subject", "region_of_subject", "score", "prev_score", "delta",
-	"severity", "status", "flags", "value", "prev_value", "note"}
-
 func renderCSV(d *Digest) ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
+	lang := d.lang()
 	base := []string{strconv.Itoa(d.Week.Year), strconv.Itoa(d.Week.Week), d.Scope.Region, d.Scope.Industry}
 	f1 := func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 	pp := func(p *float64) string {
@@ -331,7 +423,7 @@ func renderCSV(d *Digest) ([]byte, error) {
 		return f1(*p)
 	}
 	row := func(cols ...string) { _ = w.Write(append(append([]string{}, base...), cols...)) }
-	if err := w.Write(CSVHeader); err != nil {
+	if err := w.Write(CSVHeader(lang)); err != nil {
 		return nil, err
 	}
 	s := d.Summary
@@ -357,13 +449,13 @@ func renderCSV(d *Digest) ([]byte, error) {
 	items("chokepoints", d.Chokepoints)
 	items("rising", d.Rising)
 	for _, c := range d.SingleSource {
-		row("single_source", "", "category", c.Category, c.Label, "", "", c.Category, "", "", "", "", "", "", "", "",
+		row("single_source", "", "category", c.Category, i18n.CategoryName(c.Category, lang), "", "", c.Category, "", "", "", "", "", "", "", "",
 			strconv.Itoa(c.Now), strconv.Itoa(c.Prev), "")
 	}
 	for i, li := range d.ChokeList {
-		note := "no domestic alternate known"
+		note := tr(lang, "alt.none")
 		if li.DomesticAlternate {
-			note = "domestic alternate in qualification"
+			note = tr(lang, "alt.yes")
 		}
 		row("chokepoint_list", strconv.Itoa(i+1), "component", li.ComponentID, li.Name, "", li.ComponentID, li.Category, "", "",
 			f1(li.Score), pp(li.PrevScore), f1(li.Delta), li.Severity, li.Status, "", strconv.Itoa(li.Exposed), "", note)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/report"
 	"github.com/chainwatch/chainwatch/internal/report/reporttest"
 	"github.com/chainwatch/chainwatch/internal/testenv"
@@ -44,10 +45,17 @@ type fakeMailer struct {
 	to            []string
 	subject, html string
 	text          string
+	sent          []sentMail // every mail, in order
+}
+
+type sentMail struct {
+	to                  []string
+	subject, html, text string
 }
 
 func (m *fakeMailer) Send(_ context.Context, to []string, subject, html, text string) error {
 	m.to, m.subject, m.html, m.text = to, subject, html, text
+	m.sent = append(m.sent, sentMail{to, subject, html, text})
 	return nil
 }
 
@@ -56,7 +64,7 @@ func TestDigestIntegration(t *testing.T) {
 	ctx := context.Background()
 	week := report.Week{Year: reporttest.Year, Week: reporttest.Week}
 
-	d, err := svc.Generate(ctx, week, report.Scope{})
+	d, err := svc.Generate(ctx, week, report.Scope{}, "en")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +122,7 @@ func TestDigestIntegration(t *testing.T) {
 	}
 
 	// Scoped digest.
-	js, err := svc.Generate(ctx, week, report.Scope{Region: "Jiangsu", Industry: "semiconductors"})
+	js, err := svc.Generate(ctx, week, report.Scope{Region: "Jiangsu", Industry: "semiconductors"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +146,13 @@ func TestDigestIntegration(t *testing.T) {
 		}
 	}
 	md, _ := report.Render(d, "md")
-	for _, want := range []string{"2026-W47", "| Exposures tracked | 26 |", "DUV lithography scanner", "卡点 list status", "stale"} {
+	for _, want := range []string{"2026-W47", "| Exposures tracked | 26 |", "DUV lithography scanner", "Chokepoint (卡点) list status", "stale"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
 	csvb, _ := report.Render(d, "csv")
-	if !strings.HasPrefix(string(csvb), strings.Join(report.CSVHeader, ",")) || !strings.Contains(string(csvb), "single_source,,category,high_end_chip,High-end chips") {
+	if !strings.HasPrefix(string(csvb), strings.Join(report.CSVHeader("en"), ",")) || !strings.Contains(string(csvb), "single_source,,category,high_end_chip,High-end chips") {
 		t.Errorf("csv:\n%s", csvb[:min(len(csvb), 600)])
 	}
 
@@ -154,38 +162,62 @@ func TestDigestIntegration(t *testing.T) {
 	if err := arch.Archive(ctx, d, []string{"html", "md", "csv"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := arch.Get(ctx, week, report.Scope{}, "md")
+	got, err := arch.Get(ctx, week, report.Scope{}, "md", "en")
 	if err != nil || !bytes.Equal(got, md) {
 		t.Fatalf("archived md differs: %v", err)
 	}
+	// The zh digest (the default language) of the same scope and week is archived next to the en one.
+	zhMD, err := arch.Get(ctx, week, report.Scope{}, "md", "")
+	if err != nil || !strings.Contains(string(zhMD), "# 供应链风险周报") || !strings.Contains(string(zhMD), "| 跟踪的风险敞口 | 26 |") {
+		t.Fatalf("zh md: %v\n%s", err, zhMD[:min(len(zhMD), 400)])
+	}
+	if got, _, err := arch.Archived(ctx, week, report.Scope{}, "md", "zh-CN"); err != nil || !bytes.Equal(got, zhMD) {
+		t.Errorf("zh md not archived: %v", err)
+	}
+	if got, err := arch.Get(ctx, week, report.Scope{}, "md", "en"); err != nil || !bytes.Equal(got, md) {
+		t.Errorf("the zh digest replaced the en one: %v", err)
+	}
 	list, err := arch.List(ctx, nil, nil, 10)
-	if err != nil || len(list) != 1 || list[0].Week != "2026-W47" || len(list[0].Formats) != 3 {
+	if err != nil || len(list) != 1 || list[0].Week != "2026-W47" || len(list[0].Formats) != 3 ||
+		strings.Join(list[0].Langs, ",") != "zh-CN,en" {
 		t.Fatalf("list: %v %+v", err, list)
 	}
 	// Not archived yet: generated on demand and archived.
-	if _, err := arch.Get(ctx, week, report.Scope{Region: "Guangdong"}, "csv"); err != nil {
+	if _, err := arch.Get(ctx, week, report.Scope{Region: "Guangdong"}, "csv", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := arch.Archived(ctx, week, report.Scope{Region: "Guangdong"}, "html"); err != nil {
+	if _, _, err := arch.Archived(ctx, week, report.Scope{Region: "Guangdong"}, "html", ""); err != nil {
 		t.Errorf("on-demand digest of a complete week not archived: %v", err)
 	}
-	if _, err := arch.Generate(ctx, report.Week{Year: 2027, Week: 10}, report.Scope{}); err == nil {
+	if _, _, err := arch.Archived(ctx, week, report.Scope{Region: "Guangdong"}, "html", "en"); err == nil {
+		t.Errorf("an en Guangdong digest is archived though only zh was generated")
+	}
+	if _, err := arch.Generate(ctx, report.Week{Year: 2027, Week: 10}, report.Scope{}, ""); err == nil {
 		t.Errorf("future week accepted")
 	}
 
-	// Scheduled run: every scope archived and mailed.
+	// Scheduled run: every scope archived and mailed, each in its configured language (national:
+	// digest.lang = zh-CN by default; Jiangsu: scopes[1].lang = en).
 	cfg := report.DefaultConfig()
 	cfg.Recipients = []string{"risk-office@example.gov.cn"}
-	cfg.Scopes = []report.ScopeConfig{{}, {Region: "Jiangsu", Recipients: []string{"js@example.gov.cn"}}}
+	cfg.Scopes = []report.ScopeConfig{{}, {Region: "Jiangsu", Recipients: []string{"js@example.gov.cn"}, Lang: "en"}}
 	sched := report.New(conn, exposure.DefaultConfig(), cfg, nil)
 	sched.SetClock(func() time.Time { return reporttest.Anchor })
 	m := &fakeMailer{}
 	dls, err := sched.RunOnce(ctx, week, m)
-	if err != nil || len(dls) != 2 || !dls[1].Archived || m.to[0] != "js@example.gov.cn" {
+	if err != nil || len(dls) != 2 || !dls[1].Archived || m.to[0] != "js@example.gov.cn" || dls[0].Lang != "zh-CN" || dls[1].Lang != "en" {
 		t.Fatalf("run once: %v %+v %v", err, dls, m.to)
 	}
-	if !strings.Contains(m.subject, "2026-W47") || !strings.Contains(m.html, "<svg") || !strings.Contains(m.text, "## 1. Top chokepoints") {
-		t.Errorf("mail: %q", m.subject)
+	if !strings.Contains(m.subject, "2026-W47") || !strings.Contains(m.subject, "Jiangsu · all industries") ||
+		!strings.Contains(m.html, "<svg") || !strings.Contains(m.text, "## 1. Top chokepoints") {
+		t.Errorf("en mail: %q", m.subject)
+	}
+	if zh := m.sent[0]; !strings.Contains(zh.subject, "供应链风险周报 2026-W47 — 全国") || !strings.Contains(zh.html, `lang="zh-CN"`) ||
+		!strings.Contains(zh.text, "## 1. 主要卡点") {
+		t.Errorf("zh mail: %q", zh.subject)
+	}
+	if _, _, err := sched.Archived(ctx, week, report.Scope{Region: "Jiangsu"}, "html", "en"); err != nil {
+		t.Errorf("scheduled en digest not archived under en: %v", err)
 	}
 	sc, err := report.NewScheduler(sched, m)
 	if err != nil {
@@ -203,8 +235,20 @@ func TestDigestIntegration(t *testing.T) {
 	if err := svc.Produce(ctx, req, nil, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "Jiangsu · semiconductors") {
-		t.Errorf("cli output:\n%s", out.String()[:min(out.Len(), 400)])
+	if !strings.Contains(out.String(), "江苏 · 半导体") {
+		t.Errorf("cli output (default zh-CN):\n%s", out.String()[:min(out.Len(), 400)])
+	}
+	out.Reset()
+	req.Lang = "en"
+	if err := svc.Produce(ctx, req, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Jiangsu · Semiconductors") || strings.Contains(out.String(), "主要卡点") {
+		t.Errorf("cli output (--lang en):\n%s", out.String()[:min(out.Len(), 400)])
+	}
+	req.Lang = "fr"
+	if err := svc.Produce(ctx, req, nil, &out); err == nil {
+		t.Errorf("language fr accepted")
 	}
 	if err := svc.Produce(ctx, report.Request{Week: &report.Week{Year: 2099, Week: 1}, Format: report.FormatMarkdown}, nil, &out); err == nil {
 		t.Errorf("future week accepted")
@@ -219,24 +263,62 @@ func TestDigestIntegration(t *testing.T) {
 	}
 }
 
-// TestDigestChromiumIntegration renders the HTML digest in headless Chromium, checks the screenshot
-// is not blank and the key numbers are in the rendered DOM. With CHAINWATCH_UPDATE_DOCS=1 it also
-// writes docs/digest-example.html and docs/digest-example.png.
+// TestDigestChromiumIntegration renders the zh-CN and the en HTML digest (with the local-sourcing,
+// ledger and demand sections) in headless Chromium, checks each screenshot is not blank and that the
+// key numbers and the key strings of its language — and none of the other language's headings — are
+// in the rendered DOM. With CHAINWATCH_UPDATE_DOCS=1 it also writes docs/digest-example-{zh,en}.html
+// and .png.
 func TestDigestChromiumIntegration(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		chromium, err = exec.LookPath("/usr/bin/chromium")
 	}
 	reporttest.RequireTool(t, "chromium", "run deploy/local/tools.sh", err == nil)
-	svc, _, _, _ := demoService(t)
-	d, err := svc.Generate(context.Background(), report.Week{Year: reporttest.Year, Week: reporttest.Week}, report.Scope{})
-	if err != nil {
-		t.Fatal(err)
+	svc, rec, _, _ := demoService(t)
+	det := detectors.DefaultConfig()
+	det.Ledger.Items = []detectors.LedgerItem{
+		{ID: "KD-01", Title: "16 nm FPGA", ComponentID: "CMP-FPGA", Owner: "ENT-SZME", Route: detectors.RouteJiebang, Stage: "攻关", TargetDate: "2027-12-31"},
+		{ID: "KD-02", Title: "Automotive MCU", ComponentID: "CMP-MCU", Owner: "ENT-SZEV", Route: detectors.RouteSaima, Stage: "中试验证", TargetDate: "2026-06-30"},
 	}
-	html, err := report.Render(d, "html")
-	if err != nil {
-		t.Fatal(err)
+	svc.SetRegional(exposure.NewRegional(exposure.NewStore(rec, exposure.DefaultConfig()), det))
+	week := report.Week{Year: reporttest.Year, Week: reporttest.Week}
+	keys := map[string]struct{ want, notWant []string }{
+		"zh-CN": {
+			want: []string{"供应链风险周报", "主要卡点", "上升及新增风险敞口", "各品类单一来源敞口", "卡点清单状态", "链主企业风险敞口",
+				"B计划预警", "数据时效", "卡点攻关台账", "高端芯片", "关键材料", "揭榜挂帅", "严重", "2026年11月16日（周一）至11月22日（周日）"},
+			notWant: []string{"Top chokepoints", "Data freshness", "Rising and new exposures", "High-end chips", "Chain leader"},
+		},
+		"en": {
+			want: []string{"Supply-chain risk weekly digest", "Top chokepoints", "Rising and new exposures", "Single-source exposures by category",
+				"Data freshness", "Chokepoint (卡点) ledger", "High-end chips", "Key materials", "open call", "Mon 16 Nov – Sun 22 Nov 2026"},
+			notWant: []string{"供应链风险周报", "主要卡点", "数据时效", "高端芯片", "关键材料"},
+		},
 	}
+	for _, lang := range []string{"zh-CN", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			d, err := svc.Generate(context.Background(), week, report.Scope{}, lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Ledger == nil || len(d.Ledger.Items) != 2 {
+				t.Fatalf("ledger: %+v", d.Ledger)
+			}
+			html, err := report.Render(d, "html")
+			if err != nil {
+				t.Fatal(err)
+			}
+			short := map[string]string{"zh-CN": "zh", "en": "en"}[lang]
+			chromiumCheck(t, chromium, html, short, append([]string{`id="kpi-exposures">26<`, `id="kpi-critical">6<`,
+				"DUV lithography scanner", "95.0", "Shenzhen EV Drive Systems", "<svg", `lang="` + lang + `"`}, keys[lang].want...), keys[lang].notWant)
+		})
+	}
+}
+
+// chromiumCheck renders html in headless Chromium: a non-blank screenshot, every want and no
+// notWant in the rendered DOM; with CHAINWATCH_UPDATE_DOCS=1 the page and a full screenshot go to
+// docs/digest-example-<name>.html and .png.
+func chromiumCheck(t *testing.T, chromium string, html []byte, name string, want, notWant []string) {
+	t.Helper()
 	dir := t.TempDir()
 	page := filepath.Join(dir, "digest.html")
 	shot := filepath.Join(dir, "digest.png")
@@ -273,29 +355,32 @@ func TestDigestChromiumIntegration(t *testing.T) {
 		t.Logf("screenshot: %.1f%% non-white pixels", 100*frac)
 	}
 	dom := string(run("--dump-dom", "--virtual-time-budget=2000", "file://"+page))
-	for _, want := range []string{
-		`id="kpi-exposures">26<`, `id="kpi-critical">6<`, "DUV lithography scanner", "95.0", "Shenzhen EV Drive Systems",
-		"Top chokepoints", "Data freshness", "<svg",
-	} {
-		if !strings.Contains(dom, want) {
-			t.Errorf("rendered DOM lacks %q", want)
+	for _, w := range want {
+		if !strings.Contains(dom, w) {
+			t.Errorf("rendered DOM lacks %q", w)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(dom, w) {
+			t.Errorf("rendered DOM has %q of the other language", w)
 		}
 	}
 	if os.Getenv("CHAINWATCH_UPDATE_DOCS") == "1" {
 		docs := filepath.Join(reporttest.RepoRoot(), "docs")
-		if err := os.WriteFile(filepath.Join(docs, "digest-example.html"), html, 0o644); err != nil {
+		base := filepath.Join(docs, "digest-example-"+name)
+		if err := os.WriteFile(base+".html", html, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		full := filepath.Join(dir, "full.png")
-		run("--screenshot="+full, "--window-size=1200,3750", "file://"+page)
+		run("--screenshot="+full, "--window-size=1200,4900", "file://"+page)
 		b, err := os.ReadFile(full)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(docs, "digest-example.png"), b, 0o644); err != nil {
+		if err := os.WriteFile(base+".png", b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("wrote docs/digest-example.html and docs/digest-example.png")
+		t.Logf("wrote %s.html and .png", base)
 	}
 }
 

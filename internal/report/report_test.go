@@ -57,7 +57,7 @@ func sample() *Digest {
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	w := Week{2026, 47}
 	return &Digest{
-		Title: "Supply-chain risk weekly digest", Week: w, Scope: Scope{Region: "Jiangsu"}, From: w.Start(sh), To: w.End(sh),
+		Title: "Supply-chain risk weekly digest", Lang: "en", Week: w, Scope: Scope{Region: "Jiangsu"}, From: w.Start(sh), To: w.End(sh),
 		AsOf: w.End(sh), Timezone: "Asia/Shanghai", Complete: true, GeneratedAt: time.Date(2026, 11, 23, 0, 5, 0, 0, time.UTC),
 		Severity: exposure.SeverityConfig{Critical: 80, High: 60, Medium: 40}, RisingMinDelta: 5, StaleAfterHours: 72,
 		Summary: Summary{Exposures: 12, Critical: 3, High: 4, MaxScore: 91.7, Rising: 2, New: 1, SingleSource: 9},
@@ -105,8 +105,8 @@ func TestRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range recs {
-		if len(r) != len(CSVHeader) {
-			t.Fatalf("csv row %d has %d fields, header %d", i, len(r), len(CSVHeader))
+		if len(r) != len(CSVHeader("en")) {
+			t.Fatalf("csv row %d has %d fields, header %d", i, len(r), len(CSVHeader("en")))
 		}
 	}
 	sections := map[string]int{}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
 // Request is one on-demand digest (`chainwatch digest`, parsed by internal/app).
@@ -13,6 +15,7 @@ type Request struct {
 	Week    *Week  // nil: the last complete week in digest.timezone
 	Format  string // md, html, csv or json
 	Scope   Scope  // zero: national
+	Lang    string // zh-CN or en; "": the scope's configured language (digest.scopes[].lang, digest.lang)
 	Out     string // write to this file instead of the writer given to Produce
 	Archive bool   // store every configured format in ClickHouse
 	Send    bool   // mail the digest to the scope's recipients
@@ -28,7 +31,15 @@ func (s *Service) Produce(ctx context.Context, req Request, mailer Mailer, w io.
 	if req.Week != nil {
 		week = *req.Week
 	}
-	d, err := s.Generate(ctx, week, req.Scope)
+	lang := ""
+	if req.Lang != "" {
+		l, err := i18n.Parse(req.Lang)
+		if err != nil {
+			return fmt.Errorf("digest: %w", err)
+		}
+		lang = l
+	}
+	d, err := s.Generate(ctx, week, req.Scope, lang)
 	if err != nil {
 		return err
 	}

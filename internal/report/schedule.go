@@ -19,6 +19,7 @@ type Mailer interface {
 type Delivery struct {
 	Scope      Scope
 	Week       Week
+	Lang       string
 	Archived   bool
 	Recipients int
 	Err        error
@@ -32,7 +33,7 @@ func (s *Service) RunOnce(ctx context.Context, week Week, mailer Mailer) ([]Deli
 	var errs []error
 	for _, sc := range s.cfg.EffectiveScopes() {
 		scope := Scope{Region: sc.Region, Industry: sc.Industry}
-		dl := Delivery{Scope: scope, Week: week}
+		dl := Delivery{Scope: scope, Week: week, Lang: s.Lang(scope, sc.Lang)}
 		dl.Err = s.deliver(ctx, week, scope, sc, mailer, &dl)
 		if dl.Err != nil {
 			errs = append(errs, fmt.Errorf("digest %s %s: %w", week, scope, dl.Err))
@@ -43,7 +44,7 @@ func (s *Service) RunOnce(ctx context.Context, week Week, mailer Mailer) ([]Deli
 }
 
 func (s *Service) deliver(ctx context.Context, week Week, scope Scope, sc ScopeConfig, mailer Mailer, dl *Delivery) error {
-	d, err := s.Generate(ctx, week, scope)
+	d, err := s.Generate(ctx, week, scope, dl.Lang)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func (s *Service) deliver(ctx context.Context, week Week, scope Scope, sc ScopeC
 		dl.Archived = true
 	}
 	if len(sc.Recipients) == 0 || mailer == nil {
-		s.log.Info("digest generated", "week", week.String(), "scope", scope.String(), "archived", dl.Archived, "recipients", 0)
+		s.log.Info("digest generated", "week", week.String(), "scope", scope.String(), "lang", dl.Lang, "archived", dl.Archived, "recipients", 0)
 		return nil
 	}
 	html, err := Render(d, FormatHTML)
@@ -66,14 +67,15 @@ func (s *Service) deliver(ctx context.Context, week Week, scope Scope, sc ScopeC
 		return fmt.Errorf("mail: %w", err)
 	}
 	dl.Recipients = len(sc.Recipients)
-	s.log.Info("digest delivered", "week", week.String(), "scope", scope.String(), "archived", dl.Archived, "recipients", dl.Recipients)
+	s.log.Info("digest delivered", "week", week.String(), "scope", scope.String(), "lang", dl.Lang, "archived", dl.Archived,
+		"recipients", dl.Recipients)
 	return nil
 }
 
-// Subject is the e-mail subject of a digest.
+// Subject is the e-mail subject of a digest, in its language.
 func Subject(d *Digest) string {
-	return fmt.Sprintf("%s %s — %s: %d critical, %d rising, %d new", d.Title, d.Week, d.Scope, d.Summary.Critical,
-		d.Summary.Rising, d.Summary.New)
+	lang := d.lang()
+	return trf(lang, "subject", d.Title, d.Week, d.Scope.Label(lang), d.Summary.Critical, d.Summary.Rising, d.Summary.New)
 }
 
 // Scheduler runs RunOnce on digest.schedule (robfig/cron, 5 fields) in digest.timezone, for the last

@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"math"
 	"strings"
+
+	"github.com/chainwatch/chainwatch/internal/i18n"
 )
 
 // Hand-written inline SVG charts: no scripts, no external resources, readable in print and in
@@ -25,7 +27,10 @@ func SeverityColor(sev string) string {
 	}
 }
 
-const svgFont = `font-family="Noto Sans, Noto Sans CJK SC, Microsoft YaHei, WenQuanYi Micro Hei, DejaVu Sans, Arial, sans-serif"`
+// svgFont names CJK-capable families first (the labels are Chinese in the zh-CN digest and enterprise
+// names may be Chinese in both): Noto Sans CJK SC / Source Han Sans SC (fonts-noto-cjk), PingFang SC,
+// Microsoft YaHei, WenQuanYi Micro Hei (fonts-wqy-microhei), then Latin fallbacks.
+const svgFont = `font-family="'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', 'Noto Sans', 'DejaVu Sans', Arial, sans-serif"`
 
 func esc(s string) string { return html.EscapeString(s) }
 
@@ -39,7 +44,7 @@ func trunc(s string, n int) string {
 
 // scoreBars draws one horizontal bar per item on a 0..100 axis, coloured by severity, with a
 // black tick at last week's score.
-func scoreBars(title string, items []Item, width int) template.HTML {
+func scoreBars(lang, title string, items []Item, width int) template.HTML {
 	if len(items) == 0 {
 		return ""
 	}
@@ -55,7 +60,7 @@ func scoreBars(title string, items []Item, width int) template.HTML {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#e5e7eb"/>`, x, top-6, x, h-20)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#6b7280" font-size="10">%.0f</text>`, x, h-6, g)
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="14" fill="#374151" font-size="11">score (0–100); ▮ last week</text>`, labelW)
+	fmt.Fprintf(&b, `<text x="%d" y="14" fill="#374151" font-size="11">%s</text>`, labelW, esc(tr(lang, "axis.score")))
 	for i, it := range items {
 		y := top + i*rowH
 		label := it.Name
@@ -70,16 +75,16 @@ func scoreBars(title string, items []Item, width int) template.HTML {
 			px := float64(labelW) + plotW*math.Max(0, math.Min(100, *it.PrevScore))/100
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="3" height="%d" fill="#111827"/>`, px-1.5, y, rowH-4)
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#111827">%.1f %s</text>`, float64(labelW)+plotW+6, y+13, it.Score, deltaText(it))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#111827">%.1f %s</text>`, float64(labelW)+plotW+6, y+13, it.Score, esc(deltaText(lang, it)))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
-func deltaText(it Item) string {
+func deltaText(lang string, it Item) string {
 	switch {
 	case it.New:
-		return "new"
+		return tr(lang, "new")
 	case it.PrevScore == nil:
 		return ""
 	case it.Delta >= 0.05:
@@ -92,7 +97,7 @@ func deltaText(it Item) string {
 
 // dumbbell draws last week → this week for rising exposures (a hollow dot for last week, a filled
 // dot for this week; new exposures have only the filled dot).
-func dumbbell(title string, items []Item, width int) template.HTML {
+func dumbbell(lang, title string, items []Item, width int) template.HTML {
 	if len(items) == 0 {
 		return ""
 	}
@@ -109,7 +114,7 @@ func dumbbell(title string, items []Item, width int) template.HTML {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#e5e7eb"/>`, x, top-6, x, h-20)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#6b7280" font-size="10">%.0f</text>`, x, h-6, g)
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="14" fill="#374151" font-size="11">○ last week → ● this week</text>`, labelW)
+	fmt.Fprintf(&b, `<text x="%d" y="14" fill="#374151" font-size="11">%s</text>`, labelW, esc(tr(lang, "axis.dumbbell")))
 	for i, it := range items {
 		y := top + i*rowH + rowH/2 - 2
 		label := it.Name
@@ -125,14 +130,14 @@ func dumbbell(title string, items []Item, width int) template.HTML {
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="5" fill="#ffffff" stroke="%s" stroke-width="2"/>`, x0, y, col)
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="6" fill="%s"><title>%s: %.1f</title></circle>`, x1, y, col, esc(label), it.Score)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#111827">%.1f %s</text>`, float64(labelW)+plotW+8, y+4, it.Score, deltaText(it))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#111827">%.1f %s</text>`, float64(labelW)+plotW+8, y+4, it.Score, esc(deltaText(lang, it)))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
 // groupedBars draws last week and this week side by side per category.
-func groupedBars(title string, cs []CategoryCount, width int) template.HTML {
+func groupedBars(lang, title string, cs []CategoryCount, width int) template.HTML {
 	if len(cs) == 0 {
 		return ""
 	}
@@ -156,9 +161,12 @@ func groupedBars(title string, cs []CategoryCount, width int) template.HTML {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e5e7eb"/>`, left, y, width-10, y)
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="#6b7280" font-size="10">%d</text>`, left-6, y+3, v)
 	}
-	fmt.Fprintf(&b, `<rect x="%d" y="6" width="10" height="10" fill="#cbd5e1"/><text x="%d" y="15" fill="#374151" font-size="11">last week</text>`, left, left+14)
-	fmt.Fprintf(&b, `<rect x="%d" y="6" width="10" height="10" fill="#1d4ed8"/><text x="%d" y="15" fill="#374151" font-size="11">this week</text>`, left+80, left+94)
+	fmt.Fprintf(&b, `<rect x="%d" y="6" width="10" height="10" fill="#cbd5e1"/><text x="%d" y="15" fill="#374151" font-size="11">%s</text>`,
+		left, left+14, esc(tr(lang, "legend.last")))
+	fmt.Fprintf(&b, `<rect x="%d" y="6" width="10" height="10" fill="#1d4ed8"/><text x="%d" y="15" fill="#374151" font-size="11">%s</text>`,
+		left+80, left+94, esc(tr(lang, "legend.this")))
 	for i, c := range cs {
+		label := i18n.CategoryName(c.Category, lang)
 		gx := float64(left) + groupW*float64(i) + groupW/2
 		for j, v := range []int{c.Prev, c.Now} {
 			x := gx - barW - 2 + float64(j)*(barW+4)
@@ -168,10 +176,10 @@ func groupedBars(title string, cs []CategoryCount, width int) template.HTML {
 				fill = "#1d4ed8"
 			}
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d</title></rect>`,
-				x, y, barW, float64(top)+plotH-y, fill, esc(c.Label), v)
+				x, y, barW, float64(top)+plotH-y, fill, esc(label), v)
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#111827" font-size="11">%d</text>`, x+barW/2, y-4, v)
 		}
-		first, second, _ := strings.Cut(c.Label, " ")
+		first, second, _ := strings.Cut(label, " ")
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#111827">%s</text>`, gx, h-bottom+16, esc(first))
 		if second != "" {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#111827">%s</text>`, gx, h-bottom+30, esc(second))

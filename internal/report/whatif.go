@@ -31,7 +31,7 @@ func (g *gen) whatIfSection(ctx context.Context) error {
 	runs, err := g.s.whatIf(ctx, subs, g.d.To)
 	if err != nil {
 		// The digest still goes out; the section says why it is missing.
-		g.d.Notes = append(g.d.Notes, "The what-if section could not be computed: "+err.Error())
+		g.note("note.whatif", err.Error())
 		return nil
 	}
 	g.d.WhatIf = runs
@@ -43,19 +43,20 @@ func whatIfMarkdown(d *Digest) string {
 	if len(d.WhatIf) == 0 {
 		return ""
 	}
+	lang := d.lang()
 	var b strings.Builder
-	b.WriteString("## What would stop if… (top chokepoints)\n\n")
+	fmt.Fprintf(&b, "## %s\n\n", tr(lang, "s.whatif"))
 	for _, r := range d.WhatIf {
-		fmt.Fprintf(&b, "**%s %s** — %s\n\n", r.Subject.Type, mdEsc(r.Subject.ID), mdEsc(r.Scenario.Name))
+		fmt.Fprintf(&b, "**%s %s** — %s\n\n", trOr(lang, "type.", r.Subject.Type), mdEsc(r.Subject.ID), mdEsc(r.Scenario.Name))
 		if r.Note != "" {
 			fmt.Fprintf(&b, "%s\n\n", mdEsc(r.Note))
 			continue
 		}
 		if len(r.Stops) == 0 {
-			b.WriteString("Nothing stops: buffers and alternates cover it.\n\n")
+			fmt.Fprintf(&b, "%s\n\n", tr(lang, "whatif.none"))
 			continue
 		}
-		b.WriteString("| Enterprise | Product | First stop | Days stopped | B计划 |\n|---|---|---|---:|---|\n")
+		mdTable(&b, lang, "th.enterprise", "th.product", "th.firststop", "th.daysstopped>", "th.bplan")
 		for _, s := range r.Stops {
 			fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %s |\n", mdEsc(s.Enterprise), mdEsc(s.Product),
 				s.FirstStop.Format(time.DateOnly), s.DaysStopped, mdEsc(s.Action))

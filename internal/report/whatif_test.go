@@ -24,7 +24,7 @@ func TestWhatIfSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Digest{Title: "t", Week: week, To: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), Timezone: "UTC"}
+	d := &Digest{Title: "t", Lang: "en", Week: week, To: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), Timezone: "UTC"}
 	for _, id := range []string{"C-FPGA", "854231", "gallium", "C-EDA"} {
 		d.Chokepoints = append(d.Chokepoints, Item{SubjectType: "component", Subject: id})
 	}
