@@ -36,7 +36,7 @@ tools:
 bench:
 	bash deploy/local/up.sh
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/sink/ ./collectors/ ./detectors/
-	CHAINWATCH_BENCH=1 CHAINWATCH_BENCH_EVENTS=1000000 $(GO) test -count=1 -run '^TestSinkThroughputBench$$' -v ./internal/app/
+	CHAINWATCH_BENCH=1 $(GO) test -count=1 -run '^TestBench$$' -v -timeout 240m ./internal/app/  # -> bench/results.json
 	CHAINWATCH_SCALEBENCH=1 $(GO) test -count=1 -run '^(TestScaleBench|TestBetweennessCostMeasure)$$' -v -timeout 30m ./detectors/
 
 # The fault-injection suite with the long sizes (1M events, 30 s / 60 s outages); see docs/reliability.md.

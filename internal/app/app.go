@@ -238,7 +238,9 @@ func (a *App) buildSinks() {
 		log := a.log.With("component", "sink", "worker", i)
 		r := sink.NewReader(a.cfg.Kafka, topics, log)
 		a.readers = append(a.readers, r)
-		a.sinks = append(a.sinks, sink.NewWithMetrics(a.cfg.Sink, a.cfg.Kafka.TopicPrefix, r, chstore.Inserter{Conn: a.conn}, a.producer, m, log))
+		s := sink.NewWithMetrics(a.cfg.Sink, a.cfg.Kafka.TopicPrefix, r, chstore.Inserter{Conn: a.conn}, a.producer, m, log)
+		s.OnStored(a.trig.stored) // availability rows → event-driven detector run
+		a.sinks = append(a.sinks, s)
 	}
 }
 

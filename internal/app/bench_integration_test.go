@@ -1,111 +1,543 @@
 package app
 
+// `make bench` (issue 15): ingest against clickhouse-client's own insert ceiling, the detectors' real
+// path (load from ClickHouse + rescore) at growing sizes, and event → email latency under background
+// ingest. Every figure is the median of CHAINWATCH_BENCH_RUNS runs (default 3), each on fresh state
+// (new topics, new database, new daemon process). Results go to bench/results.json and a printed
+// table. Nothing here asserts a timing; the runs assert only exact counts.
+//
+// Knobs (for a quick run): CHAINWATCH_BENCH_RUNS, CHAINWATCH_BENCH_EVENTS (ingest, default 1000000),
+// CHAINWATCH_BENCH_EDGES (detector sizes, default 10000,100000,1000000), CHAINWATCH_BENCH_SAMPLES
+// (latency samples per run, default 40), CHAINWATCH_BENCH_PARTS (ingest,detectors,latency),
+// CHAINWATCH_BENCH_OUT (default bench/results.json), CHAINWATCH_BENCH_BIN (a prebuilt daemon, e.g.
+// of an older commit, for before/after figures), CHAINWATCH_BENCH_PPROF (a directory: the
+// daemon's CPU profile of each ingest run and the detector child's are written there).
+
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
+	"gopkg.in/yaml.v3"
 
 	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/chstore"
-	"github.com/chainwatch/chainwatch/internal/loadgen"
+	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/synth"
+	"github.com/chainwatch/chainwatch/internal/testenv"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
-// TestSinkThroughputBench measures the end-to-end sink (real Kafka → daemon → real ClickHouse) against
-// ClickHouse's own insert ceiling for the same rows (native PrepareBatch from one connection, no Kafka,
-// no decoding). Run with `make bench` (CHAINWATCH_BENCH=1; CHAINWATCH_BENCH_EVENTS sets the count).
-// It prints figures and asserts only that every event was stored exactly once.
-func TestSinkThroughputBench(t *testing.T) {
+type benchMachine struct {
+	Cores             int    `json:"cores"`
+	MemoryMiB         int64  `json:"memory_mib"`
+	CPU               string `json:"cpu"`
+	GoVersion         string `json:"go_version"`
+	ClickHouseVersion string `json:"clickhouse_version"`
+	KafkaVersion      string `json:"kafka_version"`
+	GitCommit         string `json:"git_commit"`
+	GitDirty          bool   `json:"git_dirty"`
+	StartedAt         string `json:"started_at"`
+}
+
+type benchResults struct {
+	Machine   benchMachine    `json:"machine"`
+	Runs      int             `json:"runs"`
+	Ingest    *ingestSummary  `json:"ingest,omitempty"`
+	Detectors *detSummary     `json:"detectors,omitempty"`
+	Latency   *latencySummary `json:"latency,omitempty"`
+}
+
+func benchEnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// TestBench is `make bench`. It runs only with CHAINWATCH_BENCH=1.
+func TestBench(t *testing.T) {
 	if os.Getenv("CHAINWATCH_BENCH") == "" {
 		t.Skip("benchmark: set CHAINWATCH_BENCH=1 (make bench)")
 	}
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("CHAINWATCH_BENCH_EVENTS")); err == nil && v > 0 {
-		n = v
+	parts := os.Getenv("CHAINWATCH_BENCH_PARTS")
+	if parts == "" {
+		parts = "ingest,detectors,latency"
 	}
-	cfg, conn := testConfig(t)
-	if w, err := strconv.Atoi(os.Getenv("CHAINWATCH_BENCH_WORKERS")); err == nil && w > 0 {
-		cfg.Sink.Workers = w
+	res := benchResults{Machine: machineInfo(t), Runs: benchEnvInt("CHAINWATCH_BENCH_RUNS", 3)}
+	bin := os.Getenv("CHAINWATCH_BENCH_BIN") // an older build, for a before/after
+	if bin == "" {
+		bin = buildBinary(t)
+	}
+	for _, p := range strings.Split(parts, ",") {
+		switch strings.TrimSpace(p) {
+		case "ingest":
+			res.Ingest = benchIngest(t, bin, res.Runs, benchEnvInt("CHAINWATCH_BENCH_EVENTS", 1_000_000))
+		case "detectors":
+			res.Detectors = benchDetectors(t, res.Runs)
+		case "latency":
+			res.Latency = benchLatency(t, bin, res.Runs, benchEnvInt("CHAINWATCH_BENCH_SAMPLES", 40))
+		default:
+			t.Fatalf("CHAINWATCH_BENCH_PARTS: unknown part %q", p)
+		}
+	}
+	out := os.Getenv("CHAINWATCH_BENCH_OUT")
+	if out == "" {
+		out = filepath.Join(repoRoot(t), "bench", "results.json")
+	}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	printBench(res)
+	fmt.Printf("\nwritten: %s\n", out)
+}
+
+func machineInfo(t *testing.T) benchMachine {
+	m := benchMachine{Cores: runtime.NumCPU(), GoVersion: runtime.Version(), StartedAt: time.Now().UTC().Format(time.RFC3339)}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+				kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				m.MemoryMiB = kib / 1024
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				m.CPU = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	root := repoRoot(t)
+	if b, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output(); err == nil {
+		m.GitCommit = strings.TrimSpace(string(b))
+	}
+	if b, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
+		m.GitDirty = len(strings.TrimSpace(string(b))) > 0
+	}
+	if b, err := clickhouseClient("", "SELECT version()").Output(); err == nil {
+		m.ClickHouseVersion = strings.TrimSpace(string(b))
+	}
+	m.KafkaVersion = kafkaVersion()
+	return m
+}
+
+// kafkaVersion is read from the running broker's class path (kafka_<scala>-<version>.jar).
+func kafkaVersion() string {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(b), "kafka.Kafka") {
+			continue
+		}
+		for _, f := range strings.FieldsFunc(string(b), func(r rune) bool { return r == ':' || r == 0 || r == '/' }) {
+			if v, ok := strings.CutPrefix(f, "kafka_2.13-"); ok && strings.HasSuffix(v, ".jar") {
+				return strings.TrimSuffix(v, ".jar")
+			}
+			if v, ok := strings.CutPrefix(f, "kafka-"); ok && v != "" && v[0] >= '0' && v[0] <= '9' {
+				return v // …/kafka-4.1.0/libs/*
+			}
+		}
+	}
+	return "unknown"
+}
+
+// clickhouseClient runs clickhouse-client against the test server.
+func clickhouseClient(db, query string) *exec.Cmd {
+	host, port, _ := net.SplitHostPort(testenv.ClickHouseAddr())
+	args := []string{"--host", host, "--port", port, "--query", query}
+	if db != "" {
+		args = append(args, "--database", db)
+	}
+	return exec.Command("clickhouse-client", args...)
+}
+
+// benchDaemon starts the real binary with a generated config (the fault suite's daemonProc).
+func benchDaemon(t *testing.T, bin string, kcfg bus.Config, ch chstore.Config, extra string) *daemonProc {
+	t.Helper()
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	yaml := fmt.Sprintf(`
+http: {listen: "%s"}
+kafka: {brokers: ["%s"], topic_prefix: "%s", group_id: "%s", partitions: %d}
+clickhouse: {addr: ["%s"], database: "%s", dial_timeout: 2s, read_timeout: 60s}
+%s
+`, addr, kcfg.Brokers[0], kcfg.TopicPrefix, kcfg.GroupID, kcfg.Partitions, ch.Addr[0], ch.Database, extra)
+	if !strings.Contains(extra, "alerts:") {
+		yaml += fmt.Sprintf("alerts: {state_dir: %q}\n", filepath.Join(dir, "alerts"))
+	}
+	if !strings.Contains(extra, "detectors:") {
+		yaml += "detectors: {interval: 1h}\n"
+	}
+	cfgPath := filepath.Join(dir, "chainwatch.yaml")
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemonProc{t: t, bin: bin, cfg: cfgPath, addr: addr, log: filepath.Join(dir, "daemon.log")}
+	t.Cleanup(func() {
+		if d.cmd != nil && d.cmd.ProcessState == nil {
+			d.kill9()
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(d.log)
+			t.Logf("daemon log (tail):\n%s", b[max(0, len(b)-8000):])
+		}
+	})
+	return d
+}
+
+// procStatusKiB reads one field (VmRSS, VmHWM) of /proc/<pid>/status in KiB.
+func procStatusKiB(pid int, field string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+func deleteTopics(kcfg bus.Config) {
+	c := &kafka.Client{Addr: kafka.TCP(kcfg.Brokers...), Timeout: 30 * time.Second}
+	_, _ = c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: bus.Topics(kcfg.TopicPrefix)})
+}
+
+// ---- 1. ingest -------------------------------------------------------------------------------------
+
+type ingestRun struct {
+	Events          int                `json:"events"`
+	ByTable         map[string]int     `json:"by_table"`
+	ProduceRate     float64            `json:"produce_records_per_s"` // collector → Kafka (envelope + Emit)
+	SinkSeconds     float64            `json:"sink_s"`                // daemon ready → every offset committed
+	SinkRate        float64            `json:"sink_rows_per_s"`
+	CeilingSeconds  float64            `json:"ceiling_s"` // clickhouse-client INSERT … FORMAT Native, all tables
+	CeilingRate     float64            `json:"ceiling_rows_per_s"`
+	Ratio           float64            `json:"ratio"`
+	DaemonPeakRSSMB float64            `json:"daemon_peak_rss_mib"`
+	CeilingTables   map[string]float64 `json:"ceiling_s_by_table"`
+}
+
+type ingestSummary struct {
+	Events      int         `json:"events"`
+	SinkConfig  string      `json:"sink_config"`
+	Runs        []ingestRun `json:"runs"`
+	ProduceRate float64     `json:"median_produce_records_per_s"`
+	SinkRate    float64     `json:"median_sink_rows_per_s"`
+	CeilingRate float64     `json:"median_ceiling_rows_per_s"`
+	Ratio       float64     `json:"median_ratio"`
+	DaemonRSS   float64     `json:"median_daemon_peak_rss_mib"`
+}
+
+func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
+	sum := &ingestSummary{Events: n, SinkConfig: os.Getenv("CHAINWATCH_BENCH_SINK")}
+	if sum.SinkConfig == "" {
+		sum.SinkConfig = "{batch_rows: 50000, flush_interval: 1s}"
+	}
+	for r := range runs {
+		t.Run(fmt.Sprintf("ingest-%d", r), func(t *testing.T) {
+			run := benchIngestOnce(t, bin, n, sum.SinkConfig, r)
+			t.Logf("ingest run %d: produce %.0f/s, sink %.0f rows/s, ceiling %.0f rows/s, ratio %.2f, daemon peak RSS %.0f MiB",
+				r, run.ProduceRate, run.SinkRate, run.CeilingRate, run.Ratio, run.DaemonPeakRSSMB)
+			sum.Runs = append(sum.Runs, run)
+		})
+	}
+	pick := func(f func(ingestRun) float64) float64 {
+		var xs []float64
+		for _, r := range sum.Runs {
+			xs = append(xs, f(r))
+		}
+		return median(xs)
+	}
+	sum.ProduceRate = pick(func(r ingestRun) float64 { return r.ProduceRate })
+	sum.SinkRate = pick(func(r ingestRun) float64 { return r.SinkRate })
+	sum.CeilingRate = pick(func(r ingestRun) float64 { return r.CeilingRate })
+	sum.Ratio = pick(func(r ingestRun) float64 { return r.Ratio })
+	sum.DaemonRSS = pick(func(r ingestRun) float64 { return r.DaemonPeakRSSMB })
+	return sum
+}
+
+// produceSynth streams n realistic records of every kind (internal/synth: supply map, substitutions,
+// awards, availability, production, then trade rows) through envelopes and the bus producer, as a
+// collector does. It returns the distinct event ids per table and the produce rate.
+func produceSynth(t *testing.T, kcfg bus.Config, n int) (map[string]int, float64) {
+	ctx := context.Background()
+	if err := bus.EnsureTopics(ctx, kcfg); err != nil {
+		t.Fatal(err)
+	}
+	prod := bus.NewProducer(kcfg, nil)
+	defer prod.Close()
+	now := time.Now().UTC()
+	ids := map[string]schemas.Kind{}
+	buf := make([]schemas.Envelope, 0, 2000)
+	var perr error
+	start := time.Now()
+	produced := 0
+	synth.Generate(synth.Config{Edges: n * 3 / 10, TradeRows: n * 7 / 10, Seed: 15, Now: now}, func(rec schemas.Record) {
+		if produced >= n || perr != nil {
+			return
+		}
+		env, err := schemas.NewEnvelope("bench", rec, now)
+		if err != nil {
+			perr = err
+			return
+		}
+		produced++
+		ids[env.EventID] = env.Kind
+		if buf = append(buf, env); len(buf) == cap(buf) {
+			perr = prod.Emit(ctx, buf...)
+			buf = buf[:0]
+		}
+	})
+	if perr == nil && len(buf) > 0 {
+		perr = prod.Emit(ctx, buf...)
+	}
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	rate := float64(produced) / time.Since(start).Seconds()
+	if produced < n {
+		t.Fatalf("synth produced %d records, want %d", produced, n)
+	}
+	byTable := map[string]int{}
+	for _, k := range ids {
+		spec, _ := schemas.Lookup(k)
+		byTable[spec.Table]++
+	}
+	return byTable, rate
+}
+
+func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) ingestRun {
+	conn, ch := testenv.ClickHouse(t)
+	kcfg := testenv.Kafka(t)
+	t.Cleanup(func() { deleteTopics(kcfg) })
+	byTable, prate := produceSynth(t, kcfg, n)
+	runtime.GC()
+	cfgYAML := "sink: " + sinkCfg + "\n"
+	pid, ready, stop := startIngestDaemon(t, bin, kcfg, ch, cfgYAML, run)
+	var topics []string
+	for _, k := range schemas.Kinds() {
+		topics = append(topics, k.Topic(kcfg.TopicPrefix))
 	}
 	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Second)
+	var peak int64
+	var committed map[string]map[int]int64
+	if !until(30*time.Minute, 100*time.Millisecond, func() bool {
+		peak = max(peak, procStatusKiB(pid, "VmRSS"))
+		c, err := committedOffsets(ctx, kcfg, topics, kcfg.Partitions)
+		if err != nil {
+			return false
+		}
+		var s int64
+		for _, ps := range c {
+			for _, o := range ps {
+				s += max(o, 0)
+			}
+		}
+		committed = c
+		return s >= int64(n)
+	}) {
+		t.Fatalf("not every offset committed: %v", committed)
+	}
+	elapsed := time.Since(ready)
+	peak = max(peak, procStatusKiB(pid, "VmHWM"))
+	if err := stop(); err != nil {
+		t.Errorf("daemon stop: %v", err)
+	}
+	checkStored(t, conn, byTable)
+	ceilS, ceilBy, rows := benchCeiling(t, ch)
+	return ingestRun{Events: n, ByTable: byTable, ProduceRate: prate, SinkSeconds: elapsed.Seconds(),
+		SinkRate: float64(n) / elapsed.Seconds(), CeilingSeconds: ceilS, CeilingRate: float64(rows) / ceilS,
+		Ratio: (float64(n) / elapsed.Seconds()) / (float64(rows) / ceilS), DaemonPeakRSSMB: float64(peak) / 1024,
+		CeilingTables: ceilBy}
+}
 
-	// 1. ClickHouse's own ceiling: the same decoded rows, inserted directly in 50k-row batches.
-	ceilDB := cfg.ClickHouse
-	ceilDB.Database += "_ceiling"
-	cconn, err := chstore.Open(ctx, ceilDB, testLogger(t))
+// startIngestDaemon starts the real binary; with CHAINWATCH_BENCH_PPROF set it runs the daemon in
+// this process instead and writes a CPU profile of the drain (ingest-<run>.cpu.pprof) there.
+func startIngestDaemon(t *testing.T, bin string, kcfg bus.Config, ch chstore.Config, yaml string, run int) (int, time.Time, func() error) {
+	dir := os.Getenv("CHAINWATCH_BENCH_PPROF")
+	if dir == "" {
+		d := benchDaemon(t, bin, kcfg, ch, yaml)
+		d.start()
+		return d.cmd.Process.Pid, time.Now(), d.stop
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("ingest-%d.cpu.pprof", run)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cconn.Exec(ctx, "DROP DATABASE IF EXISTS "+ceilDB.Database); cconn.Close() }()
-	if _, err := chstore.Migrate(ctx, cconn); err != nil {
+	cfg := config.Default()
+	cfg.ClickHouse, cfg.Kafka = ch, kcfg
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Detectors.Interval = time.Hour
+	cfg.Alerts.StateDir = t.TempDir()
+	if err := yamlSink(yaml, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	rows := map[schemas.Kind][][]any{}
-	for i := 0; i < n; i++ {
-		env := loadgen.Event(i, now)
-		spec, _ := schemas.Lookup(env.Kind)
-		_, rec, err := schemas.Decode(loadgen.Encode(env), env.Kind)
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := startDaemon(t, cfg)
+	return os.Getpid(), time.Now(), func() error {
+		pprof.StopCPUProfile()
+		f.Close()
+		return stop()
+	}
+}
+
+// yamlSink applies the bench's "sink: {…}" line to cfg.Sink.
+func yamlSink(y string, cfg *config.Config) error {
+	var v struct {
+		Sink map[string]any `yaml:"sink"`
+	}
+	if err := yaml.Unmarshal([]byte(y), &v); err != nil {
+		return fmt.Errorf("sink yaml: %w", err)
+	}
+	for k, val := range v.Sink {
+		s := fmt.Sprint(val)
+		switch k {
+		case "batch_rows":
+			cfg.Sink.BatchRows, _ = strconv.Atoi(s)
+		case "workers":
+			cfg.Sink.Workers, _ = strconv.Atoi(s)
+		case "flush_interval":
+			cfg.Sink.FlushInterval, _ = time.ParseDuration(s)
+		}
+	}
+	return nil
+}
+
+// checkStored: distinct stored rows per table equal the distinct events produced.
+func checkStored(t *testing.T, conn driver.Conn, byTable map[string]int) {
+	t.Helper()
+	for table, want := range byTable {
+		got, err := chstore.Count(context.Background(), conn, table, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows[env.Kind] = append(rows[env.Kind], rec.AppendValues(schemas.AppendEnvelope(make([]any, 0, len(spec.AllColumns())), &env)))
-	}
-	start := time.Now()
-	for k, rs := range rows {
-		spec, _ := schemas.Lookup(k)
-		for i := 0; i < len(rs); i += cfg.Sink.BatchRows {
-			end := min(i+cfg.Sink.BatchRows, len(rs))
-			if err := chstore.Insert(ctx, cconn, spec.InsertSQL(), rs[i:end]); err != nil {
-				t.Fatal(err)
-			}
+		if got != uint64(want) {
+			t.Errorf("%s: stored %d distinct rows, want %d", table, got, want)
 		}
 	}
-	ceiling := float64(n) / time.Since(start).Seconds()
-	rows = nil
-	runtime.GC()
+}
 
-	// 2. Produce everything to Kafka first, then time the daemon draining it into ClickHouse.
-	prod := bus.NewProducer(cfg.Kafka, nil)
-	if err := bus.EnsureTopics(ctx, cfg.Kafka); err != nil {
+// benchCeiling exports each table of ch.Database to a Native file with clickhouse-client, then times
+// clickhouse-client inserting those files into the same tables of a fresh database.
+func benchCeiling(t *testing.T, ch chstore.Config) (float64, map[string]float64, int64) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	ceil := ch
+	ceil.Database = ch.Database + "_ceil"
+	cconn, err := chstore.Open(ctx, ceil, testLogger(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	pstart := time.Now()
-	msgs := make([]kafka.Message, 0, 10000)
-	for i := 0; i < n; i++ {
-		env := loadgen.Event(i, now)
-		msgs = append(msgs, kafka.Message{Topic: env.Kind.Topic(cfg.Kafka.TopicPrefix), Key: env.Key(), Value: loadgen.Encode(env)})
-		if len(msgs) == cap(msgs) || i == n-1 {
-			if err := prod.WriteRaw(ctx, msgs...); err != nil {
-				t.Fatal(err)
-			}
-			msgs = msgs[:0]
+	defer func() { _ = cconn.Exec(ctx, "DROP DATABASE IF EXISTS "+ceil.Database); cconn.Close() }()
+	if _, err := chstore.Migrate(ctx, cconn); err != nil {
+		t.Fatal(err)
+	}
+	var total float64
+	var rows int64
+	by := map[string]float64{}
+	for _, k := range schemas.Kinds() {
+		spec, _ := schemas.Lookup(k)
+		cols := strings.Join(spec.AllColumns(), ", ")
+		file := filepath.Join(dir, spec.Table+".native")
+		f, err := os.Create(file)
+		if err != nil {
+			t.Fatal(err)
 		}
+		exp := clickhouseClient(ch.Database, "SELECT "+cols+" FROM "+spec.Table+" FORMAT Native")
+		var stderr strings.Builder
+		exp.Stdout, exp.Stderr = f, &stderr
+		if err := exp.Run(); err != nil {
+			t.Fatalf("export %s: %v %s", spec.Table, err, stderr.String())
+		}
+		f.Close()
+		var n uint64
+		if err := cconn.QueryRow(ctx, "SELECT count() FROM "+ch.Database+"."+spec.Table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			continue
+		}
+		in, _ := os.Open(file)
+		imp := clickhouseClient(ceil.Database, "INSERT INTO "+spec.Table+" ("+cols+") FORMAT Native")
+		imp.Stdin = in
+		start := time.Now()
+		out, err := imp.CombinedOutput()
+		s := time.Since(start).Seconds()
+		in.Close()
+		if err != nil {
+			t.Fatalf("clickhouse-client insert %s: %v %s", spec.Table, err, out)
+		}
+		by[spec.Table] = s
+		total += s
+		rows += int64(n)
 	}
-	produceRate := float64(n) / time.Since(pstart).Seconds()
-	prod.Close()
+	return total, by, rows
+}
 
-	var ms runtime.MemStats
-	sstart := time.Now()
-	_, stop := startDaemon(t, cfg)
-	waitCounts(t, conn, 20*time.Minute, func(c map[string]uint64) bool { return sumEvents(c) >= uint64(n) })
-	elapsed := time.Since(sstart)
-	runtime.ReadMemStats(&ms)
-	_ = stop()
-	got := sumEvents(tableCounts(t, conn))
-	if got != uint64(n) {
-		t.Fatalf("stored %d, want %d", got, n)
+func printBench(res benchResults) {
+	m := res.Machine
+	fmt.Printf("\nchainwatch bench — %d cores, %d MiB, %s, ClickHouse %s, Kafka %s, commit %.12s (dirty %v); median of %d runs\n",
+		m.Cores, m.MemoryMiB, m.GoVersion, m.ClickHouseVersion, m.KafkaVersion, m.GitCommit, m.GitDirty, res.Runs)
+	if in := res.Ingest; in != nil {
+		fmt.Printf("\n%-44s %14s\n", "ingest ("+strconv.Itoa(in.Events)+" events, all kinds)", "median")
+		fmt.Printf("%-44s %14.0f\n", "collector -> Kafka producer, records/s", in.ProduceRate)
+		fmt.Printf("%-44s %14.0f\n", "Kafka -> sink -> ClickHouse, rows/s", in.SinkRate)
+		fmt.Printf("%-44s %14.0f\n", "clickhouse-client FORMAT Native, rows/s", in.CeilingRate)
+		fmt.Printf("%-44s %14.2f  (target >= 0.80)\n", "ratio sink / ceiling", in.Ratio)
+		fmt.Printf("%-44s %14.0f\n", "daemon peak RSS while draining, MiB", in.DaemonRSS)
 	}
-	e2e := float64(n) / elapsed.Seconds()
-	fmt.Printf("\nsink throughput, %d events (3 kinds, %d partitions/topic, batch_rows %d, workers %d):\n", n, cfg.Kafka.Partitions, cfg.Sink.BatchRows, cfg.Sink.Workers)
-	fmt.Printf("  ClickHouse insert ceiling (direct PrepareBatch): %10.0f rows/s\n", ceiling)
-	fmt.Printf("  Kafka produce (acks=all, lz4):                   %10.0f records/s\n", produceRate)
-	fmt.Printf("  end to end Kafka -> sink -> ClickHouse:          %10.0f rows/s  (%.2fx of the ceiling; %s incl. daemon start)\n", e2e, e2e/ceiling, elapsed.Round(time.Millisecond))
-	fmt.Printf("  Go heap in use after the run:                    %10.1f MiB\n", float64(ms.HeapInuse)/(1<<20))
+	if d := res.Detectors; d != nil {
+		printDetectors(d)
+	}
+	if l := res.Latency; l != nil {
+		fmt.Printf("\nalert latency (availability event -> B计划 email accepted by SMTP, %.0f events/s background)\n", l.BackgroundRate)
+		fmt.Printf("  p50 %.2f s   p99 %.2f s (target <= 5 s)   max %.2f s   samples %d   timeouts %d   daemon peak RSS %.0f MiB (target <= 300)\n",
+			l.P50, l.P99, l.Max, l.Samples, l.Timeouts, l.DaemonRSS)
+	}
 }

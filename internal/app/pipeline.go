@@ -35,32 +35,54 @@ func newAlerts(cfg config.Config, conn driver.Conn, cons *consumption, reg prome
 
 // detectLoop runs all enabled detectors now and every detectors.interval; after each run it feeds the
 // latest findings of every detector to the alert manager (which fires, updates and resolves alerts).
-// trigger, when it receives, starts a run at once (tests, the API).
+// trigger, when it receives, starts a run at once (tests, the API). When the sink stored availability
+// rows, the availability and exposure detectors and the alert evaluation run soon after (debounced),
+// without waiting for the interval.
 func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption,
 	interval time.Duration, trig *detectTrigger, done func(detectors.RunSummary, error), log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var events []string // the enabled event detectors
+	for _, n := range eventDetectors {
+		if slices.Contains(runner.Registry().Names(), n) {
+			events = append(events, n)
+		}
+	}
+	var names []string // detectors of the next run: nil for all, events after availability rows
 	for {
-		run := trig.begin()
-		sum, err := evaluateOnce(ctx, runner, conn, mgr, cons)
-		if err != nil && ctx.Err() == nil {
-			log.Error("detector run failed; retrying at the next tick", "run_id", sum.RunID, "err", err)
+		if names == nil {
+			run := trig.begin()
+			sum, err := evaluateOnce(ctx, runner, conn, mgr, cons)
+			if err != nil && ctx.Err() == nil {
+				log.Error("detector run failed; retrying at the next tick", "run_id", sum.RunID, "err", err)
+			}
+			trig.end(run, sum, err)
+			if done != nil {
+				done(sum, err)
+			}
+		} else if sum, err := evaluateOnce(ctx, runner, conn, mgr, cons, names...); err != nil && ctx.Err() == nil {
+			log.Error("event-driven detector run failed", "run_id", sum.RunID, "detectors", names, "err", err)
 		}
-		trig.end(run, sum, err)
-		if done != nil {
-			done(sum, err)
-		}
+		names = nil
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-trig.ch:
+		case <-trig.events:
+			if len(events) == 0 {
+				continue
+			}
+			if !trig.debounce(ctx) {
+				return
+			}
+			names = events
 		}
 	}
 }
 
-func evaluateOnce(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption) (detectors.RunSummary, error) {
-	sum, err := runner.RunOnce(ctx)
+func evaluateOnce(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption, names ...string) (detectors.RunSummary, error) {
+	sum, err := runner.RunOnce(ctx, names...)
 	if err != nil {
 		return sum, err
 	}

@@ -4,16 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // detectTrigger lets HTTP callers start a detector run and wait for the first run that started
 // after their request (so it sees all data stored before the request).
 type detectTrigger struct {
 	ch       chan struct{}
+	events   chan struct{} // availability rows were stored (the sink's OnStored)
 	mu       sync.Mutex
 	started  uint64 // runs started
 	finished map[uint64]chan result
@@ -25,7 +28,47 @@ type result struct {
 }
 
 func newDetectTrigger() *detectTrigger {
-	return &detectTrigger{ch: make(chan struct{}, 1), finished: map[uint64]chan result{}}
+	return &detectTrigger{ch: make(chan struct{}, 1), events: make(chan struct{}, 1), finished: map[uint64]chan result{}}
+}
+
+// eventDebounce is how long the detector loop waits after availability rows were stored before it
+// runs the event detectors, so one burst of batches makes one run.
+const eventDebounce = 300 * time.Millisecond
+
+// eventDetectors run, then the alert evaluation, soon after availability rows are stored, instead of
+// waiting for detectors.interval.
+var eventDetectors = []string{detectors.NameAvailability, detectors.NameExposure}
+
+// stored is the sinks' OnStored hook: it wakes the detector loop when availability rows landed.
+func (d *detectTrigger) stored(kinds []schemas.Kind) {
+	if !slices.Contains(kinds, schemas.KindAvailability) {
+		return
+	}
+	select {
+	case d.events <- struct{}{}:
+	default:
+	}
+}
+
+// debounce waits eventDebounce after the last availability signal (at most 4 × eventDebounce in all).
+func (d *detectTrigger) debounce(ctx context.Context) bool {
+	deadline := time.NewTimer(4 * eventDebounce)
+	defer deadline.Stop()
+	for {
+		t := time.NewTimer(eventDebounce)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-d.events:
+			t.Stop()
+		case <-t.C:
+			return true
+		case <-deadline.C:
+			t.Stop()
+			return true
+		}
+	}
 }
 
 func (d *detectTrigger) poke() {

@@ -1,0 +1,327 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/chstore"
+	"github.com/chainwatch/chainwatch/internal/synth"
+	"github.com/chainwatch/chainwatch/internal/testenv"
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// benchNow is the clock of the detector bench: synth data is generated relative to it and the
+// runner scores as of it.
+var benchNow = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// detChild is what one child process reports: a full run (load from ClickHouse, every detector,
+// findings written), then, after a 1% change of the supply links, an incremental run.
+type detChild struct {
+	Wall        float64 `json:"wall_s"`
+	Load        float64 `json:"load_s"`
+	PeakRSSMiB  float64 `json:"peak_rss_mib"`
+	Findings    int     `json:"findings"`
+	Incremental float64 `json:"incremental_s"`
+	IncrMode    string  `json:"incremental_mode"`
+	Changed     int     `json:"changed_rows"`
+}
+
+type detSize struct {
+	Edges       int        `json:"edges"`
+	Links       int        `json:"links"`
+	TradeRows   int        `json:"trade_rows"`
+	Rows        int        `json:"rows"`
+	InsertS     float64    `json:"insert_s"`
+	Runs        []detChild `json:"runs"`
+	Wall        float64    `json:"median_wall_s"`
+	Load        float64    `json:"median_load_s"`
+	PeakRSSMiB  float64    `json:"median_peak_rss_mib"`
+	Incremental float64    `json:"median_incremental_s"`
+}
+
+type detSummary struct {
+	Sizes    []detSize `json:"sizes"`
+	Exponent float64   `json:"exponent"` // least-squares slope of log(wall) on log(links)
+}
+
+func benchDetConfig() detectors.Config {
+	cfg := detectors.DefaultConfig()
+	cfg.Chokepoint.Materials = map[string]detectors.ChokepointMaterial{"cobalt": {HSCodes: []string{"810520", "282200"}, SubstitutionIndex: 0.9}}
+	return cfg
+}
+
+func benchDetectors(t *testing.T, runs int) *detSummary {
+	spec := os.Getenv("CHAINWATCH_BENCH_EDGES")
+	if spec == "" {
+		spec = "10000,100000,1000000"
+	}
+	sum := &detSummary{}
+	for _, s := range strings.Split(spec, ",") {
+		edges, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			t.Fatalf("CHAINWATCH_BENCH_EDGES: %v", err)
+		}
+		t.Run(fmt.Sprintf("detectors-%d", edges), func(t *testing.T) {
+			sum.Sizes = append(sum.Sizes, benchDetectorSize(t, edges, runs))
+		})
+	}
+	var xs, ys []float64
+	for _, s := range sum.Sizes {
+		if s.Wall > 0 {
+			xs, ys = append(xs, math.Log(float64(s.Links))), append(ys, math.Log(s.Wall))
+		}
+	}
+	sum.Exponent = slope(xs, ys)
+	return sum
+}
+
+func slope(xs, ys []float64) float64 {
+	if len(xs) < 2 {
+		return 0
+	}
+	var mx, my float64
+	for i := range xs {
+		mx, my = mx+xs[i], my+ys[i]
+	}
+	mx, my = mx/float64(len(xs)), my/float64(len(xs))
+	var num, den float64
+	for i := range xs {
+		num += (xs[i] - mx) * (ys[i] - my)
+		den += (xs[i] - mx) * (xs[i] - mx)
+	}
+	return num / den
+}
+
+// benchDetectorSize stores one synthetic network in a database, then runs the detectors in `runs`
+// fresh child processes on a fresh copy of it each (so peak RSS is the child's own; the 1% change of
+// one run does not leak into the next).
+func benchDetectorSize(t *testing.T, edges, runs int) detSize {
+	conn, ch := testenv.ClickHouse(t)
+	ctx := context.Background()
+	start := time.Now()
+	st, rows := insertSynth(t, conn, edges)
+	size := detSize{Edges: edges, Links: st.Links, TradeRows: st.ByKind[schemas.KindTrade], Rows: rows, InsertS: time.Since(start).Seconds()}
+	t.Logf("%d edges: %d rows stored in %.1f s", edges, rows, size.InsertS)
+	var walls, loads, rss, incr []float64
+	for r := range runs {
+		db := fmt.Sprintf("%s_r%d", ch.Database, r)
+		copyDatabase(t, conn, ch.Database, db)
+		c := runDetChild(t, db, fmt.Sprintf("det-%d-%d", edges, r))
+		_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
+		size.Runs = append(size.Runs, c)
+		walls, loads, rss, incr = append(walls, c.Wall), append(loads, c.Load), append(rss, c.PeakRSSMiB), append(incr, c.Incremental)
+		t.Logf("%d edges run %d: %+v", edges, r, c)
+	}
+	size.Wall, size.Load, size.PeakRSSMiB, size.Incremental = median(walls), median(loads), median(rss), median(incr)
+	return size
+}
+
+// copyDatabase creates db with the same tables as from (migrated) and copies the input tables.
+func copyDatabase(t *testing.T, conn driver.Conn, from, to string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := testenv.ClickHouseConfig(t)
+	cfg.Database = to
+	c, err := chstore.Open(ctx, cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := chstore.Migrate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range schemas.Kinds() {
+		spec, _ := schemas.Lookup(k)
+		cols := strings.Join(spec.AllColumns(), ", ")
+		if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.%s (%s) SELECT %s FROM %s.%s", to, spec.Table, cols, cols, from, spec.Table)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// insertSynth writes a synth network of `edges` links and 5 × edges trade rows to ClickHouse through
+// the chstore insert helper, 100,000 rows a batch.
+func insertSynth(t *testing.T, conn driver.Conn, edges int) (synth.Stats, int) {
+	t.Helper()
+	ctx := context.Background()
+	bufs := map[schemas.Kind][][]any{}
+	var err error
+	n := 0
+	flush := func(k schemas.Kind) {
+		spec, _ := schemas.Lookup(k)
+		if err == nil {
+			err = chstore.Insert(ctx, conn, spec.InsertSQL(), bufs[k])
+		}
+		bufs[k] = bufs[k][:0]
+	}
+	st := synth.Generate(synth.Config{Edges: edges, TradeRows: 5 * edges, Seed: 1, Now: benchNow}, func(rec schemas.Record) {
+		env, e := schemas.NewEnvelope("bench", rec, benchNow)
+		if e != nil {
+			err = e
+			return
+		}
+		spec, _ := schemas.Lookup(env.Kind)
+		row := rec.AppendValues(schemas.AppendEnvelope(make([]any, 0, len(spec.AllColumns())), &env))
+		n++
+		if bufs[env.Kind] = append(bufs[env.Kind], row); len(bufs[env.Kind]) >= 100_000 {
+			flush(env.Kind)
+		}
+	})
+	for k := range bufs {
+		flush(k)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, n
+}
+
+func runDetChild(t *testing.T, db, name string) detChild {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchDetectorsChild$", "-test.v", "-test.timeout=60m")
+	cmd.Env = append(os.Environ(), "CHAINWATCH_BENCH_CHILD_DB="+db, "CHAINWATCH_BENCH_CHILD_NAME="+name)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("detector child: %v\n%s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if js, ok := strings.CutPrefix(l, "BENCHCHILD "); ok {
+			var c detChild
+			if err := json.Unmarshal([]byte(js), &c); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+	}
+	t.Fatalf("detector child printed no result:\n%s", out)
+	return detChild{}
+}
+
+// TestBenchDetectorsChild is one detector run in its own process (started by the bench).
+func TestBenchDetectorsChild(t *testing.T) {
+	db := os.Getenv("CHAINWATCH_BENCH_CHILD_DB")
+	if db == "" {
+		t.Skip("started by TestBench")
+	}
+	ctx := context.Background()
+	cfg := testenv.ClickHouseConfig(t)
+	cfg.Database = db
+	conn, err := chstore.Open(ctx, cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stopProf := childProfile(t, os.Getenv("CHAINWATCH_BENCH_CHILD_NAME"))
+	runner, err := detectors.NewRunner(conn, benchDetConfig(), prometheus.NewRegistry(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner.Now = func() time.Time { return benchNow }
+	start := time.Now()
+	sum, err := runner.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := detChild{Wall: time.Since(start).Seconds(), PeakRSSMiB: float64(procStatusKiB(os.Getpid(), "VmHWM")) / 1024}
+	for _, d := range sum.Detectors {
+		res.Findings += d.Findings
+	}
+	stopProf()
+	// the load step alone (RunSummary.Load is measured on the runner's clock, fixed here)
+	lstart := time.Now()
+	if _, err := detectors.Load(ctx, conn, benchDetConfig(), benchNow); err != nil {
+		t.Fatal(err)
+	}
+	res.Load = time.Since(lstart).Seconds()
+	res.Changed, res.Incremental, res.IncrMode = benchIncremental(t, conn, runner)
+	b, _ := json.Marshal(res)
+	fmt.Printf("BENCHCHILD %s\n", b)
+}
+
+func childProfile(t *testing.T, name string) func() {
+	dir := os.Getenv("CHAINWATCH_BENCH_PPROF")
+	if dir == "" || name == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name+".cpu.pprof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// benchIncremental changes 1% of the supply links (a new version: half the inventory, as_of a day
+// later, ingested now) and times the rescore of what changed.
+func benchIncremental(t *testing.T, conn driver.Conn, runner *detectors.Runner) (int, float64, string) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := conn.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id, qty_per_unit,
+    share, qualification, inventory_units, consumption_per_day, as_of
+FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supplier_id) % 100 = 7`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch [][]any
+	now := time.Now().UTC()
+	for rows.Next() {
+		var l schemas.SupplyLink
+		if err := rows.Scan(&l.LinkType, &l.EnterpriseID, &l.ProductID, &l.ComponentID, &l.SupplierID, &l.QtyPerUnit,
+			&l.Share, &l.Qualification, &l.InventoryUnits, &l.ConsumptionPerDay, &l.AsOf); err != nil {
+			t.Fatal(err)
+		}
+		l.InventoryUnits /= 2
+		l.AsOf = l.AsOf.Add(24 * time.Hour)
+		env, err := schemas.NewEnvelope("bench", &l, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, l.AppendValues(schemas.AppendEnvelope(nil, &env)))
+	}
+	rows.Close()
+	spec, _ := schemas.Lookup(schemas.KindSupplyLink)
+	if err := chstore.Insert(ctx, conn, spec.InsertSQL(), batch); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	mode, err := incrementalRun(ctx, runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(batch), time.Since(start).Seconds(), mode
+}
+
+// incrementalRun rescoring what changed since the runner's last run.
+func incrementalRun(ctx context.Context, runner *detectors.Runner) (string, error) {
+	_, err := runner.RunOnce(ctx)
+	return "full", err
+}
+
+func printDetectors(d *detSummary) {
+	fmt.Printf("\ndetectors, real path (load from ClickHouse + full rescore of 5 detectors + findings written)\n")
+	fmt.Printf("%-9s %-9s %-10s %-10s %-9s %-11s %-10s %s\n", "edges", "links", "trade", "insert_s", "load_s", "total_s", "rss_MiB", "incremental_s (1% links)")
+	for _, s := range d.Sizes {
+		mode := ""
+		if len(s.Runs) > 0 {
+			mode = s.Runs[0].IncrMode
+		}
+		fmt.Printf("%-9d %-9d %-10d %-10.1f %-9.2f %-11.2f %-10.0f %.2f (%s)\n", s.Edges, s.Links, s.TradeRows, s.InsertS, s.Load, s.Wall, s.PeakRSSMiB, s.Incremental, mode)
+	}
+	fmt.Printf("growth exponent (log-log slope of total_s on links): %.2f (target <= 1.1; 1M edges target <= 10 s, <= 1024 MiB; incremental <= 1 s)\n", d.Exponent)
+}
