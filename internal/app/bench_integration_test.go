@@ -95,6 +95,10 @@ func TestBench(t *testing.T) {
 	if bin == "" {
 		bin = buildBinary(t)
 	}
+	out := os.Getenv("CHAINWATCH_BENCH_OUT")
+	if out == "" {
+		out = filepath.Join(repoRoot(t), "bench", "results.json")
+	}
 	for _, p := range strings.Split(parts, ",") {
 		switch strings.TrimSpace(p) {
 		case "ingest":
@@ -106,11 +110,13 @@ func TestBench(t *testing.T) {
 		default:
 			t.Fatalf("CHAINWATCH_BENCH_PARTS: unknown part %q", p)
 		}
+		writeBench(t, out, res) // after each part: a long run that fails late keeps what it measured
 	}
-	out := os.Getenv("CHAINWATCH_BENCH_OUT")
-	if out == "" {
-		out = filepath.Join(repoRoot(t), "bench", "results.json")
-	}
+	printBench(res)
+	fmt.Printf("\nwritten: %s\n", out)
+}
+
+func writeBench(t *testing.T, out string, res benchResults) {
 	b, _ := json.MarshalIndent(res, "", "  ")
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		t.Fatal(err)
@@ -118,8 +124,6 @@ func TestBench(t *testing.T) {
 	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	printBench(res)
-	fmt.Printf("\nwritten: %s\n", out)
 }
 
 func machineInfo(t *testing.T) benchMachine {
