@@ -45,6 +45,18 @@ soak:
 	bash deploy/local/up.sh
 	CHAINWATCH_SOAK=1 $(GO) test -count=1 -p 1 -run '^TestFault.*Integration$$' -v -timeout 120m ./internal/app/
 
+# Go native fuzzing: every parser and decoder for FUZZTIME each (their checked-in seed corpora in
+# <package>/testdata/fuzz/FuzzXxx run as plain tests in `make test`). A crasher is written there too:
+# keep it as a regression seed (docs/reliability.md).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := collectors:FuzzTrade collectors:FuzzComtradeCSVLine collectors:FuzzBACI collectors:FuzzUSGS \
+	collectors:FuzzOCDS collectors:FuzzAvailability collectors:FuzzSupplyMapCSV collectors:FuzzSupplyMapYAML \
+	collectors:FuzzWillems collectors:FuzzSubstitution collectors:FuzzDupJSONKey schemas:FuzzDecode internal/config:FuzzLoad
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
+
 # Static checks: formatting, vet, staticcheck (pinned as a go.mod tool), go.mod tidy, and the
 # repository-wide code-health tests (function length, import graph, dependency direction).
 check:

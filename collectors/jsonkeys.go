@@ -62,9 +62,17 @@ type jsonFrame struct {
 	idx  int    // the current index (arrays)
 }
 
-// add records a quoted key and reports whether the object already had it.
-func (f *jsonFrame) add(k []byte) bool {
-	f.key = k
+// add records a quoted key and reports whether the object already had it. Keys are compared
+// unescaped ("a\u0022" is "a\""), as the decoders see them.
+func (f *jsonFrame) add(q []byte) bool {
+	f.key = q
+	if len(q) < 2 {
+		return false // an unterminated string: not valid JSON, not a key
+	}
+	k := q[1 : len(q)-1]
+	if bytes.IndexByte(k, '\\') >= 0 {
+		k = []byte(unquoteKey(q))
+	}
 	if f.set != nil {
 		if _, dup := f.set[string(k)]; dup {
 			return true
