@@ -176,6 +176,9 @@ func hasDupKey(t *testing.T, data []byte) bool {
 		if top != nil && top.obj && top.key {
 			if d, ok := tok.(json.Delim); ok && d == '}' {
 				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].obj {
+					stack[len(stack)-1].key = true // the object was its parent's value
+				}
 				continue
 			}
 			k := tok.(string)
