@@ -13,6 +13,10 @@
 # State (config, data, logs): ${CHAINWATCH_STATE:-<repo>/.state}/kafka
 # Ports (127.0.0.1 only): client ${KAFKA_PORT:-19092}, controller ${KAFKA_CONTROLLER_PORT:-19093}.
 # Idempotent: "start" on a running, answering broker does nothing; data survives stop/start.
+# Extra settings (a private broker for a test, e.g. a SASL/SCRAM listener):
+#   KAFKA_EXTRA_PROPS   lines appended to server.properties (a later key wins: listeners=...)
+#   KAFKA_CLIENT_PROPS  lines appended to the CLI/readiness client.properties (security.protocol=...)
+#   KAFKA_FORMAT_ARGS   extra storage-format arguments (--add-scram SCRAM-SHA-512=[name=u,password=p])
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -151,6 +155,9 @@ log.retention.hours=168
 log.segment.bytes=104857600
 log.retention.check.interval.ms=300000
 EOF
+  if [[ -n "${KAFKA_EXTRA_PROPS:-}" ]]; then
+    printf '\n# KAFKA_EXTRA_PROPS\n%s\n' "$KAFKA_EXTRA_PROPS" >>"$PROPS.tmp"
+  fi
   mv -f "$PROPS.tmp" "$PROPS"
 
   cat >"$CLIENT_PROPS" <<'EOF'
@@ -158,6 +165,9 @@ EOF
 request.timeout.ms=5000
 default.api.timeout.ms=10000
 EOF
+  if [[ -n "${KAFKA_CLIENT_PROPS:-}" ]]; then
+    printf '%s\n' "$KAFKA_CLIENT_PROPS" >>"$CLIENT_PROPS"
+  fi
 
   cat >"$LOG4J" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
@@ -209,7 +219,9 @@ ensure_formatted() {
     echo "$cid" >"$CLUSTER_ID_FILE"
   fi
   log "formatting storage in $DATA (cluster id $cid)"
-  kafka_cli kafka.tools.StorageTool format --ignore-formatted -t "$cid" -c "$PROPS" >>"$STDOUT_LOG" 2>&1 ||
+  local extra=()
+  read -ra extra <<<"${KAFKA_FORMAT_ARGS:-}"
+  kafka_cli kafka.tools.StorageTool format --ignore-formatted -t "$cid" -c "$PROPS" "${extra[@]}" >>"$STDOUT_LOG" 2>&1 ||
     { log_tail; die "kafka-storage format failed"; }
 }
 

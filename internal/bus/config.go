@@ -23,6 +23,53 @@ type Config struct {
 	GroupID           string        `koanf:"group_id"`
 	SessionTimeout    time.Duration `koanf:"session_timeout"` // consumer group: how soon a dead sink's partitions move
 	DialTimeout       time.Duration `koanf:"dial_timeout"`
+	// TLS and SASL secure the connections of the producer, the sink's consumer and the admin
+	// client (topic creation, /readyz).
+	TLS  confkit.TLS `koanf:"tls"`
+	SASL SASLConfig  `koanf:"sasl"`
+}
+
+// SASLConfig is "kafka.sasl": mechanism "" (none), plain, scram-sha-256 or scram-sha-512, with a
+// username and the password given inline or (better) in password_file.
+type SASLConfig struct {
+	Mechanism    string         `koanf:"mechanism"`
+	Username     string         `koanf:"username"`
+	Password     confkit.Secret `koanf:"password"`
+	PasswordFile string         `koanf:"password_file"`
+}
+
+// SASL mechanisms.
+const (
+	SASLPlain       = "plain"
+	SASLScramSHA256 = "scram-sha-256"
+	SASLScramSHA512 = "scram-sha-512"
+)
+
+// ResolveSecrets reads sasl.password_file (when set) into sasl.password; a failure names the key.
+func (c *Config) ResolveSecrets() error {
+	if c.SASL.PasswordFile == "" {
+		return nil
+	}
+	s, err := confkit.ReadSecretFile(c.SASL.PasswordFile)
+	c.SASL.Password = s
+	if err != nil {
+		return &confkit.Problem{Key: "sasl.password_file", Msg: err.Error(), Err: err}
+	}
+	return nil
+}
+
+func (s SASLConfig) validate(p *confkit.Problems) {
+	if s.Mechanism == "" {
+		if s.Username != "" || s.Password != "" || s.PasswordFile != "" {
+			p.Add("sasl.mechanism", "is empty (no SASL), but a username or password is set")
+		}
+		return
+	}
+	p.OneOf("sasl.mechanism", s.Mechanism, SASLPlain, SASLScramSHA256, SASLScramSHA512)
+	p.Required("sasl.username", s.Username)
+	if s.Password == "" {
+		p.Add("sasl.password", "required with sasl.mechanism %s (set sasl.password_file)", s.Mechanism)
+	}
 }
 
 // DefaultConfig is a local single broker (deploy/local).
@@ -57,6 +104,8 @@ func (c Config) Validate() error {
 		p.Add("session_timeout", "must be within 6s..5m (the broker's group.min/max.session.timeout.ms), got %s", c.SessionTimeout)
 	}
 	p.Required("group_id", c.GroupID)
+	p.Merge("tls", c.TLS.Validate())
+	c.SASL.validate(&p)
 	return p.Err()
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -67,9 +68,21 @@ func options(cfg Config, db string, log *slog.Logger) *clickhouse.Options {
 	case "zstd":
 		o.Compression = &clickhouse.Compression{Method: clickhouse.CompressionZSTD}
 	}
+	// TLS (clickhouse.tls; the secure native port, 9440 by default). A setting that fails since
+	// validation (a CA file gone) makes every connection fail with that error.
+	if tc, err := cfg.TLS.Config(); err != nil {
+		o.DialContext = func(context.Context, string) (net.Conn, error) {
+			return nil, fmt.Errorf("clickhouse.tls: %w", err)
+		}
+	} else {
+		o.TLS = tc
+	}
 	_ = log
 	return o
 }
+
+// Options returns the clickhouse-go options of cfg for database db (TLS, credentials, timeouts).
+func Options(cfg Config, db string) *clickhouse.Options { return options(cfg, db, nil) }
 
 // MigrationsTable records applied migrations.
 const MigrationsTable = "schema_migrations"

@@ -22,6 +22,9 @@ type Config struct {
 	// Cluster names a remote_servers cluster: "" is one server; otherwise migrations create
 	// Replicated*MergeTree tables (<table>_local) plus Distributed tables ON CLUSTER (docs/scaling.md).
 	Cluster string `koanf:"cluster"`
+	// TLS encrypts the native protocol (the server's tcp_port_secure); username and
+	// password_file authenticate.
+	TLS confkit.TLS `koanf:"tls"`
 }
 
 // DefaultConfig is a local server (deploy/local).
@@ -46,6 +49,10 @@ func (c Config) Validate() error {
 	p.OneOf("compression", c.Compression, "none", "lz4", "zstd")
 	if c.Cluster != "" && !validIdent(c.Cluster) {
 		p.Add("cluster", "%q must be empty (one server) or a remote_servers cluster name [A-Za-z_][A-Za-z0-9_]*", c.Cluster)
+	}
+	p.Merge("tls", c.TLS.Validate())
+	if c.Password != "" && c.Username == "" {
+		p.Add("username", "required when a password is set")
 	}
 	return p.Err()
 }

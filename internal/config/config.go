@@ -213,6 +213,7 @@ func Keys() []string {
 // ResolveSecrets reads *_file secrets.
 func (c *Config) ResolveSecrets() error {
 	errs := []error{confkit.Prefix("clickhouse", c.ClickHouse.ResolveSecrets())}
+	errs = append(errs, confkit.Prefix("kafka", c.Kafka.ResolveSecrets()))
 	errs = append(errs, confkit.Prefix("api", c.API.ResolveSecrets()))
 	errs = append(errs, confkit.Prefix("collectors", c.Collectors.ResolveSecrets()))
 	errs = append(errs, confkit.Prefix("alerts", c.Alerts.ResolveSecrets()))

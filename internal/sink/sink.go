@@ -125,7 +125,7 @@ func NewReader(cfg bus.Config, topics []string, log *slog.Logger) *kafka.Reader 
 		RebalanceTimeout:  cfg.SessionTimeout,
 		HeartbeatInterval: cfg.SessionTimeout / 5,
 		StartOffset:       kafka.FirstOffset,
-		Dialer:            &kafka.Dialer{ClientID: cfg.ClientID, Timeout: cfg.DialTimeout},
+		Dialer:            cfg.ConsumerDialer(), // TLS and SASL from kafka.tls / kafka.sasl
 		JoinGroupBackoff:  time.Second,
 		ReadBackoffMin:    100 * time.Millisecond,
 		ReadBackoffMax:    2 * time.Second,
