@@ -32,7 +32,8 @@ func (a *App) startLeaderWork(ctx context.Context) error {
 		return nil
 	}
 	l, err := lease.NewKafka(lease.Config{Brokers: a.cfg.Kafka.Brokers, Topic: a.leaderTopic(), Group: a.leaderGroup(),
-		SessionTimeout: a.cfg.Kafka.SessionTimeout}, a.reg, a.log.With("component", "lease"))
+		SessionTimeout: a.cfg.Kafka.SessionTimeout, Dialer: a.cfg.Kafka.ConsumerDialer(), Transport: a.cfg.Kafka.ClientTransport()},
+		a.reg, a.log.With("component", "lease"))
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func TopicKinds(prefix string) map[string]schemas.Kind {
 }
 
 func client(cfg Config) *kafka.Client {
-	return &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: cfg.DialTimeout, Transport: cfg.transport()}
+	return &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: cfg.DialTimeout, Transport: cfg.ClientTransport()}
 }
 
 // EnsureTopics creates the missing topics with cfg.Partitions and cfg.ReplicationFactor.
@@ -145,7 +145,7 @@ func NewProducer(cfg Config, reg prometheus.Registerer) *Producer {
 			WriteBackoffMax:        2 * time.Second,
 			WriteTimeout:           cfg.WriteTimeout,
 			AllowAutoTopicCreation: false,
-			Transport:              cfg.transport(),
+			Transport:              cfg.ClientTransport(),
 		},
 		prefix: cfg.TopicPrefix,
 		dlq:    schemas.DeadLetterTopic(cfg.TopicPrefix),

@@ -49,9 +49,10 @@ func (c Config) Transport() (*kafka.Transport, error) {
 	return &kafka.Transport{ClientID: c.ClientID, DialTimeout: c.DialTimeout, TLS: tc, SASL: m}, nil
 }
 
-// transport is Transport for constructors without an error return: a TLS or SASL setting that
-// fails (a CA file gone since validation) makes every connection fail with that error.
-func (c Config) transport() *kafka.Transport {
+// ClientTransport is Transport for constructors without an error return (the producer, the admin
+// client, the leader lease): a TLS or SASL setting that fails (a CA file gone since validation)
+// makes every connection fail with that error.
+func (c Config) ClientTransport() *kafka.Transport {
 	t, err := c.Transport()
 	if err != nil {
 		return &kafka.Transport{ClientID: c.ClientID, Dial: failDial(err)}

@@ -37,6 +37,10 @@ type Config struct {
 	Group          string        // consumer group of the daemons competing for the lease
 	SessionTimeout time.Duration // how long a dead leader keeps the lease (default 10s)
 	Heartbeat      time.Duration // default SessionTimeout/5
+	// Dialer and Transport carry the connection settings (TLS, SASL) of the consumer group and
+	// of the admin client; nil: plaintext defaults.
+	Dialer    *kafka.Dialer
+	Transport kafka.RoundTripper
 }
 
 // Kafka is a Lease on a Kafka consumer group.
@@ -81,7 +85,7 @@ func (k *Kafka) Run(ctx context.Context, lead func(ctx context.Context)) error {
 		ID: k.cfg.Group, Brokers: k.cfg.Brokers, Topics: []string{k.cfg.Topic},
 		SessionTimeout: k.cfg.SessionTimeout, HeartbeatInterval: k.cfg.Heartbeat,
 		RebalanceTimeout: k.cfg.SessionTimeout, JoinGroupBackoff: time.Second,
-		PartitionWatchInterval: time.Minute, WatchPartitionChanges: false,
+		PartitionWatchInterval: time.Minute, WatchPartitionChanges: false, Dialer: k.cfg.Dialer,
 	})
 	if err != nil {
 		return fmt.Errorf("lease: consumer group: %w", err)
@@ -127,7 +131,7 @@ func holds(gen *kafka.Generation, topic string) bool {
 
 // ensureTopic creates the one-partition lease topic with the brokers' default replication factor.
 func (k *Kafka) ensureTopic(ctx context.Context) error {
-	c := &kafka.Client{Addr: kafka.TCP(k.cfg.Brokers...), Timeout: 10 * time.Second}
+	c := &kafka.Client{Addr: kafka.TCP(k.cfg.Brokers...), Timeout: 10 * time.Second, Transport: k.cfg.Transport}
 	res, err := c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
 		{Topic: k.cfg.Topic, NumPartitions: 1, ReplicationFactor: -1},
 	}})
