@@ -121,7 +121,8 @@ launch() {
   local n="$1"; shift
   local d; d="$(node_dir "$n")"
   mkdir -p "$d/log"
-  setsid "$@" >>"$d/log/stdout.log" 2>&1 </dev/null &
+  # 9>&-: the server must not inherit the lock of lock() (it would hold it for its lifetime).
+  setsid "$@" >>"$d/log/stdout.log" 2>&1 </dev/null 9>&- &
   echo "$!" >"$d/node.pid"
 }
 
