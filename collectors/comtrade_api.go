@@ -317,7 +317,9 @@ func (c *ComtradeAPI) fetch(ctx context.Context, q comtradeChunk, conv tradeConv
 	body, err := decodeComtradeJSON(resp.Body, func(i int, raw json.RawMessage) error {
 		it := comtradeItem{loc: fmt.Sprintf("%s#data[%d]", loc, i)}
 		var rec comtradeRecord
-		if err := json.Unmarshal(raw, &rec); err != nil {
+		if k := dupJSONKey(raw); k != "" {
+			it.rej, it.raw = rejectf("duplicate_key", "%s: given twice in one object", k), append([]byte(nil), raw...)
+		} else if err := json.Unmarshal(raw, &rec); err != nil {
 			it.rej, it.raw = rejectf("bad_json", "%s", jsonFieldErr(err)), append([]byte(nil), raw...)
 		} else if it.flow, it.rej = conv.flow(&rec); it.rej != nil {
 			it.raw = append([]byte(nil), raw...)

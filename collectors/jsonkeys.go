@@ -71,7 +71,10 @@ func (f *jsonFrame) add(q []byte) bool {
 	}
 	k := q[1 : len(q)-1]
 	if bytes.IndexByte(k, '\\') >= 0 {
-		k = []byte(unquoteKey(q))
+		var u string
+		if json.Unmarshal(q, &u) == nil {
+			k = []byte(u)
+		}
 	}
 	if f.set != nil {
 		if _, dup := f.set[string(k)]; dup {
@@ -118,10 +121,15 @@ func jsonPath(stack []jsonFrame, key []byte) string {
 	return sb.String()
 }
 
+// unquoteKey returns a quoted key unescaped; the empty key is shown as "" (so a path is never
+// empty: FuzzDupJSONKey found {"":0,"":0} reported as no duplicate).
 func unquoteKey(q []byte) string {
 	var s string
 	if json.Unmarshal(q, &s) != nil {
 		return string(q)
+	}
+	if s == "" {
+		return `""`
 	}
 	return s
 }
