@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func produce(ctx context.Context, kc bus.Config, n, resend int, produced *atomic
 		env := loadgen.Event(i%n, now)
 		msgs = append(msgs, kafka.Message{Topic: env.Kind.Topic(kc.TopicPrefix), Key: env.Key(), Value: loadgen.Encode(env)})
 		if len(msgs) == cap(msgs) || i == n+resend-1 {
-			if err := prod.WriteRaw(ctx, msgs...); err != nil {
+			if err := writeRetrying(ctx, prod, msgs); err != nil {
 				return err
 			}
 			produced.Add(int64(len(msgs)))
@@ -128,6 +129,23 @@ func produce(ctx context.Context, kc bus.Config, n, resend int, produced *atomic
 		}
 	}
 	return nil
+}
+
+// writeRetrying re-sends a whole batch until Kafka takes it, as collectors do: while a killed broker's
+// partitions move to new leaders some records fail; re-sent records collapse in ClickHouse.
+func writeRetrying(ctx context.Context, prod *bus.Producer, msgs []kafka.Message) error {
+	var err error
+	for range 60 {
+		if err = prod.WriteRaw(ctx, msgs...); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return fmt.Errorf("kafka: batch still failing after 60 attempts: %.300w", err)
 }
 
 // checkSlots: no detectors.interval slot has more than one detector run (run_id), and the survivor
