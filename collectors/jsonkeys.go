@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // dupJSONKey returns the path of the first object key that appears twice in the same object of b
@@ -63,14 +64,15 @@ type jsonFrame struct {
 }
 
 // add records a quoted key and reports whether the object already had it. Keys are compared
-// unescaped ("a\u0022" is "a\""), as the decoders see them.
+// as the decoders see them: unescaped ("a\u0022" is "a\"") and with invalid UTF-8 as U+FFFD.
 func (f *jsonFrame) add(q []byte) bool {
 	f.key = q
 	if len(q) < 2 {
 		return false // an unterminated string: not valid JSON, not a key
 	}
 	k := q[1 : len(q)-1]
-	if bytes.IndexByte(k, '\\') >= 0 {
+	if bytes.IndexByte(k, '\\') >= 0 || !utf8.Valid(k) {
+		// decoders unescape, and turn invalid UTF-8 into U+FFFD ({"\xb0":0,"\xe4":0} is a duplicate)
 		var u string
 		if json.Unmarshal(q, &u) == nil {
 			k = []byte(u)
