@@ -17,7 +17,7 @@ func cmdDetect(ctx context.Context, in Invocation) error {
 		return err
 	}
 	defer conn.Close()
-	if _, err := chstore.Migrate(ctx, conn); err != nil {
+	if _, err := chstore.MigrateConfig(ctx, conn, cfg.ClickHouse); err != nil {
 		return err
 	}
 	r, err := detectors.NewRunner(conn, cfg.Detectors, nil, log)

@@ -35,7 +35,7 @@ func cmdDigest(ctx context.Context, in Invocation) error {
 		return err
 	}
 	defer conn.Close()
-	if _, err := chstore.Migrate(ctx, conn); err != nil {
+	if _, err := chstore.MigrateConfig(ctx, conn, in.Config.ClickHouse); err != nil {
 		return err
 	}
 	svc := report.New(conn, in.Config.API.Exposure, in.Config.Digest, in.Log)
