@@ -139,7 +139,7 @@ alerts:
 			t.Fatal(err)
 		}
 	}
-	waitCounts(t, conn, 2*time.Minute, func(c map[string]uint64) bool { return c["supply_links"] == 48 && c["substitutions"] == 7 }) // 39 + 9 GaN/gallium links (what-if demo)
+	waitCounts(t, conn, 2*time.Minute, func(c map[string]uint64) bool { return c["supply_links"] == 48 && c["substitutions"] == 11 }) // 39 + 9 GaN/gallium links (what-if demo); 7 + 4 regional FPGA alternates
 	d.detect()
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
