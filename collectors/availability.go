@@ -72,12 +72,9 @@ func (c availabilityConv) row(get func(field string) string) (*schemas.Component
 	if a.LeadTimeDays, rej = leadTimeDays(get); rej != nil {
 		return nil, rej
 	}
-	lc, ok := NormalizeLifecycle(get("lifecycle"))
-	if !ok {
-		return nil, rejectf("unknown_lifecycle", "lifecycle: %q is not a lifecycle status any vocabulary knows (%s)",
-			get("lifecycle"), strings.Join(schemas.LifecycleValues, ", "))
-	}
-	a.Lifecycle = lc
+	// A word no vocabulary knows is stored as "unknown" (issue 11): the offer's stock and lead time
+	// still count, and the detectors rank "unknown" like active.
+	a.Lifecycle, _ = NormalizeLifecycle(get("lifecycle"))
 	if s := get("price"); s != "" {
 		p, cur, err := parsePrice(s)
 		if err != nil {
