@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
-	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // Load reads one run's Inputs from ClickHouse. The heavy aggregation happens in SQL: the supply map
@@ -23,7 +21,7 @@ func Load(ctx context.Context, conn driver.Conn, cfg Config, now time.Time) (*In
 		name string
 		fn   func(context.Context, driver.Conn, *Builder) error
 	}{
-		{"supply_nodes", loadNodes}, {"supply_links", loadLinks}, {"substitutions", loadSubs},
+		{"supply_nodes", currentMap(loadMapNodes)}, {"supply_links", currentMap(loadMapLinks)}, {"substitutions", currentMap(loadMapSubs)},
 		{"procurement_awards", loadAwards}, {"trade_flows", loadTrade}, {"production_stats", loadProduction},
 		{"component_availability", loadAvailability},
 	}
@@ -33,69 +31,6 @@ func Load(ctx context.Context, conn driver.Conn, cfg Config, now time.Time) (*In
 		}
 	}
 	return b.Inputs(), nil
-}
-
-func loadNodes(ctx context.Context, conn driver.Conn, b *Builder) error {
-	rows, err := conn.Query(ctx, `SELECT node_type, node_id, argMax(name, as_of), argMax(country, as_of),
-    argMax(domestic, as_of), argMax(region, as_of), argMax(industry, as_of), argMax(chain_leader, as_of),
-    argMax(category, as_of), argMax(hs_code, as_of), argMax(chokepoint, as_of), max(as_of), argMax(tags, as_of)
-FROM supply_nodes GROUP BY node_type, node_id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n schemas.SupplyNode
-		var dom, cl, cp uint8
-		if err := rows.Scan(&n.NodeType, &n.NodeID, &n.Name, &n.Country, &dom, &n.Region, &n.Industry, &cl,
-			&n.Category, &n.HSCode, &cp, &n.AsOf, &n.Tags); err != nil {
-			return err
-		}
-		n.Domestic, n.ChainLeader, n.Chokepoint = dom == 1, cl == 1, cp == 1
-		b.AddNode(&n)
-	}
-	return rows.Err()
-}
-
-func loadLinks(ctx context.Context, conn driver.Conn, b *Builder) error {
-	rows, err := conn.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id,
-    argMax(qty_per_unit, as_of), argMax(share, as_of), argMax(qualification, as_of),
-    argMax(inventory_units, as_of), argMax(consumption_per_day, as_of), max(as_of)
-FROM supply_links GROUP BY link_type, enterprise_id, product_id, component_id, supplier_id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var l schemas.SupplyLink
-		if err := rows.Scan(&l.LinkType, &l.EnterpriseID, &l.ProductID, &l.ComponentID, &l.SupplierID, &l.QtyPerUnit,
-			&l.Share, &l.Qualification, &l.InventoryUnits, &l.ConsumptionPerDay, &l.AsOf); err != nil {
-			return err
-		}
-		b.AddLink(&l)
-	}
-	return rows.Err()
-}
-
-func loadSubs(ctx context.Context, conn driver.Conn, b *Builder) error {
-	rows, err := conn.Query(ctx, `SELECT component_id, alt_component_id, alt_supplier_id, enterprise_id,
-    argMax(qualification_days, as_of), argMax(domestic, as_of), argMax(country, as_of), argMax(notes, as_of), max(as_of)
-FROM substitutions GROUP BY component_id, alt_component_id, alt_supplier_id, enterprise_id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s schemas.Substitution
-		var dom uint8
-		if err := rows.Scan(&s.ComponentID, &s.AltComponentID, &s.AltSupplierID, &s.EnterpriseID, &s.QualificationDays,
-			&dom, &s.Country, &s.Notes, &s.AsOf); err != nil {
-			return err
-		}
-		s.Domestic = dom == 1
-		b.AddSubstitution(&s)
-	}
-	return rows.Err()
 }
 
 func loadAwards(ctx context.Context, conn driver.Conn, b *Builder) error {

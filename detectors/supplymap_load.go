@@ -38,7 +38,7 @@ func loadMapNodes(ctx context.Context, q Querier, b *Builder, at time.Time) erro
 	rows, err := q.Query(ctx, `SELECT node_type, node_id, argMax(name, as_of), argMax(country, as_of),
     argMax(domestic, as_of), argMax(region, as_of), argMax(industry, as_of), argMax(chain_leader, as_of),
     argMax(category, as_of), argMax(hs_code, as_of), argMax(chokepoint, as_of), max(as_of), argMax(tags, as_of)
-FROM supply_nodes WHERE as_of <= ? GROUP BY node_type, node_id`, at)
+FROM supply_nodes`+asOfBound(at)+` GROUP BY node_type, node_id`, asOfArgs(at)...)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func loadMapLinks(ctx context.Context, q Querier, b *Builder, at time.Time) erro
 	rows, err := q.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id,
     argMax(qty_per_unit, as_of), argMax(share, as_of), argMax(qualification, as_of),
     argMax(inventory_units, as_of), argMax(consumption_per_day, as_of), max(as_of)
-FROM supply_links WHERE as_of <= ? GROUP BY link_type, enterprise_id, product_id, component_id, supplier_id`, at)
+FROM supply_links`+asOfBound(at)+` GROUP BY link_type, enterprise_id, product_id, component_id, supplier_id`, asOfArgs(at)...)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ FROM supply_links WHERE as_of <= ? GROUP BY link_type, enterprise_id, product_id
 func loadMapSubs(ctx context.Context, q Querier, b *Builder, at time.Time) error {
 	rows, err := q.Query(ctx, `SELECT component_id, alt_component_id, alt_supplier_id, enterprise_id,
     argMax(qualification_days, as_of), argMax(domestic, as_of), argMax(country, as_of), argMax(notes, as_of), max(as_of)
-FROM substitutions WHERE as_of <= ? GROUP BY component_id, alt_component_id, alt_supplier_id, enterprise_id`, at)
+FROM substitutions`+asOfBound(at)+` GROUP BY component_id, alt_component_id, alt_supplier_id, enterprise_id`, asOfArgs(at)...)
 	if err != nil {
 		return err
 	}
@@ -95,4 +95,25 @@ FROM substitutions WHERE as_of <= ? GROUP BY component_id, alt_component_id, alt
 		b.AddSubstitution(&s)
 	}
 	return rows.Err()
+}
+
+// The supply-map loaders read the map as it stood at `at` (per key the newest version with
+// as_of <= at); a zero `at` reads every version (Load: the current map, whatever its as_of).
+func asOfBound(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	return " WHERE as_of <= ?"
+}
+
+func asOfArgs(at time.Time) []any {
+	if at.IsZero() {
+		return nil
+	}
+	return []any{at}
+}
+
+// currentMap adapts a supply-map loader to Load's steps: the current map, unbounded.
+func currentMap(load func(context.Context, Querier, *Builder, time.Time) error) func(context.Context, driver.Conn, *Builder) error {
+	return func(ctx context.Context, conn driver.Conn, b *Builder) error { return load(ctx, conn, b, time.Time{}) }
 }
