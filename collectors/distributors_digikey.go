@@ -50,11 +50,7 @@ func (c DigiKeyConfig) Validate() error {
 	var p confkit.Problems
 	c.common().problems(&p, c.PartNumbers, "part_numbers")
 	if c.Enabled {
-		httpURLProblem(&p, "token_url", c.TokenURL)
-		p.Required("client_id", c.ClientID)
-		if c.ClientSecret == "" {
-			p.Add("client_secret", "required when collectors.digikey.enabled (or client_secret_file)")
-		}
+		oauthProblems(&p, "digikey", c.TokenURL, c.ClientID, c.ClientSecret)
 		p.Required("locale_currency", c.LocaleCurrency)
 	}
 	return p.Err()

@@ -68,11 +68,7 @@ func (c NexarConfig) Validate() error {
 	var p confkit.Problems
 	c.common().problems(&p, c.MPNs, "mpns")
 	if c.Enabled {
-		httpURLProblem(&p, "token_url", c.TokenURL)
-		p.Required("client_id", c.ClientID)
-		if c.ClientSecret == "" {
-			p.Add("client_secret", "required when collectors.nexar.enabled (or client_secret_file)")
-		}
+		oauthProblems(&p, "nexar", c.TokenURL, c.ClientID, c.ClientSecret)
 		p.Positive("limit", c.Limit)
 	}
 	return p.Err()
@@ -119,4 +115,13 @@ func (n *NexarAPI) fetch(ctx context.Context, mpn []string) (*http.Response, str
 	}
 	resp, err = okOrError(resp)
 	return resp, "nexar:supSearchMpn[" + mpn[0] + "]", err
+}
+
+// oauthProblems checks the OAuth2 client-credentials keys of an enabled distributor section.
+func oauthProblems(p *confkit.Problems, section, tokenURL, clientID string, secret confkit.Secret) {
+	httpURLProblem(p, "token_url", tokenURL)
+	p.Required("client_id", clientID)
+	if secret == "" {
+		p.Add("client_secret", "required when collectors.%s.enabled (or client_secret_file)", section)
+	}
 }
