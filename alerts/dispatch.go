@@ -25,6 +25,9 @@ func (d *dispatcher) open(ent string, first time.Time) {
 func (m *Manager) tick(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.standby {
+		return
+	}
 	for ent, g := range m.groups {
 		if len(m.byEnt[ent]) == 0 {
 			delete(m.groups, ent)

@@ -140,7 +140,11 @@ func (e *evaluation) inScope(d string) bool { return e.scope == nil || e.scope[d
 func (m *Manager) evaluate(ctx context.Context, scope map[string]bool, findings []detectors.Finding, now time.Time) error {
 	m.mu.Lock()
 	ev := &evaluation{rules: m.rules, cfg: m.cfg, scope: scope, now: now}
+	standby := m.standby
 	m.mu.Unlock()
+	if standby {
+		return fmt.Errorf("alerts: evaluate: %w", ErrStandby)
+	}
 
 	cands, noEnt, below := candidates(ev.rules, findings, m.users)
 	m.met.evaluations.Inc()

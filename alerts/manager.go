@@ -15,6 +15,9 @@ import (
 var (
 	ErrNotFound = errors.New("not found") // unknown fingerprint or silence ID
 	ErrInvalid  = errors.New("invalid")   // a rejected ack or silence
+	// ErrStandby: the manager is on standby (another daemon holds the leader lease and owns the
+	// alert state); acks and silences go to the leader.
+	ErrStandby = errors.New("standby: another daemon holds the leader lease")
 )
 
 // Option configures a Manager.
@@ -58,6 +61,7 @@ type Manager struct {
 	notificationLog
 	pipeline
 	started chan struct{}
+	standby bool // see Standby
 }
 
 // NewManager loads the state from cfg.StateDir and returns a manager ready for Evaluate and Run.
@@ -280,7 +284,10 @@ func (m *Manager) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			m.workers.Wait()
 			m.mu.Lock()
-			err := errors.Join(m.store.compactNflog(m.nflog), m.store.saveAlerts(m.now(), m.alerts), m.store.close())
+			err := m.store.close() // on standby the state is the leader's: nothing of ours to save
+			if !m.standby {
+				err = errors.Join(m.store.compactNflog(m.nflog), m.store.saveAlerts(m.now(), m.alerts), m.store.close())
+			}
 			m.mu.Unlock()
 			if err != nil {
 				return fmt.Errorf("alerts: shutdown: %w", err)

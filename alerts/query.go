@@ -84,6 +84,9 @@ func (m *Manager) Ack(fingerprint, by, comment string, expiresAt time.Time) (Ale
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.checkLeading(); err != nil {
+		return AlertView{}, err
+	}
 	now := m.now()
 	a, ok := m.alerts[fingerprint]
 	if !ok {
@@ -110,6 +113,9 @@ func (m *Manager) Ack(fingerprint, by, comment string, expiresAt time.Time) (Ale
 func (m *Manager) Unack(fingerprint string) (AlertView, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.checkLeading(); err != nil {
+		return AlertView{}, err
+	}
 	now := m.now()
 	a, ok := m.alerts[fingerprint]
 	if !ok {
@@ -129,6 +135,9 @@ func (m *Manager) Unack(fingerprint string) (AlertView, error) {
 func (m *Manager) AddSilence(s Silence) (Silence, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.checkLeading(); err != nil {
+		return Silence{}, err
+	}
 	now := m.now()
 	if s.StartsAt.IsZero() {
 		s.StartsAt = now
@@ -191,6 +200,9 @@ func (m *Manager) Silence(id string) (Silence, error) {
 func (m *Manager) ExpireSilence(id string) (Silence, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.checkLeading(); err != nil {
+		return Silence{}, err
+	}
 	now := m.now()
 	s, ok := m.silences[id]
 	if !ok {

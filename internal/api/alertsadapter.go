@@ -38,6 +38,8 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	case errors.Is(err, alerts.ErrInvalid):
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	case errors.Is(err, alerts.ErrStandby):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

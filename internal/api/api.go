@@ -191,6 +191,8 @@ func (s *server) wrap(rt route) http.Handler {
 					ae = &apiError{status: http.StatusNotFound, code: "not_found", msg: err.Error()}
 				case errors.Is(err, ErrInvalid):
 					ae = &apiError{status: http.StatusBadRequest, code: "bad_request", msg: err.Error()}
+				case errors.Is(err, ErrUnavailable):
+					ae = &apiError{status: http.StatusServiceUnavailable, code: "unavailable", msg: err.Error()}
 				case errors.Is(err, context.DeadlineExceeded):
 					ae = &apiError{status: http.StatusGatewayTimeout, code: "timeout", msg: "the query took longer than api.query_timeout"}
 					s.log.Warn("api request timed out", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -205,10 +207,13 @@ func (s *server) wrap(rt route) http.Handler {
 	})
 }
 
-// Sentinel errors an AlertService (or Digests) returns, wrapped, to get 404 or 400.
+// Sentinel errors an AlertService (or Digests) returns, wrapped, to get 404, 400 or 503.
 var (
 	ErrNotFound = errors.New("not found")
 	ErrInvalid  = errors.New("invalid request")
+	// ErrUnavailable: this daemon cannot do it now (its alert manager is on standby: another
+	// daemon holds the leader lease); the client retries on the leader.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // apiError is an error with its HTTP status and JSON code.

@@ -37,8 +37,25 @@ func (a *App) startLeaderWork(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if a.mgr != nil {
+		// Every daemon starts as a follower: only the lease holder owns the (shared) alert state.
+		if err := a.mgr.Standby(); err != nil {
+			return err
+		}
+	}
 	a.goFail(func() error {
 		return l.Run(ctx, func(lctx context.Context) {
+			if a.mgr != nil {
+				if err := a.mgr.Resume(); err != nil {
+					a.log.Error("alert state not reloaded; this leader does not notify", "err", err)
+				} else {
+					defer func() {
+						if err := a.mgr.Standby(); err != nil {
+							a.log.Error("alert state not saved on losing the lease", "err", err)
+						}
+					}()
+				}
+			}
 			var wg sync.WaitGroup
 			wg.Add(1)
 			go func() { defer wg.Done(); a.slotLoop(lctx, log) }()
