@@ -41,6 +41,8 @@ type Stats struct {
 	Duplicates int64            `json:"duplicates,omitempty"` // events whose id collapsed into an earlier one
 	Bytes      int64            `json:"bytes,omitempty"`      // source bytes consumed, where known
 	Files      int              `json:"files,omitempty"`
+	// SkippedFiles are the entries of an imported folder that were not read, each "name: reason".
+	SkippedFiles []string `json:"skipped_files,omitempty"`
 }
 
 // RejectedTotal sums Rejected.
@@ -60,6 +62,7 @@ func (s *Stats) Add(o Stats) {
 	s.Duplicates += o.Duplicates
 	s.Bytes += o.Bytes
 	s.Files += o.Files
+	s.SkippedFiles = append(s.SkippedFiles, o.SkippedFiles...)
 	for k, v := range o.Rejected {
 		if s.Rejected == nil {
 			s.Rejected = map[string]int64{}

@@ -112,6 +112,8 @@ type fileImporter struct {
 	// duplicates: count events whose id collapses into an earlier one of the import
 	// (Stats.Duplicates) instead of Emitted.
 	duplicates bool
+	// accepts describes the file names a directory import reads (the reason a file is skipped).
+	accepts string
 }
 
 // Import implements Importer.
@@ -140,6 +142,7 @@ func (im *fileImporter) importPath(ctx context.Context, path string, em Emitter)
 		if r.files, total, err = im.files(path); err != nil {
 			return Stats{}, fmt.Errorf("import %s: %w", im.kind, err)
 		}
+		r.stats.SkippedFiles = im.skippedFiles(path, r.files)
 	}
 	r.target = target{ctx: ctx, em: em, now: r.now, size: opts.BatchSize, progress: &r.pc.records}
 	if im.duplicates {
@@ -151,6 +154,9 @@ func (im *fileImporter) importPath(ctx context.Context, path string, em Emitter)
 	r.stats.Bytes = r.pc.bytes.Load()
 	stop()
 	st := r.stats
+	for _, f := range st.SkippedFiles {
+		opts.Logger.Info("file skipped", "kind", im.kind, "file", f)
+	}
 	opts.Logger.Info("import finished", "kind", im.kind, "path", redactedURL(path), "files", st.Files,
 		"read", st.Read, "emitted", st.Emitted, "rejected", st.RejectedTotal(), "skipped", st.Skipped, "duplicates", st.Duplicates,
 		"bytes", st.Bytes, "ok", err == nil)
@@ -402,4 +408,33 @@ func (r *importRun) importSupplyMap() error {
 type progressCounters struct {
 	bytes   atomic.Int64
 	records atomic.Int64
+}
+
+// skippedFiles lists, for a directory whose files are read one by one, every entry that is not
+// read, with the reason ("name: reason"), so that no file of the folder passes unnoticed. Hidden
+// entries are left out; an importer that reads the directory as a whole lists nothing.
+func (im *fileImporter) skippedFiles(path string, read []string) []string {
+	if len(read) == 0 || filepath.Dir(read[0]) != filepath.Clean(path) {
+		return nil
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, "."), slices.Contains(read, filepath.Join(path, name)):
+		case e.IsDir():
+			out = append(out, name+": a directory (not read: the import reads the files of "+path+" only)")
+		default:
+			reason := "does not match the " + im.kind + " import's file names"
+			if im.accepts != "" {
+				reason += " (" + im.accepts + ")"
+			}
+			out = append(out, name+": "+reason)
+		}
+	}
+	return out
 }

@@ -56,11 +56,11 @@ var usgsCommodities = map[string]usgsCommodity{
 		{"ilmenite", "ilmenite"}, {"rutile", "rutile"}}},
 	"tin": {name: "tin"}, "titan": {name: "titanium"}, "tungs": {name: "tungsten"}, "vanad": {name: "vanadium"},
 	"vermi": {name: "vermiculite"}, "wolla": {name: "wollastonite"}, "zeoli": {name: "zeolites"}, "zinc": {name: "zinc"},
-	"zirco": {name: "zirconium and hafnium"},
+	"zirco": {name: "zirconium and hafnium"}, "zirco-hafni": {name: "zirconium and hafnium"},
 }
 
 var (
-	usgsFileRe = regexp.MustCompile(`(?i)^(mcs\d{4})-([a-z]+)_world\.csv(\.gz)?$`)
+	usgsFileRe = regexp.MustCompile(`(?i)^(mcs\d{4})-([a-z]+(?:-[a-z]+)*)_world\.csv(\.gz)?$`)
 	usgsColRe  = regexp.MustCompile(`^(prod|cap)_(?:([a-z]+)_)?(kg|t|kt|mt|mmt|mct|kct|mcm)(?:_(est))?_(\d{4})$`)
 	usgsUnits  = map[string]string{"kg": "kg", "t": "t", "kt": "kt", "mt": "Mt", "mmt": "Mt", "mct": "million carats",
 		"kct": "thousand carats", "mcm": "million m3"}

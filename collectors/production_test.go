@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -219,3 +220,41 @@ func TestUSGSValue(t *testing.T) {
 }
 
 func f64(v float64) *float64 { return &v }
+
+// A folder import reads every MCS world table, including a code with a hyphen
+// (mcs20xx-zirco-hafni_world.csv), and lists every other entry as skipped with its reason.
+func TestUSGSFolderListsSkippedFiles(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("../testdata/production/usgs_mcs2024/mcs2024-galli_world.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"mcs2024-galli_world.csv", "mcs2025-zirco-hafni_world.csv"} {
+		if err := os.WriteFile(filepath.Join(dir, name), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "MCS2024_Fig2_Net_Import_Reliance.csv"), []byte("a,b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "meta"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, st := importT(t, ImportProduction, dir, testOpts())
+	if st.Files != 2 || st.Emitted == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	zr := 0
+	for _, p := range decodeAll[*schemas.ProductionStat](t, m.Events) {
+		if p.Commodity == "zirconium and hafnium" {
+			zr++
+		}
+	}
+	if zr == 0 {
+		t.Errorf("the hyphenated world table was not imported")
+	}
+	if len(st.SkippedFiles) != 2 || !strings.HasPrefix(st.SkippedFiles[0], "MCS2024_Fig2_Net_Import_Reliance.csv: does not match") ||
+		!strings.HasPrefix(st.SkippedFiles[1], "meta: a directory") {
+		t.Errorf("skipped files %q", st.SkippedFiles)
+	}
+}

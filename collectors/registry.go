@@ -220,7 +220,7 @@ func newBACIImporter(o ImportOptions) Importer {
 }
 
 func newProductionImporter(o ImportOptions) Importer {
-	return &fileImporter{kind: ImportProduction, opts: o, duplicates: true, files: matchFiles(IsUSGSWorldFile), run: func(r *importRun) error {
+	return &fileImporter{kind: ImportProduction, opts: o, duplicates: true, accepts: "USGS MCS world tables: mcs<year>-<code>_world.csv", files: matchFiles(IsUSGSWorldFile), run: func(r *importRun) error {
 		return r.perFile(func(f string) string { return r.source(usgsSource(f)) }, func(o *out, rd io.Reader, name string) error {
 			return importUSGS(o, rd, name, r.opts.Countries)
 		})

@@ -240,6 +240,9 @@ func printStats(w io.Writer, what string, st collectors.Stats) {
 		fmt.Fprintf(w, " %s", b)
 	}
 	fmt.Fprintln(w)
+	for _, f := range st.SkippedFiles {
+		fmt.Fprintf(w, "  skipped file %s\n", f)
+	}
 }
 
 func parseTime(s string) (time.Time, error) {
