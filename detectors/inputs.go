@@ -194,6 +194,7 @@ type Builder struct {
 	links    map[linkKey]linkVersion
 	subsAt   map[string]int // natural key → index in in.Subs
 	subsAsOf []time.Time
+	regions  map[string][2]string // region text → (province, region group): few distinct values
 }
 
 // linkKey is a supply link's natural key over interned ids.
@@ -221,7 +222,8 @@ func NewBuilder(cfg Config, now time.Time) *Builder {
 		mirror: map[tradeKey]float64{}, homeImports: map[tradeKey]float64{}, iso3: map[uint16]string{},
 		production: map[prodKey][]prodRow{}, worldProd: map[prodKey]prodRow{}, avail: map[availKey]*availAgg{},
 	}
-	return &Builder{in: in, nodeAt: map[string]time.Time{}, links: map[linkKey]linkVersion{}, subsAt: map[string]int{}}
+	return &Builder{in: in, nodeAt: map[string]time.Time{}, links: map[linkKey]linkVersion{}, subsAt: map[string]int{},
+		regions: map[string][2]string{}}
 }
 
 // Add takes one record of any kind. Records of the supply map and the substitution list keep the
@@ -291,10 +293,14 @@ func (b *Builder) AddNode(n *schemas.SupplyNode) {
 		b.nodeAt[k] = n.AsOf
 	}
 	id := b.in.intern(n.NodeID)
+	reg, ok := b.regions[n.Region]
+	if !ok {
+		reg = [2]string{NormalizeRegion(n.Region).String(), b.in.Cfg.Regions.GroupOf(n.Region)}
+		b.regions[n.Region] = reg
+	}
 	info := &NodeInfo{Name: n.Name, Country: strings.ToUpper(n.Country), Domestic: n.Domestic, Region: n.Region,
 		Industry: n.Industry, ChainLeader: n.ChainLeader, Category: n.Category, HSCode: n.HSCode, Chokepoint: n.Chokepoint,
-		Tags: b.in.Cfg.Regions.SMETagsOf(n.Tags), Province: NormalizeRegion(n.Region).String(),
-		RegionGroup: b.in.Cfg.Regions.GroupOf(n.Region)}
+		Tags: b.in.Cfg.Regions.SMETagsOf(n.Tags), Province: reg[0], RegionGroup: reg[1]}
 	switch n.NodeType {
 	case schemas.NodeEnterprise:
 		b.in.Enterprises[id] = info

@@ -2,7 +2,6 @@ package detectors
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"time"
 
@@ -13,32 +12,19 @@ import (
 // and the substitution list are collapsed to their newest version per natural key with argMax, trade
 // flows are summed per (HS code, year, country, flow), production per (commodity, stage, year,
 // country), availability per (part, day). Every statement runs on ClickHouse 18.16 and current
-// releases (no window functions, no LowCardinality, no JSON functions).
+// releases (no window functions, no LowCardinality, no JSON functions). The tables are read
+// concurrently (LoadCache.Load; a nil cache reads every table).
 func Load(ctx context.Context, conn driver.Conn, cfg Config, now time.Time) (*Inputs, error) {
-	b := NewBuilder(cfg, now)
-	b.unique = true // the SQL below already returns one row per natural key
-	steps := []struct {
-		name string
-		fn   func(context.Context, driver.Conn, *Builder) error
-	}{
-		{"supply_nodes", currentMap(loadMapNodes)}, {"supply_links", currentMap(loadMapLinks)}, {"substitutions", currentMap(loadMapSubs)},
-		{"procurement_awards", loadAwards}, {"trade_flows", loadTrade}, {"production_stats", loadProduction},
-		{"component_availability", loadAvailability},
-	}
-	for _, s := range steps {
-		if err := s.fn(ctx, conn, b); err != nil {
-			return nil, fmt.Errorf("load %s: %w", s.name, err)
-		}
-	}
-	return b.Inputs(), nil
+	in, _, err := (*LoadCache)(nil).Load(ctx, conn, cfg, now)
+	return in, err
 }
 
-func loadAwards(ctx context.Context, conn driver.Conn, b *Builder) error {
-	from := b.in.Now.AddDate(0, 0, -b.in.Cfg.SingleSource.AwardWindowDays)
+func loadAwards(ctx context.Context, conn driver.Conn, b inputSink, a loadArgs) error {
+	from := a.now.AddDate(0, 0, -a.cfg.SingleSource.AwardWindowDays)
 	rows, err := conn.Query(ctx, `SELECT buyer_id, buyer_name, supplier_ids, supplier_names, item_ids, item_codes,
     ifNull(value, 0), award_date, status
 FROM procurement_awards FINAL
-WHERE award_date >= ? AND award_date <= ? AND status NOT IN ('cancelled', 'unsuccessful')`, from, b.in.Now)
+WHERE award_date >= ? AND award_date <= ? AND status NOT IN ('cancelled', 'unsuccessful')`, from, a.now)
 	if err != nil {
 		return err
 	}
@@ -61,8 +47,8 @@ WHERE award_date >= ? AND award_date <= ? AND status NOT IN ('cancelled', 'unsuc
 const tradeFilter = `month = 0 AND partner2_m49 = 0 AND mot_code = 0 AND customs_code IN ('', 'C00')
     AND year > (SELECT max(year) FROM trade_flows) - ?`
 
-func loadTrade(ctx context.Context, conn driver.Conn, b *Builder) error {
-	years := uint16(b.in.Cfg.Chokepoint.YearsWindow)
+func loadTrade(ctx context.Context, conn driver.Conn, b inputSink, a loadArgs) error {
+	years := uint16(a.cfg.Chokepoint.YearsWindow)
 	rows, err := conn.Query(ctx, `SELECT hs_code, year, reporter_m49, max(reporter_iso3), flow,
     sumIf(value_usd, partner_m49 = 0), sumIf(value_usd, partner_m49 != 0),
     sumIf(ifNull(net_weight_kg, 0), partner_m49 = 0), sumIf(ifNull(net_weight_kg, 0), partner_m49 != 0)
@@ -91,7 +77,7 @@ GROUP BY hs_code, year, reporter_m49, flow`, years)
     sumIf(value_usd, reporter_m49 = ?)
 FROM trade_flows FINAL
 WHERE flow = 'M' AND partner_m49 != 0 AND `+tradeFilter+`
-GROUP BY hs_code, year, partner_m49`, uint16(b.in.Cfg.HomeM49), years)
+GROUP BY hs_code, year, partner_m49`, uint16(a.cfg.HomeM49), years)
 	if err != nil {
 		return err
 	}
@@ -111,7 +97,7 @@ GROUP BY hs_code, year, partner_m49`, uint16(b.in.Cfg.HomeM49), years)
 	return rows.Err()
 }
 
-func loadProduction(ctx context.Context, conn driver.Conn, b *Builder) error {
+func loadProduction(ctx context.Context, conn driver.Conn, b inputSink, _ loadArgs) error {
 	rows, err := conn.Query(ctx, `SELECT commodity, stage, year, country, max(country_iso3), sum(ifNull(quantity, 0)), any(unit)
 FROM production_stats FINAL
 WHERE isNotNull(quantity) AND flag != 'W'
@@ -132,13 +118,13 @@ GROUP BY commodity, stage, year, country`)
 	return rows.Err()
 }
 
-func loadAvailability(ctx context.Context, conn driver.Conn, b *Builder) error {
+func loadAvailability(ctx context.Context, conn driver.Conn, b inputSink, a loadArgs) error {
 	rows, err := conn.Query(ctx, `SELECT manufacturer, part_number, max(component_id), toStartOfDay(as_of) AS d,
     sumIf(stock, stock_unknown = 0), countIf(stock_unknown = 0), min(lead_time_days),
     max(multiIf(lifecycle = 'nrnd', 1, lifecycle = 'last_time_buy', 2, lifecycle = 'eol', 3, lifecycle = 'obsolete', 4, 0))
 FROM component_availability FINAL
 WHERE as_of >= ? AND as_of <= ?
-GROUP BY manufacturer, part_number, d`, b.in.WindowFrom, b.in.Now)
+GROUP BY manufacturer, part_number, d`, a.windowFrom, a.now)
 	if err != nil {
 		return err
 	}

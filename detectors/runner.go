@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -23,6 +24,17 @@ type Runner struct {
 	m    *metrics
 	// Now is the clock (tests may replace it).
 	Now func() time.Time
+	// last holds, per detector, the scores this runner wrote in its latest successful run, so the
+	// next run reads its prev_score from memory instead of the findings table.
+	last   map[string]runScores
+	lastMu sync.Mutex
+	cache  *LoadCache
+}
+
+// runScores are one run's scores: subject_type\x00subject → score.
+type runScores struct {
+	runID  string
+	scores map[string]float64
 }
 
 type metrics struct {
@@ -32,6 +44,7 @@ type metrics struct {
 	errors      *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 	load        prometheus.Histogram
+	tables      *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
@@ -50,6 +63,14 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 		load: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "chainwatch_detectors_load_duration_seconds", Help: "Wall time of loading the detectors' inputs from ClickHouse.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10)}),
+		tables: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainwatch_detectors_load_tables_total",
+			Help: "Input tables per run, by outcome: read from ClickHouse, or reused from memory (unchanged since the last run)."},
+			[]string{"table", "outcome"}),
+	}
+	for _, s := range loadSteps {
+		m.tables.WithLabelValues(s.table, "read")
+		m.tables.WithLabelValues(s.table, "reused")
 	}
 	for _, n := range names {
 		m.duration.WithLabelValues(n)
@@ -59,7 +80,7 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 		m.lastSuccess.WithLabelValues(n)
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load} {
+		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load, m.tables} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("detectors: register metrics: %w", err)
 			}
@@ -82,7 +103,8 @@ func NewRunner(conn driver.Conn, cfg Config, reg prometheus.Registerer, log *slo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{conn: conn, cfg: cfg, log: log, reg: r, m: m, Now: time.Now}, nil
+	return &Runner{conn: conn, cfg: cfg, log: log, reg: r, m: m, Now: time.Now, last: map[string]runScores{},
+		cache: NewLoadCache()}, nil
 }
 
 // Registry returns the runner's detectors.
@@ -102,6 +124,7 @@ type RunSummary struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 	Load       time.Duration
+	Reused     []string // input tables replayed from memory (unchanged since the runner's last run)
 	Detectors  []DetectorSummary
 }
 
@@ -125,8 +148,15 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	defer cancel()
 	start := r.Now().UTC()
 	sum := RunSummary{RunID: NewRunID(start), StartedAt: start}
-	in, err := Load(ctx, r.conn, r.cfg, start)
-	sum.Load = time.Since(start)
+	t0 := time.Now()
+	in, ls, err := r.cache.Load(ctx, r.conn, r.cfg, start)
+	sum.Load, sum.Reused = time.Since(t0), ls.Reused
+	for _, t := range ls.Read {
+		r.m.tables.WithLabelValues(t, "read").Inc()
+	}
+	for _, t := range ls.Reused {
+		r.m.tables.WithLabelValues(t, "reused").Inc()
+	}
 	r.m.load.Observe(sum.Load.Seconds())
 	if err != nil {
 		var errs []error
@@ -173,16 +203,19 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 	if err != nil {
 		return fail(err)
 	}
-	prev, err := PreviousScores(ctx, r.conn, name, prevID)
+	prev, err := r.previousScores(ctx, name, prevID)
 	if err != nil {
 		return fail(err)
 	}
+	cur := runScores{runID: runID, scores: make(map[string]float64, len(fs))}
 	for i := range fs {
 		f := &fs[i]
 		f.RunID, f.ComputedAt = runID, computedAt
-		if s, ok := prev[f.SubjectType+"\x00"+f.Subject]; ok {
+		key := f.SubjectType + "\x00" + f.Subject
+		if s, ok := prev[key]; ok {
 			f.PrevScore = ptr(s)
 		}
+		cur.scores[key] = f.Score
 	}
 	if err := WriteFindings(ctx, r.conn, fs); err != nil {
 		return fail(err)
@@ -191,6 +224,9 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 		Findings: uint32(len(fs)), Status: StatusOK, WindowFrom: in.WindowFrom, WindowTo: in.WindowTo}); err != nil {
 		return fail(err)
 	}
+	r.lastMu.Lock()
+	r.last[name] = cur
+	r.lastMu.Unlock()
 	ds.Findings, ds.Duration = len(fs), time.Since(t0)
 	r.m.duration.WithLabelValues(name).Observe(ds.Duration.Seconds())
 	r.m.findings.WithLabelValues(name).Add(float64(len(fs)))
@@ -199,6 +235,18 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 	r.log.Info("detector run", "run_id", runID, "detector", name, "findings", len(fs), "prev_run", prevID,
 		"duration", ds.Duration)
 	return ds
+}
+
+// previousScores returns the scores of the detector's run prevID: from memory when it is this
+// runner's own latest run, else from the findings table (another daemon or an earlier process).
+func (r *Runner) previousScores(ctx context.Context, detector, prevID string) (map[string]float64, error) {
+	r.lastMu.Lock()
+	l, ok := r.last[detector]
+	r.lastMu.Unlock()
+	if ok && l.runID == prevID && prevID != "" {
+		return l.scores, nil
+	}
+	return PreviousScores(ctx, r.conn, detector, prevID)
 }
 
 func (r *Runner) record(ctx context.Context, rec RunRecord) error {

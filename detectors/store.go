@@ -29,24 +29,28 @@ const (
 )
 
 // insertChunk bounds the rows of one native batch.
-const insertChunk = 20000
+const insertChunk = 100000
 
-// WriteFindings inserts findings with PrepareBatch + Append + Send, in chunks.
+// WriteFindings inserts findings with PrepareBatch + one typed slice per column
+// (batch.Column(i).Append), in chunks.
 func WriteFindings(ctx context.Context, conn driver.Conn, fs []Finding) error {
 	sql := "INSERT INTO findings (" + strings.Join(FindingColumns, ", ") + ")"
+	var fc findingCols
 	for start := 0; start < len(fs); start += insertChunk {
 		end := min(start+insertChunk, len(fs))
+		fc.reset()
+		for i := start; i < end; i++ {
+			if err := fc.add(&fs[i]); err != nil {
+				return err
+			}
+		}
 		b, err := conn.PrepareBatch(ctx, sql)
 		if err != nil {
 			return fmt.Errorf("findings: prepare: %w", err)
 		}
-		for i := start; i < end; i++ {
-			row, err := findingRow(&fs[i])
-			if err != nil {
-				return errors.Join(err, b.Abort())
-			}
-			if err := b.Append(row...); err != nil {
-				return errors.Join(fmt.Errorf("findings: append %s %s: %w", fs[i].Detector, fs[i].Subject, err), b.Abort())
+		for i, col := range fc.columns() {
+			if err := b.Column(i).Append(col); err != nil {
+				return errors.Join(fmt.Errorf("findings: column %s: %w", FindingColumns[i], err), b.Abort())
 			}
 		}
 		if err := b.Send(); err != nil {
@@ -56,7 +60,21 @@ func WriteFindings(ctx context.Context, conn driver.Conn, fs []Finding) error {
 	return nil
 }
 
-func findingRow(f *Finding) ([]any, error) {
+// findingCols holds a chunk of findings column by column, in FindingColumns order.
+type findingCols struct {
+	runID, detector, subjectType, subject, subjectName, enterprise, component []string
+	category, industry, region, alternates                                    []string
+	computedAt, windowFrom, windowTo                                          []time.Time
+	chainLeader                                                               []uint8
+	score, delta                                                              []float64
+	prevScore, tts, ttr                                                       []*float64
+	flags, termNames, termDetails, products                                   [][]string
+	termValues, termNorms, termWeights, termContribs, termShares              [][]float64
+}
+
+func (c *findingCols) reset() { *c = findingCols{} }
+
+func (c *findingCols) add(f *Finding) error {
 	n := len(f.Terms)
 	names, details := make([]string, n), make([]string, n)
 	vals, norms, ws, cs, ss := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -64,18 +82,34 @@ func findingRow(f *Finding) ([]any, error) {
 		names[i], details[i] = t.Name, t.Detail
 		vals[i], norms[i], ws[i], cs[i], ss[i] = t.Value, t.Norm, t.Weight, t.Contribution, t.Share
 	}
-	alts := f.Alternates
-	if alts == nil {
-		alts = []Alternate{}
+	aj := "[]"
+	if len(f.Alternates) > 0 {
+		b, err := json.Marshal(f.Alternates)
+		if err != nil {
+			return fmt.Errorf("findings: alternates of %s: %w", f.Subject, err)
+		}
+		aj = string(b)
 	}
-	aj, err := json.Marshal(alts)
-	if err != nil {
-		return nil, fmt.Errorf("findings: alternates of %s: %w", f.Subject, err)
-	}
-	return []any{f.RunID, f.ComputedAt.UTC(), f.Detector, f.SubjectType, f.Subject, f.SubjectName,
-		f.EnterpriseID, f.ComponentID, f.Category, f.Industry, f.Region, b2u8(f.ChainLeader), f.Score, f.PrevScore, f.Delta(),
-		nzs(f.Flags), names, vals, norms, ws, cs, ss, details, f.TTSDays, f.TTRDays, string(aj), nzs(f.Products),
-		clampTime(f.WindowFrom), clampTime(f.WindowTo)}, nil
+	c.runID, c.computedAt, c.detector = append(c.runID, f.RunID), append(c.computedAt, f.ComputedAt.UTC()), append(c.detector, f.Detector)
+	c.subjectType, c.subject, c.subjectName = append(c.subjectType, f.SubjectType), append(c.subject, f.Subject), append(c.subjectName, f.SubjectName)
+	c.enterprise, c.component = append(c.enterprise, f.EnterpriseID), append(c.component, f.ComponentID)
+	c.category, c.industry, c.region = append(c.category, f.Category), append(c.industry, f.Industry), append(c.region, f.Region)
+	c.chainLeader, c.score, c.prevScore = append(c.chainLeader, b2u8(f.ChainLeader)), append(c.score, f.Score), append(c.prevScore, f.PrevScore)
+	c.delta, c.flags = append(c.delta, f.Delta()), append(c.flags, nzs(f.Flags))
+	c.termNames, c.termValues, c.termNorms = append(c.termNames, names), append(c.termValues, vals), append(c.termNorms, norms)
+	c.termWeights, c.termContribs, c.termShares = append(c.termWeights, ws), append(c.termContribs, cs), append(c.termShares, ss)
+	c.termDetails, c.tts, c.ttr = append(c.termDetails, details), append(c.tts, f.TTSDays), append(c.ttr, f.TTRDays)
+	c.alternates, c.products = append(c.alternates, aj), append(c.products, nzs(f.Products))
+	c.windowFrom, c.windowTo = append(c.windowFrom, clampTime(f.WindowFrom)), append(c.windowTo, clampTime(f.WindowTo))
+	return nil
+}
+
+// columns returns the typed slices in FindingColumns order.
+func (c *findingCols) columns() []any {
+	return []any{c.runID, c.computedAt, c.detector, c.subjectType, c.subject, c.subjectName,
+		c.enterprise, c.component, c.category, c.industry, c.region, c.chainLeader, c.score, c.prevScore, c.delta,
+		c.flags, c.termNames, c.termValues, c.termNorms, c.termWeights, c.termContribs, c.termShares,
+		c.termDetails, c.tts, c.ttr, c.alternates, c.products, c.windowFrom, c.windowTo}
 }
 
 // clampTime keeps a time inside ClickHouse DateTime's range (1970..2105).

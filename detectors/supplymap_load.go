@@ -34,7 +34,7 @@ func LoadSupplyMap(ctx context.Context, q Querier, cfg Config, at time.Time) (*I
 	return b.Inputs(), nil
 }
 
-func loadMapNodes(ctx context.Context, q Querier, b *Builder, at time.Time) error {
+func loadMapNodes(ctx context.Context, q Querier, b inputSink, at time.Time) error {
 	rows, err := q.Query(ctx, `SELECT node_type, node_id, argMax(name, as_of), argMax(country, as_of),
     argMax(domestic, as_of), argMax(region, as_of), argMax(industry, as_of), argMax(chain_leader, as_of),
     argMax(category, as_of), argMax(hs_code, as_of), argMax(chokepoint, as_of), max(as_of), argMax(tags, as_of)
@@ -56,7 +56,7 @@ FROM supply_nodes`+asOfBound(at)+` GROUP BY node_type, node_id`, asOfArgs(at)...
 	return rows.Err()
 }
 
-func loadMapLinks(ctx context.Context, q Querier, b *Builder, at time.Time) error {
+func loadMapLinks(ctx context.Context, q Querier, b inputSink, at time.Time) error {
 	rows, err := q.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id,
     argMax(qty_per_unit, as_of), argMax(share, as_of), argMax(qualification, as_of),
     argMax(inventory_units, as_of), argMax(consumption_per_day, as_of), max(as_of)
@@ -76,7 +76,7 @@ FROM supply_links`+asOfBound(at)+` GROUP BY link_type, enterprise_id, product_id
 	return rows.Err()
 }
 
-func loadMapSubs(ctx context.Context, q Querier, b *Builder, at time.Time) error {
+func loadMapSubs(ctx context.Context, q Querier, b inputSink, at time.Time) error {
 	rows, err := q.Query(ctx, `SELECT component_id, alt_component_id, alt_supplier_id, enterprise_id,
     argMax(qualification_days, as_of), argMax(domestic, as_of), argMax(country, as_of), argMax(notes, as_of), max(as_of)
 FROM substitutions`+asOfBound(at)+` GROUP BY component_id, alt_component_id, alt_supplier_id, enterprise_id`, asOfArgs(at)...)
@@ -114,6 +114,6 @@ func asOfArgs(at time.Time) []any {
 }
 
 // currentMap adapts a supply-map loader to Load's steps: the current map, unbounded.
-func currentMap(load func(context.Context, Querier, *Builder, time.Time) error) func(context.Context, driver.Conn, *Builder) error {
-	return func(ctx context.Context, conn driver.Conn, b *Builder) error { return load(ctx, conn, b, time.Time{}) }
+func currentMap(load func(context.Context, Querier, inputSink, time.Time) error) loadFunc {
+	return func(ctx context.Context, conn driver.Conn, b inputSink, _ loadArgs) error { return load(ctx, conn, b, time.Time{}) }
 }

@@ -307,10 +307,11 @@ FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supp
 	return len(batch), time.Since(start).Seconds(), mode
 }
 
-// incrementalRun rescoring what changed since the runner's last run.
+// incrementalRun is the runner's next run after the change: tables unchanged since its last run are
+// replayed from memory (detectors.LoadCache), the changed ones re-read, then a full rescore.
 func incrementalRun(ctx context.Context, runner *detectors.Runner) (string, error) {
-	_, err := runner.RunOnce(ctx)
-	return "full", err
+	sum, err := runner.RunOnce(ctx)
+	return "reused " + strings.Join(sum.Reused, "+") + ", full rescore", err
 }
 
 func printDetectors(d *detSummary) {

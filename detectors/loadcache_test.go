@@ -1,0 +1,83 @@
+package detectors
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chainwatch/chainwatch/internal/testenv"
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// TestLoadCacheIntegration: a cached load replays unchanged tables, re-reads changed ones, and its
+// Inputs always equal an uncached load of the same data.
+func TestLoadCacheIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Second)
+	recs := fixtureRecords(now)
+	insertRecords(t, ctx, conn, now.Add(-time.Hour), recs)
+	cfg := fixtureConfig()
+	cache := NewLoadCache()
+	all := make([]string, 0, len(loadSteps))
+	var cacheable []string
+	for _, s := range loadSteps {
+		all = append(all, s.table)
+		if s.cacheable {
+			cacheable = append(cacheable, s.table)
+		}
+	}
+	check := func(step string, wantRead, wantReused []string) {
+		t.Helper()
+		got, st, err := cache.Load(ctx, conn, cfg, now)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if !slices.Equal(st.Read, wantRead) || !slices.Equal(st.Reused, wantReused) {
+			t.Errorf("%s: read %v reused %v, want read %v reused %v", step, st.Read, st.Reused, wantRead, wantReused)
+		}
+		want, err := Load(ctx, conn, cfg, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: cached Inputs differ from an uncached load", step)
+		}
+		if len(got.Supplies) == 0 || len(got.Enterprises) == 0 {
+			t.Fatalf("%s: empty inputs", step)
+		}
+	}
+	check("first load", all, nil)
+	check("nothing changed", []string{"procurement_awards", "component_availability"}, cacheable)
+
+	// a new version of one supply link (half the inventory, a day later), ingested now
+	var link *schemas.SupplyLink
+	for _, r := range recs {
+		if l, ok := r.(*schemas.SupplyLink); ok && l.LinkType == schemas.LinkSupplies {
+			c := *l
+			link = &c
+			break
+		}
+	}
+	if link == nil {
+		t.Fatal("fixture has no supplies link")
+	}
+	link.Share /= 2
+	link.AsOf = link.AsOf.Add(24 * time.Hour)
+	insertRecords(t, ctx, conn, now, []schemas.Record{link})
+	var reused []string
+	for _, s := range cacheable {
+		if s != "supply_links" {
+			reused = append(reused, s)
+		}
+	}
+	check("one link changed", []string{"supply_links", "procurement_awards", "component_availability"}, reused)
+	check("unchanged again", []string{"procurement_awards", "component_availability"}, cacheable)
+
+	// another configuration: nothing cached applies
+	cfg.Chokepoint.YearsWindow++
+	check("config changed", all, nil)
+}
