@@ -14,7 +14,7 @@ import (
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
-// Tests on recorded live responses of Nexar, DigiKey v4 and KitSpace partinfo, taken from the
+// Tests on recorded live responses of Nexar, DigiKey v4, KitSpace partinfo and Mouser, taken from the
 // response caches committed in hildogjr/KiCost's tests (see testdata/availability/*-kicost/PROVENANCE.txt).
 // Expected figures are read from the recordings themselves where a test can compute them.
 
@@ -294,5 +294,25 @@ func TestKitspaceRecordedResponses(t *testing.T) {
 	}
 	if findFirst(parts, func(p *schemas.ComponentAvailability) bool { return strings.EqualFold(p.PartNumber, "ASML-5822") }) != nil {
 		t.Error("a part without offers made a record")
+	}
+}
+
+func TestMouserKiCostRecordedResponses(t *testing.T) {
+	m, st := importT(t, ImportAvailability, "../testdata/availability/mouser-kicost", testOpts())
+	invariant(t, "mouser kicost", st)
+	// Two parts; mpn_695120004001.json is an answer with NumberOfResult 0.
+	if st.Files != 3 || st.Read != 2 || st.Emitted != 2 || st.RejectedTotal() != 0 || st.Skipped != 0 || st.Duplicates != 0 {
+		t.Fatalf("stats %+v %v", st, m.Rejects)
+	}
+	parts := decodeAll[*schemas.ComponentAvailability](t, m.Events)
+	// "6809 In Stock", LeadTime "178 Days", LifecycleStatus "" (unknown, not a reject), "$0.25".
+	if p := findOffer(parts, DistributorMouser, "530-5MF6-R"); p == nil || p.PartNumber != "5MF 6-R" || p.Manufacturer != "Bel Fuse" ||
+		p.Stock != 6809 || p.StockUnknown || !ptrEq(p.LeadTimeDays, 178) || p.Lifecycle != schemas.LifecycleUnknown ||
+		!ptrEq(p.Price, 0.25) || p.Currency != "USD" || p.Packaging != "Bulk" {
+		t.Errorf("530-5MF6-R %+v", p)
+	}
+	if p := findOffer(parts, DistributorMouser, "710-696101000002"); p == nil || p.Manufacturer != "Wurth Elektronik" || p.Stock != 500 ||
+		!ptrEq(p.LeadTimeDays, 161) || !ptrEq(p.Price, 0.66) {
+		t.Errorf("710-696101000002 %+v", p)
 	}
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rebuilds testdata/availability/{nexar,kitspace,digikey}-kicost/*.json from the response caches
+"""Rebuilds testdata/availability/{nexar,kitspace,digikey,mouser}-kicost/*.json from the response caches
 committed in hildogjr/KiCost's tests (see the PROVENANCE.txt files there).
 
 usage: kicost_cache_to_json.py KICOST_TESTS_DIR DIGIKEY_V4_MODELS_DIR OUT_DIR
@@ -29,6 +29,7 @@ NEXAR = ['mpn_Murata_GRM1885C1H221JA01D', 'mpn_Murata_GRM21BR71A106KE51L', 'mpn_
 KITSPACE = ['mpn_OPA170AIDBVT', 'mpn_ASML-5822', 'mpn_AP2204K-3.3TRG1', 'mpn_0402CS-82N']
 DIGIKEY = ['RMCF0805JT10K0', 'KA78L05AMTF', 'BC847BLT1G', '860020474012']
 DIGIKEY_KEYWORD = ['G5LE-14-DC12']
+MOUSER = ['mou_530-5MF6-R', 'mou_710-696101000002', 'mpn_695120004001']
 MODELS_PREFIX = 'kicost_digikey_api_v4.v4.productinformation.models.'
 
 
@@ -114,6 +115,8 @@ def main(tests, models, out):
     for pn in DIGIKEY:  # a ProductDetails object: {"SearchLocaleUsed": …, "Product": …}
         obj = load(os.path.join(tests, 'digikey_v4', 'dpn_%s_US_en_USD_US_v4.dat' % pn), models)
         dump(os.path.join(out, 'digikey-kicost', 'productdetails_%s.json' % pn), to_json(obj))
+    for name in MOUSER:  # the whole parsed body of a Mouser search/partnumber answer
+        dump(os.path.join(out, 'mouser-kicost', name + '.json'), load(os.path.join(tests, 'mouser', name + '.dat')))
     for kw in DIGIKEY_KEYWORD:  # a KeywordSearchResponse: {"Products": […], "ProductsCount": …, …}
         obj = load(os.path.join(tests, 'digikey_v4', 'key_%s_US_en_USD_US_v4.dat' % kw), models)
         dump(os.path.join(out, 'digikey-kicost', 'keyword_%s.json' % kw), to_json(obj))
