@@ -269,11 +269,14 @@ func (r *availabilityJSONReader) nexarPart(p nexarPart, loc string) error {
 		}
 	}
 	for si, seller := range p.Sellers {
-		cutTape := false
+		cut := cutTapeQuantity(-1)
 		for _, raw := range seller.Offers {
 			var o nexarOffer
-			cutTape = cutTape || json.Unmarshal(raw, &o) == nil && isCutTape(o.Packaging)
+			if json.Unmarshal(raw, &o) == nil {
+				cut = cut.add(o.Packaging, nexarQty(o.InventoryLevel))
+			}
 		}
+		digiKey := isDigiKey(seller.Company.Name)
 		for oi, raw := range seller.Offers {
 			ol := fmt.Sprintf("%s.sellers[%d].offers[%d]", loc, si, oi)
 			var o nexarOffer
@@ -283,7 +286,7 @@ func (r *availabilityJSONReader) nexarPart(p nexarPart, loc string) error {
 				}
 				continue
 			}
-			if cutTape && isReelFromCutTape(o.Packaging) {
+			if cut.covers(o.Packaging, nexarQty(o.InventoryLevel), digiKey) {
 				r.o.read()
 				r.o.skip()
 				continue
@@ -407,13 +410,20 @@ func (r *availabilityJSONReader) digiKeyProduct(p digiKeyProduct, raw []byte, lo
 		}
 		return r.offer(loc, raw, base, nil)
 	}
-	cutTape := false
-	for _, v := range p.ProductVariations {
-		cutTape = cutTape || isCutTape(v.PackageType.Name)
+	qtyOf := func(i int) *float64 {
+		if q := p.ProductVariations[i].QuantityAvailableforPackageType; q != nil {
+			return q
+		}
+		return p.ProductVariations[i].QuantityAvailable
+	}
+	cut := cutTapeQuantity(-1)
+	for i, v := range p.ProductVariations {
+		cut = cut.add(v.PackageType.Name, qtyOf(i))
 	}
 	for i, v := range p.ProductVariations {
 		vl := fmt.Sprintf("%s.ProductVariations[%d]", loc, i)
-		if cutTape && isReelFromCutTape(v.PackageType.Name) {
+		qty := qtyOf(i)
+		if cut.covers(v.PackageType.Name, qty, true) {
 			r.o.read()
 			r.o.skip()
 			continue
@@ -421,10 +431,6 @@ func (r *availabilityJSONReader) digiKeyProduct(p digiKeyProduct, raw []byte, lo
 		f := make(map[string]string, len(base)+5)
 		for k, x := range base {
 			f[k] = x
-		}
-		qty := v.QuantityAvailableforPackageType
-		if qty == nil {
-			qty = v.QuantityAvailable
 		}
 		f["sku"], f["packaging"], f["stock"] = v.DigiKeyProductNumber, v.PackageType.Name, num(qty)
 		if len(v.StandardPricing) > 0 {
@@ -447,6 +453,77 @@ func isCutTape(packaging string) bool {
 func isReelFromCutTape(packaging string) bool {
 	p := strings.ToLower(packaging)
 	return (strings.Contains(p, "digi-reel") || strings.Contains(p, "custom reel")) && !strings.Contains(p, "cut tape")
+}
+
+// isFullReel: a "Tape & Reel" offer (DigiKey "Tape & Reel (TR)"), not the cut tape.
+func isFullReel(packaging string) bool {
+	p := strings.ToLower(packaging)
+	return strings.Contains(p, "tape & reel") && !strings.Contains(p, "cut tape")
+}
+
+// isDigiKey: the seller name Nexar gives DigiKey ("Digi-Key").
+func isDigiKey(seller string) bool {
+	return strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(seller), "-", ""), "digikey")
+}
+
+// cutTapeQuantity is the largest stock of a seller's cut-tape offers of one part; -1: no cut-tape
+// offer, 0 and up: there is one (its quantity, 0 when it gives none).
+type cutTapeQuantity float64
+
+func (c cutTapeQuantity) add(packaging string, qty *float64) cutTapeQuantity {
+	if !isCutTape(packaging) {
+		return c
+	}
+	q := cutTapeQuantity(0)
+	if qty != nil && *qty > 0 {
+		q = cutTapeQuantity(*qty)
+	}
+	return max(c, q)
+}
+
+// covers reports whether an offer only shows stock the seller's cut-tape offer already counts, so
+// that emitting it would count that stock twice: a Digi-Reel / Custom Reel next to a cut tape, and,
+// at DigiKey (digiKey), a Tape & Reel offer whose quantity is not above the cut-tape quantity.
+// DigiKey's cut-tape quantity includes its full reels: in every recorded DigiKey v4 productdetails
+// with both (testdata/availability/digikey-kicost and KiCost's tests/digikey_v4), the product's
+// QuantityAvailable equals the cut-tape quantity and the Tape & Reel quantity is at most that
+// (RMCF0805JT10K0: TR 3,485,000, CT 3,489,721, QuantityAvailable 3,489,721); Nexar's Digi-Key
+// offers show the same (testdata/availability/nexar-kicost). Other sellers' reels are their own
+// stock (TTI: cut tape 600, reel 2,416,000).
+func (c cutTapeQuantity) covers(packaging string, qty *float64, digiKey bool) bool {
+	if c < 0 {
+		return false
+	}
+	if isReelFromCutTape(packaging) {
+		return true
+	}
+	return digiKey && isFullReel(packaging) && qty != nil && *qty <= float64(c)
+}
+
+// digiKeySKUPackaging names the packaging a DigiKey part number encodes: "…CT-ND" / "…-1-ND" cut
+// tape, "…TR-ND" / "…-2-ND" tape & reel, "…DKR-ND" / "…-6-ND" Digi-Reel (as the recorded v4
+// responses pair them: 732-4457-1-ND Cut Tape (CT), 732-4457-2-ND Tape & Reel (TR), 732-4457-6-ND
+// Digi-Reel®; RMCF0805JT10K0CT-ND, …TR-ND, …DKR-ND); "" otherwise.
+func digiKeySKUPackaging(sku string) string {
+	s := strings.ToUpper(strings.TrimSpace(sku))
+	switch {
+	case strings.HasSuffix(s, "DKR-ND") || strings.HasSuffix(s, "-6-ND"):
+		return "Digi-Reel"
+	case strings.HasSuffix(s, "CT-ND") || strings.HasSuffix(s, "-1-ND"):
+		return "Cut Tape (CT)"
+	case strings.HasSuffix(s, "TR-ND") || strings.HasSuffix(s, "-2-ND"):
+		return "Tape & Reel (TR)"
+	}
+	return ""
+}
+
+// nexarQty is an inventoryLevel as a quantity; the special codes (negative) give none.
+func nexarQty(level *int64) *float64 {
+	if level == nil || *level < 0 {
+		return nil
+	}
+	q := float64(*level)
+	return &q
 }
 
 // ---- KitSpace partinfo --------------------------------------------------------------------------
@@ -530,6 +607,15 @@ func (r *availabilityJSONReader) kitspacePart(p kitspacePart, loc string) error 
 			lifecycle = s.Value
 		}
 	}
+	// partinfo gives no packaging: DigiKey's is read from its SKU suffix, so that its reel and
+	// Digi-Reel offers, which repeat the cut-tape stock, are skipped as in the DigiKey API.
+	cut := cutTapeQuantity(-1)
+	for _, raw := range p.Offers {
+		var o kitspaceOffer
+		if json.Unmarshal(raw, &o) == nil && isDigiKey(o.SKU.Vendor) {
+			cut = cut.add(digiKeySKUPackaging(o.SKU.Part), o.InStockQuantity)
+		}
+	}
 	for i, raw := range p.Offers {
 		ol := fmt.Sprintf("%s.offers[%d]", loc, i)
 		var o kitspaceOffer
@@ -537,6 +623,11 @@ func (r *availabilityJSONReader) kitspacePart(p kitspacePart, loc string) error 
 			if err := r.badElement(ol, raw, err); err != nil {
 				return err
 			}
+			continue
+		}
+		if isDigiKey(o.SKU.Vendor) && cut.covers(digiKeySKUPackaging(o.SKU.Part), o.InStockQuantity, true) {
+			r.o.read()
+			r.o.skip()
 			continue
 		}
 		f := map[string]string{"part_number": p.MPN.Part, "manufacturer": p.MPN.Manufacturer, "distributor": o.SKU.Vendor,
