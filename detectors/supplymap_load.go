@@ -115,5 +115,7 @@ func asOfArgs(at time.Time) []any {
 
 // currentMap adapts a supply-map loader to Load's steps: the current map, unbounded.
 func currentMap(load func(context.Context, Querier, inputSink, time.Time) error) loadFunc {
-	return func(ctx context.Context, conn driver.Conn, b inputSink, _ loadArgs) error { return load(ctx, conn, b, time.Time{}) }
+	return func(ctx context.Context, conn driver.Conn, b inputSink, _ loadArgs) error {
+		return load(ctx, conn, b, time.Time{})
+	}
 }
