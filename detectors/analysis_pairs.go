@@ -4,9 +4,12 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ---- enterprise × component ---------------------------------------------------------------------
@@ -54,14 +57,30 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	}
 	a.Pairs = make([]PairMetrics, len(keys))
 	for pi, k := range keys {
-		if err := tick(ctx, pi); err != nil {
-			return err
-		}
 		a.pairIdx[k] = int32(pi)
-		a.pairMetrics(&a.Pairs[pi], k, ix)
 	}
-	return nil
+	// Each pair's metrics read the shared indexes and write only their own element: the pairs are
+	// computed in contiguous chunks, one goroutine per CPU.
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(keys)/pairChunkMin))
+	chunk := (len(keys) + workers - 1) / max(workers, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	for lo := 0; lo < len(keys); lo += chunk {
+		hi := min(lo+chunk, len(keys))
+		g.Go(func() error {
+			for pi := lo; pi < hi; pi++ {
+				if err := tick(gctx, pi); err != nil {
+					return err
+				}
+				a.pairMetrics(&a.Pairs[pi], keys[pi], ix)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
+
+// pairChunkMin is the fewest pairs worth a goroutine of their own.
+var pairChunkMin = 20000
 
 // sortSupplies orders the supplies links by (component, enterprise, supplier).
 func (a *Analysis) sortSupplies(ix *pairIndex) {

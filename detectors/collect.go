@@ -36,7 +36,7 @@ func (c *collector) wants(score float64, subjectType, subject string) bool {
 	if c.limit <= 0 || len(c.h) < c.limit {
 		return true
 	}
-	w := &c.h[0]
+	w := c.h[0]
 	if better(score, subjectType, subject, w.Score, w.SubjectType, w.Subject) {
 		return true
 	}
@@ -46,30 +46,34 @@ func (c *collector) wants(score float64, subjectType, subject string) bool {
 
 func (c *collector) add(f Finding) {
 	if c.limit <= 0 || len(c.h) < c.limit {
-		heap.Push(&c.h, f)
+		heap.Push(&c.h, &f)
 		return
 	}
-	c.h[0] = f
+	c.h[0] = &f
 	heap.Fix(&c.h, 0)
 	c.Dropped++
 }
 
 // result returns the kept findings, sorted.
 func (c *collector) result() []Finding {
-	out := []Finding(c.h)
+	out := make([]Finding, len(c.h))
+	for i, f := range c.h {
+		out[i] = *f
+	}
 	c.h = nil
 	return capFindings(out, 0)
 }
 
-// findingHeap is a min-heap whose root is the worst kept finding.
-type findingHeap []Finding
+// findingHeap is a min-heap of pointers (a Finding is large: swaps move pointers) whose root is the
+// worst kept finding.
+type findingHeap []*Finding
 
 func (h findingHeap) Len() int { return len(h) }
 func (h findingHeap) Less(i, j int) bool {
 	return better(h[j].Score, h[j].SubjectType, h[j].Subject, h[i].Score, h[i].SubjectType, h[i].Subject)
 }
 func (h findingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *findingHeap) Push(x any)   { *h = append(*h, x.(Finding)) }
+func (h *findingHeap) Push(x any)   { *h = append(*h, x.(*Finding)) }
 func (h *findingHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]

@@ -47,7 +47,9 @@ WHERE award_date >= ? AND award_date <= ? AND status NOT IN ('cancelled', 'unsuc
 const tradeFilter = `month = 0 AND partner2_m49 = 0 AND mot_code = 0 AND customs_code IN ('', 'C00')
     AND year > (SELECT max(year) FROM trade_flows) - ?`
 
-func loadTrade(ctx context.Context, conn driver.Conn, b inputSink, a loadArgs) error {
+// loadTradeTotals reads per (HS code, year, reporter, flow) the World row and the sum of the listed
+// partners.
+func loadTradeTotals(ctx context.Context, conn driver.Conn, b inputSink, a loadArgs) error {
 	years := uint16(a.cfg.Chokepoint.YearsWindow)
 	rows, err := conn.Query(ctx, `SELECT hs_code, year, reporter_m49, max(reporter_iso3), flow,
     sumIf(value_usd, partner_m49 = 0), sumIf(value_usd, partner_m49 != 0),
@@ -69,11 +71,14 @@ GROUP BY hs_code, year, reporter_m49, flow`, years)
 		b.AddTradeTotals(hs, year, rep, iso, flow, w, p, wkg, pkg)
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	// imports by partner, all reporters (mirror exports) and the monitored reporter (import concentration)
-	rows, err = conn.Query(ctx, `SELECT hs_code, year, partner_m49, max(partner_iso3), sum(value_usd),
+	return rows.Err()
+}
+
+// loadTradePartners reads imports by partner, all reporters (mirror exports) and the monitored
+// reporter (import concentration).
+func loadTradePartners(ctx context.Context, conn driver.Conn, b inputSink, a loadArgs) error {
+	years := uint16(a.cfg.Chokepoint.YearsWindow)
+	rows, err := conn.Query(ctx, `SELECT hs_code, year, partner_m49, max(partner_iso3), sum(value_usd),
     sumIf(value_usd, reporter_m49 = ?)
 FROM trade_flows FINAL
 WHERE flow = 'M' AND partner_m49 != 0 AND `+tradeFilter+`

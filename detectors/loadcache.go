@@ -47,19 +47,24 @@ type loadArgs struct {
 
 type loadFunc func(ctx context.Context, conn driver.Conn, b inputSink, a loadArgs) error
 
-// loadStep is one input table: its loader, and whether its result may be cached (clock-free query).
+// loadStep is one query of an input table: its name, the table (whose signature guards the cache),
+// its loader, and whether its result may be cached (clock-free query).
 type loadStep struct {
-	table     string
-	load      loadFunc
-	cacheable bool
+	name, table string
+	load        loadFunc
+	cacheable   bool
 }
 
 // loadSteps lists the input tables in replay order.
 var loadSteps = []loadStep{
-	{"supply_nodes", currentMap(loadMapNodes), true}, {"supply_links", currentMap(loadMapLinks), true},
-	{"substitutions", currentMap(loadMapSubs), true}, {"procurement_awards", loadAwards, false},
-	{"trade_flows", loadTrade, true}, {"production_stats", loadProduction, true},
-	{"component_availability", loadAvailability, false},
+	{"supply_nodes", "supply_nodes", currentMap(loadMapNodes), true},
+	{"supply_links", "supply_links", currentMap(loadMapLinks), true},
+	{"substitutions", "substitutions", currentMap(loadMapSubs), true},
+	{"procurement_awards", "procurement_awards", loadAwards, false},
+	{"trade_totals", "trade_flows", loadTradeTotals, true},
+	{"trade_partners", "trade_flows", loadTradePartners, true},
+	{"production_stats", "production_stats", loadProduction, true},
+	{"component_availability", "component_availability", loadAvailability, false},
 }
 
 // loadParallelism bounds the concurrent table reads.
@@ -101,16 +106,16 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(loadParallelism)
 	for i, s := range loadSteps {
-		if r := c.lookup(s.table, sigs[s.table]); r != nil {
+		if r := c.lookup(s.name, sigs[s.table]); r != nil {
 			recs[i] = r
-			st.Reused = append(st.Reused, s.table)
+			st.Reused = append(st.Reused, s.name)
 			continue
 		}
-		st.Read = append(st.Read, s.table)
+		st.Read = append(st.Read, s.name)
 		g.Go(func() error {
 			r := &recorder{}
 			if err := s.load(gctx, conn, r, args); err != nil {
-				return fmt.Errorf("load %s: %w", s.table, err)
+				return fmt.Errorf("load %s: %w", s.name, err)
 			}
 			recs[i] = r
 			return nil
@@ -138,7 +143,7 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 	}
 	c.mu.Unlock()
 	for _, s := range loadSteps {
-		if !s.cacheable {
+		if _, done := sigs[s.table]; done || !s.cacheable {
 			continue
 		}
 		var n uint64
@@ -151,13 +156,13 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 	return sigs, nil
 }
 
-func (c *LoadCache) lookup(table, sig string) *recorder {
+func (c *LoadCache) lookup(step, sig string) *recorder {
 	if c == nil || sig == "" {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.entries[table]; ok && e.sig == sig {
+	if e, ok := c.entries[step]; ok && e.sig == sig {
 		return e.rec
 	}
 	return nil
@@ -171,7 +176,7 @@ func (c *LoadCache) store(recs []*recorder, sigs map[string]string) {
 	defer c.mu.Unlock()
 	for i, s := range loadSteps {
 		if sig, ok := sigs[s.table]; ok && s.cacheable {
-			c.entries[s.table] = cacheEntry{sig: sig, rec: recs[i]}
+			c.entries[s.name] = cacheEntry{sig: sig, rec: recs[i]}
 		}
 	}
 }

@@ -25,9 +25,9 @@ func TestLoadCacheIntegration(t *testing.T) {
 	all := make([]string, 0, len(loadSteps))
 	var cacheable []string
 	for _, s := range loadSteps {
-		all = append(all, s.table)
+		all = append(all, s.name)
 		if s.cacheable {
-			cacheable = append(cacheable, s.table)
+			cacheable = append(cacheable, s.name)
 		}
 	}
 	check := func(step string, wantRead, wantReused []string) {

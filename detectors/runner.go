@@ -64,13 +64,13 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 			Name: "chainwatch_detectors_load_duration_seconds", Help: "Wall time of loading the detectors' inputs from ClickHouse.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10)}),
 		tables: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chainwatch_detectors_load_tables_total",
-			Help: "Input tables per run, by outcome: read from ClickHouse, or reused from memory (unchanged since the last run)."},
-			[]string{"table", "outcome"}),
+			Name: "chainwatch_detectors_load_steps_total",
+			Help: "Input queries per run, by outcome: read from ClickHouse, or reused from memory (table unchanged since the last run)."},
+			[]string{"step", "outcome"}),
 	}
 	for _, s := range loadSteps {
-		m.tables.WithLabelValues(s.table, "read")
-		m.tables.WithLabelValues(s.table, "reused")
+		m.tables.WithLabelValues(s.name, "read")
+		m.tables.WithLabelValues(s.name, "reused")
 	}
 	for _, n := range names {
 		m.duration.WithLabelValues(n)
@@ -169,43 +169,56 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 		sum.FinishedAt = r.Now().UTC()
 		return sum, errors.Join(append([]error{fmt.Errorf("run %s: %w", sum.RunID, err)}, errs...)...)
 	}
+	// Each detector scores in turn; its findings are written while the next one scores (one write
+	// at a time, in detector order).
+	sum.Detectors = make([]DetectorSummary, len(dets))
+	var writing sync.WaitGroup
+	var prevDone chan struct{}
+	for i, d := range dets {
+		store := r.runOne(ctx, d, in, sum.RunID, start)
+		wait, done := prevDone, make(chan struct{})
+		prevDone = done
+		writing.Add(1)
+		go func() {
+			defer writing.Done()
+			defer close(done)
+			if wait != nil {
+				<-wait
+			}
+			sum.Detectors[i] = store()
+		}()
+	}
+	writing.Wait()
 	var errs []error
-	for _, d := range dets {
-		ds := r.runOne(ctx, d, in, sum.RunID, start)
-		sum.Detectors = append(sum.Detectors, ds)
+	for _, ds := range sum.Detectors {
 		if ds.Err != nil {
-			errs = append(errs, fmt.Errorf("run %s: detector %s: %w", sum.RunID, d.Name(), ds.Err))
+			errs = append(errs, fmt.Errorf("run %s: detector %s: %w", sum.RunID, ds.Detector, ds.Err))
 		}
 	}
 	sum.FinishedAt = r.Now().UTC()
 	return sum, errors.Join(errs...)
 }
 
-func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID string, computedAt time.Time) DetectorSummary {
+// runOne scores one detector and returns the step that stores its findings and run row.
+func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID string, computedAt time.Time) func() DetectorSummary {
 	name := d.Name()
 	t0 := time.Now()
 	started := r.Now().UTC()
 	ds := DetectorSummary{Detector: name}
-	fail := func(err error) DetectorSummary {
-		ds.Err, ds.Duration = err, time.Since(t0)
-		r.m.errors.WithLabelValues(name).Inc()
-		if rerr := r.record(ctx, RunRecord{RunID: runID, Detector: name, StartedAt: started, FinishedAt: r.Now(),
-			Status: StatusError, Error: err.Error(), WindowFrom: in.WindowFrom, WindowTo: in.WindowTo}); rerr != nil {
-			ds.Err = errors.Join(err, rerr)
-		}
-		return ds
+	failed := func(err error) func() DetectorSummary {
+		return func() DetectorSummary { return r.fail(ctx, ds, err, t0, started, runID, in) }
 	}
 	fs, err := d.Run(ctx, in)
 	if err != nil {
-		return fail(err)
+		return failed(err)
 	}
 	prevID, err := PreviousRun(ctx, r.conn, name, runID)
 	if err != nil {
-		return fail(err)
+		return failed(err)
 	}
 	prev, err := r.previousScores(ctx, name, prevID)
 	if err != nil {
-		return fail(err)
+		return failed(err)
 	}
 	cur := runScores{runID: runID, scores: make(map[string]float64, len(fs))}
 	for i := range fs {
@@ -217,6 +230,15 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 		}
 		cur.scores[key] = f.Score
 	}
+	return func() DetectorSummary { return r.store(ctx, fs, cur, prevID, ds, t0, started, in) }
+}
+
+// store writes one detector's scored findings and its run row, then records the run in memory and
+// in the metrics.
+func (r *Runner) store(ctx context.Context, fs []Finding, cur runScores, prevID string, ds DetectorSummary,
+	t0, started time.Time, in *Inputs) DetectorSummary {
+	name, runID := ds.Detector, cur.runID
+	fail := func(err error) DetectorSummary { return r.fail(ctx, ds, err, t0, started, runID, in) }
 	if err := WriteFindings(ctx, r.conn, fs); err != nil {
 		return fail(err)
 	}
@@ -234,6 +256,17 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 	r.m.lastSuccess.WithLabelValues(name).Set(float64(r.Now().Unix()))
 	r.log.Info("detector run", "run_id", runID, "detector", name, "findings", len(fs), "prev_run", prevID,
 		"duration", ds.Duration)
+	return ds
+}
+
+// fail records a failed detector run (its run row says why) and returns its summary.
+func (r *Runner) fail(ctx context.Context, ds DetectorSummary, err error, t0, started time.Time, runID string, in *Inputs) DetectorSummary {
+	ds.Err, ds.Duration = err, time.Since(t0)
+	r.m.errors.WithLabelValues(ds.Detector).Inc()
+	if rerr := r.record(ctx, RunRecord{RunID: runID, Detector: ds.Detector, StartedAt: started, FinishedAt: r.Now(),
+		Status: StatusError, Error: err.Error(), WindowFrom: in.WindowFrom, WindowTo: in.WindowTo}); rerr != nil {
+		ds.Err = errors.Join(err, rerr)
+	}
 	return ds
 }
 

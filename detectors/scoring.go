@@ -4,6 +4,7 @@ package detectors
 // formulas are repeated in docs/scoring.md. Shares are fractions (0..1), never percent.
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -91,9 +92,11 @@ type Share struct {
 
 // SharesOf normalises a map of volumes into shares sorted by share descending, then key.
 func SharesOf(volumes map[string]float64) []Share {
+	// summed in key order: a float sum in map order would differ between runs in the last bits
+	keys := slices.Sorted(maps.Keys(volumes))
 	sum := 0.0
-	for _, v := range volumes {
-		if v > 0 {
+	for _, k := range keys {
+		if v := volumes[k]; v > 0 {
 			sum += v
 		}
 	}
@@ -101,8 +104,8 @@ func SharesOf(volumes map[string]float64) []Share {
 	if sum <= 0 {
 		return out
 	}
-	for k, v := range volumes {
-		if v > 0 {
+	for _, k := range keys {
+		if v := volumes[k]; v > 0 {
 			out = append(out, Share{Key: k, Value: v / sum})
 		}
 	}
