@@ -184,14 +184,37 @@ func (c *LoadCache) store(recs []*recorder, sigs map[string]string) {
 // recorder keeps one table's loaded rows, in order, to replay them into Builders. Replaying does
 // not change it (the Builder copies what it keeps).
 type recorder struct {
-	nodes   []schemas.SupplyNode
-	links   []schemas.SupplyLink
-	subs    []schemas.Substitution
-	awards  []awardRow
-	totals  []tradeTotalsRow
-	partner []partnerRow // AddMirror and AddHomeImport calls, in call order
-	prod    []prodRecord
-	avail   []availRecord
+	nodes   chunked[schemas.SupplyNode]
+	links   chunked[schemas.SupplyLink]
+	subs    chunked[schemas.Substitution]
+	awards  chunked[awardRow]
+	totals  chunked[tradeTotalsRow]
+	partner chunked[partnerRow] // AddMirror and AddHomeImport calls, in call order
+	prod    chunked[prodRecord]
+	avail   chunked[availRecord]
+}
+
+// chunked is an append-only list in fixed-size blocks: growing it never copies what it holds (a
+// million recorded links would otherwise be re-allocated and copied at every doubling).
+type chunked[T any] struct{ blocks [][]T }
+
+const chunkLen = 4096
+
+func (c *chunked[T]) add(v T) {
+	if n := len(c.blocks); n == 0 || len(c.blocks[n-1]) == chunkLen {
+		c.blocks = append(c.blocks, make([]T, 0, chunkLen))
+	}
+	last := &c.blocks[len(c.blocks)-1]
+	*last = append(*last, v)
+}
+
+// each calls f with a pointer to every element, in order (f must not keep it).
+func (c *chunked[T]) each(f func(*T)) {
+	for _, b := range c.blocks {
+		for i := range b {
+			f(&b[i])
+		}
+	}
 }
 
 type awardRow struct {
@@ -229,57 +252,45 @@ type availRecord struct {
 	lifecycle                string
 }
 
-func (r *recorder) AddNode(n *schemas.SupplyNode)           { r.nodes = append(r.nodes, *n) }
-func (r *recorder) AddLink(l *schemas.SupplyLink)           { r.links = append(r.links, *l) }
-func (r *recorder) AddSubstitution(s *schemas.Substitution) { r.subs = append(r.subs, *s) }
-func (r *recorder) AddAward(a Award, status string)         { r.awards = append(r.awards, awardRow{a, status}) }
+func (r *recorder) AddNode(n *schemas.SupplyNode)           { r.nodes.add(*n) }
+func (r *recorder) AddLink(l *schemas.SupplyLink)           { r.links.add(*l) }
+func (r *recorder) AddSubstitution(s *schemas.Substitution) { r.subs.add(*s) }
+func (r *recorder) AddAward(a Award, status string)         { r.awards.add(awardRow{a, status}) }
 func (r *recorder) AddTradeTotals(hs string, year, reporter uint16, iso3, flow string, world, partners, worldKg, partnersKg float64) {
-	r.totals = append(r.totals, tradeTotalsRow{hs, year, reporter, iso3, flow, world, partners, worldKg, partnersKg})
+	r.totals.add(tradeTotalsRow{hs, year, reporter, iso3, flow, world, partners, worldKg, partnersKg})
 }
 func (r *recorder) AddMirror(hs string, year, partner uint16, iso3 string, value float64) {
-	r.partner = append(r.partner, partnerRow{false, hs, year, partner, iso3, value})
+	r.partner.add(partnerRow{false, hs, year, partner, iso3, value})
 }
 func (r *recorder) AddHomeImport(hs string, year, partner uint16, iso3 string, value float64) {
-	r.partner = append(r.partner, partnerRow{true, hs, year, partner, iso3, value})
+	r.partner.add(partnerRow{true, hs, year, partner, iso3, value})
 }
 func (r *recorder) AddProduction(commodity, stage string, year uint16, country, iso3 string, qty float64, unit string) {
-	r.prod = append(r.prod, prodRecord{commodity, stage, year, country, iso3, qty, unit})
+	r.prod.add(prodRecord{commodity, stage, year, country, iso3, qty, unit})
 }
 func (r *recorder) AddAvailability(manufacturer, part, comp string, asOf time.Time, stock, lead float64, lifecycle string) {
-	r.avail = append(r.avail, availRecord{manufacturer, part, comp, asOf, stock, lead, lifecycle})
+	r.avail.add(availRecord{manufacturer, part, comp, asOf, stock, lead, lifecycle})
 }
 
-// replay adds the recorded rows to b, kind by kind in load order.
+// replay adds the recorded rows to b, kind by kind in load order. The Builder copies what it keeps:
+// the recorder is not changed.
 func (r *recorder) replay(b *Builder) {
-	for i := range r.nodes {
-		n := r.nodes[i]
-		b.AddNode(&n)
-	}
-	for i := range r.links {
-		l := r.links[i]
-		b.AddLink(&l)
-	}
-	for i := range r.subs {
-		s := r.subs[i]
-		b.AddSubstitution(&s)
-	}
-	for _, a := range r.awards {
-		b.AddAward(a.a, a.status)
-	}
-	for _, t := range r.totals {
+	r.nodes.each(b.AddNode)
+	r.links.each(b.AddLink)
+	r.subs.each(b.AddSubstitution)
+	r.awards.each(func(a *awardRow) { b.AddAward(a.a, a.status) })
+	r.totals.each(func(t *tradeTotalsRow) {
 		b.AddTradeTotals(t.hs, t.year, t.reporter, t.iso3, t.flow, t.world, t.partners, t.worldKg, t.partnersKg)
-	}
-	for _, m := range r.partner {
+	})
+	r.partner.each(func(m *partnerRow) {
 		if m.home {
 			b.AddHomeImport(m.hs, m.year, m.partner, m.iso3, m.value)
 		} else {
 			b.AddMirror(m.hs, m.year, m.partner, m.iso3, m.value)
 		}
-	}
-	for _, p := range r.prod {
-		b.AddProduction(p.commodity, p.stage, p.year, p.country, p.iso3, p.qty, p.unit)
-	}
-	for _, a := range r.avail {
+	})
+	r.prod.each(func(p *prodRecord) { b.AddProduction(p.commodity, p.stage, p.year, p.country, p.iso3, p.qty, p.unit) })
+	r.avail.each(func(a *availRecord) {
 		b.AddAvailability(a.manufacturer, a.part, a.comp, a.asOf, a.stock, a.lead, a.lifecycle)
-	}
+	})
 }
