@@ -29,6 +29,10 @@ type Config struct {
 	HomeM49  int    `koanf:"home_m49"`
 	// MaxFindingsPerDetector caps what one run stores per detector (highest scores kept; 0 = no cap).
 	MaxFindingsPerDetector int `koanf:"max_findings_per_detector"`
+	// LoadCache keeps the rows of unchanged input tables (supply map, substitutions, trade,
+	// production) in memory between runs, so a run re-reads only the tables that changed
+	// (docs/scoring.md). It costs about 400 MB at 1M supply links; false reads every table every run.
+	LoadCache bool `koanf:"load_cache"`
 
 	SingleSource SingleSourceConfig `koanf:"single_source"`
 	Chokepoint   ChokepointConfig   `koanf:"chokepoint"`
@@ -193,6 +197,7 @@ func DefaultConfig() Config {
 		HomeISO3:               "CHN",
 		HomeM49:                156,
 		MaxFindingsPerDetector: 50000,
+		LoadCache:              true,
 		SingleSource: SingleSourceConfig{
 			AwardWindowDays: 365, HHIThreshold: 0.25, MaxSuppliersSingle: 1,
 			Weights: SingleSourceWeights{TopShare: 1, SupplierHHI: 2, CountryHHI: 1, ForeignShare: 1, SingleSource: 2, NoAlternate: 1},

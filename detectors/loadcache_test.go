@@ -81,3 +81,41 @@ func TestLoadCacheIntegration(t *testing.T) {
 	cfg.Chokepoint.YearsWindow++
 	check("config changed", all, nil)
 }
+
+// TestRunnerLoadCacheIntegration: the Runner reuses unchanged tables on its next run, and reads
+// every table every run with detectors.load_cache off.
+func TestRunnerLoadCacheIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Second)
+	insertRecords(t, ctx, conn, now, fixtureRecords(now))
+	for _, on := range []bool{true, false} {
+		cfg := fixtureConfig()
+		cfg.LoadCache = on
+		r, err := NewRunner(conn, cfg, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Now = func() time.Time { return now }
+		first, err := r.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := r.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first.Reused) != 0 {
+			t.Errorf("load_cache=%v: first run reused %v", on, first.Reused)
+		}
+		if want := 6; on && len(second.Reused) != want || !on && len(second.Reused) != 0 {
+			t.Errorf("load_cache=%v: second run reused %v", on, second.Reused)
+		}
+		for _, d := range second.Detectors {
+			if d.Err != nil || d.Detector == "" {
+				t.Errorf("load_cache=%v: %+v", on, d)
+			}
+		}
+	}
+}

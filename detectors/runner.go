@@ -103,8 +103,11 @@ func NewRunner(conn driver.Conn, cfg Config, reg prometheus.Registerer, log *slo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{conn: conn, cfg: cfg, log: log, reg: r, m: m, Now: time.Now, last: map[string]runScores{},
-		cache: NewLoadCache()}, nil
+	rn := &Runner{conn: conn, cfg: cfg, log: log, reg: r, m: m, Now: time.Now, last: map[string]runScores{}}
+	if cfg.LoadCache {
+		rn.cache = NewLoadCache()
+	}
+	return rn, nil
 }
 
 // Registry returns the runner's detectors.

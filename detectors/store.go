@@ -29,7 +29,7 @@ const (
 )
 
 // insertChunk bounds the rows of one native batch.
-const insertChunk = 100000
+const insertChunk = 25000
 
 // WriteFindings inserts findings with PrepareBatch + one typed slice per column
 // (batch.Column(i).Append), in chunks.
