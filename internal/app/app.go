@@ -147,6 +147,11 @@ func (a *App) connect(ctx context.Context) error {
 	if a.conn, err = connectClickHouse(ctx, a.cfg, a.log); err != nil {
 		return err
 	}
+	if a.cfg.ClickHouse.Cluster != "" {
+		if err := chstore.CheckClusterSettings(ctx, a.conn); err != nil {
+			return err
+		}
+	}
 	if a.cfg.ClickHouse.MigrateOnRun {
 		n, err := chstore.MigrateConfig(ctx, a.conn, a.cfg.ClickHouse)
 		if err != nil {
