@@ -161,3 +161,29 @@ func TestAdvertiseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectWaitLeaseLost: a caller waiting on the leader for a run gets 503 with Retry-After when the
+// daemon loses the lease before the run, instead of waiting for a run that will not happen there.
+func TestDetectWaitLeaseLost(t *testing.T) {
+	trig := newDetectTrigger()
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- postDetect(t, http.HandlerFunc(trig.serveHTTP), "/-/detect?wait=true", nil) }()
+	for { // until the caller is registered
+		trig.mu.Lock()
+		n := len(trig.finished)
+		trig.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	trig.abort(errLeaseLost)
+	select {
+	case rec := <-done:
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "lost the detector lease") {
+			t.Errorf("%d %v %s, want 503 with Retry-After and the lease error", rec.Code, rec.Header(), rec.Body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting caller was not answered")
+	}
+}

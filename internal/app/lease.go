@@ -57,7 +57,10 @@ func (a *App) startLeaderWork(ctx context.Context) error {
 				}
 			}
 			a.route.leading.Store(true)
-			defer a.route.leading.Store(false)
+			defer func() {
+				a.route.leading.Store(false)
+				a.trig.abort(errLeaseLost) // waiting POST /-/detect?wait=true: 503, retry goes to the new leader
+			}()
 			var wg sync.WaitGroup
 			wg.Add(2)
 			go func() {
