@@ -61,14 +61,17 @@ fuzz:
 		echo "== $$fn ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
 
-# Static checks: formatting, vet, staticcheck (pinned as a go.mod tool), go.mod tidy, and the
-# repository-wide code-health tests (function length, import graph, dependency direction).
+# Static checks: formatting, vet, staticcheck (pinned as a go.mod tool), go.mod tidy, the
+# repository-wide code-health tests (function length, import graph, dependency direction), and the
+# Helm chart's lint and template test (deploy/helm/chartcheck, its own module).
 check:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) mod tidy -diff
 	$(GO) test -count=1 ./internal/codehealth/
+	# The Helm chart, linted and rendered by the Helm Go module (a nested module: Helm stays out of go.mod).
+	cd deploy/helm/chartcheck && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

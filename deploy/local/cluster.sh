@@ -377,6 +377,8 @@ EOF
             <max_memory_usage>2000000000</max_memory_usage>
             <load_balancing>in_order</load_balancing>
             <insert_distributed_sync>1</insert_distributed_sync>
+            <!-- IN/JOIN subqueries on Distributed tables run cluster-wide (GLOBAL IN); chainwatch checks it -->
+            <distributed_product_mode>global</distributed_product_mode>
             <distributed_ddl_task_timeout>120</distributed_ddl_task_timeout>
             <connect_timeout_with_failover_ms>200</connect_timeout_with_failover_ms>
             <skip_unavailable_shards>0</skip_unavailable_shards>

@@ -71,6 +71,7 @@ type App struct {
 	mgr         *alerts.Manager
 	cons        *consumption
 	trig        *detectTrigger
+	route       *leaderRoute // POST /-/detect: served here on the leader, forwarded by a follower
 	reloader    *reloader
 	store       *exposure.Store
 	regional    *exposure.Regional // local sourcing, 卡点 ledger, demand board (issue 14)
@@ -134,6 +135,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (a *App, err error
 	if a.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return a, fmt.Errorf("http: listen %s: %w", cfg.HTTP.Listen, err)
 	}
+	a.route.self = advertiseURL(cfg.HTTP.AdvertiseURL, a.ln.Addr())
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	a.buildSinks()
 	return a, nil
@@ -144,6 +146,11 @@ func (a *App) connect(ctx context.Context) error {
 	var err error
 	if a.conn, err = connectClickHouse(ctx, a.cfg, a.log); err != nil {
 		return err
+	}
+	if a.cfg.ClickHouse.Cluster != "" {
+		if err := chstore.CheckClusterSettings(ctx, a.conn); err != nil {
+			return err
+		}
 	}
 	if a.cfg.ClickHouse.MigrateOnRun {
 		n, err := chstore.MigrateConfig(ctx, a.conn, a.cfg.ClickHouse)
@@ -212,7 +219,8 @@ func (a *App) buildHTTP() (*http.ServeMux, error) {
 	// The control endpoints take the API's operate tokens and share its failed-authentication budget.
 	guard := api.NewGuard(a.cfg.API, a.log.With("component", "auth"))
 	mux.Handle("POST /-/reload", guard.Require(api.RoleOperate, http.HandlerFunc(a.reloader.serveHTTP)))
-	mux.Handle("POST /-/detect", guard.Require(api.RoleOperate, http.HandlerFunc(a.trig.serveHTTP)))
+	a.route = newLeaderRoute(a.cfg.ClickHouse.Cluster != "", currentLeader(a.conn), http.HandlerFunc(a.trig.serveHTTP))
+	mux.Handle("POST /-/detect", guard.Require(api.RoleOperate, a.route))
 	if a.cfg.API.Enabled {
 		deps := api.Deps{Store: a.store, Digests: a.digestSvc, DetectorNames: detectors.Names, Guard: guard, Regional: a.regional,
 			Scenarios: &scenarioService{a.conn, a.cfg.WhatIf, a.log.With("component", "whatif")}}

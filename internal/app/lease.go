@@ -56,8 +56,19 @@ func (a *App) startLeaderWork(ctx context.Context) error {
 					}()
 				}
 			}
+			a.route.leading.Store(true)
+			defer func() {
+				a.route.leading.Store(false)
+				a.trig.abort(errLeaseLost) // waiting POST /-/detect?wait=true: 503, retry goes to the new leader
+			}()
 			var wg sync.WaitGroup
-			wg.Add(1)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				if err := advertiseLeader(lctx, a.conn, a.route.self); err != nil && lctx.Err() == nil {
+					a.log.Error("leader URL not advertised; followers answer POST /-/detect with 503", "url", a.route.self, "err", err)
+				}
+			}()
 			go func() { defer wg.Done(); a.slotLoop(lctx, log) }()
 			if err := a.runDigests(lctx); err != nil {
 				a.log.Error("digest scheduler failed while leading", "err", err)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -97,6 +98,20 @@ func (d *detectTrigger) end(run uint64, sum detectors.RunSummary, err error) {
 	}
 }
 
+// errLeaseLost answers the callers waiting for a run when this daemon stops leading (the run will
+// not happen here; the new leader runs the next one).
+var errLeaseLost = errors.New("this daemon lost the detector lease before the run; retry (the request goes to the new leader)")
+
+// abort answers every caller waiting for a run with err.
+func (d *detectTrigger) abort(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for n, c := range d.finished {
+		c <- result{err: err}
+		delete(d.finished, n)
+	}
+}
+
 // wait registers for the next run to start, pokes the loop and waits for that run's end.
 func (d *detectTrigger) wait(ctx context.Context) (detectors.RunSummary, error) {
 	d.mu.Lock()
@@ -147,7 +162,12 @@ func (d *detectTrigger) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Detectors = append(out.Detectors, det{s.Detector, s.Findings, e})
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, errLeaseLost):
+		out.Error = err.Error()
+		w.Header().Set("Retry-After", retryAfter)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	case err != nil:
 		out.Error = err.Error()
 		w.WriteHeader(http.StatusInternalServerError)
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/chainwatch/chainwatch/alerts"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -64,6 +65,10 @@ type LogConfig struct {
 // HTTPConfig is the daemon's HTTP listener (/metrics, /healthz, /readyz, API).
 type HTTPConfig struct {
 	Listen string `koanf:"listen"`
+	// AdvertiseURL is how the other daemons reach this one's control endpoints (cluster mode: a
+	// follower forwards POST /-/detect to the leader's). Empty: http://<listen address>, with the
+	// host name in place of an unspecified host (0.0.0.0, ::).
+	AdvertiseURL string `koanf:"advertise_url"`
 }
 
 // Default returns the built-in defaults: a local single-node setup (deploy/local).
@@ -251,6 +256,11 @@ func (c HTTPConfig) Validate() error {
 	var p confkit.Problems
 	if c.Listen != "" {
 		p.HostPort("listen", c.Listen)
+	}
+	if c.AdvertiseURL != "" {
+		if u, err := url.Parse(c.AdvertiseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.Add("advertise_url", "must be an http:// or https:// URL with a host, got %q", c.AdvertiseURL)
+		}
 	}
 	return p.Err()
 }
