@@ -238,3 +238,19 @@ func TestAvailabilityOfferKey(t *testing.T) {
 		t.Errorf("stock with stock_unknown: %v", err)
 	}
 }
+
+// The sink's allocation-free event-id check agrees with EventID, for short keys and for keys longer
+// than its stack buffer, and rejects any other id.
+func TestEventIDMatches(t *testing.T) {
+	for _, nk := range []string{"", "a|b|c", strings.Repeat("long-natural-key|", 40)} {
+		id := EventID("src", KindAvailability, nk)
+		if !eventIDMatches(id, "src", KindAvailability, nk) {
+			t.Errorf("key %.20q: own id %s rejected", nk, id)
+		}
+		for _, bad := range []string{id[:31] + "x", id[:31], id + "0", "", EventID("src", KindTrade, nk), EventID("src2", KindAvailability, nk)} {
+			if eventIDMatches(bad, "src", KindAvailability, nk) {
+				t.Errorf("key %.20q: wrong id %q accepted", nk, bad)
+			}
+		}
+	}
+}

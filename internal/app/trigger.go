@@ -20,6 +20,14 @@ type detectTrigger struct {
 	mu       sync.Mutex
 	started  uint64 // runs started
 	finished map[uint64]chan result
+
+	// While the sinks drain a backlog (full batches) availability signals are held: one run after
+	// the drain, not one per batch. pendingSince is when the first held signal came (zero: none);
+	// quiet fires them when no full batch followed within drainQuiet; maxHold bounds the wait.
+	pendingSince time.Time
+	quiet        *time.Timer
+	drainQuiet   time.Duration
+	maxHold      time.Duration
 }
 
 type result struct {
@@ -28,7 +36,8 @@ type result struct {
 }
 
 func newDetectTrigger() *detectTrigger {
-	return &detectTrigger{ch: make(chan struct{}, 1), events: make(chan struct{}, 1), finished: map[uint64]chan result{}}
+	return &detectTrigger{ch: make(chan struct{}, 1), events: make(chan struct{}, 1), finished: map[uint64]chan result{},
+		drainQuiet: 2 * time.Second, maxHold: 30 * time.Second}
 }
 
 // eventDebounce is how long the detector loop waits after availability rows were stored before it
@@ -39,10 +48,42 @@ const eventDebounce = 300 * time.Millisecond
 // waiting for detectors.interval.
 var eventDetectors = []string{detectors.NameAvailability, detectors.NameExposure}
 
-// stored is the sinks' OnStored hook: it wakes the detector loop when availability rows landed.
-func (d *detectTrigger) stored(kinds []schemas.Kind) {
-	if !slices.Contains(kinds, schemas.KindAvailability) {
+// stored is the sinks' OnStored hook: it wakes the detector loop when availability rows landed. A
+// full batch means the sink is draining a backlog: the signal is held until a batch that is not
+// full (caught up), until drainQuiet passed without another full batch, or for at most maxHold.
+func (d *detectTrigger) stored(kinds []schemas.Kind, full bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if slices.Contains(kinds, schemas.KindAvailability) && d.pendingSince.IsZero() {
+		d.pendingSince = time.Now()
+	}
+	if d.pendingSince.IsZero() {
 		return
+	}
+	if full && time.Since(d.pendingSince) < d.maxHold {
+		if d.quiet == nil {
+			d.quiet = time.AfterFunc(d.drainQuiet, d.release)
+		} else {
+			d.quiet.Reset(d.drainQuiet)
+		}
+		return
+	}
+	d.signalLocked()
+}
+
+// release fires a held availability signal (the quiet timer).
+func (d *detectTrigger) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.pendingSince.IsZero() {
+		d.signalLocked()
+	}
+}
+
+func (d *detectTrigger) signalLocked() {
+	d.pendingSince = time.Time{}
+	if d.quiet != nil {
+		d.quiet.Stop()
 	}
 	select {
 	case d.events <- struct{}{}:
@@ -50,8 +91,10 @@ func (d *detectTrigger) stored(kinds []schemas.Kind) {
 	}
 }
 
-// debounce waits eventDebounce after the last availability signal (at most 4 × eventDebounce in all).
-func (d *detectTrigger) debounce(ctx context.Context) bool {
+// debounce waits eventDebounce after the last availability signal (at most 4 × eventDebounce in all),
+// and at least minWait (the previous event-driven run's duration) in all.
+func (d *detectTrigger) debounce(ctx context.Context, minWait time.Duration) bool {
+	start := time.Now()
 	deadline := time.NewTimer(4 * eventDebounce)
 	defer deadline.Stop()
 	for {
@@ -62,12 +105,27 @@ func (d *detectTrigger) debounce(ctx context.Context) bool {
 			return false
 		case <-d.events:
 			t.Stop()
+			continue
 		case <-t.C:
-			return true
 		case <-deadline.C:
 			t.Stop()
-			return true
 		}
+		return sleepCtx(ctx, minWait-time.Since(start))
+	}
+}
+
+// sleepCtx sleeps d (nothing when d ≤ 0); false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -14,12 +14,19 @@ type Config struct {
 	RetryMax      time.Duration `koanf:"retry_max"`
 	Workers       int           `koanf:"workers"`
 	ShutdownWait  time.Duration `koanf:"shutdown_wait"`
+	// The consumer's memory: each assigned partition fetches up to FetchMaxBytes at a time, and the
+	// reader queues up to QueueCapacity decoded messages ahead of the sink (kafka-go ReaderConfig).
+	FetchMaxBytes int           `koanf:"fetch_max_bytes"`
+	QueueCapacity int           `koanf:"queue_capacity"`
+	FetchMaxWait  time.Duration `koanf:"fetch_max_wait"`
 }
 
-// DefaultConfig is one worker inserting up to 50000 rows a second.
+// DefaultConfig is one worker inserting up to 50000 rows a second, fetching at most 1 MiB per
+// partition and queueing 2000 messages.
 func DefaultConfig() Config {
 	return Config{BatchRows: 50000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
-		RetryMax: 15 * time.Second, Workers: 1, ShutdownWait: 30 * time.Second}
+		RetryMax: 15 * time.Second, Workers: 1, ShutdownWait: 30 * time.Second,
+		FetchMaxBytes: 1 << 20, QueueCapacity: 2000, FetchMaxWait: 250 * time.Millisecond}
 }
 
 // Validate reports every problem by its key relative to the section.
@@ -34,5 +41,10 @@ func (c Config) Validate() error {
 	}
 	p.Positive("workers", c.Workers)
 	p.Duration("shutdown_wait", c.ShutdownWait)
+	if c.FetchMaxBytes < 1<<10 || c.FetchMaxBytes > 1<<30 {
+		p.Add("fetch_max_bytes", "must be within 1024..1073741824, got %d", c.FetchMaxBytes)
+	}
+	p.Positive("queue_capacity", c.QueueCapacity)
+	p.Duration("fetch_max_wait", c.FetchMaxWait)
 	return p.Err()
 }

@@ -62,12 +62,25 @@ type Sink struct {
 	b     *batch // being filled by collect
 	spare *batch // the other buffer: being flushed, or idle
 
-	onStored func(kinds []schemas.Kind) // after each commit: the kinds the batch stored
+	onStored func(kinds []schemas.Kind, full bool) // after each commit: the kinds the batch stored
+
+	consumedBy map[string]prometheus.Counter // m.consumed by topic, without a label lookup per record
+}
+
+func (s *Sink) consumed(topic string) prometheus.Counter {
+	c, ok := s.consumedBy[topic]
+	if !ok {
+		c = s.m.consumed.WithLabelValues(topic)
+		s.consumedBy[topic] = c
+	}
+	return c
 }
 
 // OnStored sets f to be called after every committed batch with the kinds it stored (sorted, none
-// when it held only rejects). f runs on the flush path: it must not block. Call before Run.
-func (s *Sink) OnStored(f func(kinds []schemas.Kind)) { s.onStored = f }
+// when it held only rejects) and whether the batch was full (batch_rows records: the sink is
+// draining a backlog, more records are waiting). f runs on the flush path: it must not block. Call
+// before Run.
+func (s *Sink) OnStored(f func(kinds []schemas.Kind, full bool)) { s.onStored = f }
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
 // registered on reg (nil: unregistered).
@@ -82,7 +95,7 @@ func NewWithMetrics(cfg Config, topicPrefix string, fetch Fetcher, store Store, 
 		kinds[k.Topic(topicPrefix)] = k
 	}
 	s := &Sink{cfg: cfg, kinds: kinds, dlqTopic: schemas.DeadLetterTopic(topicPrefix), fetch: fetch, store: store,
-		dlq: dlq, log: log, m: m, now: time.Now}
+		dlq: dlq, log: log, m: m, now: time.Now, consumedBy: map[string]prometheus.Counter{}}
 	s.b, s.spare = newBatch(), newBatch()
 	// Pre-create the series so dashboards and alert rules see zeros, not absent metrics.
 	for topic, k := range kinds {
@@ -98,9 +111,10 @@ func NewWithMetrics(cfg Config, topicPrefix string, fetch Fetcher, store Store, 
 	return s
 }
 
-// NewReader returns the consumer-group reader for cfg (all kind topics and the dead-letter topic).
-// kafka-go's own messages go to log: errors at warn, the rest at debug.
-func NewReader(cfg bus.Config, topics []string, log *slog.Logger) *kafka.Reader {
+// NewReader returns the consumer-group reader for cfg (all kind topics and the dead-letter topic),
+// with the fetch size, queue and wait of sc. kafka-go's own messages go to log: errors at warn, the
+// rest at debug.
+func NewReader(cfg bus.Config, sc Config, topics []string, log *slog.Logger) *kafka.Reader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -116,10 +130,10 @@ func NewReader(cfg bus.Config, topics []string, log *slog.Logger) *kafka.Reader 
 		Brokers:           cfg.Brokers,
 		GroupID:           cfg.GroupID,
 		GroupTopics:       topics,
-		QueueCapacity:     10000,
+		QueueCapacity:     sc.QueueCapacity,
 		MinBytes:          1,
-		MaxBytes:          16 << 20,
-		MaxWait:           250 * time.Millisecond,
+		MaxBytes:          sc.FetchMaxBytes,
+		MaxWait:           sc.FetchMaxWait,
 		CommitInterval:    0, // commits are explicit and synchronous, after the insert
 		SessionTimeout:    cfg.SessionTimeout,
 		RebalanceTimeout:  cfg.SessionTimeout,
@@ -220,27 +234,32 @@ func drainContext(ctx context.Context, wait time.Duration) (context.Context, con
 }
 
 // collect fetches until batch_rows messages or flush_interval after the first message, or ctx ends.
+// The flush deadline is one context per batch, not one per message.
 func (s *Sink) collect(ctx context.Context) {
-	for s.b.n < s.cfg.BatchRows {
-		fctx, cancel := ctx, context.CancelFunc(func() {})
-		if s.b.n > 0 {
-			fctx, cancel = context.WithDeadline(ctx, s.b.started.Add(s.cfg.FlushInterval))
+	fctx, cancel := context.WithCancel(ctx) // cancelled at flush_interval after the first message
+	defer cancel()
+	var deadline *time.Timer
+	defer func() {
+		if deadline != nil {
+			deadline.Stop()
 		}
+	}()
+	for s.b.n < s.cfg.BatchRows {
 		m, err := s.fetch.FetchMessage(fctx)
-		cancel()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				return
 			}
 			s.m.fetchErrors.Inc()
 			s.log.Warn("kafka fetch failed", "err", err)
-			if !sleep(ctx, s.cfg.RetryMin) {
+			if !sleep(fctx, s.cfg.RetryMin) {
 				return
 			}
 			continue
 		}
 		if s.b.n == 0 {
 			s.b.started = s.now()
+			deadline = time.AfterFunc(s.cfg.FlushInterval, cancel)
 		}
 		s.add(m)
 	}
@@ -248,7 +267,7 @@ func (s *Sink) collect(ctx context.Context) {
 
 func (s *Sink) add(m kafka.Message) {
 	s.b.n++
-	s.m.consumed.WithLabelValues(m.Topic).Inc()
+	s.consumed(m.Topic).Inc()
 	k := tp{m.Topic, m.Partition}
 	if prev, ok := s.b.last[k]; !ok || m.Offset > prev.Offset {
 		s.b.last[k] = m
@@ -359,8 +378,8 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 	if err := s.retry(ctx, "commit", func() error { return s.fetch.CommitMessages(ctx, commit...) }); err != nil {
 		return err
 	}
-	if s.onStored != nil && len(kinds) > 0 {
-		s.onStored(kinds)
+	if s.onStored != nil {
+		s.onStored(kinds, b.n >= s.cfg.BatchRows)
 	}
 	s.m.batchRows.Observe(float64(b.n))
 	s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())

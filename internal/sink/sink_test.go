@@ -248,10 +248,55 @@ func BenchmarkSinkDecodeAndBatch(b *testing.B) {
 func TestReaderUsesGroupTimeouts(t *testing.T) {
 	kc := bus.DefaultConfig()
 	kc.SessionTimeout = 7 * time.Second
-	r := NewReader(kc, []string{"t.trade.v1"}, nil)
+	sc := DefaultConfig()
+	sc.FetchMaxBytes, sc.QueueCapacity, sc.FetchMaxWait = 3<<20, 777, 90*time.Millisecond
+	r := NewReader(kc, sc, []string{"t.trade.v1"}, nil)
 	defer r.Close()
 	c := r.Config()
 	if c.SessionTimeout != 7*time.Second || c.RebalanceTimeout != 7*time.Second || c.HeartbeatInterval != 1400*time.Millisecond || c.CommitInterval != 0 {
 		t.Fatalf("reader config: session %s rebalance %s heartbeat %s commit %s", c.SessionTimeout, c.RebalanceTimeout, c.HeartbeatInterval, c.CommitInterval)
+	}
+	// the consumer's memory comes from sink config: per-partition fetch size and the queue
+	if c.MaxBytes != 3<<20 || c.QueueCapacity != 777 || c.MaxWait != 90*time.Millisecond {
+		t.Fatalf("reader config: max bytes %d queue %d max wait %s", c.MaxBytes, c.QueueCapacity, c.MaxWait)
+	}
+}
+
+// OnStored reports every committed batch with its stored kinds and whether it was full (a backlog
+// being drained): 250 queued records with batch_rows 100 make two full batches and a partial one;
+// counts in = stored.
+func TestSinkOnStoredReportsFullBatches(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	c := cfg()
+	c.FlushInterval = 200 * time.Millisecond
+	s := New(c, prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var mu sync.Mutex
+	var fulls []bool
+	var records int
+	s.OnStored(func(kinds []schemas.Kind, full bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		fulls = append(fulls, full)
+		if len(kinds) == 0 {
+			t.Errorf("batch with events reported no kinds")
+		}
+	})
+	for i := 0; i < 250; i++ {
+		f.msgs <- msg(i)
+		records++
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "three batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(fulls) == 3 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(fulls) != "[true true false]" {
+		t.Errorf("full flags %v, want [true true false]", fulls)
+	}
+	if st.total()+len(dlq.got) != records || len(dlq.got) != 0 {
+		t.Errorf("in %d, stored %d, rejected %d", records, st.total(), len(dlq.got))
 	}
 }
