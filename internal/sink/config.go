@@ -10,10 +10,13 @@ import (
 type Config struct {
 	BatchRows     int           `koanf:"batch_rows"`
 	FlushInterval time.Duration `koanf:"flush_interval"`
-	RetryMin      time.Duration `koanf:"retry_min"`
-	RetryMax      time.Duration `koanf:"retry_max"`
-	Workers       int           `koanf:"workers"`
-	ShutdownWait  time.Duration `koanf:"shutdown_wait"`
+	// UrgentFlush: a batch holding availability rows (they wake the event-driven detectors, the
+	// alert latency path) is flushed at most this long after the first of them arrived.
+	UrgentFlush  time.Duration `koanf:"urgent_flush"`
+	RetryMin     time.Duration `koanf:"retry_min"`
+	RetryMax     time.Duration `koanf:"retry_max"`
+	Workers      int           `koanf:"workers"`
+	ShutdownWait time.Duration `koanf:"shutdown_wait"`
 	// The consumer's memory: each assigned partition fetches up to FetchMaxBytes at a time, and the
 	// reader queues up to QueueCapacity decoded messages ahead of the sink (kafka-go ReaderConfig).
 	FetchMaxBytes int           `koanf:"fetch_max_bytes"`
@@ -26,7 +29,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{BatchRows: 50000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
 		RetryMax: 15 * time.Second, Workers: 1, ShutdownWait: 30 * time.Second,
-		FetchMaxBytes: 1 << 20, QueueCapacity: 2000, FetchMaxWait: 250 * time.Millisecond}
+		UrgentFlush: 100 * time.Millisecond, FetchMaxBytes: 1 << 20, QueueCapacity: 2000, FetchMaxWait: 250 * time.Millisecond}
 }
 
 // Validate reports every problem by its key relative to the section.
@@ -34,6 +37,7 @@ func (c Config) Validate() error {
 	var p confkit.Problems
 	p.Positive("batch_rows", c.BatchRows)
 	p.Duration("flush_interval", c.FlushInterval)
+	p.Duration("urgent_flush", c.UrgentFlush)
 	p.Duration("retry_min", c.RetryMin)
 	p.Duration("retry_max", c.RetryMax)
 	if c.RetryMax < c.RetryMin {

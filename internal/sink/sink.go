@@ -239,6 +239,7 @@ func (s *Sink) collect(ctx context.Context) {
 	fctx, cancel := context.WithCancel(ctx) // cancelled at flush_interval after the first message
 	defer cancel()
 	var deadline *time.Timer
+	urgent := false // the batch holds availability rows
 	defer func() {
 		if deadline != nil {
 			deadline.Stop()
@@ -260,12 +261,19 @@ func (s *Sink) collect(ctx context.Context) {
 		if s.b.n == 0 {
 			s.b.started = s.now()
 			deadline = time.AfterFunc(s.cfg.FlushInterval, cancel)
+			urgent = false
 		}
-		s.add(m)
+		if s.add(m) == schemas.KindAvailability && !urgent {
+			urgent = true // flush soon: availability rows wake the detectors
+			if s.cfg.UrgentFlush < s.cfg.FlushInterval-s.now().Sub(s.b.started) {
+				deadline.Reset(s.cfg.UrgentFlush)
+			}
+		}
 	}
 }
 
-func (s *Sink) add(m kafka.Message) {
+// add decodes m into the batch; it returns the record's kind (empty for rejects and dead letters).
+func (s *Sink) add(m kafka.Message) schemas.Kind {
 	s.b.n++
 	s.consumed(m.Topic).Inc()
 	k := tp{m.Topic, m.Partition}
@@ -290,12 +298,12 @@ func (s *Sink) add(m kafka.Message) {
 		}
 		s.b.scratch = r.AppendValues(s.b.scratch[:0])
 		s.appendRow(m, s.b.rejected)
-		return
+		return ""
 	}
 	kind, ok := s.kinds[m.Topic]
 	if !ok {
 		s.reject(m, "", "unknown_topic", fmt.Errorf("topic %q carries no known kind", m.Topic), now)
-		return
+		return ""
 	}
 	env, rec, err := schemas.Decode(m.Value, kind)
 	if err != nil {
@@ -305,20 +313,25 @@ func (s *Sink) add(m kafka.Message) {
 			reason = de.Reason
 		}
 		s.reject(m, env.Source, reason, err, now)
-		return
+		return ""
 	}
 	s.b.scratch = rec.AppendValues(schemas.AppendEnvelope(s.b.scratch[:0], &env))
-	s.appendRow(m, s.b.rows[kind])
+	if !s.appendRow(m, s.b.rows[kind]) {
+		return ""
+	}
+	return kind
 }
 
 // appendRow moves the scratch row into cols. A row that does not fit the columns' types is a bug in a
 // payload type's AppendValues; the record is rejected rather than stopping the sink.
-func (s *Sink) appendRow(m kafka.Message, cols *schemas.Columns) {
+func (s *Sink) appendRow(m kafka.Message, cols *schemas.Columns) bool {
 	err := cols.AppendRow(s.b.scratch)
 	clear(s.b.scratch)
 	if err != nil {
 		s.reject(m, "", "invalid", err, s.now().UTC())
+		return false
 	}
+	return true
 }
 
 func (s *Sink) reject(m kafka.Message, source, reason string, err error, now time.Time) {

@@ -300,3 +300,39 @@ func TestSinkOnStoredReportsFullBatches(t *testing.T) {
 		t.Errorf("in %d, stored %d, rejected %d", records, st.total(), len(dlq.got))
 	}
 }
+
+// A batch holding availability rows is flushed urgent_flush after the first of them, not at
+// flush_interval; a batch of trade rows only waits for flush_interval. Counts in = stored.
+func TestSinkFlushesAvailabilityUrgently(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	c := cfg()
+	c.FlushInterval, c.UrgentFlush = time.Minute, 20*time.Millisecond
+	s := New(c, prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	stored := make(chan []schemas.Kind, 4)
+	s.OnStored(func(kinds []schemas.Kind, _ bool) { stored <- kinds })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	f.msgs <- msg(0) // trade
+	select {
+	case k := <-stored:
+		t.Fatalf("trade-only batch flushed before flush_interval: %v", k)
+	case <-time.After(300 * time.Millisecond):
+	}
+	f.msgs <- msg(1) // availability
+	select {
+	case k := <-stored:
+		if fmt.Sprint(k) != fmt.Sprint([]schemas.Kind{schemas.KindAvailability, schemas.KindTrade}) {
+			t.Errorf("stored kinds %v", k)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("batch with availability rows not flushed within 5 s (flush_interval 1 min)")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st.total() != 2 || len(dlq.got) != 0 {
+		t.Errorf("in 2, stored %d, rejected %d", st.total(), len(dlq.got))
+	}
+}
