@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,5 +253,29 @@ func TestEventIDMatches(t *testing.T) {
 				t.Errorf("key %.20q: wrong id %q accepted", nk, bad)
 			}
 		}
+	}
+}
+
+// Reset keeps the columns' capacity; Release frees it and keeps the column types.
+func TestColumnsResetKeepsReleaseFrees(t *testing.T) {
+	c := NewColumns(2)
+	for i := range 100 {
+		if err := c.AppendRow([]any{fmt.Sprint(i), uint16(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Reset()
+	if c.Len() != 0 || c.Cap() < 100 {
+		t.Fatalf("after Reset: len %d cap %d, want 0 and >= 100", c.Len(), c.Cap())
+	}
+	c.Release()
+	if c.Len() != 0 || c.Cap() != 0 {
+		t.Fatalf("after Release: len %d cap %d, want 0 and 0", c.Len(), c.Cap())
+	}
+	if err := c.AppendRow([]any{"x", "not a uint16"}); err == nil {
+		t.Fatal("Release forgot the column types")
+	}
+	if err := c.AppendRow([]any{"x", uint16(1)}); err != nil || c.Len() != 1 || c.Column(0).([]string)[0] != "x" {
+		t.Fatalf("append after Release: %v, len %d", err, c.Len())
 	}
 }

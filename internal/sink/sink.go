@@ -394,6 +394,11 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 	if s.onStored != nil {
 		s.onStored(kinds, b.n >= s.cfg.BatchRows)
 	}
+	for k, cols := range b.rows { // a kind absent from this batch gives its memory back
+		if !slices.Contains(kinds, k) && cols.Cap() > 0 {
+			cols.Release()
+		}
+	}
 	s.m.batchRows.Observe(float64(b.n))
 	s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())
 	s.m.commits.Inc()

@@ -336,3 +336,32 @@ func TestSinkFlushesAvailabilityUrgently(t *testing.T) {
 		t.Errorf("in 2, stored %d, rejected %d", st.total(), len(dlq.got))
 	}
 }
+
+// A kind absent from a committed batch gives its column memory back; a kind in it keeps its capacity.
+func TestSinkReleasesColumnsOfAbsentKinds(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	s := New(cfg(), prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b := s.b
+	for i := 0; i < 30; i++ {
+		s.add(msg(3 * i))   // trade
+		s.add(msg(3*i + 1)) // availability
+	}
+	if err := s.flush(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		s.add(msg(3 * i)) // trade only
+	}
+	if err := s.flush(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.rows[schemas.KindAvailability].Cap(); c != 0 {
+		t.Errorf("availability columns hold capacity %d after a batch without availability", c)
+	}
+	if c := b.rows[schemas.KindTrade].Cap(); c < 30 {
+		t.Errorf("trade columns capacity %d, want kept (>= 30)", c)
+	}
+	if st.total() != 90 || len(dlq.got) != 0 {
+		t.Errorf("in 90, stored %d, rejected %d", st.total(), len(dlq.got))
+	}
+}
