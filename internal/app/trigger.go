@@ -21,9 +21,9 @@ type detectTrigger struct {
 	started  uint64 // runs started
 	finished map[uint64]chan result
 
-	// While the sinks drain a backlog (full batches) availability signals are held: one run after
-	// the drain, not one per batch. pendingSince is when the first held signal came (zero: none);
-	// quiet fires them when no full batch followed within drainQuiet; maxHold bounds the wait.
+	// While the sinks drain a backlog availability signals are held: one run after the drain, not
+	// one per batch. pendingSince is when the first held signal came (zero: none); quiet fires them
+	// when no batch behind followed within drainQuiet; maxHold bounds the wait.
 	pendingSince time.Time
 	quiet        *time.Timer
 	drainQuiet   time.Duration
@@ -48,10 +48,10 @@ const eventDebounce = 300 * time.Millisecond
 // waiting for detectors.interval.
 var eventDetectors = []string{detectors.NameAvailability, detectors.NameExposure}
 
-// stored is the sinks' OnStored hook: it wakes the detector loop when availability rows landed. A
-// full batch means the sink is draining a backlog: the signal is held until a batch that is not
-// full (caught up), until drainQuiet passed without another full batch, or for at most maxHold.
-func (d *detectTrigger) stored(kinds []schemas.Kind, full bool) {
+// stored is the sinks' OnStored hook: it wakes the detector loop when availability rows landed.
+// While the sink is behind (draining a backlog) the signal is held until a batch that is not behind
+// (caught up), until drainQuiet passed without another batch behind, or for at most maxHold.
+func (d *detectTrigger) stored(kinds []schemas.Kind, behind bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if slices.Contains(kinds, schemas.KindAvailability) && d.pendingSince.IsZero() {
@@ -60,7 +60,7 @@ func (d *detectTrigger) stored(kinds []schemas.Kind, full bool) {
 	if d.pendingSince.IsZero() {
 		return
 	}
-	if full && time.Since(d.pendingSince) < d.maxHold {
+	if behind && time.Since(d.pendingSince) < d.maxHold {
 		if d.quiet == nil {
 			d.quiet = time.AfterFunc(d.drainQuiet, d.release)
 		} else {

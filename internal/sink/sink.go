@@ -62,7 +62,7 @@ type Sink struct {
 	b     *batch // being filled by collect
 	spare *batch // the other buffer: being flushed, or idle
 
-	onStored func(kinds []schemas.Kind, full bool) // after each commit: the kinds the batch stored
+	onStored func(kinds []schemas.Kind, behind bool) // after each commit: the kinds the batch stored
 
 	consumedBy map[string]prometheus.Counter // m.consumed by topic, without a label lookup per record
 }
@@ -77,10 +77,10 @@ func (s *Sink) consumed(topic string) prometheus.Counter {
 }
 
 // OnStored sets f to be called after every committed batch with the kinds it stored (sorted, none
-// when it held only rejects) and whether the batch was full (batch_rows records: the sink is
-// draining a backlog, more records are waiting). f runs on the flush path: it must not block. Call
-// before Run.
-func (s *Sink) OnStored(f func(kinds []schemas.Kind, full bool)) { s.onStored = f }
+// when it held only rejects) and whether the sink is behind: the batch was full (batch_rows
+// records), or its partitions' high-water marks are at least batch_rows records past the batch (a
+// backlog is being drained). f runs on the flush path: it must not block. Call before Run.
+func (s *Sink) OnStored(f func(kinds []schemas.Kind, behind bool)) { s.onStored = f }
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
 // registered on reg (nil: unregistered).
@@ -171,6 +171,15 @@ func newBatch() *batch {
 		b.rows[k] = schemas.NewColumns(len(schemas.EnvelopeColumns) + len(spec.Columns))
 	}
 	return b
+}
+
+// lag is how many records the partitions of the batch held past it when they were fetched.
+func (b *batch) lag() int64 {
+	var n int64
+	for _, m := range b.last {
+		n += max(0, m.HighWaterMark-m.Offset-1)
+	}
+	return n
 }
 
 func (b *batch) reset() {
@@ -392,7 +401,7 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 		return err
 	}
 	if s.onStored != nil {
-		s.onStored(kinds, b.n >= s.cfg.BatchRows)
+		s.onStored(kinds, b.n >= s.cfg.BatchRows || b.lag() >= int64(s.cfg.BatchRows))
 	}
 	for k, cols := range b.rows { // a kind absent from this batch gives its memory back
 		if !slices.Contains(kinds, k) && cols.Cap() > 0 {

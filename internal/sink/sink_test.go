@@ -262,9 +262,10 @@ func TestReaderUsesGroupTimeouts(t *testing.T) {
 	}
 }
 
-// OnStored reports every committed batch with its stored kinds and whether it was full (a backlog
-// being drained): 250 queued records with batch_rows 100 make two full batches and a partial one;
-// counts in = stored.
+// OnStored reports every committed batch with its stored kinds and whether the sink is behind (a
+// backlog being drained): 250 queued records with batch_rows 100 make two full batches and a
+// partial one; then a partial batch whose partition's high-water mark is 500 records ahead is
+// behind too. Counts in = stored.
 func TestSinkOnStoredReportsFullBatches(t *testing.T) {
 	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
 	c := cfg()
@@ -289,12 +290,17 @@ func TestSinkOnStoredReportsFullBatches(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
 	waitFor(t, "three batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(fulls) == 3 })
+	m := msg(1000)
+	m.HighWaterMark = m.Offset + 501
+	f.msgs <- m
+	records++
+	waitFor(t, "four batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(fulls) == 4 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(fulls) != "[true true false]" {
-		t.Errorf("full flags %v, want [true true false]", fulls)
+	if fmt.Sprint(fulls) != "[true true false true]" {
+		t.Errorf("behind flags %v, want [true true false true]", fulls)
 	}
 	if st.total()+len(dlq.got) != records || len(dlq.got) != 0 {
 		t.Errorf("in %d, stored %d, rejected %d", records, st.total(), len(dlq.got))
