@@ -42,7 +42,7 @@ func newDetectTrigger() *detectTrigger {
 
 // eventDebounce is how long the detector loop waits after availability rows were stored before it
 // runs the event detectors, so one burst of batches makes one run.
-const eventDebounce = 300 * time.Millisecond
+const eventDebounce = 100 * time.Millisecond
 
 // eventDetectors run, then the alert evaluation, soon after availability rows are stored, instead of
 // waiting for detectors.interval.
