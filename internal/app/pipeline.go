@@ -37,9 +37,8 @@ func newAlerts(cfg config.Config, conn driver.Conn, cons *consumption, reg prome
 // latest findings of every detector to the alert manager (which fires, updates and resolves alerts).
 // trigger, when it receives, starts a run at once (tests, the API). When the sink stored availability
 // rows, the availability and exposure detectors and the alert evaluation run soon after (debounced),
-// without waiting for the interval. Event-driven runs are spaced by at least the previous one's
-// duration, so a backlog being drained (availability rows in every batch) keeps the loop busy at
-// most half the time.
+// without waiting for the interval; while the sink drains a backlog the trigger holds those signals
+// (detectTrigger.stored), so a drain does not start a run per batch.
 func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption,
 	interval time.Duration, trig *detectTrigger, done func(detectors.RunSummary, error), log *slog.Logger) {
 	t := time.NewTicker(interval)
@@ -50,8 +49,7 @@ func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn,
 			events = append(events, n)
 		}
 	}
-	var names []string    // detectors of the next run: nil for all, events after availability rows
-	var gap time.Duration // the last event-driven run's duration
+	var names []string // detectors of the next run: nil for all, events after availability rows
 	for {
 		if names == nil {
 			run := trig.begin()
@@ -68,8 +66,7 @@ func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn,
 			if err != nil && ctx.Err() == nil {
 				log.Error("event-driven detector run failed", "run_id", sum.RunID, "detectors", names, "err", err)
 			}
-			gap = st.total()
-			log.Info("event-driven detector run", "run_id", sum.RunID, "detectors", names, "duration", gap,
+			log.Info("event-driven detector run", "run_id", sum.RunID, "detectors", names, "duration", st.total(),
 				"detect", st.detect, "read_findings", st.findings, "consumption", st.consumption, "evaluate", st.evaluate)
 		}
 		names = nil
@@ -82,7 +79,7 @@ func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn,
 			if len(events) == 0 {
 				continue
 			}
-			if !trig.debounce(ctx, gap) {
+			if !trig.debounce(ctx) {
 				return
 			}
 			names = events

@@ -91,10 +91,8 @@ func (d *detectTrigger) signalLocked() {
 	}
 }
 
-// debounce waits eventDebounce after the last availability signal (at most 4 × eventDebounce in all),
-// and at least minWait (the previous event-driven run's duration) in all.
-func (d *detectTrigger) debounce(ctx context.Context, minWait time.Duration) bool {
-	start := time.Now()
+// debounce waits eventDebounce after the last availability signal (at most 4 × eventDebounce in all).
+func (d *detectTrigger) debounce(ctx context.Context) bool {
 	deadline := time.NewTimer(4 * eventDebounce)
 	defer deadline.Stop()
 	for {
@@ -105,27 +103,12 @@ func (d *detectTrigger) debounce(ctx context.Context, minWait time.Duration) boo
 			return false
 		case <-d.events:
 			t.Stop()
-			continue
 		case <-t.C:
+			return true
 		case <-deadline.C:
 			t.Stop()
+			return true
 		}
-		return sleepCtx(ctx, minWait-time.Since(start))
-	}
-}
-
-// sleepCtx sleeps d (nothing when d ≤ 0); false when ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
