@@ -483,6 +483,8 @@ func yamlSink(y string, cfg *config.Config) error {
 			cfg.Sink.BatchRows, _ = strconv.Atoi(s)
 		case "workers":
 			cfg.Sink.Workers, _ = strconv.Atoi(s)
+		case "decoders":
+			cfg.Sink.Decoders, _ = strconv.Atoi(s)
 		case "flush_interval":
 			cfg.Sink.FlushInterval, _ = time.ParseDuration(s)
 		}
