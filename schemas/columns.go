@@ -41,6 +41,28 @@ func (c *Columns) Reset() {
 	}
 }
 
+// Release empties every column and frees its memory, keeping the types (for a batch of a kind
+// that stopped arriving: its capacity is not held for nothing).
+func (c *Columns) Release() {
+	c.n = 0
+	for _, col := range c.cols {
+		if col != nil {
+			col.release()
+		}
+	}
+}
+
+// Cap is the number of rows the columns hold without growing (the smallest column capacity).
+func (c *Columns) Cap() int {
+	n := -1
+	for _, col := range c.cols {
+		if col != nil && (n < 0 || col.capacity() < n) {
+			n = col.capacity()
+		}
+	}
+	return max(n, 0)
+}
+
 // AppendRow appends one row (one value per column, in column order). On an error nothing is appended.
 func (c *Columns) AppendRow(row []any) error {
 	if len(row) != len(c.cols) {
@@ -69,6 +91,8 @@ type column interface {
 	add(v any) bool
 	data() any
 	reset()
+	release()
+	capacity() int
 	truncate(n int)
 }
 
@@ -83,6 +107,8 @@ func (c *typed[T]) add(v any) bool {
 }
 func (c *typed[T]) data() any      { return c.s }
 func (c *typed[T]) reset()         { clear(c.s); c.s = c.s[:0] }
+func (c *typed[T]) release()       { c.s = nil }
+func (c *typed[T]) capacity() int  { return cap(c.s) }
 func (c *typed[T]) truncate(n int) { c.s = c.s[:n] }
 
 func newColumn(v any) (column, error) {

@@ -160,8 +160,27 @@ func decode(value []byte, wantKind Kind, tryFast bool) (Envelope, Record, error)
 	if err := rec.Validate(); err != nil {
 		return env, nil, &DecodeError{"invalid", err}
 	}
-	if want := EventID(env.Source, env.Kind, rec.NaturalKey()); want != env.EventID {
+	if nk := rec.NaturalKey(); !eventIDMatches(env.EventID, env.Source, env.Kind, nk) {
+		want := EventID(env.Source, env.Kind, nk)
 		return env, nil, &DecodeError{"invalid", fmt.Errorf("event_id: %s does not match the natural key (want %s)", env.EventID, want)}
 	}
 	return env, rec, nil
+}
+
+// eventIDMatches reports whether id == EventID(source, kind, naturalKey), without allocating for
+// the usual short keys (the sink checks every record).
+func eventIDMatches(id, source string, kind Kind, naturalKey string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	var buf [256]byte
+	b := append(buf[:0], source...)
+	b = append(b, 0x1f)
+	b = append(b, kind...)
+	b = append(b, 0x1f)
+	b = append(b, naturalKey...)
+	sum := sha256.Sum256(b)
+	var hx [32]byte
+	hex.Encode(hx[:], sum[:16])
+	return string(hx[:]) == id
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,5 +237,45 @@ func TestAvailabilityOfferKey(t *testing.T) {
 	u.Stock = 5
 	if err := u.Validate(); err == nil || !strings.Contains(err.Error(), "stock:") {
 		t.Errorf("stock with stock_unknown: %v", err)
+	}
+}
+
+// The sink's allocation-free event-id check agrees with EventID, for short keys and for keys longer
+// than its stack buffer, and rejects any other id.
+func TestEventIDMatches(t *testing.T) {
+	for _, nk := range []string{"", "a|b|c", strings.Repeat("long-natural-key|", 40)} {
+		id := EventID("src", KindAvailability, nk)
+		if !eventIDMatches(id, "src", KindAvailability, nk) {
+			t.Errorf("key %.20q: own id %s rejected", nk, id)
+		}
+		for _, bad := range []string{id[:31] + "x", id[:31], id + "0", "", EventID("src", KindTrade, nk), EventID("src2", KindAvailability, nk)} {
+			if eventIDMatches(bad, "src", KindAvailability, nk) {
+				t.Errorf("key %.20q: wrong id %q accepted", nk, bad)
+			}
+		}
+	}
+}
+
+// Reset keeps the columns' capacity; Release frees it and keeps the column types.
+func TestColumnsResetKeepsReleaseFrees(t *testing.T) {
+	c := NewColumns(2)
+	for i := range 100 {
+		if err := c.AppendRow([]any{fmt.Sprint(i), uint16(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Reset()
+	if c.Len() != 0 || c.Cap() < 100 {
+		t.Fatalf("after Reset: len %d cap %d, want 0 and >= 100", c.Len(), c.Cap())
+	}
+	c.Release()
+	if c.Len() != 0 || c.Cap() != 0 {
+		t.Fatalf("after Release: len %d cap %d, want 0 and 0", c.Len(), c.Cap())
+	}
+	if err := c.AppendRow([]any{"x", "not a uint16"}); err == nil {
+		t.Fatal("Release forgot the column types")
+	}
+	if err := c.AppendRow([]any{"x", uint16(1)}); err != nil || c.Len() != 1 || c.Column(0).([]string)[0] != "x" {
+		t.Fatalf("append after Release: %v, len %d", err, c.Len())
 	}
 }

@@ -244,7 +244,7 @@ func (a *App) buildSinks() {
 	m := sink.NewMetrics(a.reg)
 	for i := range a.cfg.Sink.Workers {
 		log := a.log.With("component", "sink", "worker", i)
-		r := sink.NewReader(a.cfg.Kafka, topics, log)
+		r := sink.NewReader(a.cfg.Kafka, a.cfg.Sink, topics, log)
 		a.readers = append(a.readers, r)
 		s := sink.NewWithMetrics(a.cfg.Sink, a.cfg.Kafka.TopicPrefix, r, chstore.Inserter{Conn: a.conn}, a.producer, m, log)
 		s.OnStored(a.trig.stored) // availability rows → event-driven detector run

@@ -15,6 +15,7 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -224,6 +225,26 @@ clickhouse: {addr: ["%s"], database: "%s", dial_timeout: 2s, read_timeout: 60s}
 	return d
 }
 
+// procCPUSeconds is the user + system CPU time of pid (this process: the in-process pprof daemon
+// shares it with the test), from /proc/<pid>/stat; -1 when unreadable.
+func procCPUSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3 (state); utime, stime are fields 14, 15
+	if len(f) < 13 {
+		return -1
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / 100 // USER_HZ
+}
+
 // procStatusKiB reads one field (VmRSS, VmHWM) of /proc/<pid>/status in KiB.
 func procStatusKiB(pid int, field string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
@@ -249,16 +270,23 @@ func deleteTopics(kcfg bus.Config) {
 // ---- 1. ingest -------------------------------------------------------------------------------------
 
 type ingestRun struct {
-	Events          int                `json:"events"`
-	ByTable         map[string]int     `json:"by_table"`
-	ProduceRate     float64            `json:"produce_records_per_s"` // collector → Kafka (envelope + Emit)
-	SinkSeconds     float64            `json:"sink_s"`                // daemon ready → every offset committed
-	SinkRate        float64            `json:"sink_rows_per_s"`
-	CeilingSeconds  float64            `json:"ceiling_s"` // clickhouse-client INSERT … FORMAT Native, all tables
-	CeilingRate     float64            `json:"ceiling_rows_per_s"`
-	Ratio           float64            `json:"ratio"`
-	DaemonPeakRSSMB float64            `json:"daemon_peak_rss_mib"`
-	CeilingTables   map[string]float64 `json:"ceiling_s_by_table"`
+	Events          int            `json:"events"`
+	ByTable         map[string]int `json:"by_table"`
+	ProduceRate     float64        `json:"produce_records_per_s"` // collector → Kafka (envelope + Emit)
+	SinkSeconds     float64        `json:"sink_s"`                // daemon ready → every offset committed
+	SinkRate        float64        `json:"sink_rows_per_s"`
+	CeilingSeconds  float64        `json:"ceiling_s"` // clickhouse-client INSERT … FORMAT Native, all tables
+	CeilingRate     float64        `json:"ceiling_rows_per_s"`
+	Ratio           float64        `json:"ratio"`
+	DaemonPeakRSSMB float64        `json:"daemon_peak_rss_mib"`
+	// the peak up to 5 s after the drain: it includes the event-driven detector run the drained
+	// availability rows start (held while the sink drains full batches)
+	DaemonPeakAfterMB float64 `json:"daemon_peak_rss_with_post_drain_run_mib"`
+	// the daemon's CPU time (user + system) during the drain: on this shared machine a steadier
+	// before/after figure than the rate
+	DaemonCPUSeconds float64            `json:"daemon_cpu_s"`
+	CPUMicrosPerRow  float64            `json:"daemon_cpu_us_per_row"`
+	CeilingTables    map[string]float64 `json:"ceiling_s_by_table"`
 }
 
 type ingestSummary struct {
@@ -270,6 +298,7 @@ type ingestSummary struct {
 	CeilingRate float64     `json:"median_ceiling_rows_per_s"`
 	Ratio       float64     `json:"median_ratio"`
 	DaemonRSS   float64     `json:"median_daemon_peak_rss_mib"`
+	DaemonAfter float64     `json:"median_daemon_peak_rss_with_post_drain_run_mib"`
 }
 
 func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
@@ -280,8 +309,8 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	for r := range runs {
 		t.Run(fmt.Sprintf("ingest-%d", r), func(t *testing.T) {
 			run := benchIngestOnce(t, bin, n, sum.SinkConfig, r)
-			t.Logf("ingest run %d: produce %.0f/s, sink %.0f rows/s, ceiling %.0f rows/s, ratio %.2f, daemon peak RSS %.0f MiB",
-				r, run.ProduceRate, run.SinkRate, run.CeilingRate, run.Ratio, run.DaemonPeakRSSMB)
+			t.Logf("ingest run %d: produce %.0f/s, sink %.0f rows/s, ceiling %.0f rows/s, ratio %.2f, daemon peak RSS %.0f MiB (%.0f MiB with the run after the drain), daemon CPU %.1f s (%.2f µs/row)",
+				r, run.ProduceRate, run.SinkRate, run.CeilingRate, run.Ratio, run.DaemonPeakRSSMB, run.DaemonPeakAfterMB, run.DaemonCPUSeconds, run.CPUMicrosPerRow)
 			sum.Runs = append(sum.Runs, run)
 		})
 	}
@@ -297,6 +326,7 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	sum.CeilingRate = pick(func(r ingestRun) float64 { return r.CeilingRate })
 	sum.Ratio = pick(func(r ingestRun) float64 { return r.Ratio })
 	sum.DaemonRSS = pick(func(r ingestRun) float64 { return r.DaemonPeakRSSMB })
+	sum.DaemonAfter = pick(func(r ingestRun) float64 { return r.DaemonPeakAfterMB })
 	return sum
 }
 
@@ -358,6 +388,7 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	runtime.GC()
 	cfgYAML := "sink: " + sinkCfg + "\n"
 	pid, ready, stop := startIngestDaemon(t, bin, kcfg, ch, cfgYAML, run)
+	cpu0 := procCPUSeconds(pid)
 	var topics []string
 	for _, k := range schemas.Kinds() {
 		topics = append(topics, k.Topic(kcfg.TopicPrefix))
@@ -383,7 +414,13 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		t.Fatalf("not every offset committed: %v", committed)
 	}
 	elapsed := time.Since(ready)
+	cpu := procCPUSeconds(pid) - cpu0
 	peak = max(peak, procStatusKiB(pid, "VmHWM"))
+	after := peak
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		after = max(after, procStatusKiB(pid, "VmRSS"))
+	}
+	after = max(after, procStatusKiB(pid, "VmHWM"))
 	if err := stop(); err != nil {
 		t.Errorf("daemon stop: %v", err)
 	}
@@ -392,6 +429,7 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	return ingestRun{Events: n, ByTable: byTable, ProduceRate: prate, SinkSeconds: elapsed.Seconds(),
 		SinkRate: float64(n) / elapsed.Seconds(), CeilingSeconds: ceilS, CeilingRate: float64(rows) / ceilS,
 		Ratio: (float64(n) / elapsed.Seconds()) / (float64(rows) / ceilS), DaemonPeakRSSMB: float64(peak) / 1024,
+		DaemonPeakAfterMB: float64(after) / 1024, DaemonCPUSeconds: cpu, CPUMicrosPerRow: cpu / float64(n) * 1e6,
 		CeilingTables: ceilBy}
 }
 
@@ -445,6 +483,8 @@ func yamlSink(y string, cfg *config.Config) error {
 			cfg.Sink.BatchRows, _ = strconv.Atoi(s)
 		case "workers":
 			cfg.Sink.Workers, _ = strconv.Atoi(s)
+		case "decoders":
+			cfg.Sink.Decoders, _ = strconv.Atoi(s)
 		case "flush_interval":
 			cfg.Sink.FlushInterval, _ = time.ParseDuration(s)
 		}
@@ -535,6 +575,7 @@ func printBench(res benchResults) {
 		fmt.Printf("%-44s %14.0f\n", "clickhouse-client FORMAT Native, rows/s", in.CeilingRate)
 		fmt.Printf("%-44s %14.2f  (target >= 0.80)\n", "ratio sink / ceiling", in.Ratio)
 		fmt.Printf("%-44s %14.0f\n", "daemon peak RSS while draining, MiB", in.DaemonRSS)
+		fmt.Printf("%-44s %14.0f\n", "  with the detector run after the drain, MiB", in.DaemonAfter)
 	}
 	if d := res.Detectors; d != nil {
 		printDetectors(d)

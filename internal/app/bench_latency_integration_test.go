@@ -215,10 +215,24 @@ func benchLatencyOnce(t *testing.T, bin string, samples int) latencyRun {
 		}
 		t.Logf("%d timeouts; emails received: %q\ndaemon log (availability lines):\n%s", run.Timeouts, all, strings.Join(lines[max(0, len(lines)-40):], "\n"))
 	}
+	logEventRuns(t, d.log)
 	run.BackgroundRate = float64(sent.Load()) / time.Since(bgStart).Seconds()
 	run.DaemonRSS = float64(max(peak, procStatusKiB(d.cmd.Process.Pid, "VmHWM"))) / 1024
 	run.P50, run.P99, run.Max = percentile(run.Latencies, 0.5), percentile(run.Latencies, 0.99), percentile(run.Latencies, 1)
 	return run
+}
+
+// logEventRuns prints the daemon's last event-driven detector runs (their stage times: where an
+// event's seconds go between the sink's commit and the alert evaluation).
+func logEventRuns(t *testing.T, logPath string) {
+	b, _ := os.ReadFile(logPath)
+	var runs []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "event-driven detector run") {
+			runs = append(runs, l)
+		}
+	}
+	t.Logf("%d event-driven detector runs; the last ones:\n%s", len(runs), strings.Join(runs[max(0, len(runs)-5):], "\n"))
 }
 
 // waitMail waits for an email received after from whose group (X-Chainwatch-Group) or body names

@@ -117,7 +117,7 @@ func (a *App) slotLoop(ctx context.Context, log *slog.Logger) {
 
 func (a *App) evaluate(ctx context.Context, log *slog.Logger) {
 	run := a.trig.begin()
-	sum, err := evaluateOnce(ctx, a.runner, a.conn, a.mgr, a.cons)
+	sum, _, err := evaluateOnce(ctx, a.runner, a.conn, a.mgr, a.cons)
 	if err != nil && ctx.Err() == nil {
 		log.Error("detector run failed; retrying at the next slot", "run_id", sum.RunID, "err", err)
 	}

@@ -37,7 +37,8 @@ func newAlerts(cfg config.Config, conn driver.Conn, cons *consumption, reg prome
 // latest findings of every detector to the alert manager (which fires, updates and resolves alerts).
 // trigger, when it receives, starts a run at once (tests, the API). When the sink stored availability
 // rows, the availability and exposure detectors and the alert evaluation run soon after (debounced),
-// without waiting for the interval.
+// without waiting for the interval; while the sink drains a backlog the trigger holds those signals
+// (detectTrigger.stored), so a drain does not start a run per batch.
 func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption,
 	interval time.Duration, trig *detectTrigger, done func(detectors.RunSummary, error), log *slog.Logger) {
 	t := time.NewTicker(interval)
@@ -52,7 +53,7 @@ func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn,
 	for {
 		if names == nil {
 			run := trig.begin()
-			sum, err := evaluateOnce(ctx, runner, conn, mgr, cons)
+			sum, _, err := evaluateOnce(ctx, runner, conn, mgr, cons)
 			if err != nil && ctx.Err() == nil {
 				log.Error("detector run failed; retrying at the next tick", "run_id", sum.RunID, "err", err)
 			}
@@ -60,8 +61,13 @@ func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn,
 			if done != nil {
 				done(sum, err)
 			}
-		} else if sum, err := evaluateOnce(ctx, runner, conn, mgr, cons, names...); err != nil && ctx.Err() == nil {
-			log.Error("event-driven detector run failed", "run_id", sum.RunID, "detectors", names, "err", err)
+		} else {
+			sum, st, err := evaluateOnce(ctx, runner, conn, mgr, cons, names...)
+			if err != nil && ctx.Err() == nil {
+				log.Error("event-driven detector run failed", "run_id", sum.RunID, "detectors", names, "err", err)
+			}
+			log.Info("event-driven detector run", "run_id", sum.RunID, "detectors", names, "duration", st.total(),
+				"detect", st.detect, "read_findings", st.findings, "consumption", st.consumption, "evaluate", st.evaluate)
 		}
 		names = nil
 		select {
@@ -81,25 +87,39 @@ func detectLoop(ctx context.Context, runner *detectors.Runner, conn driver.Conn,
 	}
 }
 
-func evaluateOnce(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption, names ...string) (detectors.RunSummary, error) {
+// evalStages is the time of each step of one evaluation.
+type evalStages struct{ detect, findings, consumption, evaluate time.Duration }
+
+func (s evalStages) total() time.Duration { return s.detect + s.findings + s.consumption + s.evaluate }
+
+func evaluateOnce(ctx context.Context, runner *detectors.Runner, conn driver.Conn, mgr *alerts.Manager, cons *consumption, names ...string) (detectors.RunSummary, evalStages, error) {
+	var st evalStages
+	t0 := time.Now()
+	lap := func(d *time.Duration) { now := time.Now(); *d, t0 = now.Sub(t0), now }
 	sum, err := runner.RunOnce(ctx, names...)
+	lap(&st.detect)
 	if err != nil {
-		return sum, err
+		return sum, st, err
 	}
 	if mgr == nil {
-		return sum, nil
+		return sum, st, nil
 	}
 	findings, err := detectors.LatestFindings(ctx, conn, detectors.Filter{})
+	lap(&st.findings)
 	if err != nil {
-		return sum, fmt.Errorf("read findings for alerts: %w", err)
+		return sum, st, fmt.Errorf("read findings for alerts: %w", err)
 	}
-	if err := cons.refresh(ctx, conn); err != nil {
-		return sum, err
+	err = cons.refresh(ctx, conn)
+	lap(&st.consumption)
+	if err != nil {
+		return sum, st, err
 	}
-	if err := mgr.Evaluate(ctx, findings, time.Now()); err != nil {
-		return sum, err // already "alerts: evaluate: …"
+	err = mgr.Evaluate(ctx, findings, time.Now())
+	lap(&st.evaluate)
+	if err != nil {
+		return sum, st, err // already "alerts: evaluate: …"
 	}
-	return sum, nil
+	return sum, st, nil
 }
 
 // consumption caches, from the supply map, consumption_per_day per enterprise × component (the

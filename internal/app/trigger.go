@@ -21,6 +21,14 @@ type detectTrigger struct {
 	mu       sync.Mutex
 	started  uint64 // runs started
 	finished map[uint64]chan result
+
+	// While the sinks drain a backlog availability signals are held: one run after the drain, not
+	// one per batch. pendingSince is when the first held signal came (zero: none); quiet fires them
+	// when no batch behind followed within drainQuiet; maxHold bounds the wait.
+	pendingSince time.Time
+	quiet        *time.Timer
+	drainQuiet   time.Duration
+	maxHold      time.Duration
 }
 
 type result struct {
@@ -29,21 +37,54 @@ type result struct {
 }
 
 func newDetectTrigger() *detectTrigger {
-	return &detectTrigger{ch: make(chan struct{}, 1), events: make(chan struct{}, 1), finished: map[uint64]chan result{}}
+	return &detectTrigger{ch: make(chan struct{}, 1), events: make(chan struct{}, 1), finished: map[uint64]chan result{},
+		drainQuiet: 2 * time.Second, maxHold: 30 * time.Second}
 }
 
 // eventDebounce is how long the detector loop waits after availability rows were stored before it
 // runs the event detectors, so one burst of batches makes one run.
-const eventDebounce = 300 * time.Millisecond
+const eventDebounce = 100 * time.Millisecond
 
 // eventDetectors run, then the alert evaluation, soon after availability rows are stored, instead of
 // waiting for detectors.interval.
 var eventDetectors = []string{detectors.NameAvailability, detectors.NameExposure}
 
 // stored is the sinks' OnStored hook: it wakes the detector loop when availability rows landed.
-func (d *detectTrigger) stored(kinds []schemas.Kind) {
-	if !slices.Contains(kinds, schemas.KindAvailability) {
+// While the sink is behind (draining a backlog) the signal is held until a batch that is not behind
+// (caught up), until drainQuiet passed without another batch behind, or for at most maxHold.
+func (d *detectTrigger) stored(kinds []schemas.Kind, behind bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if slices.Contains(kinds, schemas.KindAvailability) && d.pendingSince.IsZero() {
+		d.pendingSince = time.Now()
+	}
+	if d.pendingSince.IsZero() {
 		return
+	}
+	if behind && time.Since(d.pendingSince) < d.maxHold {
+		if d.quiet == nil {
+			d.quiet = time.AfterFunc(d.drainQuiet, d.release)
+		} else {
+			d.quiet.Reset(d.drainQuiet)
+		}
+		return
+	}
+	d.signalLocked()
+}
+
+// release fires a held availability signal (the quiet timer).
+func (d *detectTrigger) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.pendingSince.IsZero() {
+		d.signalLocked()
+	}
+}
+
+func (d *detectTrigger) signalLocked() {
+	d.pendingSince = time.Time{}
+	if d.quiet != nil {
+		d.quiet.Stop()
 	}
 	select {
 	case d.events <- struct{}{}:

@@ -53,7 +53,7 @@ func TestProduceConsumeCommit(t *testing.T) {
 	if err := p.Reject(ctx, schemas.Rejected{RejectID: "r1", Stage: schemas.StageCollect, Source: "x", Reason: "invalid", Detail: "flow: bad", Raw: []byte("a,b")}); err != nil {
 		t.Fatal(err)
 	}
-	r := sink.NewReader(cfg, bus.Topics(cfg.TopicPrefix), nil)
+	r := sink.NewReader(cfg, sink.DefaultConfig(), bus.Topics(cfg.TopicPrefix), nil)
 	defer r.Close()
 	seen := map[string]int{}
 	byKey := map[string]string{}

@@ -10,16 +10,29 @@ import (
 type Config struct {
 	BatchRows     int           `koanf:"batch_rows"`
 	FlushInterval time.Duration `koanf:"flush_interval"`
-	RetryMin      time.Duration `koanf:"retry_min"`
-	RetryMax      time.Duration `koanf:"retry_max"`
-	Workers       int           `koanf:"workers"`
-	ShutdownWait  time.Duration `koanf:"shutdown_wait"`
+	// UrgentFlush: a batch holding availability rows (they wake the event-driven detectors, the
+	// alert latency path) is flushed at most this long after the first of them arrived.
+	UrgentFlush time.Duration `koanf:"urgent_flush"`
+	RetryMin    time.Duration `koanf:"retry_min"`
+	RetryMax    time.Duration `koanf:"retry_max"`
+	Workers     int           `koanf:"workers"`
+	// Decoders decode fetched records in parallel (per worker), in order: the batch, the inserts
+	// and the commits stay those of one consumer. 1 decodes on the collecting goroutine.
+	Decoders     int           `koanf:"decoders"`
+	ShutdownWait time.Duration `koanf:"shutdown_wait"`
+	// The consumer's memory: each assigned partition fetches up to FetchMaxBytes at a time, and the
+	// reader queues up to QueueCapacity decoded messages ahead of the sink (kafka-go ReaderConfig).
+	FetchMaxBytes int           `koanf:"fetch_max_bytes"`
+	QueueCapacity int           `koanf:"queue_capacity"`
+	FetchMaxWait  time.Duration `koanf:"fetch_max_wait"`
 }
 
-// DefaultConfig is one worker inserting up to 50000 rows a second.
+// DefaultConfig is one worker inserting up to 50000 rows a second, fetching at most 1 MiB per
+// partition and queueing 2000 messages.
 func DefaultConfig() Config {
 	return Config{BatchRows: 50000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
-		RetryMax: 15 * time.Second, Workers: 1, ShutdownWait: 30 * time.Second}
+		RetryMax: 15 * time.Second, Workers: 1, Decoders: 2, ShutdownWait: 30 * time.Second,
+		UrgentFlush: 100 * time.Millisecond, FetchMaxBytes: 1 << 20, QueueCapacity: 2000, FetchMaxWait: 250 * time.Millisecond}
 }
 
 // Validate reports every problem by its key relative to the section.
@@ -27,12 +40,19 @@ func (c Config) Validate() error {
 	var p confkit.Problems
 	p.Positive("batch_rows", c.BatchRows)
 	p.Duration("flush_interval", c.FlushInterval)
+	p.Duration("urgent_flush", c.UrgentFlush)
 	p.Duration("retry_min", c.RetryMin)
 	p.Duration("retry_max", c.RetryMax)
 	if c.RetryMax < c.RetryMin {
 		p.Add("retry_max", "must be >= sink.retry_min (%s)", c.RetryMin)
 	}
 	p.Positive("workers", c.Workers)
+	p.Positive("decoders", c.Decoders)
 	p.Duration("shutdown_wait", c.ShutdownWait)
+	if c.FetchMaxBytes < 1<<10 || c.FetchMaxBytes > 1<<30 {
+		p.Add("fetch_max_bytes", "must be within 1024..1073741824, got %d", c.FetchMaxBytes)
+	}
+	p.Positive("queue_capacity", c.QueueCapacity)
+	p.Duration("fetch_max_wait", c.FetchMaxWait)
 	return p.Err()
 }

@@ -62,12 +62,26 @@ type Sink struct {
 	b     *batch // being filled by collect
 	spare *batch // the other buffer: being flushed, or idle
 
-	onStored func(kinds []schemas.Kind) // after each commit: the kinds the batch stored
+	onStored func(kinds []schemas.Kind, behind bool) // after each commit: the kinds the batch stored
+
+	consumedBy map[string]prometheus.Counter // m.consumed by topic, without a label lookup per record
+	pipe       *decodePipe                   // the decode workers (sink.decoders > 1), started by Run
+}
+
+func (s *Sink) consumed(topic string) prometheus.Counter {
+	c, ok := s.consumedBy[topic]
+	if !ok {
+		c = s.m.consumed.WithLabelValues(topic)
+		s.consumedBy[topic] = c
+	}
+	return c
 }
 
 // OnStored sets f to be called after every committed batch with the kinds it stored (sorted, none
-// when it held only rejects). f runs on the flush path: it must not block. Call before Run.
-func (s *Sink) OnStored(f func(kinds []schemas.Kind)) { s.onStored = f }
+// when it held only rejects) and whether the sink is behind: the batch was full (batch_rows
+// records), or its partitions' high-water marks are at least batch_rows records past the batch (a
+// backlog is being drained). f runs on the flush path: it must not block. Call before Run.
+func (s *Sink) OnStored(f func(kinds []schemas.Kind, behind bool)) { s.onStored = f }
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
 // registered on reg (nil: unregistered).
@@ -82,7 +96,7 @@ func NewWithMetrics(cfg Config, topicPrefix string, fetch Fetcher, store Store, 
 		kinds[k.Topic(topicPrefix)] = k
 	}
 	s := &Sink{cfg: cfg, kinds: kinds, dlqTopic: schemas.DeadLetterTopic(topicPrefix), fetch: fetch, store: store,
-		dlq: dlq, log: log, m: m, now: time.Now}
+		dlq: dlq, log: log, m: m, now: time.Now, consumedBy: map[string]prometheus.Counter{}}
 	s.b, s.spare = newBatch(), newBatch()
 	// Pre-create the series so dashboards and alert rules see zeros, not absent metrics.
 	for topic, k := range kinds {
@@ -98,9 +112,10 @@ func NewWithMetrics(cfg Config, topicPrefix string, fetch Fetcher, store Store, 
 	return s
 }
 
-// NewReader returns the consumer-group reader for cfg (all kind topics and the dead-letter topic).
-// kafka-go's own messages go to log: errors at warn, the rest at debug.
-func NewReader(cfg bus.Config, topics []string, log *slog.Logger) *kafka.Reader {
+// NewReader returns the consumer-group reader for cfg (all kind topics and the dead-letter topic),
+// with the fetch size, queue and wait of sc. kafka-go's own messages go to log: errors at warn, the
+// rest at debug.
+func NewReader(cfg bus.Config, sc Config, topics []string, log *slog.Logger) *kafka.Reader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -116,10 +131,10 @@ func NewReader(cfg bus.Config, topics []string, log *slog.Logger) *kafka.Reader 
 		Brokers:           cfg.Brokers,
 		GroupID:           cfg.GroupID,
 		GroupTopics:       topics,
-		QueueCapacity:     10000,
+		QueueCapacity:     sc.QueueCapacity,
 		MinBytes:          1,
-		MaxBytes:          16 << 20,
-		MaxWait:           250 * time.Millisecond,
+		MaxBytes:          sc.FetchMaxBytes,
+		MaxWait:           sc.FetchMaxWait,
 		CommitInterval:    0, // commits are explicit and synchronous, after the insert
 		SessionTimeout:    cfg.SessionTimeout,
 		RebalanceTimeout:  cfg.SessionTimeout,
@@ -159,6 +174,15 @@ func newBatch() *batch {
 	return b
 }
 
+// lag is how many records the partitions of the batch held past it when they were fetched.
+func (b *batch) lag() int64 {
+	var n int64
+	for _, m := range b.last {
+		n += max(0, m.HighWaterMark-m.Offset-1)
+	}
+	return n
+}
+
 func (b *batch) reset() {
 	b.n = 0
 	for _, c := range b.rows {
@@ -179,6 +203,9 @@ func (s *Sink) Run(ctx context.Context) error {
 	// Flushes outlive ctx by up to shutdown_wait, so a drain finishes what it holds.
 	fctx, cancel := drainContext(ctx, s.cfg.ShutdownWait)
 	defer cancel()
+	if s.cfg.Decoders > 1 {
+		s.pipe = s.startDecoders(ctx, s.cfg.Decoders)
+	}
 	var inflight chan error
 	wait := func() error {
 		if inflight == nil {
@@ -220,40 +247,140 @@ func drainContext(ctx context.Context, wait time.Duration) (context.Context, con
 }
 
 // collect fetches until batch_rows messages or flush_interval after the first message, or ctx ends.
+// The flush deadline is one context per batch, not one per message.
 func (s *Sink) collect(ctx context.Context) {
-	for s.b.n < s.cfg.BatchRows {
-		fctx, cancel := ctx, context.CancelFunc(func() {})
-		if s.b.n > 0 {
-			fctx, cancel = context.WithDeadline(ctx, s.b.started.Add(s.cfg.FlushInterval))
+	fctx, cancel := context.WithCancel(ctx) // cancelled at flush_interval after the first message
+	defer cancel()
+	var deadline *time.Timer
+	urgent := false // the batch holds availability rows
+	defer func() {
+		if deadline != nil {
+			deadline.Stop()
 		}
-		m, err := s.fetch.FetchMessage(fctx)
-		cancel()
+	}()
+	for s.b.n < s.cfg.BatchRows {
+		d, err := s.next(fctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				return
 			}
 			s.m.fetchErrors.Inc()
 			s.log.Warn("kafka fetch failed", "err", err)
-			if !sleep(ctx, s.cfg.RetryMin) {
+			if s.pipe == nil && !sleep(fctx, s.cfg.RetryMin) { // the decode pipe's fetcher backs off itself
 				return
 			}
 			continue
 		}
 		if s.b.n == 0 {
 			s.b.started = s.now()
+			deadline = time.AfterFunc(s.cfg.FlushInterval, cancel)
+			urgent = false
 		}
-		s.add(m)
+		if s.apply(d) == schemas.KindAvailability && !urgent {
+			urgent = true // flush soon: availability rows wake the detectors
+			if s.cfg.UrgentFlush < s.cfg.FlushInterval-s.now().Sub(s.b.started) {
+				deadline.Reset(s.cfg.UrgentFlush)
+			}
+		}
 	}
 }
 
-func (s *Sink) add(m kafka.Message) {
-	s.b.n++
-	s.m.consumed.WithLabelValues(m.Topic).Inc()
-	k := tp{m.Topic, m.Partition}
-	if prev, ok := s.b.last[k]; !ok || m.Offset > prev.Offset {
-		s.b.last[k] = m
+// next returns the next fetched message, decoded: from the decode workers, or fetched and decoded
+// here with sink.decoders 1.
+func (s *Sink) next(ctx context.Context) (decoded, error) {
+	if s.pipe == nil {
+		m, err := s.fetch.FetchMessage(ctx)
+		if err != nil {
+			return decoded{}, err
+		}
+		return s.decode(m), nil
 	}
-	now := s.now().UTC()
+	return s.pipe.next(ctx)
+}
+
+// decodePipe: one goroutine fetches and deals the messages round-robin to the decoders; next reads
+// their outputs round-robin, so the records come out in fetch order.
+type decodePipe struct {
+	outs []chan decoded
+	i    int // the output next reads from
+	done <-chan struct{}
+}
+
+const decodeQueue = 256 // records queued per decoder, each way
+
+func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
+	p := &decodePipe{outs: make([]chan decoded, n), done: ctx.Done()}
+	ins := make([]chan decoded, n)
+	for i := range n {
+		ins[i], p.outs[i] = make(chan decoded, decodeQueue), make(chan decoded, decodeQueue)
+		go func(in <-chan decoded, out chan<- decoded) {
+			for d := range in {
+				if d.err == nil {
+					d = s.decode(d.m)
+				}
+				select {
+				case out <- d:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(ins[i], p.outs[i])
+	}
+	go func() {
+		defer func() {
+			for _, in := range ins {
+				close(in)
+			}
+		}()
+		for i := 0; ; i = (i + 1) % n {
+			m, err := s.fetch.FetchMessage(ctx)
+			if err != nil && ctx.Err() != nil {
+				return
+			}
+			select {
+			case ins[i] <- decoded{m: m, err: err}: // a fetch error keeps its place in the order
+			case <-ctx.Done():
+				return
+			}
+			if err != nil && !sleep(ctx, s.cfg.RetryMin) {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *decodePipe) next(ctx context.Context) (decoded, error) {
+	select {
+	case d := <-p.outs[p.i]:
+		p.i = (p.i + 1) % len(p.outs)
+		return d, d.err
+	case <-ctx.Done():
+		return decoded{}, ctx.Err()
+	case <-p.done:
+		return decoded{}, context.Canceled
+	}
+}
+
+// add decodes m into the batch; it returns the record's kind (empty for rejects and dead letters).
+func (s *Sink) add(m kafka.Message) schemas.Kind { return s.apply(s.decode(m)) }
+
+// decoded is one fetched message, decoded (by a decode worker, in any goroutine): either an event
+// (kind, env, rec), a rejected-table row from the dead-letter topic (dead), or a sink reject.
+type decoded struct {
+	m      kafka.Message
+	err    error // a fetch error: no message
+	kind   schemas.Kind
+	env    schemas.Envelope
+	rec    schemas.Record
+	dead   *schemas.Rejected
+	reject *schemas.Rejected
+}
+
+// decode turns m into a decoded record. It touches no sink state but the read-only topic maps, so
+// several decode workers run it at once.
+func (s *Sink) decode(m kafka.Message) decoded {
+	d := decoded{m: m}
 	if m.Topic == s.dlqTopic {
 		var r schemas.Rejected
 		if err := json.Unmarshal(m.Value, &r); err != nil || r.RejectID == "" || r.Reason == "" {
@@ -267,16 +394,15 @@ func (s *Sink) add(m kafka.Message) {
 			r.Topic, r.Partition, r.Offset, r.Key = m.Topic, int32(m.Partition), m.Offset, string(m.Key)
 		}
 		if r.ReceivedAt.IsZero() {
-			r.ReceivedAt = now
+			r.ReceivedAt = s.now().UTC()
 		}
-		s.b.scratch = r.AppendValues(s.b.scratch[:0])
-		s.appendRow(m, s.b.rejected)
-		return
+		d.dead = &r
+		return d
 	}
 	kind, ok := s.kinds[m.Topic]
 	if !ok {
-		s.reject(m, "", "unknown_topic", fmt.Errorf("topic %q carries no known kind", m.Topic), now)
-		return
+		d.reject = s.rejected(m, "", "unknown_topic", fmt.Errorf("topic %q carries no known kind", m.Topic))
+		return d
 	}
 	env, rec, err := schemas.Decode(m.Value, kind)
 	if err != nil {
@@ -285,33 +411,65 @@ func (s *Sink) add(m kafka.Message) {
 		if errors.As(err, &de) {
 			reason = de.Reason
 		}
-		s.reject(m, env.Source, reason, err, now)
-		return
+		d.reject = s.rejected(m, env.Source, reason, err)
+		return d
 	}
-	s.b.scratch = rec.AppendValues(schemas.AppendEnvelope(s.b.scratch[:0], &env))
-	s.appendRow(m, s.b.rows[kind])
+	d.kind, d.env, d.rec = kind, env, rec
+	return d
+}
+
+// apply adds a decoded message to the batch (the collecting goroutine only); it returns the
+// record's kind (empty for rejects and dead letters).
+func (s *Sink) apply(d decoded) schemas.Kind {
+	m := d.m
+	s.b.n++
+	s.consumed(m.Topic).Inc()
+	k := tp{m.Topic, m.Partition}
+	if prev, ok := s.b.last[k]; !ok || m.Offset > prev.Offset {
+		s.b.last[k] = m
+	}
+	switch {
+	case d.dead != nil:
+		s.b.scratch = d.dead.AppendValues(s.b.scratch[:0])
+		s.appendRow(m, s.b.rejected)
+		return ""
+	case d.reject != nil:
+		s.addReject(d.reject)
+		return ""
+	}
+	s.b.scratch = d.rec.AppendValues(schemas.AppendEnvelope(s.b.scratch[:0], &d.env))
+	if !s.appendRow(m, s.b.rows[d.kind]) {
+		return ""
+	}
+	return d.kind
 }
 
 // appendRow moves the scratch row into cols. A row that does not fit the columns' types is a bug in a
 // payload type's AppendValues; the record is rejected rather than stopping the sink.
-func (s *Sink) appendRow(m kafka.Message, cols *schemas.Columns) {
+func (s *Sink) appendRow(m kafka.Message, cols *schemas.Columns) bool {
 	err := cols.AppendRow(s.b.scratch)
 	clear(s.b.scratch)
 	if err != nil {
-		s.reject(m, "", "invalid", err, s.now().UTC())
+		s.addReject(s.rejected(m, "", "invalid", err))
+		return false
+	}
+	return true
+}
+
+func (s *Sink) rejected(m kafka.Message, source, reason string, err error) *schemas.Rejected {
+	return &schemas.Rejected{
+		RejectID: schemas.SinkRejectID(m.Topic, int32(m.Partition), m.Offset), Stage: schemas.StageSink,
+		Source: source, Kind: s.kinds[m.Topic], Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
+		Key: string(m.Key), Reason: reason, Detail: err.Error(), Raw: m.Value, ReceivedAt: s.now().UTC(),
 	}
 }
 
-func (s *Sink) reject(m kafka.Message, source, reason string, err error, now time.Time) {
+func (s *Sink) addReject(r *schemas.Rejected) {
 	if s.b.reasons == nil {
 		s.b.reasons = map[string]int{}
 	}
-	s.b.reasons[reason]++
-	s.b.toDLQ = append(s.b.toDLQ, schemas.Rejected{
-		RejectID: schemas.SinkRejectID(m.Topic, int32(m.Partition), m.Offset), Stage: schemas.StageSink,
-		Source: source, Kind: s.kinds[m.Topic], Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
-		Key: string(m.Key), Reason: reason, Detail: err.Error(), Raw: m.Value, ReceivedAt: now,
-	})
+	s.b.reasons[r.Reason]++
+	s.b.toDLQ = append(s.b.toDLQ, *r)
 }
 
 // flush publishes rejects, inserts every table, then commits; each step retries with backoff until
@@ -359,8 +517,13 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 	if err := s.retry(ctx, "commit", func() error { return s.fetch.CommitMessages(ctx, commit...) }); err != nil {
 		return err
 	}
-	if s.onStored != nil && len(kinds) > 0 {
-		s.onStored(kinds)
+	if s.onStored != nil {
+		s.onStored(kinds, b.n >= s.cfg.BatchRows || b.lag() >= int64(s.cfg.BatchRows))
+	}
+	for k, cols := range b.rows { // a kind absent from this batch gives its memory back
+		if !slices.Contains(kinds, k) && cols.Cap() > 0 {
+			cols.Release()
+		}
 	}
 	s.m.batchRows.Observe(float64(b.n))
 	s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())

@@ -248,10 +248,195 @@ func BenchmarkSinkDecodeAndBatch(b *testing.B) {
 func TestReaderUsesGroupTimeouts(t *testing.T) {
 	kc := bus.DefaultConfig()
 	kc.SessionTimeout = 7 * time.Second
-	r := NewReader(kc, []string{"t.trade.v1"}, nil)
+	sc := DefaultConfig()
+	sc.FetchMaxBytes, sc.QueueCapacity, sc.FetchMaxWait = 3<<20, 777, 90*time.Millisecond
+	r := NewReader(kc, sc, []string{"t.trade.v1"}, nil)
 	defer r.Close()
 	c := r.Config()
 	if c.SessionTimeout != 7*time.Second || c.RebalanceTimeout != 7*time.Second || c.HeartbeatInterval != 1400*time.Millisecond || c.CommitInterval != 0 {
 		t.Fatalf("reader config: session %s rebalance %s heartbeat %s commit %s", c.SessionTimeout, c.RebalanceTimeout, c.HeartbeatInterval, c.CommitInterval)
+	}
+	// the consumer's memory comes from sink config: per-partition fetch size and the queue
+	if c.MaxBytes != 3<<20 || c.QueueCapacity != 777 || c.MaxWait != 90*time.Millisecond {
+		t.Fatalf("reader config: max bytes %d queue %d max wait %s", c.MaxBytes, c.QueueCapacity, c.MaxWait)
+	}
+}
+
+// OnStored reports every committed batch with its stored kinds and whether the sink is behind (a
+// backlog being drained): 250 queued records with batch_rows 100 make two full batches and a
+// partial one; then a partial batch whose partition's high-water mark is 500 records ahead is
+// behind too. Counts in = stored.
+func TestSinkOnStoredReportsFullBatches(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	c := cfg()
+	c.FlushInterval = 200 * time.Millisecond
+	s := New(c, prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var mu sync.Mutex
+	var fulls []bool
+	var records int
+	s.OnStored(func(kinds []schemas.Kind, full bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		fulls = append(fulls, full)
+		if len(kinds) == 0 {
+			t.Errorf("batch with events reported no kinds")
+		}
+	})
+	for i := 0; i < 250; i++ {
+		f.msgs <- msg(i)
+		records++
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "three batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(fulls) == 3 })
+	m := msg(1000)
+	m.HighWaterMark = m.Offset + 501
+	f.msgs <- m
+	records++
+	waitFor(t, "four batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(fulls) == 4 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(fulls) != "[true true false true]" {
+		t.Errorf("behind flags %v, want [true true false true]", fulls)
+	}
+	if st.total()+len(dlq.got) != records || len(dlq.got) != 0 {
+		t.Errorf("in %d, stored %d, rejected %d", records, st.total(), len(dlq.got))
+	}
+}
+
+// A batch holding availability rows is flushed urgent_flush after the first of them, not at
+// flush_interval; a batch of trade rows only waits for flush_interval. Counts in = stored.
+func TestSinkFlushesAvailabilityUrgently(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	c := cfg()
+	c.FlushInterval, c.UrgentFlush = time.Minute, 20*time.Millisecond
+	s := New(c, prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	stored := make(chan []schemas.Kind, 4)
+	s.OnStored(func(kinds []schemas.Kind, _ bool) { stored <- kinds })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	f.msgs <- msg(0) // trade
+	select {
+	case k := <-stored:
+		t.Fatalf("trade-only batch flushed before flush_interval: %v", k)
+	case <-time.After(300 * time.Millisecond):
+	}
+	f.msgs <- msg(1) // availability
+	select {
+	case k := <-stored:
+		if fmt.Sprint(k) != fmt.Sprint([]schemas.Kind{schemas.KindAvailability, schemas.KindTrade}) {
+			t.Errorf("stored kinds %v", k)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("batch with availability rows not flushed within 5 s (flush_interval 1 min)")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st.total() != 2 || len(dlq.got) != 0 {
+		t.Errorf("in 2, stored %d, rejected %d", st.total(), len(dlq.got))
+	}
+}
+
+// A kind absent from a committed batch gives its column memory back; a kind in it keeps its capacity.
+func TestSinkReleasesColumnsOfAbsentKinds(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	s := New(cfg(), prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b := s.b
+	for i := 0; i < 30; i++ {
+		s.add(msg(3 * i))   // trade
+		s.add(msg(3*i + 1)) // availability
+	}
+	if err := s.flush(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		s.add(msg(3 * i)) // trade only
+	}
+	if err := s.flush(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.rows[schemas.KindAvailability].Cap(); c != 0 {
+		t.Errorf("availability columns hold capacity %d after a batch without availability", c)
+	}
+	if c := b.rows[schemas.KindTrade].Cap(); c < 30 {
+		t.Errorf("trade columns capacity %d, want kept (>= 30)", c)
+	}
+	if st.total() != 90 || len(dlq.got) != 0 {
+		t.Errorf("in 90, stored %d, rejected %d", st.total(), len(dlq.got))
+	}
+}
+
+type orderStore struct {
+	mu  sync.Mutex
+	ids map[string][]string // insert SQL → event ids (column 0), in insert order
+}
+
+func (s *orderStore) Insert(_ context.Context, sql string, cols *schemas.Columns) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ids[sql] = append(s.ids[sql], cols.Column(0).([]string)...)
+	return nil
+}
+
+func (s *orderStore) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.ids {
+		n += len(v)
+	}
+	return n
+}
+
+// With 1 and with 4 decoders every record is stored once, in fetch order within each table, a bad
+// record among them is rejected in place, and the commits cover every partition: counts in = stored
+// + rejected.
+func TestSinkDecodersKeepOrder(t *testing.T) {
+	for _, decoders := range []int{1, 4} {
+		t.Run(fmt.Sprint(decoders), func(t *testing.T) {
+			f, st, dlq := newFetcher(), &orderStore{ids: map[string][]string{}}, &fakeDLQ{}
+			c := cfg()
+			c.Decoders, c.BatchRows = decoders, 37
+			s := New(c, prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			want := map[string][]string{}
+			const n = 1000
+			for i := 0; i < n; i++ {
+				m := msg(i)
+				if i == 500 {
+					m.Value = []byte("{bad")
+				} else {
+					env := loadgen.Event(i, time.Unix(1_700_000_000, 0))
+					spec, _ := schemas.Lookup(env.Kind)
+					want[spec.InsertSQL()] = append(want[spec.InsertSQL()], env.EventID)
+				}
+				f.msgs <- m
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- s.Run(ctx) }()
+			waitFor(t, "all stored", func() bool { return st.total() == n-1 })
+			waitFor(t, "committed", func() bool { c := f.commits(); return c[msg(998).Topic+"/0"] == 998 && c[msg(999).Topic+"/1"] == 999 })
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			stored := st.total()
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			for sql, ids := range want {
+				if fmt.Sprint(st.ids[sql]) != fmt.Sprint(ids) {
+					t.Errorf("%.40s: stored ids out of order or missing (%d stored, %d sent)", sql, len(st.ids[sql]), len(ids))
+				}
+			}
+			if len(dlq.got) != 1 || dlq.got[0].Offset != 500 || stored+len(dlq.got) != n {
+				t.Errorf("in %d, stored %d, rejected %d (%+v)", n, stored, len(dlq.got), dlq.got)
+			}
+		})
 	}
 }
