@@ -119,7 +119,7 @@ cat <<TXT
 Where to look:
   metrics        $API/metrics
   health         $API/readyz
-  alerts         $BIN --config $CFG alerts list      (or GET $API/api/v1/alerts)
+  alerts         CHAINWATCH_TOKEN=$CHAINWATCH_TOKEN $BIN --config $CFG alerts list      (or GET $API/api/v1/alerts, with the token)
   emails         $STATE/mail/*.eml
   digest         $STATE/digest-$WEEK.html   (also GET $API/api/v1/digests/$WEEK?format=html, with the token)
   API            curl -H "Authorization: Bearer $CHAINWATCH_TOKEN" $API/api/v1/exposures
