@@ -304,7 +304,7 @@ type ingestSummary struct {
 func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	sum := &ingestSummary{Events: n, SinkConfig: os.Getenv("CHAINWATCH_BENCH_SINK")}
 	if sum.SinkConfig == "" {
-		sum.SinkConfig = "{batch_rows: 50000, flush_interval: 1s}"
+		sum.SinkConfig = "{batch_rows: 25000, flush_interval: 1s}"
 	}
 	for r := range runs {
 		t.Run(fmt.Sprintf("ingest-%d", r), func(t *testing.T) {

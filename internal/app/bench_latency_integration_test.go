@@ -67,7 +67,7 @@ alerts:
   email:
     enabled: true
     smtp: {host: 127.0.0.1, port: %d, mode: plain, auth: none, timeout: 5s}
-sink: {batch_rows: 50000, flush_interval: 200ms}
+sink: {batch_rows: 25000, flush_interval: 200ms}
 `, stateDir, smtpPort)
 }
 
