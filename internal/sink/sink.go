@@ -362,9 +362,6 @@ func (p *decodePipe) next(ctx context.Context) (decoded, error) {
 	}
 }
 
-// add decodes m into the batch; it returns the record's kind (empty for rejects and dead letters).
-func (s *Sink) add(m kafka.Message) schemas.Kind { return s.apply(s.decode(m)) }
-
 // decoded is one fetched message, decoded (by a decode worker, in any goroutine): either an event
 // (kind, env, rec), a rejected-table row from the dead-letter topic (dead), or a sink reject.
 type decoded struct {

@@ -440,3 +440,7 @@ func TestSinkDecodersKeepOrder(t *testing.T) {
 		})
 	}
 }
+
+// add decodes m into the batch as the collecting goroutine does (decode, then apply); it returns the
+// record's kind (empty for rejects and dead letters).
+func (s *Sink) add(m kafka.Message) schemas.Kind { return s.apply(s.decode(m)) }
