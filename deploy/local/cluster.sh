@@ -111,6 +111,13 @@ kill_node() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
     rm -f "$(node_dir "$1")/node.pid"
     log "$1: killed pid $pid (SIGKILL)"
+    if [[ $1 == ch-* ]]; then
+      # A replica killed mid-insert may hold parts ZooKeeper never heard of; ClickHouse then refuses to
+      # start ("the local set of parts ... doesn't look like the set of parts in ZooKeeper") unless
+      # told to restore from its replicas: the documented flag file, removed by the server on start.
+      mkdir -p "$(node_dir "$1")/data/flags"
+      touch "$(node_dir "$1")/data/flags/force_restore_data"
+    fi
   else
     log "$1: not running"
   fi
