@@ -90,8 +90,7 @@ func TestClusterFailoverIntegration(t *testing.T) {
 		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.ClickHouse.Database+" ON CLUSTER "+cl.Name)
 	})
 
-	importDemo(t, conn, cfg.Kafka) // alerts for the demo enterprises, raised by the first leader
-	base := sumEvents(tableCounts(t, conn))
+	base := importDemo(t, conn, cfg.Kafka) // alerts for the demo enterprises, raised by the first leader
 	leader := leaderOf(t, ds[0].reg, ds[1].reg)
 	triggered := detectOnFollower(t, ds[1-leader].app, ds[leader].app)
 	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
