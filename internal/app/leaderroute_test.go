@@ -187,3 +187,54 @@ func TestDetectWaitLeaseLost(t *testing.T) {
 		t.Fatal("the waiting caller was not answered")
 	}
 }
+
+// TestDetectWaitRunCutShort: when the lease ends during a run (the run fails because its context
+// ended), the caller waiting for that run gets 503 with Retry-After, not a 500 carrying the
+// cancellation errors of the detectors; a run that fails while the lease holds stays a 500.
+func TestDetectWaitRunCutShort(t *testing.T) {
+	cause := errors.New("detector single_source: findings: send 12 rows: consumer group generation has ended")
+	for _, c := range []struct {
+		name     string
+		leaseEnd bool
+		want     int
+	}{
+		{"lease ended during the run", true, http.StatusServiceUnavailable},
+		{"run failed while leading", false, http.StatusInternalServerError},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			trig := newDetectTrigger()
+			done := make(chan *httptest.ResponseRecorder)
+			go func() { done <- postDetect(t, http.HandlerFunc(trig.serveHTTP), "/-/detect?wait=true", nil) }()
+			for { // until the caller is registered
+				trig.mu.Lock()
+				n := len(trig.finished)
+				trig.mu.Unlock()
+				if n > 0 {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			lctx, lose := context.WithCancel(context.Background())
+			if c.leaseEnd {
+				lose()
+			}
+			defer lose()
+			run := trig.begin()
+			trig.end(run, detectors.RunSummary{RunID: "r1"}, leaseRunErr(lctx, "r1", cause))
+			select {
+			case rec := <-done:
+				if rec.Code != c.want {
+					t.Errorf("status %d (%s), want %d", rec.Code, rec.Body, c.want)
+				}
+				if c.leaseEnd && (rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "run r1 was cut short")) {
+					t.Errorf("%v %s, want Retry-After and the cut-short run named", rec.Header(), rec.Body)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the waiting caller was not answered")
+			}
+		})
+	}
+	if err := leaseRunErr(context.Background(), "r2", nil); err != nil {
+		t.Errorf("a run without error: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -118,13 +119,29 @@ func (a *App) slotLoop(ctx context.Context, log *slog.Logger) {
 func (a *App) evaluate(ctx context.Context, log *slog.Logger) {
 	run := a.trig.begin()
 	sum, _, err := evaluateOnce(ctx, a.runner, a.conn, a.mgr, a.cons)
-	if err != nil && ctx.Err() == nil {
+	err = leaseRunErr(ctx, sum.RunID, err)
+	switch {
+	case errors.Is(err, errLeaseLost):
+		log.Info("detector run cut short: the lease ended during it", "run_id", sum.RunID, "cause", context.Cause(ctx))
+	case err != nil:
 		log.Error("detector run failed; retrying at the next slot", "run_id", sum.RunID, "err", err)
 	}
 	a.trig.end(run, sum, err)
 	if a.opt.OnDetect != nil {
 		a.opt.OnDetect(sum, err)
 	}
+}
+
+// leaseRunErr is the error of a leader's run: when the lease ended during the run (a rebalance of
+// the lease group, e.g. another daemon joining, ends the generation even when this daemon is elected
+// again) the run's errors are the cancellation, not a detector failure, and callers waiting on the
+// run get errLeaseLost (503, retry). Such a run is not in detector_runs, so whoever leads next runs
+// the slot again.
+func leaseRunErr(ctx context.Context, runID string, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("%w (run %s was cut short)", errLeaseLost, runID)
 }
 
 // slotDone reports whether a detector run started at or after slot (detector_runs is written when a

@@ -141,7 +141,7 @@ func (d *detectTrigger) end(run uint64, sum detectors.RunSummary, err error) {
 
 // errLeaseLost answers the callers waiting for a run when this daemon stops leading (the run will
 // not happen here; the new leader runs the next one).
-var errLeaseLost = errors.New("this daemon lost the detector lease before the run; retry (the request goes to the new leader)")
+var errLeaseLost = errors.New("this daemon lost the detector lease before the run finished; retry (the request goes to the new leader)")
 
 // abort answers every caller waiting for a run with err.
 func (d *detectTrigger) abort(err error) {
