@@ -2,6 +2,8 @@ package detectors
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"testing"
@@ -24,24 +26,40 @@ func insertRecords(t testing.TB, ctx context.Context, conn driver.Conn, now time
 	}
 	for kind, rs := range byKind {
 		spec, _ := schemas.Lookup(kind)
-		b, err := conn.PrepareBatch(ctx, spec.InsertSQL())
+		// A pooled connection the driver hands out can already be closed ("use of closed network
+		// connection" on the first read, seen once in a CI run); the insert is idempotent (the
+		// tables keep one version per key), so it is tried again on a fresh connection.
+		var err error
+		for try := range 3 {
+			if err = insertKind(ctx, conn, spec.InsertSQL(), rs, now); err == nil {
+				break
+			}
+			t.Logf("insert %s (try %d): %v", spec.Table, try+1, err)
+		}
 		if err != nil {
-			t.Fatalf("prepare %s: %v", spec.Table, err)
-		}
-		for _, r := range rs {
-			env, err := schemas.NewEnvelope("test-fixture", r, now)
-			if err != nil {
-				t.Fatalf("envelope %s: %v", r.NaturalKey(), err)
-			}
-			row := r.AppendValues(schemas.AppendEnvelope(nil, &env))
-			if err := b.Append(row...); err != nil {
-				t.Fatalf("append %s: %v", spec.Table, err)
-			}
-		}
-		if err := b.Send(); err != nil {
-			t.Fatalf("send %s: %v", spec.Table, err)
+			t.Fatalf("insert %s: %v", spec.Table, err)
 		}
 	}
+}
+
+func insertKind(ctx context.Context, conn driver.Conn, sql string, rs []schemas.Record, now time.Time) error {
+	b, err := conn.PrepareBatch(ctx, sql)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	for _, r := range rs {
+		env, err := schemas.NewEnvelope("test-fixture", r, now)
+		if err != nil {
+			return errors.Join(fmt.Errorf("envelope %s: %w", r.NaturalKey(), err), b.Abort())
+		}
+		if err := b.Append(r.AppendValues(schemas.AppendEnvelope(nil, &env))...); err != nil {
+			return errors.Join(fmt.Errorf("append: %w", err), b.Abort())
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
 }
 
 func TestDetectorsIntegration(t *testing.T) {

@@ -39,7 +39,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (driver.Conn, error
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: open: %w", err)
 	}
-	return conn, nil
+	return wrap(conn), nil
 }
 
 func options(cfg Config, db string, log *slog.Logger) *clickhouse.Options {
