@@ -21,6 +21,8 @@ type Analysis struct {
 	Sups    []*SupplierMetric // per supplier in the graph, sorted by id
 	Parts   []*PartMetrics    // per part with availability data, sorted
 
+	altIx *pairIndex // what Alternates needs of the pair step's indexes
+
 	Graph       *Graph
 	Betweenness BetweennessResult
 	graphNodes  []graphNode
@@ -47,13 +49,15 @@ type PairMetrics struct {
 	Countries    []Share
 	InProgress   int
 	SubsCount    int // substitution-list entries applicable
-	Alternates   []Alternate
-	NoAlternate  bool
-	TTS          float64
-	TTSKnown     bool
-	TTR          float64
-	TTRSource    string
-	Products     []int32
+	// NumAlternates is the number of alternates (at most max_alternates); the list itself is
+	// Analysis.Alternates(p), computed on demand.
+	NumAlternates int
+	NoAlternate   bool
+	TTS           float64
+	TTSKnown      bool
+	TTR           float64
+	TTRSource     string
+	Products      []int32
 }
 
 // TopShare is the largest supplier share (1 when there is no qualified supplier).

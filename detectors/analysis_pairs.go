@@ -76,7 +76,11 @@ func (a *Analysis) pairs(ctx context.Context) error {
 			return nil
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	a.altIx = &pairIndex{order: ix.order, groups: ix.groups, compCands: ix.compCands}
+	return nil
 }
 
 // pairChunkMin is the fewest pairs worth a goroutine of their own.
@@ -193,9 +197,17 @@ func (a *Analysis) pairMetrics(p *PairMetrics, k uint64, ix *pairIndex) {
 	ttrDefault := in.Cfg.TTSTTR.TTRDefault(category)
 	inProg := a.pairSuppliers(p, k, ix)
 	shares := pairConcentration(p)
-	alts := a.mapAlternates(p, inProg, shares, ix.compCands[p.Comp], ttrDefault)
-	alts = append(alts, a.substitutionAlternates(p, shares)...)
-	a.settleAlternates(p, alts, ttrDefault)
+	alts, subs := a.pairAlternates(p, inProg, shares, ix, ttrDefault)
+	p.SubsCount, p.NoAlternate = subs, len(alts) == 0
+	p.NumAlternates = min(len(alts), in.Cfg.Exposure.MaxAlternates)
+	// TTR: the fastest alternate of any origin (before the cut to max_alternates), else the
+	// category default.
+	p.TTR, p.TTRSource = ttrDefault, "category_default"
+	for i, al := range alts {
+		if i == 0 || al.QualificationDays < p.TTR {
+			p.TTR, p.TTRSource = al.QualificationDays, al.Origin
+		}
+	}
 	if st, ok := in.Stocks[k]; ok {
 		p.TTS, p.TTSKnown = TimeToSurvive(st.Inventory, st.PerDay)
 	}
@@ -204,6 +216,46 @@ func (a *Analysis) pairMetrics(p *PairMetrics, k uint64, ix *pairIndex) {
 			p.Products = append(p.Products, prod)
 		}
 	}
+}
+
+// pairAlternates returns all of a pair's alternates, ranked and deduped (not yet cut to
+// max_alternates), and the number of applicable substitution-list entries. It reads only the pair's suppliers and the shared
+// indexes, so Alternates can compute the same list again later.
+func (a *Analysis) pairAlternates(p *PairMetrics, inProg []int32, shares []float64, ix *pairIndex, ttrDefault float64) ([]Alternate, int) {
+	alts := a.mapAlternates(p, inProg, shares, ix.compCands[p.Comp], ttrDefault)
+	subs, n := a.substitutionAlternates(p, shares)
+	return a.settleAlternates(p, append(alts, subs...)), n
+}
+
+// Alternates returns the alternates of a pair of this analysis (Pairs), best first. They are not
+// kept per pair — at 10⁶ pairs they were the largest part of the analysis — but computed again, the
+// same way, for the findings that are kept and for callers asking for one pair.
+func (a *Analysis) Alternates(p *PairMetrics) []Alternate {
+	ix := a.altIx
+	if ix == nil || p == nil {
+		return nil
+	}
+	var inProg []int32
+	if g, ok := ix.groups[pairKey(p.Ent, p.Comp)]; ok {
+		for _, oi := range ix.order[g[0]:g[1]] {
+			if e := &a.in.Supplies[oi]; e.Qual == QualInProgress {
+				inProg = append(inProg, e.Sup)
+			}
+		}
+	}
+	category := ""
+	if cinfo := a.in.Components[p.Comp]; cinfo != nil {
+		category = cinfo.Category
+	}
+	shares := make([]float64, len(p.Suppliers))
+	for i, s := range p.Suppliers {
+		shares[i] = s.Share
+	}
+	alts, _ := a.pairAlternates(p, inProg, shares, ix, a.in.Cfg.TTSTTR.TTRDefault(category))
+	if m := a.in.Cfg.Exposure.MaxAlternates; len(alts) > m {
+		alts = alts[:m]
+	}
+	return alts
 }
 
 // pairSuppliers fills p.Suppliers (active qualified suppliers of the map, then award-only suppliers,
@@ -336,9 +388,8 @@ func (a *Analysis) mapAlternates(p *PairMetrics, inProg []int32, shares []float6
 }
 
 // substitutionAlternates are the substitution-list entries applicable to a pair (global or scoped to
-// its enterprise; an entry naming the current top supplier alone is no alternate). Counts them in
-// p.SubsCount.
-func (a *Analysis) substitutionAlternates(p *PairMetrics, shares []float64) []Alternate {
+// its enterprise; an entry naming the current top supplier alone is no alternate), and their number.
+func (a *Analysis) substitutionAlternates(p *PairMetrics, shares []float64) ([]Alternate, int) {
 	in := a.in
 	var top int32 = -1
 	if len(p.Suppliers) > 0 {
@@ -352,7 +403,6 @@ func (a *Analysis) substitutionAlternates(p *PairMetrics, shares []float64) []Al
 		if s.AltSup >= 0 && s.AltSup == top && s.AltComp < 0 {
 			continue
 		}
-		p.SubsCount++
 		alt := Alternate{QualificationDays: s.Days, Domestic: s.Domestic, Country: s.Country, Origin: "substitution", Notes: s.Notes}
 		idx := -1
 		if s.AltSup >= 0 {
@@ -376,7 +426,7 @@ func (a *Analysis) substitutionAlternates(p *PairMetrics, shares []float64) []Al
 		alt.HHIAfter = HHIAfterSwitch(shares, idx)
 		alts = append(alts, alt)
 	}
-	return alts
+	return alts, len(alts)
 }
 
 // subsOf returns the substitution-list entries of a component (in.Subs is sorted by component).
@@ -389,11 +439,9 @@ func (in *Inputs) subsOf(comp int32) []Sub {
 	return in.Subs[lo:hi]
 }
 
-// settleAlternates ranks and dedupes a pair's alternates, sets its TTR (the fastest alternate of
-// any origin, else the category default) and keeps at most max_alternates of them.
-func (a *Analysis) settleAlternates(p *PairMetrics, alts []Alternate, ttrDefault float64) {
+// settleAlternates ranks a pair's alternates and dedupes them.
+func (a *Analysis) settleAlternates(p *PairMetrics, alts []Alternate) []Alternate {
 	cfg := a.in.Cfg
-	p.NoAlternate = len(alts) == 0
 	var entGroup string
 	if e := a.in.Enterprises[p.Ent]; e != nil {
 		entGroup = e.RegionGroup
@@ -406,17 +454,7 @@ func (a *Analysis) settleAlternates(p *PairMetrics, alts []Alternate, ttrDefault
 	} else {
 		rankAlternates(alts, cfg.Exposure.DomesticFirst)
 	}
-	alts = dedupeAlternates(alts)
-	p.TTR, p.TTRSource = ttrDefault, "category_default"
-	for i, al := range alts {
-		if i == 0 || al.QualificationDays < p.TTR {
-			p.TTR, p.TTRSource = al.QualificationDays, al.Origin
-		}
-	}
-	if len(alts) > cfg.Exposure.MaxAlternates {
-		alts = alts[:cfg.Exposure.MaxAlternates]
-	}
-	p.Alternates = alts
+	return dedupeAlternates(alts)
 }
 
 func countryOf(info *NodeInfo) string {

@@ -10,6 +10,8 @@ type collector struct {
 	limit   int
 	h       findingHeap
 	Dropped int
+	// alternates, when set, fills the alternates of the kept enterprise × component findings.
+	alternates func(*PairMetrics) []Alternate
 }
 
 func newCollector(limit int) *collector {
@@ -59,6 +61,15 @@ func (c *collector) result() []Finding {
 	out := make([]Finding, len(c.h))
 	for i, f := range c.h {
 		out[i] = *f
+		if f := &out[i]; f.pair != nil {
+			if c.alternates != nil {
+				f.Alternates = c.alternates(f.pair)
+			}
+			if f.Alternates == nil {
+				f.Alternates = []Alternate{}
+			}
+			f.pair = nil
+		}
 	}
 	c.h = nil
 	return capFindings(out, 0)

@@ -177,12 +177,13 @@ func (in *Inputs) productIDs(ids []int32) []string {
 	return out
 }
 
-// pairFinding fills the dimensions of an enterprise × component finding.
+// pairFinding fills the dimensions of an enterprise × component finding. Its alternates are added
+// when the finding is kept (collector.result).
 func (in *Inputs) pairFinding(det string, p *PairMetrics) Finding {
 	ent, comp := in.ID(p.Ent), in.ID(p.Comp)
 	f := Finding{Detector: det, SubjectType: SubjectEnterpriseComponent, Subject: ent + "|" + comp,
 		EnterpriseID: ent, ComponentID: comp, WindowFrom: in.WindowFrom, WindowTo: in.WindowTo,
-		Alternates: p.Alternates, Products: in.productIDs(p.Products)}
+		Products: in.productIDs(p.Products), pair: p}
 	name := ""
 	if e := in.Enterprises[p.Ent]; e != nil {
 		f.Industry, f.Region, f.ChainLeader = e.Industry, e.Region, e.ChainLeader
@@ -197,9 +198,6 @@ func (in *Inputs) pairFinding(det string, p *PairMetrics) Finding {
 		f.TTSDays = ptr(p.TTS)
 	}
 	f.TTRDays = ptr(p.TTR)
-	if f.Alternates == nil {
-		f.Alternates = []Alternate{}
-	}
 	return f
 }
 

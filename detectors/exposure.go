@@ -20,7 +20,7 @@ func exposurePairTerms(in *Inputs, p *PairMetrics, c *CompMetrics, buf []Term, d
 		term("single_source", float64(n), b01(n <= in.Cfg.SingleSource.MaxSuppliersSingle), w.SingleSource, ""),
 		term("country_hhi", p.CountryHHI, p.CountryHHI, w.CountryHHI, ""),
 		term("foreign_share", p.ForeignShare, p.ForeignShare, w.ForeignShare, ""),
-		term("no_alternate", float64(len(p.Alternates)), b01(p.NoAlternate), w.NoAlternate, ""),
+		term("no_alternate", float64(p.NumAlternates), b01(p.NoAlternate), w.NoAlternate, ""),
 	)
 	if p.TTSKnown {
 		gap, norm := TTSGap(p.TTS, p.TTR)
@@ -40,7 +40,7 @@ func exposurePairTerms(in *Inputs, p *PairMetrics, c *CompMetrics, buf []Term, d
 	} else if details {
 		t[0].Detail = fmt.Sprintf("%d active qualified suppliers", n)
 		t[2].Detail = topShares(p.Countries, 3)
-		t[4].Detail = fmt.Sprintf("%d alternates", len(p.Alternates))
+		t[4].Detail = fmt.Sprintf("%d alternates", p.NumAlternates)
 	}
 	if details && p.TTSKnown {
 		t[5].Detail = fmt.Sprintf("TTS %.1f d vs TTR %.0f d (%s)", p.TTS, p.TTR, p.TTRSource)
@@ -57,6 +57,7 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	w := cfg.Weights
 	ss := in.Cfg.SingleSource
 	col := newCollector(in.Cfg.MaxFindingsPerDetector)
+	col.alternates = a.Alternates
 	var buf []Term
 	for i := range a.Pairs {
 		p := &a.Pairs[i]

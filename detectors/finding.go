@@ -99,6 +99,9 @@ type Finding struct {
 
 	WindowFrom time.Time `json:"window_from"`
 	WindowTo   time.Time `json:"window_to"`
+	// pair is the enterprise × component a finding was built from, until its alternates are
+	// filled in (collector.result).
+	pair *PairMetrics
 }
 
 // Delta is the change since the previous run (0 when there is none).

@@ -165,7 +165,10 @@ func TestDemoAlternatesRegional(t *testing.T) {
 			t.Fatalf("no pair %s|C-FPGA", c.ent)
 		}
 		var got []string
-		for _, al := range p.Alternates {
+		if p.NumAlternates != len(a.Alternates(p)) {
+			t.Errorf("%s|C-FPGA: NumAlternates %d, %d alternates", c.ent, p.NumAlternates, len(a.Alternates(p)))
+		}
+		for _, al := range a.Alternates(p) {
 			got = append(got, al.SupplierID+"["+strings.Join(al.Reasons, " ")+"]")
 		}
 		if strings.Join(got, " ") != c.want {
@@ -175,7 +178,7 @@ func TestDemoAlternatesRegional(t *testing.T) {
 			t.Errorf("%s|C-FPGA TTR %v, want 270 (the fastest alternate, 复旦微)", c.ent, p.TTR)
 		}
 	}
-	jw := a.Pair("E-SEMI", "C-FPGA").Alternates[0]
+	jw := a.Alternates(a.Pair("E-SEMI", "C-FPGA"))[0]
 	if jw.Region != "北京" || jw.RegionGroup != "京津冀" || strings.Join(jw.Tags, ",") != "专精特新,小巨人" {
 		t.Errorf("京微齐力 placed as %+v", jw)
 	}
@@ -187,7 +190,7 @@ func TestDemoAlternatesRegional(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, al := range a2.Pair("E-SEMI", "C-FPGA").Alternates {
+	for _, al := range a2.Alternates(a2.Pair("E-SEMI", "C-FPGA")) {
 		got = append(got, al.SupplierID)
 	}
 	if strings.Join(got, " ") != "S-FMSH S-PANGO S-JWQL S-GOWIN S-LATTICE" {

@@ -24,7 +24,7 @@ func singleSourceTerms(in *Inputs, p *PairMetrics, buf []Term) ([]Term, []string
 		term("country_hhi", p.CountryHHI, p.CountryHHI, w.CountryHHI, ""),
 		term("foreign_share", p.ForeignShare, p.ForeignShare, w.ForeignShare, "share of suppliers not domestic"),
 		term("single_source", float64(n), b01(n <= cfg.MaxSuppliersSingle), w.SingleSource, ""),
-		term("no_alternate", float64(len(p.Alternates)), b01(p.NoAlternate), w.NoAlternate, ""),
+		term("no_alternate", float64(p.NumAlternates), b01(p.NoAlternate), w.NoAlternate, ""),
 		term("effective_suppliers", EffectiveNumber(p.HHI), 0, 0, "1 / supplier_hhi (information)"),
 	)
 	return buf, pairFlags(in, p)
@@ -82,7 +82,7 @@ func singleSourceDetails(in *Inputs, p *PairMetrics, t []Term) {
 	t[1].Detail = fmt.Sprintf("effective number %.2f over %d active qualified suppliers (%d via awards)", EffectiveNumber(p.HHI), n, awards)
 	t[2].Detail = topShares(p.Countries, 3)
 	t[4].Detail = fmt.Sprintf("%d active qualified suppliers, %d in qualification", n, p.InProgress)
-	t[5].Detail = fmt.Sprintf("%d alternates (%d from the substitution list)", len(p.Alternates), p.SubsCount)
+	t[5].Detail = fmt.Sprintf("%d alternates (%d from the substitution list)", p.NumAlternates, p.SubsCount)
 }
 
 func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
@@ -91,6 +91,7 @@ func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		return nil, err
 	}
 	col := newCollector(in.Cfg.MaxFindingsPerDetector)
+	col.alternates = a.Alternates
 	var buf []Term
 	for i := range a.Pairs {
 		p := &a.Pairs[i]

@@ -17,6 +17,7 @@ func (ttsTTR) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		return nil, err
 	}
 	col := newCollector(in.Cfg.MaxFindingsPerDetector)
+	col.alternates = a.Alternates
 	for i := range a.Pairs {
 		p := &a.Pairs[i]
 		if !p.TTSKnown || !(p.TTS < p.TTR) {
