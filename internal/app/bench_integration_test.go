@@ -287,6 +287,11 @@ type ingestRun struct {
 	DaemonCPUSeconds float64            `json:"daemon_cpu_s"`
 	CPUMicrosPerRow  float64            `json:"daemon_cpu_us_per_row"`
 	CeilingTables    map[string]float64 `json:"ceiling_s_by_table"`
+	// Kafka's own Java consumer (kafka-tools ConsumerPerformance) reading the same records from
+	// the same broker, no decoding, nothing stored: what any Kafka consumer on this machine can
+	// at best reach, as a fraction of the ClickHouse ceiling too.
+	KafkaConsumerRate  float64 `json:"kafka_consumer_records_per_s"`
+	KafkaConsumerRatio float64 `json:"kafka_consumer_ratio"`
 }
 
 type ingestSummary struct {
@@ -299,6 +304,8 @@ type ingestSummary struct {
 	Ratio       float64     `json:"median_ratio"`
 	DaemonRSS   float64     `json:"median_daemon_peak_rss_mib"`
 	DaemonAfter float64     `json:"median_daemon_peak_rss_with_post_drain_run_mib"`
+	KafkaRate   float64     `json:"median_kafka_consumer_records_per_s"`
+	KafkaRatio  float64     `json:"median_kafka_consumer_ratio"`
 }
 
 func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
@@ -327,6 +334,8 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	sum.Ratio = pick(func(r ingestRun) float64 { return r.Ratio })
 	sum.DaemonRSS = pick(func(r ingestRun) float64 { return r.DaemonPeakRSSMB })
 	sum.DaemonAfter = pick(func(r ingestRun) float64 { return r.DaemonPeakAfterMB })
+	sum.KafkaRate = pick(func(r ingestRun) float64 { return r.KafkaConsumerRate })
+	sum.KafkaRatio = pick(func(r ingestRun) float64 { return r.KafkaConsumerRatio })
 	return sum
 }
 
@@ -385,6 +394,7 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	kcfg := testenv.Kafka(t)
 	t.Cleanup(func() { deleteTopics(kcfg) })
 	byTable, prate := produceSynth(t, kcfg, n)
+	krate := kafkaConsumerCeiling(t, kcfg, n)
 	runtime.GC()
 	cfgYAML := "sink: " + sinkCfg + "\n"
 	pid, ready, stop := startIngestDaemon(t, bin, kcfg, ch, cfgYAML, run)
@@ -430,7 +440,105 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		SinkRate: float64(n) / elapsed.Seconds(), CeilingSeconds: ceilS, CeilingRate: float64(rows) / ceilS,
 		Ratio: (float64(n) / elapsed.Seconds()) / (float64(rows) / ceilS), DaemonPeakRSSMB: float64(peak) / 1024,
 		DaemonPeakAfterMB: float64(after) / 1024, DaemonCPUSeconds: cpu, CPUMicrosPerRow: cpu / float64(n) * 1e6,
-		CeilingTables: ceilBy}
+		CeilingTables: ceilBy, KafkaConsumerRate: krate, KafkaConsumerRatio: krate / (float64(rows) / ceilS)}
+}
+
+// kafkaConsumerCeiling runs Kafka's own consumer benchmark (org.apache.kafka.tools.ConsumerPerformance,
+// from the kafka-tools jar the local broker runs with) over every topic of the run, one topic after
+// the other in throwaway groups, and returns the records fetched per second of fetch time (group
+// joins excluded). It checks that it read all n records.
+func kafkaConsumerCeiling(t *testing.T, kcfg bus.Config, n int) float64 {
+	t.Helper()
+	cp := kafkaClasspath()
+	if cp == "" {
+		t.Fatal("kafka consumer ceiling: no running kafka.Kafka process to take the kafka-tools classpath from")
+	}
+	var records, fetchMS float64
+	for _, k := range schemas.Kinds() {
+		topic := k.Topic(kcfg.TopicPrefix)
+		count := topicRecords(t, kcfg, topic)
+		if count == 0 {
+			continue
+		}
+		cmd := exec.Command("java", "-Xmx512m", "-cp", cp, "org.apache.kafka.tools.ConsumerPerformance",
+			"--bootstrap-server", kcfg.Brokers[0], "--topic", topic, "--messages", strconv.FormatInt(count, 10),
+			"--group", "bench-kafka-ceiling-"+testenv.Suffix(), "--timeout", "60000")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kafka ConsumerPerformance %s: %v\n%s", topic, err, out)
+		}
+		got, ms, err := consumerPerfResult(string(out))
+		if err != nil {
+			t.Fatalf("kafka ConsumerPerformance %s: %v\n%s", topic, err, out)
+		}
+		if got < float64(count) {
+			t.Fatalf("kafka ConsumerPerformance %s read %v records, want %d", topic, got, count)
+		}
+		records, fetchMS = records+got, fetchMS+ms
+	}
+	if int(records) < n {
+		t.Fatalf("kafka ConsumerPerformance read %v records over all topics, want %d", records, n)
+	}
+	return records / (fetchMS / 1000)
+}
+
+// consumerPerfResult reads ConsumerPerformance's result line: records consumed and fetch time (ms).
+func consumerPerfResult(out string) (records, fetchMS float64, err error) {
+	var header []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(l, ",")
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		if slices.Contains(f, "fetch.time.ms") {
+			header = f
+			continue
+		}
+		if header == nil || len(f) != len(header) {
+			continue
+		}
+		col := func(name string) float64 {
+			v, _ := strconv.ParseFloat(f[slices.Index(header, name)], 64)
+			return v
+		}
+		return col("data.consumed.in.nMsg"), col("fetch.time.ms"), nil
+	}
+	return 0, 0, fmt.Errorf("no result line")
+}
+
+// topicRecords returns the number of records in a topic (sum of its partitions' end offsets).
+func topicRecords(t *testing.T, kcfg bus.Config, topic string) int64 {
+	t.Helper()
+	var n int64
+	for p := range kcfg.Partitions {
+		c, err := kafka.DialLeader(context.Background(), "tcp", kcfg.Brokers[0], topic, p)
+		if err != nil {
+			t.Fatalf("%s[%d]: %v", topic, p, err)
+		}
+		last, err := c.ReadLastOffset()
+		c.Close()
+		if err != nil {
+			t.Fatalf("%s[%d]: %v", topic, p, err)
+		}
+		n += last
+	}
+	return n
+}
+
+// kafkaClasspath returns the -cp of the running broker (the kafka jars, kafka-tools included).
+func kafkaClasspath() string {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(b), "kafka.Kafka") {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if i := slices.Index(args, "-cp"); i >= 0 && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // startIngestDaemon starts the real binary; with CHAINWATCH_BENCH_PPROF set it runs the daemon in
@@ -574,6 +682,8 @@ func printBench(res benchResults) {
 		fmt.Printf("%-44s %14.0f\n", "Kafka -> sink -> ClickHouse, rows/s", in.SinkRate)
 		fmt.Printf("%-44s %14.0f\n", "clickhouse-client FORMAT Native, rows/s", in.CeilingRate)
 		fmt.Printf("%-44s %14.2f  (target >= 0.80)\n", "ratio sink / ceiling", in.Ratio)
+		fmt.Printf("%-44s %14.0f\n", "Kafka's own consumer (no decode, no insert), /s", in.KafkaRate)
+		fmt.Printf("%-44s %14.2f\n", "  ratio Kafka consumer / ceiling", in.KafkaRatio)
 		fmt.Printf("%-44s %14.0f\n", "daemon peak RSS while draining, MiB", in.DaemonRSS)
 		fmt.Printf("%-44s %14.0f\n", "  with the detector run after the drain, MiB", in.DaemonAfter)
 	}
