@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,5 +193,69 @@ func TestDetectorsIntegration(t *testing.T) {
 		if !seen[n] {
 			t.Errorf("metric %s not registered", n)
 		}
+	}
+}
+
+// TestWriteFindingsBlocksIntegration: a write of more findings than one native block goes out as
+// several blocks of one INSERT whose buffers are reused; every row must come back with its own
+// terms (0 to 7 of them), alternates and nullable figures, none mixed up with another block's.
+func TestWriteFindingsBlocksIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	n := 2*insertChunk + 123
+	fs := make([]Finding, n)
+	for i := range fs {
+		f := &fs[i]
+		*f = Finding{RunID: "r-blocks", ComputedAt: now, Detector: NameSingleSource, SubjectType: SubjectEnterpriseComponent,
+			Subject: fmt.Sprintf("E%06d|C%03d", i, i%997), Score: float64(i%100) + 0.5, WindowFrom: now, WindowTo: now,
+			Flags: []string{fmt.Sprintf("f%d", i%5)}, Products: []string{}, Alternates: []Alternate{}}
+		for k := range i % 8 {
+			f.Terms = append(f.Terms, Term{Name: fmt.Sprintf("t%d", k), Value: float64(i*10 + k), Norm: 0.5, Weight: 1,
+				Contribution: float64(k), Share: 0.1, Detail: fmt.Sprintf("detail %d of %d", k, i)})
+		}
+		if i%3 == 0 {
+			f.PrevScore = ptr(float64(i))
+			f.Alternates = []Alternate{{SupplierID: fmt.Sprintf("S%d", i), QualificationDays: float64(i % 365), Origin: "supply_map"}}
+		}
+	}
+	if err := WriteFindings(ctx, conn, fs); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, `SELECT subject, term_names, term_details, term_values, alternates_json, prev_score, flags
+FROM findings WHERE run_id = 'r-blocks' ORDER BY subject`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var subject, alts string
+		var names, details, flags []string
+		var values []float64
+		var prev *float64
+		if err := rows.Scan(&subject, &names, &details, &values, &alts, &prev, &flags); err != nil {
+			t.Fatal(err)
+		}
+		f := &fs[got] // subjects sort in write order
+		if subject != f.Subject || len(names) != len(f.Terms) || len(details) != len(f.Terms) || len(values) != len(f.Terms) ||
+			(prev == nil) != (f.PrevScore == nil) || flags[0] != f.Flags[0] {
+			t.Fatalf("row %d: %s %v %v %v %v, want %+v", got, subject, names, details, values, prev, f)
+		}
+		for k, tm := range f.Terms {
+			if names[k] != tm.Name || details[k] != tm.Detail || values[k] != tm.Value {
+				t.Fatalf("row %d term %d: %s %q %v, want %+v", got, k, names[k], details[k], values[k], tm)
+			}
+		}
+		if want := fmt.Sprintf(`"supplier_id":"S%d"`, got); (got%3 == 0) != strings.Contains(alts, want) {
+			t.Fatalf("row %d alternates %s", got, alts)
+		}
+		got++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got != n {
+		t.Fatalf("%d rows read back, want %d", got, n)
 	}
 }

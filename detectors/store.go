@@ -28,39 +28,49 @@ const (
 	StatusError = "error"
 )
 
-// insertChunk bounds the rows of one native batch.
+// insertChunk bounds the rows of one native block.
 const insertChunk = 25000
 
-// WriteFindings inserts findings with PrepareBatch + one typed slice per column
-// (batch.Column(i).Append), in chunks.
+// WriteFindings inserts findings as one INSERT of native blocks of insertChunk rows: per block one
+// typed slice per column (batch.Column(i).Append), sent with Flush. The batch's column buffers and
+// the chunk's slices are reused from block to block (a new batch per block grew every buffer from
+// zero again: the findings write was a third of a 1M-edge run's allocations).
 func WriteFindings(ctx context.Context, conn driver.Conn, fs []Finding) error {
-	sql := "INSERT INTO findings (" + strings.Join(FindingColumns, ", ") + ")"
+	if len(fs) == 0 {
+		return nil
+	}
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO findings ("+strings.Join(FindingColumns, ", ")+")")
+	if err != nil {
+		return fmt.Errorf("findings: prepare: %w", err)
+	}
 	var fc findingCols
 	for start := 0; start < len(fs); start += insertChunk {
 		end := min(start+insertChunk, len(fs))
-		fc.reset()
+		fc.reset(end - start)
 		for i := start; i < end; i++ {
 			if err := fc.add(&fs[i]); err != nil {
-				return err
+				return errors.Join(err, b.Abort())
 			}
-		}
-		b, err := conn.PrepareBatch(ctx, sql)
-		if err != nil {
-			return fmt.Errorf("findings: prepare: %w", err)
 		}
 		for i, col := range fc.columns() {
 			if err := b.Column(i).Append(col); err != nil {
 				return errors.Join(fmt.Errorf("findings: column %s: %w", FindingColumns[i], err), b.Abort())
 			}
 		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("findings: send %d rows: %w", end-start, err)
+		if end < len(fs) {
+			if err := b.Flush(); err != nil {
+				return errors.Join(fmt.Errorf("findings: send rows %d-%d: %w", start, end, err), b.Abort())
+			}
 		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("findings: send %d rows: %w", len(fs), err)
 	}
 	return nil
 }
 
-// findingCols holds a chunk of findings column by column, in FindingColumns order.
+// findingCols holds a chunk of findings column by column, in FindingColumns order. The terms'
+// per-finding arrays are cut from shared blocks (strs, nums), not allocated one by one.
 type findingCols struct {
 	runID, detector, subjectType, subject, subjectName, enterprise, component []string
 	category, industry, region, alternates                                    []string
@@ -70,14 +80,48 @@ type findingCols struct {
 	prevScore, tts, ttr                                                       []*float64
 	flags, termNames, termDetails, products                                   [][]string
 	termValues, termNorms, termWeights, termContribs, termShares              [][]float64
+	strs                                                                      []string
+	nums                                                                      []float64
 }
 
-func (c *findingCols) reset() { *c = findingCols{} }
+// reset empties the chunk for n rows, keeping the slices' memory (the batch has copied the last
+// chunk's values).
+func (c *findingCols) reset(n int) {
+	c.runID, c.detector, c.subjectType, c.subject = sized(c.runID, n), sized(c.detector, n), sized(c.subjectType, n), sized(c.subject, n)
+	c.subjectName, c.enterprise, c.component = sized(c.subjectName, n), sized(c.enterprise, n), sized(c.component, n)
+	c.category, c.industry, c.region, c.alternates = sized(c.category, n), sized(c.industry, n), sized(c.region, n), sized(c.alternates, n)
+	c.computedAt, c.windowFrom, c.windowTo = sized(c.computedAt, n), sized(c.windowFrom, n), sized(c.windowTo, n)
+	c.chainLeader, c.score, c.delta = sized(c.chainLeader, n), sized(c.score, n), sized(c.delta, n)
+	c.prevScore, c.tts, c.ttr = sized(c.prevScore, n), sized(c.tts, n), sized(c.ttr, n)
+	c.flags, c.termNames, c.termDetails, c.products = sized(c.flags, n), sized(c.termNames, n), sized(c.termDetails, n), sized(c.products, n)
+	c.termValues, c.termNorms, c.termWeights = sized(c.termValues, n), sized(c.termNorms, n), sized(c.termWeights, n)
+	c.termContribs, c.termShares = sized(c.termContribs, n), sized(c.termShares, n)
+	c.strs, c.nums = c.strs[:0], c.nums[:0]
+}
+
+// sized returns s emptied, with room for n elements.
+func sized[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
+}
+
+// cut returns the next n elements of the shared block *buf (a new block when it is full; the
+// slices cut before keep the old one).
+func cut[T any](buf *[]T, n int) []T {
+	if cap(*buf)-len(*buf) < n {
+		*buf = make([]T, 0, max(n, 1<<16))
+	}
+	l := len(*buf)
+	*buf = (*buf)[:l+n]
+	return (*buf)[l : l+n : l+n]
+}
 
 func (c *findingCols) add(f *Finding) error {
 	n := len(f.Terms)
-	names, details := make([]string, n), make([]string, n)
-	vals, norms, ws, cs, ss := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	names, details := cut(&c.strs, n), cut(&c.strs, n)
+	vals, norms, ws, cs, ss := cut(&c.nums, n), cut(&c.nums, n), cut(&c.nums, n), cut(&c.nums, n), cut(&c.nums, n)
 	for i, t := range f.Terms {
 		names[i], details[i] = t.Name, t.Detail
 		vals[i], norms[i], ws[i], cs[i], ss[i] = t.Value, t.Norm, t.Weight, t.Contribution, t.Share
