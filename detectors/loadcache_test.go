@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -116,6 +117,40 @@ func TestRunnerLoadCacheIntegration(t *testing.T) {
 			if d.Err != nil || d.Detector == "" {
 				t.Errorf("load_cache=%v: %+v", on, d)
 			}
+		}
+	}
+}
+
+// TestRecorderReplaysLinks: supply links recorded (ids interned, no pointers) and replayed build
+// the same Inputs as the links added to a Builder directly, versions and all.
+func TestRecorderReplaysLinks(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	cfg := fixtureConfig()
+	var links []schemas.SupplyLink
+	for i := range 3000 {
+		l := schemas.SupplyLink{LinkType: []string{schemas.LinkSupplies, schemas.LinkBOM, schemas.LinkMakes, schemas.LinkStocks}[i%4],
+			EnterpriseID: fmt.Sprintf("E%d", i%37), ProductID: fmt.Sprintf("P%d", i%11), ComponentID: fmt.Sprintf("C%d", i%53),
+			SupplierID: fmt.Sprintf("S%d", i%29), QtyPerUnit: float64(i % 7), Share: float64(i%10) / 10,
+			Qualification: []string{"qualified", "in_progress", "disqualified", ""}[i%4], InventoryUnits: float64(i),
+			ConsumptionPerDay: float64(i%13) + 0.25, AsOf: now.Add(time.Duration(i%17) * time.Hour)}
+		links = append(links, l)
+	}
+	for _, unique := range []bool{true, false} {
+		direct, replayed := NewBuilder(cfg, now), NewBuilder(cfg, now)
+		direct.unique, replayed.unique = unique, unique
+		r := &recorder{}
+		for i := range links {
+			direct.AddLink(&links[i])
+			r.AddLink(&links[i])
+		}
+		r.replay(replayed)
+		a, b := direct.Inputs(), replayed.Inputs()
+		if !reflect.DeepEqual(a.Supplies, b.Supplies) || !reflect.DeepEqual(a.BOM, b.BOM) || !reflect.DeepEqual(a.Makes, b.Makes) ||
+			!reflect.DeepEqual(a.Stocks, b.Stocks) || !reflect.DeepEqual(a.ids, b.ids) {
+			t.Fatalf("unique=%v: replayed links differ from the direct ones", unique)
+		}
+		if len(a.Supplies) == 0 || len(a.Stocks) == 0 || len(a.BOM) == 0 || len(a.Makes) == 0 {
+			t.Fatal("the fixture misses a link type")
 		}
 	}
 }
