@@ -315,13 +315,55 @@ func (b *Builder) AddNode(n *schemas.SupplyNode) {
 
 // AddLink records a supply-map edge; a newer as_of replaces an older one of the same natural key.
 func (b *Builder) AddLink(l *schemas.SupplyLink) {
+	b.addLink(l, &linkIDs{in: b.in, l: l})
+}
+
+// linkIDs interns a link's ids (in the Builder's id space), each when first asked for: the id
+// strings of l, or, for a recorded link (x), through the recorder's translation table.
+type linkIDs struct {
+	in *Inputs
+	l  *schemas.SupplyLink
+	tr *idTranslation
+	x  *linkRow
+}
+
+func (r *linkIDs) ent() int32 {
+	if r.tr != nil {
+		return r.tr.id(r.x.ent)
+	}
+	return r.in.intern(r.l.EnterpriseID)
+}
+
+func (r *linkIDs) prod() int32 {
+	if r.tr != nil {
+		return r.tr.id(r.x.prod)
+	}
+	return r.in.intern(r.l.ProductID)
+}
+
+func (r *linkIDs) comp() int32 {
+	if r.tr != nil {
+		return r.tr.id(r.x.comp)
+	}
+	return r.in.intern(r.l.ComponentID)
+}
+
+func (r *linkIDs) sup() int32 {
+	if r.tr != nil {
+		return r.tr.id(r.x.sup)
+	}
+	return r.in.intern(r.l.SupplierID)
+}
+
+// addLink is AddLink with the ids given by ids: the load cache's replay translates its own string
+// table once per distinct id instead. Ids are asked for in the same order either way, so the
+// Inputs are the same.
+func (b *Builder) addLink(l *schemas.SupplyLink, ids *linkIDs) {
 	var k linkKey
 	var prev linkVersion
 	var seen bool
 	if !b.unique {
-		in := b.in
-		k = linkKey{kind: l.LinkType[0], ent: in.intern(l.EnterpriseID), prod: in.intern(l.ProductID),
-			comp: in.intern(l.ComponentID), supp: in.intern(l.SupplierID)}
+		k = linkKey{kind: l.LinkType[0], ent: ids.ent(), prod: ids.prod(), comp: ids.comp(), supp: ids.sup()}
 		prev, seen = b.links[k]
 		if seen && prev.asOf.After(l.AsOf) {
 			return
@@ -330,7 +372,7 @@ func (b *Builder) AddLink(l *schemas.SupplyLink) {
 	in := b.in
 	switch l.LinkType {
 	case schemas.LinkSupplies:
-		e := SupplyEdge{Ent: in.intern(l.EnterpriseID), Comp: in.intern(l.ComponentID), Sup: in.intern(l.SupplierID),
+		e := SupplyEdge{Ent: ids.ent(), Comp: ids.comp(), Sup: ids.sup(),
 			Share: l.Share, Qual: qualOf(l.Qualification)}
 		if seen {
 			in.Supplies[prev.idx] = e
@@ -339,7 +381,7 @@ func (b *Builder) AddLink(l *schemas.SupplyLink) {
 			in.Supplies = append(in.Supplies, e)
 		}
 	case schemas.LinkBOM:
-		e := BOMEdge{Prod: in.intern(l.ProductID), Comp: in.intern(l.ComponentID)}
+		e := BOMEdge{Prod: ids.prod(), Comp: ids.comp()}
 		if seen {
 			in.BOM[prev.idx] = e
 		} else {
@@ -347,7 +389,7 @@ func (b *Builder) AddLink(l *schemas.SupplyLink) {
 			in.BOM = append(in.BOM, e)
 		}
 	case schemas.LinkMakes:
-		e := MakesEdge{Ent: in.intern(l.EnterpriseID), Prod: in.intern(l.ProductID)}
+		e := MakesEdge{Ent: ids.ent(), Prod: ids.prod()}
 		if seen {
 			in.Makes[prev.idx] = e
 		} else {
@@ -355,7 +397,7 @@ func (b *Builder) AddLink(l *schemas.SupplyLink) {
 			in.Makes = append(in.Makes, e)
 		}
 	case schemas.LinkStocks:
-		in.Stocks[pairKey(in.intern(l.EnterpriseID), in.intern(l.ComponentID))] = StockEdge{Inventory: l.InventoryUnits, PerDay: l.ConsumptionPerDay}
+		in.Stocks[pairKey(ids.ent(), ids.comp())] = StockEdge{Inventory: l.InventoryUnits, PerDay: l.ConsumptionPerDay}
 	default:
 		return
 	}

@@ -247,6 +247,20 @@ func (t *stringTable) id(s string) uint32 {
 	return i
 }
 
+// idTranslation maps a recorder's string ids to a Builder's, interning each string once.
+type idTranslation struct {
+	in   *Inputs
+	strs []string
+	ids  []int32 // -1: not yet interned
+}
+
+func (t *idTranslation) id(i uint32) int32 {
+	if t.ids[i] < 0 {
+		t.ids[i] = t.in.intern(t.strs[i])
+	}
+	return t.ids[i]
+}
+
 type awardRow struct {
 	a      Award
 	status string
@@ -310,13 +324,19 @@ func (r *recorder) AddAvailability(manufacturer, part, comp string, asOf time.Ti
 // the recorder is not changed.
 func (r *recorder) replay(b *Builder) {
 	r.nodes.each(b.AddNode)
+	// The links' ids are translated to the Builder's once per distinct string (the Builder would
+	// otherwise hash every id of every link again).
+	st := r.strs.strs
+	tr := &idTranslation{in: b.in, strs: st, ids: make([]int32, len(st))}
+	for i := range tr.ids {
+		tr.ids[i] = -1
+	}
 	var l schemas.SupplyLink
 	r.links.each(func(x *linkRow) {
-		st := r.strs.strs
 		l = schemas.SupplyLink{LinkType: st[x.typ], EnterpriseID: st[x.ent], ProductID: st[x.prod], ComponentID: st[x.comp],
 			SupplierID: st[x.sup], Qualification: st[x.qual], QtyPerUnit: x.qty, Share: x.share, InventoryUnits: x.inventory,
 			ConsumptionPerDay: x.perDay, AsOf: time.Unix(x.asOf, int64(x.asOfNs)).UTC()}
-		b.AddLink(&l)
+		b.addLink(&l, &linkIDs{in: b.in, l: &l, tr: tr, x: x})
 	})
 	r.subs.each(b.AddSubstitution)
 	r.awards.each(func(a *awardRow) { b.AddAward(a.a, a.status) })
