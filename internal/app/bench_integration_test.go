@@ -161,21 +161,25 @@ func machineInfo(t *testing.T) benchMachine {
 	return m
 }
 
-// kafkaVersion is read from the running broker's class path (kafka_<scala>-<version>.jar).
-func kafkaVersion() string {
+// brokerCmdline returns the NUL-separated command line of the running local broker ("" if none).
+func brokerCmdline() string {
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !strings.Contains(string(b), "kafka.Kafka") {
-			continue
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), "kafka.Kafka") {
+			return string(b)
 		}
-		for _, f := range strings.FieldsFunc(string(b), func(r rune) bool { return r == ':' || r == 0 || r == '/' }) {
-			if v, ok := strings.CutPrefix(f, "kafka_2.13-"); ok && strings.HasSuffix(v, ".jar") {
-				return strings.TrimSuffix(v, ".jar")
-			}
-			if v, ok := strings.CutPrefix(f, "kafka-"); ok && v != "" && v[0] >= '0' && v[0] <= '9' {
-				return v // …/kafka-4.1.0/libs/*
-			}
+	}
+	return ""
+}
+
+// kafkaVersion is read from the running broker's class path (kafka_<scala>-<version>.jar).
+func kafkaVersion() string {
+	for _, f := range strings.FieldsFunc(brokerCmdline(), func(r rune) bool { return r == ':' || r == 0 || r == '/' }) {
+		if v, ok := strings.CutPrefix(f, "kafka_2.13-"); ok && strings.HasSuffix(v, ".jar") {
+			return strings.TrimSuffix(v, ".jar")
+		}
+		if v, ok := strings.CutPrefix(f, "kafka-"); ok && v != "" && v[0] >= '0' && v[0] <= '9' {
+			return v // …/kafka-4.1.0/libs/*
 		}
 	}
 	return "unknown"
@@ -527,16 +531,9 @@ func topicRecords(t *testing.T, kcfg bus.Config, topic string) int64 {
 
 // kafkaClasspath returns the -cp of the running broker (the kafka jars, kafka-tools included).
 func kafkaClasspath() string {
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !strings.Contains(string(b), "kafka.Kafka") {
-			continue
-		}
-		args := strings.Split(string(b), "\x00")
-		if i := slices.Index(args, "-cp"); i >= 0 && i+1 < len(args) {
-			return args[i+1]
-		}
+	args := strings.Split(brokerCmdline(), "\x00")
+	if i := slices.Index(args, "-cp"); i >= 0 && i+1 < len(args) {
+		return args[i+1]
 	}
 	return ""
 }

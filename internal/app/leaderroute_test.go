@@ -168,15 +168,7 @@ func TestDetectWaitLeaseLost(t *testing.T) {
 	trig := newDetectTrigger()
 	done := make(chan *httptest.ResponseRecorder)
 	go func() { done <- postDetect(t, http.HandlerFunc(trig.serveHTTP), "/-/detect?wait=true", nil) }()
-	for { // until the caller is registered
-		trig.mu.Lock()
-		n := len(trig.finished)
-		trig.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitRegistered(trig)
 	trig.abort(errLeaseLost)
 	select {
 	case rec := <-done:
@@ -205,15 +197,7 @@ func TestDetectWaitRunCutShort(t *testing.T) {
 			trig := newDetectTrigger()
 			done := make(chan *httptest.ResponseRecorder)
 			go func() { done <- postDetect(t, http.HandlerFunc(trig.serveHTTP), "/-/detect?wait=true", nil) }()
-			for { // until the caller is registered
-				trig.mu.Lock()
-				n := len(trig.finished)
-				trig.mu.Unlock()
-				if n > 0 {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
+			waitRegistered(trig)
 			lctx, lose := context.WithCancel(context.Background())
 			if c.leaseEnd {
 				lose()
@@ -236,5 +220,18 @@ func TestDetectWaitRunCutShort(t *testing.T) {
 	}
 	if err := leaseRunErr(context.Background(), "r2", nil); err != nil {
 		t.Errorf("a run without error: %v", err)
+	}
+}
+
+// waitRegistered returns once a caller waits on trig for a run.
+func waitRegistered(trig *detectTrigger) {
+	for {
+		trig.mu.Lock()
+		n := len(trig.finished)
+		trig.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
