@@ -70,6 +70,27 @@ func (t *TradeFlow) AppendValues(dst []any) []any {
 		t.ValueUSD, t.NetWeightKg, t.Quantity, t.QtyUnit, b2u(t.Estimated))
 }
 
+func (t *TradeFlow) appendColumns(w *RowWriter) {
+	put(w, t.ReporterM49)
+	put(w, t.ReporterISO3)
+	put(w, t.PartnerM49)
+	put(w, t.PartnerISO3)
+	put(w, t.Partner2M49)
+	put(w, t.Flow)
+	put(w, t.HSCode)
+	put(w, HSChapter(t.HSCode))
+	put(w, t.Classification)
+	put(w, t.Year)
+	put(w, t.Month)
+	put(w, t.CustomsCode)
+	put(w, t.MOTCode)
+	put(w, t.ValueUSD)
+	put(w, t.NetWeightKg)
+	put(w, t.Quantity)
+	put(w, t.QtyUnit)
+	put(w, b2u(t.Estimated))
+}
+
 var tradeSpec = Spec{Kind: KindTrade, Table: "trade_flows", New: func() Record { return new(TradeFlow) },
 	Columns: []string{"reporter_m49", "reporter_iso3", "partner_m49", "partner_iso3", "partner2_m49", "flow",
 		"hs_code", "hs_chapter", "classification", "year", "month", "customs_code", "mot_code",
@@ -120,6 +141,19 @@ func (p *ProductionStat) Validate() error {
 func (p *ProductionStat) AppendValues(dst []any) []any {
 	return append(dst, p.Commodity, p.Country, p.CountryISO3, p.Stage, p.Year, p.Quantity, p.Unit,
 		b2u(p.Estimated), p.Flag, p.Note)
+}
+
+func (p *ProductionStat) appendColumns(w *RowWriter) {
+	put(w, p.Commodity)
+	put(w, p.Country)
+	put(w, p.CountryISO3)
+	put(w, p.Stage)
+	put(w, p.Year)
+	put(w, p.Quantity)
+	put(w, p.Unit)
+	put(w, b2u(p.Estimated))
+	put(w, p.Flag)
+	put(w, p.Note)
 }
 
 var productionSpec = Spec{Kind: KindProduction, Table: "production_stats", New: func() Record { return new(ProductionStat) },
@@ -181,6 +215,26 @@ func (a *ProcurementAward) AppendValues(dst []any) []any {
 	return append(dst, a.OCID, a.ReleaseID, a.AwardID, a.Status, a.Date.UTC(), a.BuyerID, a.BuyerName,
 		nz(a.SupplierIDs), nz(a.SupplierNames), nz(a.SupplierCountries), nz(a.ItemIDs), nz(a.ItemDescriptions),
 		nz(a.ItemSchemes), nz(a.ItemCodes), a.Value, a.Currency, a.version())
+}
+
+func (a *ProcurementAward) appendColumns(w *RowWriter) {
+	put(w, a.OCID)
+	put(w, a.ReleaseID)
+	put(w, a.AwardID)
+	put(w, a.Status)
+	put(w, a.Date.UTC())
+	put(w, a.BuyerID)
+	put(w, a.BuyerName)
+	put(w, nz(a.SupplierIDs))
+	put(w, nz(a.SupplierNames))
+	put(w, nz(a.SupplierCountries))
+	put(w, nz(a.ItemIDs))
+	put(w, nz(a.ItemDescriptions))
+	put(w, nz(a.ItemSchemes))
+	put(w, nz(a.ItemCodes))
+	put(w, a.Value)
+	put(w, a.Currency)
+	put(w, a.version())
 }
 
 // version is the value of the compiled_at column: CompiledAt, or the Unix epoch when unset.
@@ -284,6 +338,26 @@ func (c *ComponentAvailability) AppendValues(dst []any) []any {
 		c.Lifecycle, c.Price, c.Currency, c.AsOf.UTC(), c.SKU, c.Packaging, unknown)
 }
 
+func (c *ComponentAvailability) appendColumns(w *RowWriter) {
+	var unknown uint8
+	if c.StockUnknown {
+		unknown = 1
+	}
+	put(w, c.PartNumber)
+	put(w, c.Manufacturer)
+	put(w, c.Distributor)
+	put(w, c.ComponentID)
+	put(w, c.Stock)
+	put(w, c.LeadTimeDays)
+	put(w, c.Lifecycle)
+	put(w, c.Price)
+	put(w, c.Currency)
+	put(w, c.AsOf.UTC())
+	put(w, c.SKU)
+	put(w, c.Packaging)
+	put(w, unknown)
+}
+
 // availabilitySpec: sku, packaging and stock_unknown come from migration 0006.
 var availabilitySpec = Spec{Kind: KindAvailability, Table: "component_availability", New: func() Record { return new(ComponentAvailability) },
 	Columns: []string{"part_number", "manufacturer", "distributor", "component_id", "stock", "lead_time_days",
@@ -350,6 +424,22 @@ func (n *SupplyNode) Validate() error {
 func (n *SupplyNode) AppendValues(dst []any) []any {
 	return append(dst, n.NodeType, n.NodeID, n.Name, n.Country, b2u(n.Domestic), n.Region, n.Industry,
 		b2u(n.ChainLeader), nz(n.Tags), n.Category, n.HSCode, b2u(n.Chokepoint), n.AsOf.UTC())
+}
+
+func (n *SupplyNode) appendColumns(w *RowWriter) {
+	put(w, n.NodeType)
+	put(w, n.NodeID)
+	put(w, n.Name)
+	put(w, n.Country)
+	put(w, b2u(n.Domestic))
+	put(w, n.Region)
+	put(w, n.Industry)
+	put(w, b2u(n.ChainLeader))
+	put(w, nz(n.Tags))
+	put(w, n.Category)
+	put(w, n.HSCode)
+	put(w, b2u(n.Chokepoint))
+	put(w, n.AsOf.UTC())
 }
 
 var nodeSpec = Spec{Kind: KindSupplyNode, Table: "supply_nodes", New: func() Record { return new(SupplyNode) },
@@ -420,6 +510,20 @@ func (l *SupplyLink) AppendValues(dst []any) []any {
 		l.Share, l.Qualification, l.InventoryUnits, l.ConsumptionPerDay, l.AsOf.UTC())
 }
 
+func (l *SupplyLink) appendColumns(w *RowWriter) {
+	put(w, l.LinkType)
+	put(w, l.EnterpriseID)
+	put(w, l.ProductID)
+	put(w, l.ComponentID)
+	put(w, l.SupplierID)
+	put(w, l.QtyPerUnit)
+	put(w, l.Share)
+	put(w, l.Qualification)
+	put(w, l.InventoryUnits)
+	put(w, l.ConsumptionPerDay)
+	put(w, l.AsOf.UTC())
+}
+
 var linkSpec = Spec{Kind: KindSupplyLink, Table: "supply_links", New: func() Record { return new(SupplyLink) },
 	Columns: []string{"link_type", "enterprise_id", "product_id", "component_id", "supplier_id", "qty_per_unit",
 		"share", "qualification", "inventory_units", "consumption_per_day", "as_of"}}
@@ -459,6 +563,18 @@ func (s *Substitution) Validate() error {
 func (s *Substitution) AppendValues(dst []any) []any {
 	return append(dst, s.ComponentID, s.AltComponentID, s.AltSupplierID, s.EnterpriseID, s.QualificationDays,
 		b2u(s.Domestic), s.Country, s.Notes, s.AsOf.UTC())
+}
+
+func (s *Substitution) appendColumns(w *RowWriter) {
+	put(w, s.ComponentID)
+	put(w, s.AltComponentID)
+	put(w, s.AltSupplierID)
+	put(w, s.EnterpriseID)
+	put(w, s.QualificationDays)
+	put(w, b2u(s.Domestic))
+	put(w, s.Country)
+	put(w, s.Notes)
+	put(w, s.AsOf.UTC())
 }
 
 var substitutionSpec = Spec{Kind: KindSubstitution, Table: "substitutions", New: func() Record { return new(Substitution) },

@@ -434,15 +434,17 @@ func (s *Sink) apply(d decoded) schemas.Kind {
 		s.addReject(d.reject)
 		return ""
 	}
-	s.b.scratch = d.rec.AppendValues(schemas.AppendEnvelope(s.b.scratch[:0], &d.env))
-	if !s.appendRow(m, s.b.rows[d.kind]) {
+	// A row that does not fit the columns' types is a bug in a payload type's appendColumns; the
+	// record is rejected rather than stopping the sink.
+	if err := s.b.rows[d.kind].AppendRecord(&d.env, d.rec); err != nil {
+		s.addReject(s.rejected(m, "", "invalid", err))
 		return ""
 	}
 	return d.kind
 }
 
-// appendRow moves the scratch row into cols. A row that does not fit the columns' types is a bug in a
-// payload type's AppendValues; the record is rejected rather than stopping the sink.
+// appendRow moves the scratch row (a dead letter's) into cols. A row that does not fit the columns'
+// types is a bug in AppendValues; the record is rejected rather than stopping the sink.
 func (s *Sink) appendRow(m kafka.Message, cols *schemas.Columns) bool {
 	err := cols.AppendRow(s.b.scratch)
 	clear(s.b.scratch)
