@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/detectors"
+	"github.com/chainwatch/chainwatch/internal/testenv"
 )
 
 func postDetect(t *testing.T, h http.Handler, target string, hdr map[string]string) *httptest.ResponseRecorder {
@@ -233,5 +235,43 @@ func waitRegistered(trig *detectTrigger) {
 			return
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSlotDoneIntegration: a slot counts as done only when a run started in it completed (no
+// detector failed); a run cut short by the end of the lease writes error rows and is run again.
+func TestSlotDoneIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx := context.Background()
+	slot := time.Now().UTC().Truncate(time.Hour)
+	write := func(runID string, at time.Time, statuses ...string) {
+		t.Helper()
+		for i, st := range statuses {
+			rec := detectors.RunRecord{RunID: runID, Detector: fmt.Sprintf("d%d", i), StartedAt: at, FinishedAt: at.Add(time.Second),
+				Status: st, WindowFrom: at, WindowTo: at}
+			if err := detectors.WriteRun(ctx, conn, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	done := func() bool {
+		t.Helper()
+		d, err := slotDone(ctx, conn, slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	write("before", slot.Add(-time.Minute), detectors.StatusOK, detectors.StatusOK)
+	if done() {
+		t.Fatal("a run of the previous slot made this one done")
+	}
+	write("cut-short", slot.Add(time.Second), detectors.StatusOK, detectors.StatusError, detectors.StatusError)
+	if done() {
+		t.Fatal("a run cut short (error rows) made the slot done")
+	}
+	write("completed", slot.Add(2*time.Second), detectors.StatusOK, detectors.StatusOK)
+	if !done() {
+		t.Fatal("a completed run did not make the slot done")
 	}
 }

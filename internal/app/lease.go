@@ -144,12 +144,18 @@ func leaseRunErr(ctx context.Context, runID string, err error) error {
 	return fmt.Errorf("%w (run %s was cut short)", errLeaseLost, runID)
 }
 
-// slotDone reports whether a detector run started at or after slot (detector_runs is written when a
-// run finishes, so a run a dead leader did not finish does not count).
+// slotDone reports whether a detector run that started at or after slot completed: every detector
+// of it has an ok row in detector_runs. A run a dead leader did not finish wrote nothing; a run cut
+// short when the lease ended (or failed otherwise) wrote error rows, and the slot is run again by
+// whoever leads next.
 func slotDone(ctx context.Context, conn driver.Conn, slot time.Time) (bool, error) {
 	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM detector_runs WHERE started_at >= ?", slot).Scan(&n); err != nil {
+	if err := conn.QueryRow(ctx, completedRunsSQL, slot).Scan(&n); err != nil {
 		return false, fmt.Errorf("detector_runs: %w", err)
 	}
 	return n > 0, nil
 }
+
+// completedRunsSQL counts the runs started at or after ? none of whose detectors failed.
+const completedRunsSQL = `SELECT count() FROM (SELECT run_id FROM detector_runs WHERE started_at >= ?
+    GROUP BY run_id HAVING countIf(status != 'ok') = 0)`
