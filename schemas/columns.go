@@ -160,14 +160,22 @@ func newColumn(v any) (column, error) {
 // RowWriter appends one row to Columns value by value, each straight into its typed column: no
 // value is boxed into an interface, as AppendRow's []any row does (a row of 15–25 values was as many
 // small allocations, the larger part of the sink's per-record garbage).
+// With boxed set it appends the values to row instead, as AppendValues returns them: each record
+// lists its columns once (appendColumns), for both paths.
 type RowWriter struct {
-	c   *Columns
-	i   int
-	err error
+	c     *Columns
+	i     int
+	err   error
+	boxed bool
+	row   []any
 }
 
 // put appends v to the writer's next column; the column is created with v's type, or must hold it.
 func put[T any](w *RowWriter, v T) {
+	if w.boxed {
+		w.row = append(w.row, v)
+		return
+	}
 	if w.err != nil {
 		return
 	}
@@ -193,8 +201,8 @@ type columnAppender interface {
 }
 
 // AppendRecord appends one row: the envelope's columns, then the record's. It appends what
-// AppendRow(rec.AppendValues(AppendEnvelope(nil, env))) would (TestAppendRecordMatchesAppendRow),
-// without the []any row. On an error nothing is appended.
+// AppendRow(rec.AppendValues(AppendEnvelope(nil, env))) would (TestAppendRecordMatchesAppendRow:
+// the same column list, boxed or not), without the []any row. On an error nothing is appended.
 func (c *Columns) AppendRecord(env *Envelope, rec Record) error {
 	ca, ok := rec.(columnAppender)
 	if !ok {

@@ -65,9 +65,9 @@ func (t *TradeFlow) Validate() error {
 	return v.err()
 }
 func (t *TradeFlow) AppendValues(dst []any) []any {
-	return append(dst, t.ReporterM49, t.ReporterISO3, t.PartnerM49, t.PartnerISO3, t.Partner2M49, t.Flow,
-		t.HSCode, HSChapter(t.HSCode), t.Classification, t.Year, t.Month, t.CustomsCode, t.MOTCode,
-		t.ValueUSD, t.NetWeightKg, t.Quantity, t.QtyUnit, b2u(t.Estimated))
+	w := RowWriter{boxed: true, row: dst}
+	t.appendColumns(&w)
+	return w.row
 }
 
 func (t *TradeFlow) appendColumns(w *RowWriter) {
@@ -139,8 +139,9 @@ func (p *ProductionStat) Validate() error {
 	return v.err()
 }
 func (p *ProductionStat) AppendValues(dst []any) []any {
-	return append(dst, p.Commodity, p.Country, p.CountryISO3, p.Stage, p.Year, p.Quantity, p.Unit,
-		b2u(p.Estimated), p.Flag, p.Note)
+	w := RowWriter{boxed: true, row: dst}
+	p.appendColumns(&w)
+	return w.row
 }
 
 func (p *ProductionStat) appendColumns(w *RowWriter) {
@@ -212,9 +213,9 @@ func (a *ProcurementAward) Validate() error {
 	return v.err()
 }
 func (a *ProcurementAward) AppendValues(dst []any) []any {
-	return append(dst, a.OCID, a.ReleaseID, a.AwardID, a.Status, a.Date.UTC(), a.BuyerID, a.BuyerName,
-		nz(a.SupplierIDs), nz(a.SupplierNames), nz(a.SupplierCountries), nz(a.ItemIDs), nz(a.ItemDescriptions),
-		nz(a.ItemSchemes), nz(a.ItemCodes), a.Value, a.Currency, a.version())
+	w := RowWriter{boxed: true, row: dst}
+	a.appendColumns(&w)
+	return w.row
 }
 
 func (a *ProcurementAward) appendColumns(w *RowWriter) {
@@ -330,12 +331,9 @@ func (c *ComponentAvailability) Validate() error {
 	return v.err()
 }
 func (c *ComponentAvailability) AppendValues(dst []any) []any {
-	var unknown uint8
-	if c.StockUnknown {
-		unknown = 1
-	}
-	return append(dst, c.PartNumber, c.Manufacturer, c.Distributor, c.ComponentID, c.Stock, c.LeadTimeDays,
-		c.Lifecycle, c.Price, c.Currency, c.AsOf.UTC(), c.SKU, c.Packaging, unknown)
+	w := RowWriter{boxed: true, row: dst}
+	c.appendColumns(&w)
+	return w.row
 }
 
 func (c *ComponentAvailability) appendColumns(w *RowWriter) {
@@ -422,8 +420,9 @@ func (n *SupplyNode) Validate() error {
 	return v.err()
 }
 func (n *SupplyNode) AppendValues(dst []any) []any {
-	return append(dst, n.NodeType, n.NodeID, n.Name, n.Country, b2u(n.Domestic), n.Region, n.Industry,
-		b2u(n.ChainLeader), nz(n.Tags), n.Category, n.HSCode, b2u(n.Chokepoint), n.AsOf.UTC())
+	w := RowWriter{boxed: true, row: dst}
+	n.appendColumns(&w)
+	return w.row
 }
 
 func (n *SupplyNode) appendColumns(w *RowWriter) {
@@ -506,8 +505,9 @@ func (l *SupplyLink) Validate() error {
 	return v.err()
 }
 func (l *SupplyLink) AppendValues(dst []any) []any {
-	return append(dst, l.LinkType, l.EnterpriseID, l.ProductID, l.ComponentID, l.SupplierID, l.QtyPerUnit,
-		l.Share, l.Qualification, l.InventoryUnits, l.ConsumptionPerDay, l.AsOf.UTC())
+	w := RowWriter{boxed: true, row: dst}
+	l.appendColumns(&w)
+	return w.row
 }
 
 func (l *SupplyLink) appendColumns(w *RowWriter) {
@@ -561,8 +561,9 @@ func (s *Substitution) Validate() error {
 	return v.err()
 }
 func (s *Substitution) AppendValues(dst []any) []any {
-	return append(dst, s.ComponentID, s.AltComponentID, s.AltSupplierID, s.EnterpriseID, s.QualificationDays,
-		b2u(s.Domestic), s.Country, s.Notes, s.AsOf.UTC())
+	w := RowWriter{boxed: true, row: dst}
+	s.appendColumns(&w)
+	return w.row
 }
 
 func (s *Substitution) appendColumns(w *RowWriter) {
