@@ -36,14 +36,22 @@ type Envelope struct {
 
 // EventID returns the deterministic id of a record: hex(sha256(source \x1f kind \x1f naturalKey))[:32].
 func EventID(source string, kind Kind, naturalKey string) string {
-	h := sha256.New()
-	h.Write([]byte(source))
-	h.Write([]byte{0x1f})
-	h.Write([]byte(kind))
-	h.Write([]byte{0x1f})
-	h.Write([]byte(naturalKey))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))[:32]
+	id := eventIDHex(source, kind, naturalKey)
+	return string(id[:])
+}
+
+// eventIDHex is EventID in a fixed array, hashed from a stack buffer for the usual short keys.
+func eventIDHex(source string, kind Kind, naturalKey string) [32]byte {
+	var buf [256]byte
+	b := append(buf[:0], source...)
+	b = append(b, 0x1f)
+	b = append(b, kind...)
+	b = append(b, 0x1f)
+	b = append(b, naturalKey...)
+	sum := sha256.Sum256(b)
+	var hx [32]byte
+	hex.Encode(hx[:], sum[:16])
+	return hx
 }
 
 // NewEnvelope validates rec and wraps it. source names the feed (e.g. "comtrade-api", "usgs-mcs2024").
@@ -173,14 +181,6 @@ func eventIDMatches(id, source string, kind Kind, naturalKey string) bool {
 	if len(id) != 32 {
 		return false
 	}
-	var buf [256]byte
-	b := append(buf[:0], source...)
-	b = append(b, 0x1f)
-	b = append(b, kind...)
-	b = append(b, 0x1f)
-	b = append(b, naturalKey...)
-	sum := sha256.Sum256(b)
-	var hx [32]byte
-	hex.Encode(hx[:], sum[:16])
+	hx := eventIDHex(source, kind, naturalKey)
 	return string(hx[:]) == id
 }
