@@ -457,16 +457,24 @@ func kafkaConsumerCeiling(t *testing.T, kcfg bus.Config, n int) float64 {
 	if cp == "" {
 		t.Fatal("kafka consumer ceiling: no running kafka.Kafka process to take the kafka-tools classpath from")
 	}
-	var records, fetchMS float64
+	var topics []string
 	for _, k := range schemas.Kinds() {
-		topic := k.Topic(kcfg.TopicPrefix)
-		count := topicRecords(t, kcfg, topic)
+		topics = append(topics, k.Topic(kcfg.TopicPrefix))
+	}
+	group := "bench-kafka-ceiling-" + testenv.Suffix()
+	counts, err := bus.Lag(context.Background(), kcfg, group, topics) // a new group: every record
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records, fetchMS float64
+	for _, topic := range topics {
+		count := counts[topic]
 		if count == 0 {
 			continue
 		}
 		cmd := exec.Command("java", "-Xmx512m", "-cp", cp, "org.apache.kafka.tools.ConsumerPerformance",
 			"--bootstrap-server", kcfg.Brokers[0], "--topic", topic, "--messages", strconv.FormatInt(count, 10),
-			"--group", "bench-kafka-ceiling-"+testenv.Suffix(), "--timeout", "60000")
+			"--group", group, "--timeout", "60000")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("kafka ConsumerPerformance %s: %v\n%s", topic, err, out)
@@ -508,25 +516,6 @@ func consumerPerfResult(out string) (records, fetchMS float64, err error) {
 		return col("data.consumed.in.nMsg"), col("fetch.time.ms"), nil
 	}
 	return 0, 0, fmt.Errorf("no result line")
-}
-
-// topicRecords returns the number of records in a topic (sum of its partitions' end offsets).
-func topicRecords(t *testing.T, kcfg bus.Config, topic string) int64 {
-	t.Helper()
-	var n int64
-	for p := range kcfg.Partitions {
-		c, err := kafka.DialLeader(context.Background(), "tcp", kcfg.Brokers[0], topic, p)
-		if err != nil {
-			t.Fatalf("%s[%d]: %v", topic, p, err)
-		}
-		last, err := c.ReadLastOffset()
-		c.Close()
-		if err != nil {
-			t.Fatalf("%s[%d]: %v", topic, p, err)
-		}
-		n += last
-	}
-	return n
 }
 
 // kafkaClasspath returns the -cp of the running broker (the kafka jars, kafka-tools included).
