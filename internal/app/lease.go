@@ -135,8 +135,8 @@ func (a *App) evaluate(ctx context.Context, log *slog.Logger) {
 // leaseRunErr is the error of a leader's run: when the lease ended during the run (a rebalance of
 // the lease group, e.g. another daemon joining, ends the generation even when this daemon is elected
 // again) the run's errors are the cancellation, not a detector failure, and callers waiting on the
-// run get errLeaseLost (503, retry). Such a run is not in detector_runs, so whoever leads next runs
-// the slot again.
+// run get errLeaseLost (503, retry). Such a run leaves error rows in detector_runs, so slotDone does
+// not count it and whoever leads next runs the slot again.
 func leaseRunErr(ctx context.Context, runID string, err error) error {
 	if err == nil || ctx.Err() == nil {
 		return err
