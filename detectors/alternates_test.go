@@ -94,3 +94,92 @@ func TestAlternatesOnDemand(t *testing.T) {
 		}
 	}
 }
+
+// TestAltSummaryMatchesAlternates: the pair step ranks a compact form of the alternates
+// (altSummary) instead of the full list (pairAlternates). For every pair of a synthetic network,
+// under both rank orders and with and without domestic-first, the count, the no-alternate flag,
+// the TTR and its source must be those of the full list, and the compact list must be the full one
+// entry by entry. A third of the suppliers carry SME tags
+// and a region group shared with a third of the enterprises, so every rank key is exercised.
+func TestAltSummaryMatchesAlternates(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ regions, domesticFirst bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
+		cfg := benchConfig()
+		cfg.Regions.RankAlternates, cfg.Exposure.DomesticFirst = tc.regions, tc.domesticFirst
+		b := NewBuilder(cfg, now)
+		synth.Generate(synth.Config{Edges: 20000, TradeRows: 1000, Seed: 5, Now: now}, func(r schemas.Record) { b.Add(r) })
+		in := b.Inputs()
+		for id, info := range in.Suppliers {
+			if info != nil && id%3 == 0 {
+				info.Tags, info.RegionGroup = []string{"专精特新"}, "京津冀"
+			}
+			if info != nil && id%5 == 0 {
+				info.RegionGroup = "长三角"
+			}
+		}
+		for id, info := range in.Enterprises {
+			if info != nil && id%3 != 1 {
+				info.RegionGroup = "京津冀"
+			}
+		}
+		a, err := in.Analysis(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ties, subs, sources, keys int
+		for i := range a.Pairs {
+			p := &a.Pairs[i]
+			var inProg []int32
+			if g, ok := a.altIx.groups[pairKey(p.Ent, p.Comp)]; ok {
+				for _, oi := range a.altIx.order[g[0]:g[1]] {
+					if e := &in.Supplies[oi]; e.Qual == QualInProgress {
+						inProg = append(inProg, e.Sup)
+					}
+				}
+			}
+			shares := make([]float64, len(p.Suppliers))
+			for i, s := range p.Suppliers {
+				shares[i] = s.Share
+			}
+			alts, nsubs := a.pairAlternates(p, inProg, shares, a.altIx, cfg.TTSTTR.TTRDefault(a.category(p.Comp)))
+			lite, _ := a.altsLite(p, inProg, shares, a.altIx.compCands[p.Comp], &altScratch{})
+			if len(lite) != len(alts) {
+				t.Fatalf("%+v %s|%s: %d compact alternates, %d full", tc, in.ID(p.Ent), in.ID(p.Comp), len(lite), len(alts))
+			}
+			for i, al := range alts {
+				l := lite[i]
+				if in.ID(l.sup) != al.SupplierID || in.ID(l.comp) != al.ComponentID || l.days != al.QualificationDays ||
+					l.hhiAfter != al.HHIAfter || l.domestic != al.Domestic || l.substitution != (al.Origin == "substitution") ||
+					l.group != (al.RegionGroup != "") || l.tagged != (len(al.Tags) > 0) {
+					t.Fatalf("%+v %s|%s: alternate %d: compact %+v, full %+v", tc, in.ID(p.Ent), in.ID(p.Comp), i, l, al)
+				}
+				if i > 0 && (l.group != lite[i-1].group || l.tagged != lite[i-1].tagged) {
+					keys++
+				}
+			}
+			ttr, source := cfg.TTSTTR.TTRDefault(a.category(p.Comp)), "category_default"
+			for i, al := range alts {
+				if i == 0 || al.QualificationDays < ttr {
+					ttr, source = al.QualificationDays, al.Origin
+				}
+				if i > 0 && al.QualificationDays == alts[i-1].QualificationDays {
+					ties++
+				}
+			}
+			if p.NumAlternates != min(len(alts), cfg.Exposure.MaxAlternates) || p.NoAlternate != (len(alts) == 0) ||
+				p.SubsCount != nsubs || p.TTR != ttr || p.TTRSource != source {
+				t.Fatalf("%+v %s|%s: kept n=%d none=%v subs=%d ttr=%v (%s), full list n=%d subs=%d ttr=%v (%s)", tc,
+					in.ID(p.Ent), in.ID(p.Comp), p.NumAlternates, p.NoAlternate, p.SubsCount, p.TTR, p.TTRSource,
+					len(alts), nsubs, ttr, source)
+			}
+			subs += nsubs
+			if source == "substitution" {
+				sources++
+			}
+		}
+		if ties == 0 || subs == 0 || sources == 0 || keys == 0 {
+			t.Fatalf("%+v: %d ties, %d substitution entries, %d substitution TTRs, %d neighbours differing in region group or tags: the check proves little",
+				tc, ties, subs, sources, keys)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Analysis is the shared, computed view of one run's Inputs. Every detector reads it; it is built
@@ -241,8 +243,17 @@ func countryOrUnknown(c string) string {
 
 func analyze(ctx context.Context, in *Inputs) (*Analysis, error) {
 	a := &Analysis{in: in, pairIdx: map[uint64]int32{}, compIdx: map[int32]int32{}}
-	steps := []func(context.Context) error{a.concentration, a.parts, a.pairs, a.graph, a.components, a.suppliers}
-	for _, step := range steps {
+	// The first four steps read only the Inputs and write fields of their own (HS and Mats; Parts;
+	// Pairs, pairIdx and altIx; Graph, Betweenness and graphNodes): they run concurrently. The
+	// components and suppliers steps read their results.
+	g, gctx := errgroup.WithContext(ctx)
+	for _, step := range []func(context.Context) error{a.pairs, a.graph, a.concentration, a.parts} {
+		g.Go(func() error { return step(gctx) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, step := range []func(context.Context) error{a.components, a.suppliers} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}

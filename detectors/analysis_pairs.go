@@ -67,11 +67,12 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	for lo := 0; lo < len(keys); lo += chunk {
 		hi := min(lo+chunk, len(keys))
 		g.Go(func() error {
+			var sc altScratch
 			for pi := lo; pi < hi; pi++ {
 				if err := tick(gctx, pi); err != nil {
 					return err
 				}
-				a.pairMetrics(&a.Pairs[pi], keys[pi], ix)
+				a.pairMetrics(&a.Pairs[pi], keys[pi], ix, &sc)
 			}
 			return nil
 		})
@@ -187,26 +188,19 @@ func (a *Analysis) pairKeys(ctx context.Context, ix *pairIndex) ([]uint64, error
 }
 
 // pairMetrics computes one pair: suppliers and shares, concentration, alternates, TTR, TTS, products.
-func (a *Analysis) pairMetrics(p *PairMetrics, k uint64, ix *pairIndex) {
+func (a *Analysis) pairMetrics(p *PairMetrics, k uint64, ix *pairIndex, sc *altScratch) {
 	in := a.in
 	p.Ent, p.Comp = pairOf(k)
-	category := ""
-	if cinfo := in.Components[p.Comp]; cinfo != nil {
-		category = cinfo.Category
-	}
-	ttrDefault := in.Cfg.TTSTTR.TTRDefault(category)
 	inProg := a.pairSuppliers(p, k, ix)
 	shares := pairConcentration(p)
-	alts, subs := a.pairAlternates(p, inProg, shares, ix, ttrDefault)
-	p.SubsCount, p.NoAlternate = subs, len(alts) == 0
-	p.NumAlternates = min(len(alts), in.Cfg.Exposure.MaxAlternates)
+	n, ttr, origin, subs := a.altSummary(p, inProg, shares, ix.compCands[p.Comp], sc)
+	p.SubsCount, p.NoAlternate = subs, n == 0
+	p.NumAlternates = min(n, in.Cfg.Exposure.MaxAlternates)
 	// TTR: the fastest alternate of any origin (before the cut to max_alternates), else the
 	// category default.
-	p.TTR, p.TTRSource = ttrDefault, "category_default"
-	for i, al := range alts {
-		if i == 0 || al.QualificationDays < p.TTR {
-			p.TTR, p.TTRSource = al.QualificationDays, al.Origin
-		}
+	p.TTR, p.TTRSource = in.Cfg.TTSTTR.TTRDefault(a.category(p.Comp)), "category_default"
+	if n > 0 {
+		p.TTR, p.TTRSource = ttr, origin
 	}
 	if st, ok := in.Stocks[k]; ok {
 		p.TTS, p.TTSKnown = TimeToSurvive(st.Inventory, st.PerDay)

@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,18 +54,19 @@ type loadStep struct {
 	name, table string
 	load        loadFunc
 	cacheable   bool
+	slowFirst   bool // the longest queries (ClickHouse-side FINAL over the trade rows): started first
 }
 
 // loadSteps lists the input tables in replay order.
 var loadSteps = []loadStep{
-	{"supply_nodes", "supply_nodes", currentMap(loadMapNodes), true},
-	{"supply_links", "supply_links", currentMap(loadMapLinks), true},
-	{"substitutions", "substitutions", currentMap(loadMapSubs), true},
-	{"procurement_awards", "procurement_awards", loadAwards, false},
-	{"trade_totals", "trade_flows", loadTradeTotals, true},
-	{"trade_partners", "trade_flows", loadTradePartners, true},
-	{"production_stats", "production_stats", loadProduction, true},
-	{"component_availability", "component_availability", loadAvailability, false},
+	{"supply_nodes", "supply_nodes", currentMap(loadMapNodes), true, false},
+	{"supply_links", "supply_links", currentMap(loadMapLinks), true, false},
+	{"substitutions", "substitutions", currentMap(loadMapSubs), true, false},
+	{"procurement_awards", "procurement_awards", loadAwards, false, false},
+	{"trade_totals", "trade_flows", loadTradeTotals, true, true},
+	{"trade_partners", "trade_flows", loadTradePartners, true, true},
+	{"production_stats", "production_stats", loadProduction, true, false},
+	{"component_availability", "component_availability", loadAvailability, false, false},
 }
 
 // loadParallelism bounds the concurrent table reads.
@@ -102,13 +104,23 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 		return nil, LoadStats{}, err
 	}
 	recs := make([]*recorder, len(loadSteps))
+	ready := make([]chan struct{}, len(loadSteps))
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
 	var st LoadStats
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(loadParallelism)
-	for i, s := range loadSteps {
+	// The recorders are replayed in loadSteps order as soon as each is there, while the slower
+	// queries still run: the Builder's work overlaps ClickHouse's.
+	replayed := make(chan error, 1)
+	go func() { replayed <- replayInOrder(gctx, b, recs, ready) }()
+	for _, i := range launchOrder() {
+		s := loadSteps[i]
 		if r := c.lookup(s.name, sigs[s.table]); r != nil {
 			recs[i] = r
 			st.Reused = append(st.Reused, s.name)
+			close(ready[i])
 			continue
 		}
 		st.Read = append(st.Read, s.name)
@@ -118,17 +130,56 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 				return fmt.Errorf("load %s: %w", s.name, err)
 			}
 			recs[i] = r
+			close(ready[i])
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err = g.Wait()
+	if rerr := <-replayed; err == nil {
+		err = rerr
+	}
+	if err != nil {
 		return nil, st, err
 	}
-	for _, r := range recs {
-		r.replay(b)
-	}
+	slices.SortFunc(st.Read, func(x, y string) int { return stepIndex(x) - stepIndex(y) })
+	slices.SortFunc(st.Reused, func(x, y string) int { return stepIndex(x) - stepIndex(y) })
 	c.store(recs, sigs)
 	return b.Inputs(), st, nil
+}
+
+// launchOrder is the order the queries start in: the slow ones first (slowFirst), then loadSteps order.
+func launchOrder() []int {
+	order := make([]int, 0, len(loadSteps))
+	for _, slow := range []bool{true, false} {
+		for i, s := range loadSteps {
+			if s.slowFirst == slow {
+				order = append(order, i)
+			}
+		}
+	}
+	return order
+}
+
+func stepIndex(name string) int {
+	return slices.IndexFunc(loadSteps, func(s loadStep) bool { return s.name == name })
+}
+
+// replayInOrder replays recs into b in loadSteps order, each once its ready channel is closed. It
+// stops when ctx ends first (a query failed).
+func replayInOrder(ctx context.Context, b *Builder, recs []*recorder, ready []chan struct{}) error {
+	for i := range recs {
+		select {
+		case <-ready[i]:
+		case <-ctx.Done():
+			select {
+			case <-ready[i]: // Wait returned after every query succeeded: ctx ends then too
+			default:
+				return ctx.Err()
+			}
+		}
+		recs[i].replay(b)
+	}
+	return nil
 }
 
 // signatures reads count() and max(ingested_at) of every cacheable table (nothing without a cache).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,5 +153,37 @@ func TestRecorderReplaysLinks(t *testing.T) {
 		if len(a.Supplies) == 0 || len(a.Stocks) == 0 || len(a.BOM) == 0 || len(a.Makes) == 0 {
 			t.Fatal("the fixture misses a link type")
 		}
+	}
+}
+
+// TestLoadQueryFailsIntegration: a failing query ends the load with its step named, while the
+// recorders already loaded are being replayed, and the cache keeps what it had.
+func TestLoadQueryFailsIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Second)
+	insertRecords(t, ctx, conn, now.Add(-time.Hour), fixtureRecords(now))
+	cfg := fixtureConfig()
+	cache := NewLoadCache()
+	if _, _, err := cache.Load(ctx, conn, cfg, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, "RENAME TABLE component_availability TO component_availability_gone"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := cache.Load(ctx, conn, cfg, now)
+	if err == nil || !strings.Contains(err.Error(), "load component_availability") {
+		t.Fatalf("load with a table missing: %v, want the failing step named", err)
+	}
+	if err := conn.Exec(ctx, "RENAME TABLE component_availability_gone TO component_availability"); err != nil {
+		t.Fatal(err)
+	}
+	_, st, err := cache.Load(ctx, conn, cfg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Reused) == 0 {
+		t.Errorf("the failed load emptied the cache: reused %v", st.Reused)
 	}
 }

@@ -15,7 +15,13 @@ import (
 //
 //	sᵢ = max(vᵢ, 0) / Σⱼ max(vⱼ, 0)
 func NormaliseShares(values []float64) []float64 {
-	out := make([]float64, len(values))
+	return normaliseSharesInto(make([]float64, 0, len(values)), values)
+}
+
+// normaliseSharesInto is NormaliseShares writing into dst's memory (dst[:len(values)], grown when short).
+func normaliseSharesInto(dst, values []float64) []float64 {
+	out := slices.Grow(dst[:0], len(values))[:len(values)]
+	clear(out)
 	sum := 0.0
 	for _, v := range values {
 		if v > 0 {
@@ -515,7 +521,11 @@ func HHIAfterSwitch(shares []float64, altIndex int) float64 {
 	if len(shares) == 0 {
 		return 0
 	}
-	s := NormaliseShares(shares)
+	return hhiAfterSwitchNormalised(NormaliseShares(shares), altIndex)
+}
+
+// hhiAfterSwitchNormalised is HHIAfterSwitch on shares already normalised (s is overwritten).
+func hhiAfterSwitchNormalised(s []float64, altIndex int) float64 {
 	top := 0
 	for i := range s {
 		if s[i] > s[top] {

@@ -29,7 +29,7 @@ const (
 )
 
 // insertChunk bounds the rows of one native block.
-const insertChunk = 25000
+const insertChunk = 5000
 
 // WriteFindings inserts findings as one INSERT of native blocks of insertChunk rows: per block one
 // typed slice per column (batch.Column(i).Append), sent with Flush. The batch's column buffers and
