@@ -1,6 +1,9 @@
 package detectors
 
-import "container/heap"
+import (
+	"container/heap"
+	"slices"
+)
 
 // collector keeps the best findings of one detector run, at most limit of them (0 = all), in the
 // order of sortFindings (score desc, subject type, subject). Detectors ask wants() with the score
@@ -12,6 +15,10 @@ type collector struct {
 	Dropped int
 	// alternates, when set, fills the alternates of the kept enterprise × component findings.
 	alternates func(*PairMetrics) []Alternate
+	// floor, when set (setFloor), is the limit-th best score of all the run's candidates: a
+	// candidate scoring below it cannot be kept, so wants refuses it before comparing subjects.
+	floor    float64
+	hasFloor bool
 }
 
 func newCollector(limit int) *collector {
@@ -33,8 +40,34 @@ func better(aScore float64, aType, aSubj string, bScore float64, bType, bSubj st
 	return aSubj < bSubj
 }
 
+// setFloor takes the scores of every candidate the run will offer (each once, whatever its
+// subject) and sets the floor to the limit-th best of them. At least limit candidates score at or
+// above it, and every one of them sorts before any candidate below it, so no candidate below the
+// floor is among the kept ones: refusing those at once keeps the result the same, and spares
+// building the explanations of findings the heap would take in and later evict (a million
+// candidates in arbitrary order push about limit·(1 + ln(candidates/limit)) of them).
+func (c *collector) setFloor(scores ...[]float64) {
+	n := 0
+	for _, s := range scores {
+		n += len(s)
+	}
+	if c.limit <= 0 || n <= c.limit {
+		return
+	}
+	all := make([]float64, 0, n)
+	for _, s := range scores {
+		all = append(all, s...)
+	}
+	slices.Sort(all)
+	c.floor, c.hasFloor = all[n-c.limit], true
+}
+
 // wants reports whether a finding with this score and subject would be kept.
 func (c *collector) wants(score float64, subjectType, subject string) bool {
+	if c.hasFloor && score < c.floor {
+		c.Dropped++
+		return false
+	}
 	if c.limit <= 0 || len(c.h) < c.limit {
 		return true
 	}

@@ -54,19 +54,36 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		return nil, err
 	}
 	cfg := in.Cfg.Exposure
-	w := cfg.Weights
-	ss := in.Cfg.SingleSource
 	col := newCollector(in.Cfg.MaxFindingsPerDetector)
 	col.alternates = a.Alternates
+	// first the scores of every candidate, pairs and components (for the collector's floor), then
+	// the findings
 	var buf []Term
+	var pairs, comps []int32
+	var pairScores, compScores []float64
 	for i := range a.Pairs {
 		p := &a.Pairs[i]
-		c := a.Comps[a.compIdx[p.Comp]]
-		buf = exposurePairTerms(in, p, c, buf[:0], false)
-		score := Composite(buf)
-		if score < cfg.MinScore || !col.wants(score, SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
+		buf = exposurePairTerms(in, p, a.Comps[a.compIdx[p.Comp]], buf[:0], false)
+		if score := Composite(buf); score >= cfg.MinScore {
+			pairs, pairScores = append(pairs, int32(i)), append(pairScores, score)
+		}
+	}
+	for i, c := range a.Comps {
+		if c.Pairs == 0 {
 			continue
 		}
+		buf = exposureCompTerms(in, c, buf[:0], false)
+		if score := Composite(buf); score >= cfg.MinScore {
+			comps, compScores = append(comps, int32(i)), append(compScores, score)
+		}
+	}
+	col.setFloor(pairScores, compScores)
+	for pi, i := range pairs {
+		p := &a.Pairs[i]
+		if !col.wants(pairScores[pi], SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
+			continue
+		}
+		c := a.Comps[a.compIdx[p.Comp]]
 		f := in.pairFinding(NameExposure, p)
 		f.Terms = exposurePairTerms(in, p, c, nil, true)
 		f.Score = Composite(f.Terms)
@@ -79,36 +96,14 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		f.Flags = append(f.Flags, c.chokeFlags...)
 		col.add(f)
 	}
-	for _, c := range a.Comps {
-		if c.Pairs == 0 {
-			continue
-		}
-		supHHI := HHIShares(c.SupplierShares)
-		ctyHHI := HHIShares(c.CountryShares)
-		pairs := float64(c.Pairs)
-		terms := []Term{
-			term("supplier_hhi", supHHI, supHHI, w.SupplierHHI, fmt.Sprintf("over all users: %s", topShares(c.SupplierShares, 3))),
-			term("single_source", float64(len(c.SupplierShares)), b01(len(c.SupplierShares) <= ss.MaxSuppliersSingle), w.SingleSource, "suppliers in the whole map"),
-			term("country_hhi", ctyHHI, ctyHHI, w.CountryHHI, topShares(c.CountryShares, 3)),
-			term("foreign_share", c.ForeignShare, c.ForeignShare, w.ForeignShare, "mean over users"),
-			term("no_alternate", float64(c.NoAlternate), float64(c.NoAlternate)/pairs, w.NoAlternate, fmt.Sprintf("%d of %d users without an alternate", c.NoAlternate, c.Pairs)),
-		}
-		if c.TTSKnown > 0 {
-			terms = append(terms, term("tts_gap", c.TTSGapNorm, c.TTSGapNorm, w.TTSGap, fmt.Sprintf("mean over %d users with stock data", c.TTSKnown)))
-			terms = append(terms, term("exposed_share", float64(c.Exposed), float64(c.Exposed)/float64(c.TTSKnown), w.ExposedShare, fmt.Sprintf("%d of %d users with TTS < TTR", c.Exposed, c.TTSKnown)))
-		} else {
-			terms = append(terms, unknown("tts_gap", "no stocks links"), unknown("exposed_share", "no stocks links"))
-		}
-		terms = append(terms,
-			term("single_sourced_share", float64(c.SingleSourced), float64(c.SingleSourced)/pairs, w.SingleSourced, fmt.Sprintf("%d of %d users single-sourced", c.SingleSourced, c.Pairs)),
-			term("chokepoint", c.ChokeScore, c.ChokeScore/100, w.Chokepoint, "chokepoint score of the component"),
-			term("availability", c.Availability, c.Availability, w.Availability, "worst part signal"))
-		score := Composite(terms)
-		if score < cfg.MinScore || !col.wants(score, SubjectComponent, in.ID(c.Comp)) {
+	for ci, i := range comps {
+		c := a.Comps[i]
+		if !col.wants(compScores[ci], SubjectComponent, in.ID(c.Comp)) {
 			continue
 		}
 		f := in.compFinding(NameExposure, c)
-		f.Terms, f.Score = terms, score
+		f.Terms = exposureCompTerms(in, c, nil, true)
+		f.Score = Composite(f.Terms)
 		f.Flags = append([]string(nil), c.chokeFlags...)
 		if c.SingleSourced > 0 {
 			f.Flags = append(f.Flags, FlagSingleSource)
@@ -119,6 +114,44 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		col.add(f)
 	}
 	return col.result(), ctx.Err()
+}
+
+// exposureCompTerms appends the exposure terms of a component (over all its users) to buf; details
+// only when asked.
+func exposureCompTerms(in *Inputs, c *CompMetrics, buf []Term, details bool) []Term {
+	w := in.Cfg.Exposure.Weights
+	ss := in.Cfg.SingleSource
+	supHHI := HHIShares(c.SupplierShares)
+	ctyHHI := HHIShares(c.CountryShares)
+	pairs := float64(c.Pairs)
+	detail := func(format string, args ...any) string {
+		if !details {
+			return ""
+		}
+		return fmt.Sprintf(format, args...)
+	}
+	var supDetail, ctyDetail string
+	if details {
+		supDetail, ctyDetail = "over all users: "+topShares(c.SupplierShares, 3), topShares(c.CountryShares, 3)
+	}
+	buf = append(buf,
+		term("supplier_hhi", supHHI, supHHI, w.SupplierHHI, supDetail),
+		term("single_source", float64(len(c.SupplierShares)), b01(len(c.SupplierShares) <= ss.MaxSuppliersSingle), w.SingleSource, "suppliers in the whole map"),
+		term("country_hhi", ctyHHI, ctyHHI, w.CountryHHI, ctyDetail),
+		term("foreign_share", c.ForeignShare, c.ForeignShare, w.ForeignShare, "mean over users"),
+		term("no_alternate", float64(c.NoAlternate), float64(c.NoAlternate)/pairs, w.NoAlternate, detail("%d of %d users without an alternate", c.NoAlternate, c.Pairs)),
+	)
+	if c.TTSKnown > 0 {
+		buf = append(buf,
+			term("tts_gap", c.TTSGapNorm, c.TTSGapNorm, w.TTSGap, detail("mean over %d users with stock data", c.TTSKnown)),
+			term("exposed_share", float64(c.Exposed), float64(c.Exposed)/float64(c.TTSKnown), w.ExposedShare, detail("%d of %d users with TTS < TTR", c.Exposed, c.TTSKnown)))
+	} else {
+		buf = append(buf, unknown("tts_gap", "no stocks links"), unknown("exposed_share", "no stocks links"))
+	}
+	return append(buf,
+		term("single_sourced_share", float64(c.SingleSourced), float64(c.SingleSourced)/pairs, w.SingleSourced, detail("%d of %d users single-sourced", c.SingleSourced, c.Pairs)),
+		term("chokepoint", c.ChokeScore, c.ChokeScore/100, w.Chokepoint, "chokepoint score of the component"),
+		term("availability", c.Availability, c.Availability, w.Availability, "worst part signal"))
 }
 
 // TopTerms returns the names of the n terms with the largest contributions (ties by name).

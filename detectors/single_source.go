@@ -92,14 +92,21 @@ func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	}
 	col := newCollector(in.Cfg.MaxFindingsPerDetector)
 	col.alternates = a.Alternates
+	// first the scores of every candidate (for the collector's floor), then the findings
 	var buf []Term
+	var cands []int32
+	var scores []float64
 	for i := range a.Pairs {
 		p := &a.Pairs[i]
 		if !pairReportable(in, p) {
 			continue
 		}
 		buf, _ = singleSourceTerms(in, p, buf[:0])
-		score := Composite(buf)
+		cands, scores = append(cands, int32(i)), append(scores, Composite(buf))
+	}
+	col.setFloor(scores)
+	for ci, i := range cands {
+		p, score := &a.Pairs[i], scores[ci]
 		if !col.wants(score, SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
 			continue
 		}

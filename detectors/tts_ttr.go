@@ -18,13 +18,20 @@ func (ttsTTR) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	}
 	col := newCollector(in.Cfg.MaxFindingsPerDetector)
 	col.alternates = a.Alternates
+	// first the scores of every candidate (for the collector's floor), then the findings
+	var cands []int32
+	var scores []float64
 	for i := range a.Pairs {
-		p := &a.Pairs[i]
-		if !p.TTSKnown || !(p.TTS < p.TTR) {
-			continue
+		if p := &a.Pairs[i]; p.TTSKnown && p.TTS < p.TTR {
+			_, norm := TTSGap(p.TTS, p.TTR)
+			cands, scores = append(cands, int32(i)), append(scores, 100*norm)
 		}
+	}
+	col.setFloor(scores)
+	for ci, i := range cands {
+		p := &a.Pairs[i]
 		gap, norm := TTSGap(p.TTS, p.TTR)
-		if !col.wants(100*norm, SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
+		if !col.wants(scores[ci], SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
 			continue
 		}
 		f := in.pairFinding(NameTTSTTR, p)
