@@ -43,8 +43,9 @@ FROM supply_nodes`+asOfBound(at)+` GROUP BY node_type, node_id`, asOfArgs(at)...
 		return err
 	}
 	defer rows.Close()
+	var n schemas.SupplyNode // one for all rows: the sinks copy what they keep
 	for rows.Next() {
-		var n schemas.SupplyNode
+		n = schemas.SupplyNode{}
 		var dom, cl, cp uint8
 		if err := rows.Scan(&n.NodeType, &n.NodeID, &n.Name, &n.Country, &dom, &n.Region, &n.Industry, &cl,
 			&n.Category, &n.HSCode, &cp, &n.AsOf, &n.Tags); err != nil {
@@ -65,8 +66,9 @@ FROM supply_links`+asOfBound(at)+` GROUP BY link_type, enterprise_id, product_id
 		return err
 	}
 	defer rows.Close()
+	var l schemas.SupplyLink // one for all rows: the sinks copy what they keep
 	for rows.Next() {
-		var l schemas.SupplyLink
+		l = schemas.SupplyLink{}
 		if err := rows.Scan(&l.LinkType, &l.EnterpriseID, &l.ProductID, &l.ComponentID, &l.SupplierID, &l.QtyPerUnit,
 			&l.Share, &l.Qualification, &l.InventoryUnits, &l.ConsumptionPerDay, &l.AsOf); err != nil {
 			return err
