@@ -53,7 +53,7 @@ func WriteFindings(ctx context.Context, conn driver.Conn, fs []Finding) error {
 			}
 		}
 		for i, col := range fc.columns() {
-			if err := b.Column(i).Append(col); err != nil {
+			if err := appendColumn(b.Column(i), col); err != nil {
 				return errors.Join(fmt.Errorf("findings: column %s: %w", FindingColumns[i], err), b.Abort())
 			}
 		}
@@ -67,6 +67,29 @@ func WriteFindings(ctx context.Context, conn driver.Conn, fs []Finding) error {
 		return fmt.Errorf("findings: send %d rows: %w", len(fs), err)
 	}
 	return nil
+}
+
+// appendColumn appends a chunk's column. Array columns go row by row: the driver appends a typed
+// row ([]string, []float64) without reflection, while a whole [][]T goes through reflect.Value
+// element by element.
+func appendColumn(c driver.BatchColumn, col any) error {
+	switch rows := col.(type) {
+	case [][]string:
+		for _, r := range rows {
+			if err := c.AppendRow(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	case [][]float64:
+		for _, r := range rows {
+			if err := c.AppendRow(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return c.Append(col)
 }
 
 // findingCols holds a chunk of findings column by column, in FindingColumns order. The terms'
