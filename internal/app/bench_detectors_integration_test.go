@@ -46,7 +46,10 @@ type detSize struct {
 	TradeRows   int        `json:"trade_rows"`
 	Rows        int        `json:"rows"`
 	InsertS     float64    `json:"insert_s"`
+	MemLimit    string     `json:"gomemlimit"` // the children's GOMEMLIMIT ("" = none)
 	Runs        []detChild `json:"runs"`
+	// Unlimited is one more run without GOMEMLIMIT (when the runs have one): Go's default pacing.
+	Unlimited *detChild `json:"run_without_gomemlimit,omitempty"`
 	Wall        float64    `json:"median_wall_s"`
 	Load        float64    `json:"median_load_s"`
 	PeakRSSMiB  float64    `json:"median_peak_rss_mib"`
@@ -116,18 +119,44 @@ func benchDetectorSize(t *testing.T, edges, runs int) detSize {
 	st, rows := insertSynth(t, conn, edges)
 	size := detSize{Edges: edges, Links: st.Links, TradeRows: st.ByKind[schemas.KindTrade], Rows: rows, InsertS: time.Since(start).Seconds()}
 	t.Logf("%d edges: %d rows stored in %.1f s", edges, rows, size.InsertS)
+	size.MemLimit = benchMemLimit()
 	var walls, loads, rss, incr []float64
-	for r := range runs {
+	for r := range runs + 1 {
+		limit := size.MemLimit
+		if r == runs { // the extra run, without the limit
+			if limit == "" {
+				break
+			}
+			limit = ""
+		}
 		db := fmt.Sprintf("%s_r%d", ch.Database, r)
 		copyDatabase(t, conn, ch.Database, db)
-		c := runDetChild(t, db, fmt.Sprintf("det-%d-%d", edges, r))
+		c := runDetChild(t, db, fmt.Sprintf("det-%d-%d", edges, r), limit)
 		_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
+		t.Logf("%d edges run %d (GOMEMLIMIT %q): %+v", edges, r, limit, c)
+		if r == runs {
+			size.Unlimited = &c
+			break
+		}
 		size.Runs = append(size.Runs, c)
 		walls, loads, rss, incr = append(walls, c.Wall), append(loads, c.Load), append(rss, c.PeakRSSMiB), append(incr, c.Incremental)
-		t.Logf("%d edges run %d: %+v", edges, r, c)
 	}
 	size.Wall, size.Load, size.PeakRSSMiB, size.Incremental = median(walls), median(loads), median(rss), median(incr)
 	return size
+}
+
+// benchMemLimit is the detector children's GOMEMLIMIT: CHAINWATCH_BENCH_GOMEMLIMIT, "off" for none,
+// by default 920MiB, the Helm chart's rule (about 90% of the container's memory limit) for the
+// 1 GiB the target allows.
+func benchMemLimit() string {
+	switch v := os.Getenv("CHAINWATCH_BENCH_GOMEMLIMIT"); v {
+	case "":
+		return "920MiB"
+	case "off":
+		return ""
+	default:
+		return v
+	}
 }
 
 // copyDatabase creates db with the same tables as from (migrated) and copies the input tables.
@@ -190,10 +219,13 @@ func insertSynth(t *testing.T, conn driver.Conn, edges int) (synth.Stats, int) {
 	return st, n
 }
 
-func runDetChild(t *testing.T, db, name string) detChild {
+func runDetChild(t *testing.T, db, name, memLimit string) detChild {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchDetectorsChild$", "-test.v", "-test.timeout=60m")
-	cmd.Env = append(os.Environ(), "CHAINWATCH_BENCH_CHILD_DB="+db, "CHAINWATCH_BENCH_CHILD_NAME="+name)
+	if memLimit == "" {
+		memLimit = "off" // the runtime's spelling; also overrides a GOMEMLIMIT of the bench's own
+	}
+	cmd.Env = append(os.Environ(), "CHAINWATCH_BENCH_CHILD_DB="+db, "CHAINWATCH_BENCH_CHILD_NAME="+name, "GOMEMLIMIT="+memLimit)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("detector child: %v\n%s", err, out)
@@ -323,6 +355,11 @@ func printDetectors(d *detSummary) {
 			mode = s.Runs[0].IncrMode
 		}
 		fmt.Printf("%-9d %-9d %-10d %-10.1f %-9.2f %-11.2f %-10.0f %.2f (%s)\n", s.Edges, s.Links, s.TradeRows, s.InsertS, s.Load, s.Wall, s.PeakRSSMiB, s.Incremental, mode)
+	}
+	for _, s := range d.Sizes {
+		if u := s.Unlimited; u != nil {
+			fmt.Printf("%-9d without GOMEMLIMIT (the runs above: %s): total_s %.2f, rss_MiB %.0f, incremental_s %.2f\n", s.Edges, s.MemLimit, u.Wall, u.PeakRSSMiB, u.Incremental)
+		}
 	}
 	fmt.Printf("growth exponent (log-log slope of total_s on links): %.2f (target <= 1.1; 1M edges target <= 10 s, <= 1024 MiB; incremental <= 1 s)\n", d.Exponent)
 }
