@@ -41,19 +41,19 @@ type detChild struct {
 }
 
 type detSize struct {
-	Edges       int        `json:"edges"`
-	Links       int        `json:"links"`
-	TradeRows   int        `json:"trade_rows"`
-	Rows        int        `json:"rows"`
-	InsertS     float64    `json:"insert_s"`
-	MemLimit    string     `json:"gomemlimit"` // the children's GOMEMLIMIT ("" = none)
-	Runs        []detChild `json:"runs"`
+	Edges     int        `json:"edges"`
+	Links     int        `json:"links"`
+	TradeRows int        `json:"trade_rows"`
+	Rows      int        `json:"rows"`
+	InsertS   float64    `json:"insert_s"`
+	MemLimit  string     `json:"gomemlimit"` // the children's GOMEMLIMIT ("" = none)
+	Runs      []detChild `json:"runs"`
 	// Unlimited is one more run without GOMEMLIMIT (when the runs have one): Go's default pacing.
-	Unlimited *detChild `json:"run_without_gomemlimit,omitempty"`
-	Wall        float64    `json:"median_wall_s"`
-	Load        float64    `json:"median_load_s"`
-	PeakRSSMiB  float64    `json:"median_peak_rss_mib"`
-	Incremental float64    `json:"median_incremental_s"`
+	Unlimited   *detChild `json:"run_without_gomemlimit,omitempty"`
+	Wall        float64   `json:"median_wall_s"`
+	Load        float64   `json:"median_load_s"`
+	PeakRSSMiB  float64   `json:"median_peak_rss_mib"`
+	Incremental float64   `json:"median_incremental_s"`
 }
 
 type detSummary struct {
