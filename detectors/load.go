@@ -60,11 +60,12 @@ GROUP BY hs_code, year, reporter_m49, flow`, years)
 	if err != nil {
 		return err
 	}
+	var hs, iso, flow string
+	var year, rep uint16
+	var w, p, wkg, pkg float64
+	dest := []any{&hs, &year, &rep, &iso, &flow, &w, &p, &wkg, &pkg} // one for all rows (no per-row garbage)
 	for rows.Next() {
-		var hs, iso, flow string
-		var year, rep uint16
-		var w, p, wkg, pkg float64
-		if err := rows.Scan(&hs, &year, &rep, &iso, &flow, &w, &p, &wkg, &pkg); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			rows.Close()
 			return err
 		}
@@ -87,11 +88,12 @@ GROUP BY hs_code, year, partner_m49`, uint16(a.cfg.HomeM49), years)
 		return err
 	}
 	defer rows.Close()
+	var hs, iso string
+	var year, partner uint16
+	var all, home float64
+	dest := []any{&hs, &year, &partner, &iso, &all, &home}
 	for rows.Next() {
-		var hs, iso string
-		var year, partner uint16
-		var all, home float64
-		if err := rows.Scan(&hs, &year, &partner, &iso, &all, &home); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		b.AddMirror(hs, year, partner, iso, all)

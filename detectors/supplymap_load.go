@@ -43,12 +43,13 @@ FROM supply_nodes`+asOfBound(at)+` GROUP BY node_type, node_id`, asOfArgs(at)...
 		return err
 	}
 	defer rows.Close()
-	var n schemas.SupplyNode // one for all rows: the sinks copy what they keep
+	var n schemas.SupplyNode // one for all rows, one Scan destination list: the sinks copy what they keep
+	var dom, cl, cp uint8
+	dest := []any{&n.NodeType, &n.NodeID, &n.Name, &n.Country, &dom, &n.Region, &n.Industry, &cl,
+		&n.Category, &n.HSCode, &cp, &n.AsOf, &n.Tags}
 	for rows.Next() {
 		n = schemas.SupplyNode{}
-		var dom, cl, cp uint8
-		if err := rows.Scan(&n.NodeType, &n.NodeID, &n.Name, &n.Country, &dom, &n.Region, &n.Industry, &cl,
-			&n.Category, &n.HSCode, &cp, &n.AsOf, &n.Tags); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		n.Domestic, n.ChainLeader, n.Chokepoint = dom == 1, cl == 1, cp == 1
@@ -66,11 +67,12 @@ FROM supply_links`+asOfBound(at)+` GROUP BY link_type, enterprise_id, product_id
 		return err
 	}
 	defer rows.Close()
-	var l schemas.SupplyLink // one for all rows: the sinks copy what they keep
+	var l schemas.SupplyLink // one for all rows, one Scan destination list: the sinks copy what they keep
+	dest := []any{&l.LinkType, &l.EnterpriseID, &l.ProductID, &l.ComponentID, &l.SupplierID, &l.QtyPerUnit,
+		&l.Share, &l.Qualification, &l.InventoryUnits, &l.ConsumptionPerDay, &l.AsOf}
 	for rows.Next() {
 		l = schemas.SupplyLink{}
-		if err := rows.Scan(&l.LinkType, &l.EnterpriseID, &l.ProductID, &l.ComponentID, &l.SupplierID, &l.QtyPerUnit,
-			&l.Share, &l.Qualification, &l.InventoryUnits, &l.ConsumptionPerDay, &l.AsOf); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		b.AddLink(&l)
