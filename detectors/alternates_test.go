@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ func TestDedupeAlternates(t *testing.T) {
 		{SupplierID: "S-OTHER", QualificationDays: 90, Domestic: false, Origin: "substitution"},
 		{ComponentID: "C-ALT", SupplierID: "S-STARPOWER", QualificationDays: 200, Domestic: true, Origin: "substitution"},
 	}
-	rankAlternates(alts, true)
+	rankAlternates(alts, true, false)
 	got := dedupeAlternates(alts)
 	if len(got) != 3 {
 		t.Fatalf("got %d alternates, want 3: %+v", len(got), got)
@@ -95,12 +96,13 @@ func TestAlternatesOnDemand(t *testing.T) {
 	}
 }
 
-// TestAltSummaryMatchesAlternates: the pair step ranks a compact form of the alternates
-// (altSummary) instead of the full list (pairAlternates). For every pair of a synthetic network,
-// under both rank orders and with and without domestic-first, the count, the no-alternate flag,
-// the TTR and its source must be those of the full list, and the compact list must be the full one
-// entry by entry. A third of the suppliers carry SME tags
-// and a region group shared with a third of the enterprises, so every rank key is exercised.
+// TestAltSummaryMatchesAlternates: the pair step keeps figures of the compact alternates
+// (altSummary, deduped by interned ids) and the findings show the full list (pairAlternates: the
+// same ranked entries spelt out, deduped by id strings, notes merged). For every pair of a
+// synthetic network, under both rank orders and with and without domestic-first, the count, the
+// no-alternate flag, the TTR and its source must be those of the full list, and the compact list
+// must be the full one entry by entry. A third of the suppliers carry SME tags and a region group
+// shared with a third of the enterprises, so every rank key is exercised.
 func TestAltSummaryMatchesAlternates(t *testing.T) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct{ regions, domesticFirst bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
@@ -141,15 +143,16 @@ func TestAltSummaryMatchesAlternates(t *testing.T) {
 			for i, s := range p.Suppliers {
 				shares[i] = s.Share
 			}
-			alts, nsubs := a.pairAlternates(p, inProg, shares, a.altIx, cfg.TTSTTR.TTRDefault(a.category(p.Comp)))
-			lite, _ := a.altsLite(p, inProg, shares, a.altIx.compCands[p.Comp], &altScratch{})
+			ttrDefault := cfg.TTSTTR.TTRDefault(a.category(p.Comp))
+			alts, nsubs := a.pairAlternates(p, inProg, shares, a.altIx, ttrDefault)
+			lite, _ := a.altsLite(p, inProg, shares, a.altIx.compCands[p.Comp], ttrDefault, &altScratch{})
 			if len(lite) != len(alts) {
 				t.Fatalf("%+v %s|%s: %d compact alternates, %d full", tc, in.ID(p.Ent), in.ID(p.Comp), len(lite), len(alts))
 			}
 			for i, al := range alts {
 				l := lite[i]
 				if in.ID(l.sup) != al.SupplierID || in.ID(l.comp) != al.ComponentID || l.days != al.QualificationDays ||
-					l.hhiAfter != al.HHIAfter || l.domestic != al.Domestic || l.substitution != (al.Origin == "substitution") ||
+					l.hhiAfter != al.HHIAfter || l.domestic != al.Domestic || (l.src == altSubstitution) != (al.Origin == "substitution") ||
 					l.group != (al.RegionGroup != "") || l.tagged != (len(al.Tags) > 0) {
 					t.Fatalf("%+v %s|%s: alternate %d: compact %+v, full %+v", tc, in.ID(p.Ent), in.ID(p.Comp), i, l, al)
 				}
@@ -182,4 +185,14 @@ func TestAltSummaryMatchesAlternates(t *testing.T) {
 				tc, ties, subs, sources, keys)
 		}
 	}
+}
+
+// rankAlternates orders hand-made full alternates by compareAltRank, the order the pair step ranks
+// its compact alternates in.
+func rankAlternates(alts []Alternate, domesticFirst, regions bool) {
+	key := func(x *Alternate) altRank {
+		return altRank{domestic: x.Domestic, group: x.RegionGroup != "", tagged: len(x.Tags) > 0, days: x.QualificationDays,
+			hhiAfter: x.HHIAfter, sup: x.SupplierID, comp: x.ComponentID}
+	}
+	slices.SortStableFunc(alts, func(x, y Alternate) int { return compareAltRank(key(&x), key(&y), domesticFirst, regions) })
 }

@@ -193,12 +193,13 @@ func (a *Analysis) pairMetrics(p *PairMetrics, k uint64, ix *pairIndex, sc *altS
 	p.Ent, p.Comp = pairOf(k)
 	inProg := a.pairSuppliers(p, k, ix)
 	shares := pairConcentration(p)
-	n, ttr, origin, subs := a.altSummary(p, inProg, shares, ix.compCands[p.Comp], sc)
+	ttrDefault := in.Cfg.TTSTTR.TTRDefault(a.category(p.Comp))
+	n, ttr, origin, subs := a.altSummary(p, inProg, shares, ix.compCands[p.Comp], ttrDefault, sc)
 	p.SubsCount, p.NoAlternate = subs, n == 0
 	p.NumAlternates = min(n, in.Cfg.Exposure.MaxAlternates)
 	// TTR: the fastest alternate of any origin (before the cut to max_alternates), else the
 	// category default.
-	p.TTR, p.TTRSource = in.Cfg.TTSTTR.TTRDefault(a.category(p.Comp)), "category_default"
+	p.TTR, p.TTRSource = ttrDefault, "category_default"
 	if n > 0 {
 		p.TTR, p.TTRSource = ttr, origin
 	}
@@ -213,12 +214,23 @@ func (a *Analysis) pairMetrics(p *PairMetrics, k uint64, ix *pairIndex, sc *altS
 }
 
 // pairAlternates returns all of a pair's alternates, ranked and deduped (not yet cut to
-// max_alternates), and the number of applicable substitution-list entries. It reads only the pair's suppliers and the shared
+// max_alternates), and the number of applicable substitution-list entries: the compact list of the
+// pair step (altsRanked), each entry spelt out (strings, notes, region, rank reasons), then deduped
+// with the notes of the dropped duplicates kept. It reads only the pair's suppliers and the shared
 // indexes, so Alternates can compute the same list again later.
 func (a *Analysis) pairAlternates(p *PairMetrics, inProg []int32, shares []float64, ix *pairIndex, ttrDefault float64) ([]Alternate, int) {
-	alts := a.mapAlternates(p, inProg, shares, ix.compCands[p.Comp], ttrDefault)
-	subs, n := a.substitutionAlternates(p, shares)
-	return a.settleAlternates(p, append(alts, subs...)), n
+	cands := ix.compCands[p.Comp]
+	ranked, n := a.altsRanked(p, inProg, shares, cands, ttrDefault, &altScratch{})
+	var entGroup string
+	if e := a.in.Enterprises[p.Ent]; e != nil {
+		entGroup = e.RegionGroup
+	}
+	subs := a.in.subsOf(p.Comp)
+	alts := make([]Alternate, len(ranked))
+	for i, al := range ranked {
+		alts[i] = a.spellOut(al, subs, entGroup)
+	}
+	return dedupeAlternates(alts), n
 }
 
 // Alternates returns the alternates of a pair of this analysis (Pairs), best first. They are not
@@ -237,15 +249,11 @@ func (a *Analysis) Alternates(p *PairMetrics) []Alternate {
 			}
 		}
 	}
-	category := ""
-	if cinfo := a.in.Components[p.Comp]; cinfo != nil {
-		category = cinfo.Category
-	}
 	shares := make([]float64, len(p.Suppliers))
 	for i, s := range p.Suppliers {
 		shares[i] = s.Share
 	}
-	alts, _ := a.pairAlternates(p, inProg, shares, ix, a.in.Cfg.TTSTTR.TTRDefault(category))
+	alts, _ := a.pairAlternates(p, inProg, shares, ix, a.in.Cfg.TTSTTR.TTRDefault(a.category(p.Comp)))
 	if m := a.in.Cfg.Exposure.MaxAlternates; len(alts) > m {
 		alts = alts[:m]
 	}
@@ -338,91 +346,6 @@ func pairConcentration(p *PairMetrics) []float64 {
 	return shares
 }
 
-// mapAlternates are the supply map's alternates of a pair: its other qualified sources, its
-// suppliers in qualification and (at most max_alternates) suppliers qualified for the component at
-// other enterprises.
-func (a *Analysis) mapAlternates(p *PairMetrics, inProg []int32, shares []float64, cands []candidate, ttrDefault float64) []Alternate {
-	in := a.in
-	cfg := in.Cfg
-	var alts []Alternate
-	used := map[int32]bool{}
-	for i, s := range p.Suppliers {
-		used[s.Sup] = true
-		if i == 0 {
-			continue
-		}
-		alts = append(alts, Alternate{SupplierID: in.ID(s.Sup), Country: s.Country, Domestic: s.Domestic,
-			QualificationDays: 0, HHIAfter: HHIAfterSwitch(shares, i), Origin: "supply_map", Notes: "qualified second source"})
-	}
-	for _, s := range inProg {
-		if used[s] {
-			continue
-		}
-		used[s] = true
-		info := in.Suppliers[s]
-		alts = append(alts, Alternate{SupplierID: in.ID(s), Country: countryOf(info), Domestic: in.isDomestic(info),
-			QualificationDays: cfg.TTSTTR.InProgressFactor * ttrDefault, HHIAfter: HHIAfterSwitch(shares, -1),
-			Origin: "supply_map", Notes: "qualification in progress"})
-	}
-	taken := 0
-	for _, c := range cands {
-		if taken >= cfg.Exposure.MaxAlternates {
-			break
-		}
-		if used[c.sup] {
-			continue
-		}
-		used[c.sup] = true
-		alts = append(alts, Alternate{SupplierID: in.ID(c.sup), Country: c.country, Domestic: c.domestic,
-			QualificationDays: cfg.TTSTTR.KnownSupplierFactor * ttrDefault, HHIAfter: HHIAfterSwitch(shares, -1),
-			Origin: "supply_map", Notes: "qualified for this component at another enterprise"})
-		taken++
-	}
-	return alts
-}
-
-// substitutionAlternates are the substitution-list entries applicable to a pair (global or scoped to
-// its enterprise; an entry naming the current top supplier alone is no alternate), and their number.
-func (a *Analysis) substitutionAlternates(p *PairMetrics, shares []float64) ([]Alternate, int) {
-	in := a.in
-	var top int32 = -1
-	if len(p.Suppliers) > 0 {
-		top = p.Suppliers[0].Sup
-	}
-	var alts []Alternate
-	for _, s := range in.subsOf(p.Comp) {
-		if s.Ent >= 0 && s.Ent != p.Ent {
-			continue
-		}
-		if s.AltSup >= 0 && s.AltSup == top && s.AltComp < 0 {
-			continue
-		}
-		alt := Alternate{QualificationDays: s.Days, Domestic: s.Domestic, Country: s.Country, Origin: "substitution", Notes: s.Notes}
-		idx := -1
-		if s.AltSup >= 0 {
-			alt.SupplierID = in.ID(s.AltSup)
-			if info := in.Suppliers[s.AltSup]; info != nil {
-				if alt.Country == "" {
-					alt.Country = info.Country
-				}
-				alt.Domestic = alt.Domestic || in.isDomestic(info)
-			}
-			if s.AltComp < 0 {
-				idx = slices.IndexFunc(p.Suppliers, func(x SupShare) bool { return x.Sup == s.AltSup })
-			}
-		}
-		if s.AltComp >= 0 {
-			alt.ComponentID = in.ID(s.AltComp)
-		}
-		if alt.Country != "" && alt.Country == in.home() {
-			alt.Domestic = true
-		}
-		alt.HHIAfter = HHIAfterSwitch(shares, idx)
-		alts = append(alts, alt)
-	}
-	return alts, len(alts)
-}
-
 // subsOf returns the substitution-list entries of a component (in.Subs is sorted by component).
 func (in *Inputs) subsOf(comp int32) []Sub {
 	lo := sort.Search(len(in.Subs), func(i int) bool { return in.Subs[i].Comp >= comp })
@@ -431,24 +354,6 @@ func (in *Inputs) subsOf(comp int32) []Sub {
 		hi++
 	}
 	return in.Subs[lo:hi]
-}
-
-// settleAlternates ranks a pair's alternates and dedupes them.
-func (a *Analysis) settleAlternates(p *PairMetrics, alts []Alternate) []Alternate {
-	cfg := a.in.Cfg
-	var entGroup string
-	if e := a.in.Enterprises[p.Ent]; e != nil {
-		entGroup = e.RegionGroup
-	}
-	for i := range alts {
-		a.in.placeAlternate(&alts[i], entGroup)
-	}
-	if cfg.Regions.RankAlternates {
-		RankAlternates(alts, cfg.Exposure.DomesticFirst)
-	} else {
-		rankAlternates(alts, cfg.Exposure.DomesticFirst)
-	}
-	return dedupeAlternates(alts)
 }
 
 func countryOf(info *NodeInfo) string {
@@ -475,74 +380,6 @@ func normaliseSupShares(s []SupShare) {
 			s[i].Share = 1 / float64(len(s))
 		}
 	}
-}
-
-// placeAlternate sets an alternate's supplier region, its SME tags, the enterprise's region group
-// when the supplier is in it, and its rank reasons.
-func (in *Inputs) placeAlternate(al *Alternate, entGroup string) {
-	if al.SupplierID != "" {
-		if info := in.Suppliers[in.Lookup(al.SupplierID)]; info != nil {
-			al.Region, al.Tags = info.Province, info.Tags
-			if entGroup != "" && info.RegionGroup == entGroup {
-				al.RegionGroup = entGroup
-			}
-		}
-	}
-	al.Reasons = nil
-	if al.Domestic {
-		al.Reasons = append(al.Reasons, ReasonDomestic)
-	}
-	if al.RegionGroup != "" {
-		al.Reasons = append(al.Reasons, ReasonSameRegionGroup)
-	}
-	if len(al.Tags) > 0 {
-		al.Reasons = append(al.Reasons, ReasonSMETag)
-	}
-}
-
-// RankAlternates orders alternates domestic (when domesticFirst) → in the enterprise's region
-// group → tagged SMEs (专精特新, 小巨人, 单项冠军) → others; within each, fewer qualification
-// days, then lower HHI after switching, then ids. The keys are lexicographic: a domestic supplier
-// of the group that is also tagged ranks before an untagged one of the group.
-func RankAlternates(alts []Alternate, domesticFirst bool) {
-	sort.SliceStable(alts, func(i, j int) bool {
-		x, y := alts[i], alts[j]
-		if domesticFirst && x.Domestic != y.Domestic {
-			return x.Domestic
-		}
-		if gx, gy := x.RegionGroup != "", y.RegionGroup != ""; gx != gy {
-			return gx
-		}
-		if tx, ty := len(x.Tags) > 0, len(y.Tags) > 0; tx != ty {
-			return tx
-		}
-		return alternateLess(x, y)
-	})
-}
-
-// rankAlternates orders alternates: domestic first (when asked), then fewer qualification days, then
-// lower HHI after switching, then ids (detectors.regions.rank_alternates: false).
-func rankAlternates(alts []Alternate, domesticFirst bool) {
-	sort.SliceStable(alts, func(i, j int) bool {
-		x, y := alts[i], alts[j]
-		if domesticFirst && x.Domestic != y.Domestic {
-			return x.Domestic
-		}
-		return alternateLess(x, y)
-	})
-}
-
-func alternateLess(x, y Alternate) bool {
-	if x.QualificationDays != y.QualificationDays {
-		return x.QualificationDays < y.QualificationDays
-	}
-	if x.HHIAfter != y.HHIAfter {
-		return x.HHIAfter < y.HHIAfter
-	}
-	if x.SupplierID != y.SupplierID {
-		return x.SupplierID < y.SupplierID
-	}
-	return x.ComponentID < y.ComponentID
 }
 
 // dedupeAlternates keeps the best-ranked entry of each (component, supplier) option: the same

@@ -88,7 +88,7 @@ func TestRankAlternatesRegional(t *testing.T) {
 			{SupplierID: "G", Domestic: true, RegionGroup: "京津冀", QualificationDays: 50},
 		}, false, "G F D"},
 	} {
-		RankAlternates(c.alts, c.domesticFirst)
+		rankAlternates(c.alts, c.domesticFirst, true)
 		var got []string
 		for _, a := range c.alts {
 			got = append(got, a.SupplierID)

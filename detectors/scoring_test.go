@@ -232,14 +232,14 @@ func TestRankAlternates(t *testing.T) {
 		{SupplierID: "D-fast", Domestic: true, QualificationDays: 60, HHIAfter: 0.6},
 		{SupplierID: "D-fast-lowhhi", Domestic: true, QualificationDays: 60, HHIAfter: 0.4},
 	}
-	rankAlternates(alts, true)
+	rankAlternates(alts, true, false)
 	want := []string{"D-fast-lowhhi", "D-fast", "D-slow", "F-fast"}
 	for i, w := range want {
 		if alts[i].SupplierID != w {
 			t.Fatalf("domestic first: %v", alts)
 		}
 	}
-	rankAlternates(alts, false)
+	rankAlternates(alts, false, false)
 	if alts[0].SupplierID != "F-fast" {
 		t.Errorf("fastest first: %v", alts)
 	}
