@@ -3,7 +3,6 @@ package detectors
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -115,15 +114,21 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	// queries still run: the Builder's work overlaps ClickHouse's.
 	replayed := make(chan error, 1)
 	go func() { replayed <- replayInOrder(gctx, b, recs, ready) }()
+	cached := make([]*recorder, len(loadSteps))
+	for i, s := range loadSteps {
+		if cached[i] = c.lookup(s.name, sigs[s.table]); cached[i] != nil {
+			st.Reused = append(st.Reused, s.name)
+		} else {
+			st.Read = append(st.Read, s.name)
+		}
+	}
 	for _, i := range launchOrder() {
 		s := loadSteps[i]
-		if r := c.lookup(s.name, sigs[s.table]); r != nil {
-			recs[i] = r
-			st.Reused = append(st.Reused, s.name)
+		if cached[i] != nil {
+			recs[i] = cached[i]
 			close(ready[i])
 			continue
 		}
-		st.Read = append(st.Read, s.name)
 		g.Go(func() error {
 			r := &recorder{}
 			if err := s.load(gctx, conn, r, args); err != nil {
@@ -141,8 +146,6 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	if err != nil {
 		return nil, st, err
 	}
-	slices.SortFunc(st.Read, func(x, y string) int { return stepIndex(x) - stepIndex(y) })
-	slices.SortFunc(st.Reused, func(x, y string) int { return stepIndex(x) - stepIndex(y) })
 	c.store(recs, sigs)
 	return b.Inputs(), st, nil
 }
@@ -158,10 +161,6 @@ func launchOrder() []int {
 		}
 	}
 	return order
-}
-
-func stepIndex(name string) int {
-	return slices.IndexFunc(loadSteps, func(s loadStep) bool { return s.name == name })
 }
 
 // replayInOrder replays recs into b in loadSteps order, each once its ready channel is closed. It
