@@ -200,6 +200,13 @@ type columnAppender interface {
 	appendColumns(w *RowWriter)
 }
 
+// appendBoxed appends rec's payload columns to dst as boxed values: the records' AppendValues.
+func appendBoxed(rec columnAppender, dst []any) []any {
+	w := RowWriter{boxed: true, row: dst}
+	rec.appendColumns(&w)
+	return w.row
+}
+
 // AppendRecord appends one row: the envelope's columns, then the record's. It appends what
 // AppendRow(rec.AppendValues(AppendEnvelope(nil, env))) would (TestAppendRecordMatchesAppendRow:
 // the same column list, boxed or not), without the []any row. On an error nothing is appended.

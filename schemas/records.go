@@ -64,11 +64,7 @@ func (t *TradeFlow) Validate() error {
 	}
 	return v.err()
 }
-func (t *TradeFlow) AppendValues(dst []any) []any {
-	w := RowWriter{boxed: true, row: dst}
-	t.appendColumns(&w)
-	return w.row
-}
+func (t *TradeFlow) AppendValues(dst []any) []any { return appendBoxed(t, dst) }
 
 func (t *TradeFlow) appendColumns(w *RowWriter) {
 	put(w, t.ReporterM49)
@@ -138,11 +134,7 @@ func (p *ProductionStat) Validate() error {
 	}
 	return v.err()
 }
-func (p *ProductionStat) AppendValues(dst []any) []any {
-	w := RowWriter{boxed: true, row: dst}
-	p.appendColumns(&w)
-	return w.row
-}
+func (p *ProductionStat) AppendValues(dst []any) []any { return appendBoxed(p, dst) }
 
 func (p *ProductionStat) appendColumns(w *RowWriter) {
 	put(w, p.Commodity)
@@ -212,11 +204,7 @@ func (a *ProcurementAward) Validate() error {
 	}
 	return v.err()
 }
-func (a *ProcurementAward) AppendValues(dst []any) []any {
-	w := RowWriter{boxed: true, row: dst}
-	a.appendColumns(&w)
-	return w.row
-}
+func (a *ProcurementAward) AppendValues(dst []any) []any { return appendBoxed(a, dst) }
 
 func (a *ProcurementAward) appendColumns(w *RowWriter) {
 	put(w, a.OCID)
@@ -330,11 +318,7 @@ func (c *ComponentAvailability) Validate() error {
 	v.date("as_of", c.AsOf)
 	return v.err()
 }
-func (c *ComponentAvailability) AppendValues(dst []any) []any {
-	w := RowWriter{boxed: true, row: dst}
-	c.appendColumns(&w)
-	return w.row
-}
+func (c *ComponentAvailability) AppendValues(dst []any) []any { return appendBoxed(c, dst) }
 
 func (c *ComponentAvailability) appendColumns(w *RowWriter) {
 	var unknown uint8
@@ -419,11 +403,7 @@ func (n *SupplyNode) Validate() error {
 	v.date("as_of", n.AsOf)
 	return v.err()
 }
-func (n *SupplyNode) AppendValues(dst []any) []any {
-	w := RowWriter{boxed: true, row: dst}
-	n.appendColumns(&w)
-	return w.row
-}
+func (n *SupplyNode) AppendValues(dst []any) []any { return appendBoxed(n, dst) }
 
 func (n *SupplyNode) appendColumns(w *RowWriter) {
 	put(w, n.NodeType)
@@ -504,11 +484,7 @@ func (l *SupplyLink) Validate() error {
 	v.date("as_of", l.AsOf)
 	return v.err()
 }
-func (l *SupplyLink) AppendValues(dst []any) []any {
-	w := RowWriter{boxed: true, row: dst}
-	l.appendColumns(&w)
-	return w.row
-}
+func (l *SupplyLink) AppendValues(dst []any) []any { return appendBoxed(l, dst) }
 
 func (l *SupplyLink) appendColumns(w *RowWriter) {
 	put(w, l.LinkType)
@@ -560,11 +536,7 @@ func (s *Substitution) Validate() error {
 	v.date("as_of", s.AsOf)
 	return v.err()
 }
-func (s *Substitution) AppendValues(dst []any) []any {
-	w := RowWriter{boxed: true, row: dst}
-	s.appendColumns(&w)
-	return w.row
-}
+func (s *Substitution) AppendValues(dst []any) []any { return appendBoxed(s, dst) }
 
 func (s *Substitution) appendColumns(w *RowWriter) {
 	put(w, s.ComponentID)
