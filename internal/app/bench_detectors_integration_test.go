@@ -120,26 +120,23 @@ func benchDetectorSize(t *testing.T, edges, runs int) detSize {
 	size := detSize{Edges: edges, Links: st.Links, TradeRows: st.ByKind[schemas.KindTrade], Rows: rows, InsertS: time.Since(start).Seconds()}
 	t.Logf("%d edges: %d rows stored in %.1f s", edges, rows, size.InsertS)
 	size.MemLimit = benchMemLimit()
-	var walls, loads, rss, incr []float64
-	for r := range runs + 1 {
-		limit := size.MemLimit
-		if r == runs { // the extra run, without the limit
-			if limit == "" {
-				break
-			}
-			limit = ""
-		}
+	run := func(r int, limit string) detChild {
 		db := fmt.Sprintf("%s_r%d", ch.Database, r)
 		copyDatabase(t, conn, ch.Database, db)
 		c := runDetChild(t, db, fmt.Sprintf("det-%d-%d", edges, r), limit)
 		_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
 		t.Logf("%d edges run %d (GOMEMLIMIT %q): %+v", edges, r, limit, c)
-		if r == runs {
-			size.Unlimited = &c
-			break
-		}
+		return c
+	}
+	var walls, loads, rss, incr []float64
+	for r := range runs {
+		c := run(r, size.MemLimit)
 		size.Runs = append(size.Runs, c)
 		walls, loads, rss, incr = append(walls, c.Wall), append(loads, c.Load), append(rss, c.PeakRSSMiB), append(incr, c.Incremental)
+	}
+	if size.MemLimit != "" { // one more run, without the limit
+		c := run(runs, "")
+		size.Unlimited = &c
 	}
 	size.Wall, size.Load, size.PeakRSSMiB, size.Incremental = median(walls), median(loads), median(rss), median(incr)
 	return size
