@@ -22,9 +22,10 @@ fi
 if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
 
 PY="${PYTHON:-python3}"
-if ! "$PY" -c 'import chdb' >/dev/null 2>&1; then
+# chdb.query, not just "import chdb": files an uninstall left behind import as an empty namespace package.
+if ! "$PY" -c 'import chdb; chdb.query' >/dev/null 2>&1; then
   log "installing chdb with pip"
-  "$PY" -m pip install -q --disable-pip-version-check chdb
+  "$PY" -m pip install -q --disable-pip-version-check --force-reinstall chdb
 fi
 if ! "$PY" -c 'import openapi_spec_validator' >/dev/null 2>&1; then
   log "installing openapi-spec-validator with pip"
