@@ -199,7 +199,7 @@ func clickhouseClient(db, query string) *exec.Cmd {
 func benchDaemon(t *testing.T, bin string, kcfg bus.Config, ch chstore.Config, extra string) *daemonProc {
 	t.Helper()
 	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	yaml := fmt.Sprintf(`
 http: {listen: "%s"}
 kafka: {brokers: ["%s"], topic_prefix: "%s", group_id: "%s", partitions: %d}

@@ -152,7 +152,7 @@ func subjects(msgs []smtpsink.Message) (all []string, dup []string) {
 func TestFaultSMTPDownIntegration(t *testing.T) {
 	conn, ch := testenv.ClickHouse(t)
 	kcfg := testenv.Kafka(t)
-	smtpPort := freePort(t) // nothing listens: SMTP is down
+	smtpPort := testenv.FreePort(t) // nothing listens: SMTP is down
 	hang, fail := newHookServer(t, true), newHookServer(t, false)
 	d := faultDaemon(t, kcfg, ch, alertsYAML(filepath.Join(t.TempDir(), "alerts"), smtpPort, hang, fail))
 	d.start()

@@ -89,7 +89,7 @@ func newPrivateKafka(t *testing.T) *privateKafka {
 		t.Fatalf("java not installed: run deploy/local/up.sh first (%v)", err)
 	}
 	state := t.TempDir()
-	port, ctl := freePort(t), freePort(t)
+	port, ctl := testenv.FreePort(t), testenv.FreePort(t)
 	k := &privateKafka{t: t, state: state, addr: "127.0.0.1:" + strconv.Itoa(port),
 		env: append(os.Environ(), "CHAINWATCH_STATE="+state, "KAFKA_PORT="+strconv.Itoa(port),
 			"KAFKA_CONTROLLER_PORT="+strconv.Itoa(ctl), "KAFKA_HEAP=-Xmx384m -Xms384m")}
@@ -115,7 +115,7 @@ func (k *privateKafka) kill9() {
 func faultDaemon(t *testing.T, kcfg bus.Config, ch chstore.Config, extra string) *daemonProc {
 	t.Helper()
 	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	yaml := fmt.Sprintf(`
 http: {listen: "%s"}
 kafka: {brokers: ["%s"], topic_prefix: "%s", group_id: "%s", session_timeout: 6s}

@@ -101,7 +101,7 @@ func TestAlertsSurviveKill9Integration(t *testing.T) {
 	}
 	defer smtp.Close()
 	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	cfgPath := filepath.Join(dir, "chainwatch.yaml")
 	cfgYAML := fmt.Sprintf(`
 http: {listen: "%s"}

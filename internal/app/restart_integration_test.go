@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,15 +27,6 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // privateClickHouse starts a ClickHouse server of the test's own (own state dir and ports) with the
 // project's script, so the test can kill it without disturbing other tests.
 type privateClickHouse struct {
@@ -52,7 +42,7 @@ func newPrivateClickHouse(t *testing.T) *privateClickHouse {
 		t.Fatalf("clickhouse-server not installed: run deploy/local/up.sh first (%v)", err)
 	}
 	state := t.TempDir()
-	tcp, httpPort := freePort(t), freePort(t)
+	tcp, httpPort := testenv.FreePort(t), testenv.FreePort(t)
 	p := &privateClickHouse{t: t, state: state, addr: "127.0.0.1:" + strconv.Itoa(tcp),
 		env: append(os.Environ(), "CHAINWATCH_STATE="+state, "CH_TCP_PORT="+strconv.Itoa(tcp), "CH_HTTP_PORT="+strconv.Itoa(httpPort))}
 	p.script("start")

@@ -12,8 +12,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,4 +130,35 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// FreePort returns a TCP port of 127.0.0.1 that is free now, for a server the test starts later
+// (or keeps down on purpose). It is taken below the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range): a port freed from a ":0" listener is an ephemeral one,
+// and until the test binds it an outgoing connection of any process can take it as its local
+// port ("address already in use" when the server starts). Where that file is missing it falls
+// back to a ":0" port.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	low := 0
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			low, _ = strconv.Atoi(f[0])
+		}
+	}
+	if first := max(1024, low-12000); low > first {
+		for range 200 {
+			p := first + mrand.IntN(low-first)
+			if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p))); err == nil {
+				_ = l.Close()
+				return p
+			}
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
