@@ -27,7 +27,9 @@ type Analysis struct {
 
 	Graph       *Graph
 	Betweenness BetweennessResult
-	graphNodes  []graphNode
+	// BetweennessReused says Betweenness came from the runner's memo (the graph was unchanged).
+	BetweennessReused bool
+	graphNodes        []graphNode
 }
 
 // SupShare is one supplier's share of an enterprise × component.

@@ -125,13 +125,18 @@ func (a *Analysis) graph(ctx context.Context) error {
 		sorted[ni] = nodes[old]
 	}
 	a.Graph = NewGraph(len(sorted), edges)
+	a.graphNodes = sorted
 	cfg := in.Cfg.Chokepoint
+	if bet, ok := in.betweenness.lookup(in, sorted, a.Graph, cfg); ok {
+		a.Betweenness, a.BetweennessReused = bet, true
+		return nil
+	}
 	bet, err := Betweenness(ctx, a.Graph, cfg.BetweennessExactMaxNodes, cfg.BetweennessSamples, cfg.BetweennessSeed)
 	if err != nil {
 		return err
 	}
 	a.Betweenness = bet
-	a.graphNodes = sorted
+	in.betweenness.store(in, sorted, a.Graph, cfg, bet)
 	return nil
 }
 

@@ -153,6 +153,8 @@ type Inputs struct {
 
 	mu       sync.Mutex
 	analysis *Analysis
+	// betweenness is the runner's memo of its last graph and betweenness (nil: none).
+	betweenness *BetweennessMemo
 }
 
 // ID returns the string of an interned id.

@@ -53,19 +53,20 @@ type loadStep struct {
 	name, table string
 	load        loadFunc
 	cacheable   bool
-	slowFirst   bool // the longest queries (ClickHouse-side FINAL over the trade rows): started first
+	slowFirst   bool      // the longest queries (ClickHouse-side FINAL over the trade rows): started first
+	delta       deltaFunc // reads only the keys with rows ingested since a time (loadcache_delta.go); nil: none
 }
 
 // loadSteps lists the input tables in replay order.
 var loadSteps = []loadStep{
-	{"supply_nodes", "supply_nodes", currentMap(loadMapNodes), true, false},
-	{"supply_links", "supply_links", currentMap(loadMapLinks), true, false},
-	{"substitutions", "substitutions", currentMap(loadMapSubs), true, false},
-	{"procurement_awards", "procurement_awards", loadAwards, false, false},
-	{"trade_totals", "trade_flows", loadTradeTotals, true, true},
-	{"trade_partners", "trade_flows", loadTradePartners, true, true},
-	{"production_stats", "production_stats", loadProduction, true, false},
-	{"component_availability", "component_availability", loadAvailability, false, false},
+	{"supply_nodes", "supply_nodes", currentMap(loadMapNodes), true, false, nil},
+	{"supply_links", "supply_links", currentMap(loadMapLinks), true, false, loadLinksSince},
+	{"substitutions", "substitutions", currentMap(loadMapSubs), true, false, nil},
+	{"procurement_awards", "procurement_awards", loadAwards, false, false, nil},
+	{"trade_totals", "trade_flows", loadTradeTotals, true, true, nil},
+	{"trade_partners", "trade_flows", loadTradePartners, true, true, nil},
+	{"production_stats", "production_stats", loadProduction, true, false, nil},
+	{"component_availability", "component_availability", loadAvailability, false, false, nil},
 }
 
 // loadParallelism bounds the concurrent table reads.
@@ -80,16 +81,18 @@ type LoadCache struct {
 }
 
 type cacheEntry struct {
-	sig string
-	rec *recorder
+	sig   string
+	rec   *recorder
+	delta *deltaState // what the recorded rows cover, for a delta read (nil: none)
 }
 
 // NewLoadCache returns an empty cache.
 func NewLoadCache() *LoadCache { return &LoadCache{entries: map[string]cacheEntry{}} }
 
-// LoadStats says what a cached load read and what it replayed from memory.
+// LoadStats says what a cached load read, what it replayed from memory, and what it patched with
+// the rows of the keys changed since its last read (Delta).
 type LoadStats struct {
-	Read, Reused []string
+	Read, Reused, Delta []string
 }
 
 // Load reads the Inputs of a run at now: unchanged cacheable tables come from the cache, the others
@@ -107,7 +110,6 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	for i := range ready {
 		ready[i] = make(chan struct{})
 	}
-	var st LoadStats
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(loadParallelism)
 	// The recorders are replayed in loadSteps order as soon as each is there, while the slower
@@ -115,11 +117,16 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	replayed := make(chan error, 1)
 	go func() { replayed <- replayInOrder(gctx, b, recs, ready) }()
 	cached := make([]*recorder, len(loadSteps))
+	outcome := make([]string, len(loadSteps)) // "reused", "read" or "delta"; each goroutine sets its own
+	plans := make([]*deltaPlan, len(loadSteps))
 	for i, s := range loadSteps {
-		if cached[i] = c.lookup(s.name, sigs[s.table]); cached[i] != nil {
-			st.Reused = append(st.Reused, s.name)
-		} else {
-			st.Read = append(st.Read, s.name)
+		outcome[i] = "read"
+		if cached[i] = c.lookup(s.name, sigs[s.table].sig); cached[i] != nil {
+			outcome[i] = "reused"
+		} else if s.delta != nil && c != nil {
+			if plans[i], err = c.planDelta(ctx, conn, s, sigs[s.table]); err != nil {
+				return nil, LoadStats{}, err
+			}
 		}
 	}
 	for _, i := range launchOrder() {
@@ -130,11 +137,11 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 			continue
 		}
 		g.Go(func() error {
-			r := &recorder{}
-			if err := s.load(gctx, conn, r, args); err != nil {
+			r, how, err := readStep(gctx, conn, s, args, plans[i])
+			if err != nil {
 				return fmt.Errorf("load %s: %w", s.name, err)
 			}
-			recs[i] = r
+			recs[i], outcome[i] = r, how
 			close(ready[i])
 			return nil
 		})
@@ -143,10 +150,21 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	if rerr := <-replayed; err == nil {
 		err = rerr
 	}
+	var st LoadStats
+	for i, s := range loadSteps {
+		switch outcome[i] {
+		case "reused":
+			st.Reused = append(st.Reused, s.name)
+		case "delta":
+			st.Delta = append(st.Delta, s.name)
+		default:
+			st.Read = append(st.Read, s.name)
+		}
+	}
 	if err != nil {
 		return nil, st, err
 	}
-	c.store(recs, sigs)
+	c.store(recs, sigs, plans)
 	return b.Inputs(), st, nil
 }
 
@@ -181,9 +199,15 @@ func replayInOrder(ctx context.Context, b *Builder, recs []*recorder, ready []ch
 	return nil
 }
 
+// tableSig is a table's change signature: count() and max(ingested_at).
+type tableSig struct {
+	sig  string
+	last time.Time
+}
+
 // signatures reads count() and max(ingested_at) of every cacheable table (nothing without a cache).
-func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config) (map[string]string, error) {
-	sigs := map[string]string{}
+func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config) (map[string]tableSig, error) {
+	sigs := map[string]tableSig{}
 	if c == nil {
 		return sigs, nil
 	}
@@ -201,7 +225,7 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 		if err := conn.QueryRow(ctx, "SELECT count(), max(ingested_at) FROM "+s.table).Scan(&n, &last); err != nil {
 			return nil, fmt.Errorf("load %s: change signature: %w", s.table, err)
 		}
-		sigs[s.table] = fmt.Sprintf("%d@%d", n, last.Unix())
+		sigs[s.table] = tableSig{sig: fmt.Sprintf("%d@%d", n, last.Unix()), last: last}
 	}
 	return sigs, nil
 }
@@ -218,16 +242,26 @@ func (c *LoadCache) lookup(step, sig string) *recorder {
 	return nil
 }
 
-func (c *LoadCache) store(recs []*recorder, sigs map[string]string) {
+// store keeps the recorders of the cacheable steps under their tables' signatures. A step read in
+// full or as a delta keeps its plan's new delta state; a reused one keeps the state it had.
+func (c *LoadCache) store(recs []*recorder, sigs map[string]tableSig, plans []*deltaPlan) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, s := range loadSteps {
-		if sig, ok := sigs[s.table]; ok && s.cacheable {
-			c.entries[s.name] = cacheEntry{sig: sig, rec: recs[i]}
+		sig, ok := sigs[s.table]
+		if !ok || !s.cacheable {
+			continue
 		}
+		e := cacheEntry{sig: sig.sig, rec: recs[i]}
+		if plans[i] != nil {
+			e.delta = &plans[i].next
+		} else if old, ok := c.entries[s.name]; ok && old.rec == recs[i] {
+			e.delta = old.delta
+		}
+		c.entries[s.name] = e
 	}
 }
 
@@ -243,6 +277,7 @@ type recorder struct {
 	partner chunked[partnerRow] // AddMirror and AddHomeImport calls, in call order
 	prod    chunked[prodRecord]
 	avail   chunked[availRecord]
+	overlay *linkOverlay // links replacing recorded ones or added (a delta read), nil: none
 }
 
 // chunked is an append-only list in fixed-size blocks: growing it never copies what it holds (a
@@ -257,6 +292,15 @@ func (c *chunked[T]) add(v T) {
 	}
 	last := &c.blocks[len(c.blocks)-1]
 	*last = append(*last, v)
+}
+
+// len returns the number of elements.
+func (c *chunked[T]) len() int {
+	n := 0
+	for _, b := range c.blocks {
+		n += len(b)
+	}
+	return n
 }
 
 // each calls f with a pointer to every element, in order (f must not keep it).
@@ -376,18 +420,7 @@ func (r *recorder) replay(b *Builder) {
 	r.nodes.each(b.AddNode)
 	// The links' ids are translated to the Builder's once per distinct string (the Builder would
 	// otherwise hash every id of every link again).
-	st := r.strs.strs
-	tr := &idTranslation{in: b.in, strs: st, ids: make([]int32, len(st))}
-	for i := range tr.ids {
-		tr.ids[i] = -1
-	}
-	var l schemas.SupplyLink
-	r.links.each(func(x *linkRow) {
-		l = schemas.SupplyLink{LinkType: st[x.typ], EnterpriseID: st[x.ent], ProductID: st[x.prod], ComponentID: st[x.comp],
-			SupplierID: st[x.sup], Qualification: st[x.qual], QtyPerUnit: x.qty, Share: x.share, InventoryUnits: x.inventory,
-			ConsumptionPerDay: x.perDay, AsOf: time.Unix(x.asOf, int64(x.asOfNs)).UTC()}
-		b.addLink(&l, &linkIDs{in: b.in, l: &l, tr: tr, x: x})
-	})
+	r.replayLinks(b)
 	r.subs.each(b.AddSubstitution)
 	r.awards.each(func(a *awardRow) { b.AddAward(a.a, a.status) })
 	r.totals.each(func(t *tradeTotalsRow) {

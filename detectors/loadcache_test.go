@@ -32,14 +32,15 @@ func TestLoadCacheIntegration(t *testing.T) {
 			cacheable = append(cacheable, s.name)
 		}
 	}
-	check := func(step string, wantRead, wantReused []string) {
+	check := func(step string, wantRead, wantReused []string, wantDelta ...string) {
 		t.Helper()
 		got, st, err := cache.Load(ctx, conn, cfg, now)
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
-		if !slices.Equal(st.Read, wantRead) || !slices.Equal(st.Reused, wantReused) {
-			t.Errorf("%s: read %v reused %v, want read %v reused %v", step, st.Read, st.Reused, wantRead, wantReused)
+		if !slices.Equal(st.Read, wantRead) || !slices.Equal(st.Reused, wantReused) || !slices.Equal(st.Delta, wantDelta) {
+			t.Errorf("%s: read %v reused %v delta %v, want read %v reused %v delta %v", step, st.Read, st.Reused, st.Delta,
+				wantRead, wantReused, wantDelta)
 		}
 		want, err := Load(ctx, conn, cfg, now)
 		if err != nil {
@@ -55,7 +56,8 @@ func TestLoadCacheIntegration(t *testing.T) {
 	check("first load", all, nil)
 	check("nothing changed", []string{"procurement_awards", "component_availability"}, cacheable)
 
-	// a new version of one supply link (half the inventory, a day later), ingested now
+	// a new version of one supply link (half the inventory, a day later), ingested now: read as a
+	// delta (loadcache_delta.go), the link replaced in place
 	var link *schemas.SupplyLink
 	for _, r := range recs {
 		if l, ok := r.(*schemas.SupplyLink); ok && l.LinkType == schemas.LinkSupplies {
@@ -76,7 +78,7 @@ func TestLoadCacheIntegration(t *testing.T) {
 			reused = append(reused, s)
 		}
 	}
-	check("one link changed", []string{"supply_links", "procurement_awards", "component_availability"}, reused)
+	check("one link changed", []string{"procurement_awards", "component_availability"}, reused, "supply_links")
 	check("unchanged again", []string{"procurement_awards", "component_availability"}, cacheable)
 
 	// another configuration: nothing cached applies
@@ -186,4 +188,133 @@ func TestLoadQueryFailsIntegration(t *testing.T) {
 	if len(st.Reused) == 0 {
 		t.Errorf("the failed load emptied the cache: reused %v", st.Reused)
 	}
+}
+
+// canonicalLinks lists the Inputs' supply-map edges as sorted strings (the order a load adds them
+// in does not matter to the Inputs' meaning).
+func canonicalLinks(in *Inputs) []string {
+	var out []string
+	for _, e := range in.Supplies {
+		out = append(out, fmt.Sprintf("S %s %s %s %v", in.ID(e.Ent), in.ID(e.Comp), in.ID(e.Sup), e))
+	}
+	for k, e := range in.Stocks {
+		ent, comp := pairOf(k)
+		out = append(out, fmt.Sprintf("K %s %s %+v", in.ID(ent), in.ID(comp), e))
+	}
+	for _, b := range in.BOM {
+		out = append(out, fmt.Sprintf("B %s %s %v", in.ID(b.Prod), in.ID(b.Comp), b))
+	}
+	for _, m := range in.Makes {
+		out = append(out, fmt.Sprintf("M %s %s %v", in.ID(m.Ent), in.ID(m.Prod), m))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestLoadCacheDeltaIntegration: a changed supply_links table is read as a delta (the keys with
+// rows ingested since the last read) when no row arrived below the cached threshold, and the
+// result equals a full load: changed attributes, an older version that must lose, new keys with
+// new and with known ids. A row ingested late (below the threshold) makes the next load read in
+// full.
+func TestLoadCacheDeltaIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Second)
+	recs := memoNetwork(t, 4000)
+	var links []schemas.SupplyLink
+	var rest []schemas.Record
+	for _, r := range recs {
+		if l, ok := r.(*schemas.SupplyLink); ok {
+			links = append(links, *l)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	asRecords := func(ls []schemas.SupplyLink) []schemas.Record {
+		out := make([]schemas.Record, len(ls))
+		for i := range ls {
+			out[i] = &ls[i]
+		}
+		return out
+	}
+	insertRecords(t, ctx, conn, now.Add(-2*time.Hour), append(rest, asRecords(links[1:])...))
+	insertRecords(t, ctx, conn, now.Add(-time.Hour), asRecords(links[:1])) // the newest ingested_at
+	cfg := benchConfig()
+	cache := NewLoadCache()
+	load := func(step, want string) {
+		t.Helper()
+		got, st, err := cache.Load(ctx, conn, cfg, memoNow)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		how := "read"
+		switch {
+		case slices.Contains(st.Delta, "supply_links"):
+			how = "delta"
+		case slices.Contains(st.Reused, "supply_links"):
+			how = "reused"
+		}
+		if how != want {
+			t.Errorf("%s: supply_links %s, want %s (stats %+v)", step, how, want, st)
+		}
+		full, err := Load(ctx, conn, cfg, memoNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := canonicalLinks(got), canonicalLinks(full); !slices.Equal(g, w) {
+			t.Fatalf("%s: cached links differ from a full load (%d vs %d edges)", step, len(g), len(w))
+		}
+		if g, w := runAll(t, got), runAll(t, full); !reflect.DeepEqual(g, w) {
+			t.Fatalf("%s: findings on the cached load differ from a full load", step)
+		}
+	}
+	load("first load", "read")
+	load("nothing changed", "reused")
+
+	var change []schemas.SupplyLink
+	var sup *schemas.SupplyLink
+	for i := range links {
+		if l := links[i]; l.LinkType == schemas.LinkSupplies && i%40 == 0 {
+			l.InventoryUnits, l.Share, l.AsOf = l.InventoryUnits/2+1, l.Share/2, l.AsOf.Add(24*time.Hour)
+			change = append(change, l)
+			sup = &links[i]
+		}
+	}
+	if len(change) < 5 || sup == nil {
+		t.Fatalf("only %d supplies links to change", len(change))
+	}
+	older := *sup // an older version of a changed link: argMax keeps the newer one
+	older.Share, older.AsOf = 0.01, older.AsOf.Add(-48*time.Hour)
+	fresh := *sup // a new key with a supplier id the cache has never seen
+	fresh.SupplierID, fresh.Share = "S-DELTA-NEW", 0.3
+	known := *sup // a new key made of known ids: another enterprise's component and supplier
+	for _, l := range links {
+		if l.LinkType == schemas.LinkSupplies && l.EnterpriseID != sup.EnterpriseID {
+			known.EnterpriseID = l.EnterpriseID
+			break
+		}
+	}
+	change = append(change, older, fresh, known)
+	insertRecords(t, ctx, conn, now, asRecords(change))
+	load("1/40 of the supplies links changed", "delta")
+	load("unchanged after the delta", "reused")
+
+	// a second change on top of the overlay
+	again := change[0]
+	again.InventoryUnits, again.AsOf = 7, again.AsOf.Add(time.Hour)
+	insertRecords(t, ctx, conn, now.Add(time.Second), []schemas.Record{&again})
+	load("a second delta", "delta")
+
+	// a row ingested below the threshold arrives late: a full read
+	var late schemas.SupplyLink
+	for i, l := range links {
+		if l.LinkType == schemas.LinkSupplies && i%40 != 0 {
+			late = l
+			break
+		}
+	}
+	late.Share, late.InventoryUnits, late.AsOf = 0.05, 1, late.AsOf.Add(72*time.Hour)
+	insertRecords(t, ctx, conn, now.Add(-3*time.Hour), []schemas.Record{&late})
+	load("a late row", "read")
 }

@@ -29,6 +29,7 @@ type Runner struct {
 	last   map[string]runScores
 	lastMu sync.Mutex
 	cache  *LoadCache
+	memo   *BetweennessMemo
 }
 
 // runScores are one run's scores: subject_type\x00subject → score.
@@ -45,6 +46,7 @@ type metrics struct {
 	lastSuccess *prometheus.GaugeVec
 	load        prometheus.Histogram
 	tables      *prometheus.CounterVec
+	betweenness *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
@@ -65,12 +67,21 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10)}),
 		tables: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainwatch_detectors_load_steps_total",
-			Help: "Input queries per run, by outcome: read from ClickHouse, or reused from memory (table unchanged since the last run)."},
+			Help: "Input queries per run, by outcome: read from ClickHouse, reused from memory (table unchanged since the last run), or delta (only the keys changed since the last read, patched into memory)."},
 			[]string{"step", "outcome"}),
+		betweenness: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainwatch_detectors_betweenness_total",
+			Help: "Graph betweenness per run, by outcome: computed, or reused from the runner's last run (graph unchanged)."},
+			[]string{"outcome"}),
 	}
+	m.betweenness.WithLabelValues("computed")
+	m.betweenness.WithLabelValues("reused")
 	for _, s := range loadSteps {
 		m.tables.WithLabelValues(s.name, "read")
 		m.tables.WithLabelValues(s.name, "reused")
+		if s.delta != nil {
+			m.tables.WithLabelValues(s.name, "delta")
+		}
 	}
 	for _, n := range names {
 		m.duration.WithLabelValues(n)
@@ -80,7 +91,7 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 		m.lastSuccess.WithLabelValues(n)
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load, m.tables} {
+		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load, m.tables, m.betweenness} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("detectors: register metrics: %w", err)
 			}
@@ -105,7 +116,7 @@ func NewRunner(conn driver.Conn, cfg Config, reg prometheus.Registerer, log *slo
 	}
 	rn := &Runner{conn: conn, cfg: cfg, log: log, reg: r, m: m, Now: time.Now, last: map[string]runScores{}}
 	if cfg.LoadCache {
-		rn.cache = NewLoadCache()
+		rn.cache, rn.memo = NewLoadCache(), NewBetweennessMemo()
 	}
 	return rn, nil
 }
@@ -128,7 +139,11 @@ type RunSummary struct {
 	FinishedAt time.Time
 	Load       time.Duration
 	Reused     []string // input tables replayed from memory (unchanged since the runner's last run)
-	Detectors  []DetectorSummary
+	Delta      []string // input tables patched with the keys changed since the runner's last read
+	// Betweenness is "computed", "reused" (the graph was the same as in the runner's last run) or ""
+	// (no detector needed the graph).
+	Betweenness string
+	Detectors   []DetectorSummary
 }
 
 // NewRunID returns a run id that sorts by time: "20060102T150405.000Z-" + 8 hex digits.
@@ -153,14 +168,20 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	sum := RunSummary{RunID: NewRunID(start), StartedAt: start}
 	t0 := time.Now()
 	in, ls, err := r.cache.Load(ctx, r.conn, r.cfg, start)
-	sum.Load, sum.Reused = time.Since(t0), ls.Reused
+	sum.Load, sum.Reused, sum.Delta = time.Since(t0), ls.Reused, ls.Delta
 	for _, t := range ls.Read {
 		r.m.tables.WithLabelValues(t, "read").Inc()
 	}
 	for _, t := range ls.Reused {
 		r.m.tables.WithLabelValues(t, "reused").Inc()
 	}
+	for _, t := range ls.Delta {
+		r.m.tables.WithLabelValues(t, "delta").Inc()
+	}
 	r.m.load.Observe(sum.Load.Seconds())
+	if in != nil {
+		in.betweenness = r.memo
+	}
 	if err != nil {
 		var errs []error
 		for _, d := range dets {
@@ -192,6 +213,10 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 		}()
 	}
 	writing.Wait()
+	sum.Betweenness = betweennessOutcome(in)
+	if sum.Betweenness != "" {
+		r.m.betweenness.WithLabelValues(sum.Betweenness).Inc()
+	}
 	var errs []error
 	for _, ds := range sum.Detectors {
 		if ds.Err != nil {
@@ -200,6 +225,19 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	}
 	sum.FinishedAt = r.Now().UTC()
 	return sum, errors.Join(errs...)
+}
+
+// betweennessOutcome says whether the run's analysis computed the betweenness or reused it.
+func betweennessOutcome(in *Inputs) string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	switch {
+	case in.analysis == nil || in.analysis.Graph == nil:
+		return ""
+	case in.analysis.BetweennessReused:
+		return "reused"
+	}
+	return "computed"
 }
 
 // runOne scores one detector and returns the step that stores its findings and run row.

@@ -59,10 +59,16 @@ FROM supply_nodes`+asOfBound(at)+` GROUP BY node_type, node_id`, asOfArgs(at)...
 }
 
 func loadMapLinks(ctx context.Context, q Querier, b inputSink, at time.Time) error {
+	return queryLinks(ctx, q, b, asOfBound(at), asOfArgs(at)...)
+}
+
+// queryLinks records the newest version (argMax over as_of) of every supply link key among the rows
+// that match where.
+func queryLinks(ctx context.Context, q Querier, b inputSink, where string, args ...any) error {
 	rows, err := q.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id,
     argMax(qty_per_unit, as_of), argMax(share, as_of), argMax(qualification, as_of),
     argMax(inventory_units, as_of), argMax(consumption_per_day, as_of), max(as_of)
-FROM supply_links`+asOfBound(at)+` GROUP BY link_type, enterprise_id, product_id, component_id, supplier_id`, asOfArgs(at)...)
+FROM supply_links`+where+` GROUP BY link_type, enterprise_id, product_id, component_id, supplier_id`, args...)
 	if err != nil {
 		return err
 	}

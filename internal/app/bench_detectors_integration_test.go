@@ -340,7 +340,7 @@ FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supp
 // replayed from memory (detectors.LoadCache), the changed ones re-read, then a full rescore.
 func incrementalRun(ctx context.Context, runner *detectors.Runner) (string, error) {
 	sum, err := runner.RunOnce(ctx)
-	return "reused " + strings.Join(sum.Reused, "+") + ", full rescore", err
+	return "reused " + strings.Join(sum.Reused, "+") + ", delta " + strings.Join(sum.Delta, "+") + ", betweenness " + sum.Betweenness + ", full rescore", err
 }
 
 func printDetectors(d *detSummary) {

@@ -1,0 +1,210 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// Row-level deltas of the supply links (docs/scoring.md, "Loading, the table cache and the rescore").
+//
+// A changed supply_links table need not be read again in full: the run reads, for every link key
+// that has a row ingested at or after a threshold T, the key's newest version over all its rows
+// (the same argMax as the full read), and replaces those keys in the cached rows. That is exact when
+// every row with ingested_at < T was already there when the cached rows were read. A row can reach
+// ClickHouse long after its ingested_at (a Kafka backlog), so this is checked, not assumed:
+//
+//   - With every read (full or delta), the cache keeps a threshold T (max(ingested_at) −
+//     deltaMargin, or max(ingested_at) + 1 s after a bulk load; planDelta) and below =
+//     count(ingested_at < T), counted before the read's data query, so every row counted is in the
+//     rows read.
+//   - The next run counts the rows with ingested_at < T again. The same number means no row below
+//     T arrived since, and the delta over the keys with rows at or after T is exact. Any other
+//     number (a late row, or a merge that removed a duplicate) means a full read, and so does a
+//     window (rows at or after T) larger than the overlay may grow.
+//
+// Keys are never removed (the table only gains versions), so the delta only replaces and adds. The
+// replaced and added links live in an overlay beside the cached rows, which stay as they are; an
+// overlay above 1/overlayMaxFrac of the cached links is folded by a full read instead.
+
+// deltaMargin is how far below the newest ingested_at a delta starts: rows still arriving that
+// much out of order cost no full read.
+const deltaMargin = 2 * time.Minute
+
+// overlayMaxFrac bounds an overlay at 1/overlayMaxFrac of the cached links.
+const overlayMaxFrac = 8
+
+// deltaFunc records the newest version of every key of a table with a row ingested at or after
+// since (Unix seconds).
+type deltaFunc func(ctx context.Context, conn driver.Conn, b inputSink, since int64) error
+
+// deltaState is what a cached read covers: every row with ingested_at < threshold (Unix seconds)
+// that existed when below was counted.
+type deltaState struct {
+	threshold int64
+	below     uint64
+}
+
+// deltaPlan is what planDelta decided for one step: patch base with the keys changed since from,
+// or (base nil) read in full; next is the state the result covers.
+type deltaPlan struct {
+	base *recorder
+	from int64
+	next deltaState
+}
+
+// planDelta counts the rows below the cached threshold and below the candidate new ones (one query,
+// before any data query of this load) and decides between a delta and a full read.
+//
+// The new threshold is max(ingested_at) − deltaMargin, unless more than 1/(2·overlayMaxFrac) of the
+// rows are at or above it (a table loaded in one go): then it is max(ingested_at) + 1 s, which
+// covers every row counted and leaves only later rows to the next delta.
+func (c *LoadCache) planDelta(ctx context.Context, conn driver.Conn, s loadStep, sig tableSig) (*deltaPlan, error) {
+	last := sig.last.Unix()
+	margin, tight := max(0, last-int64(deltaMargin/time.Second)), last+1
+	c.mu.Lock()
+	e, ok := c.entries[s.name]
+	c.mu.Unlock()
+	old := tight
+	if ok && e.delta != nil {
+		old = e.delta.threshold
+	}
+	var n, belowOld, belowMargin, belowTight uint64
+	if err := conn.QueryRow(ctx, "SELECT count(), countIf(ingested_at < toDateTime(?)), countIf(ingested_at < toDateTime(?)), "+
+		"countIf(ingested_at < toDateTime(?)) FROM "+s.table, old, margin, tight).Scan(&n, &belowOld, &belowMargin, &belowTight); err != nil {
+		return nil, fmt.Errorf("load %s: delta counts: %w", s.name, err)
+	}
+	p := &deltaPlan{next: deltaState{threshold: margin, below: belowMargin}}
+	if (n-belowMargin)*2*overlayMaxFrac > n {
+		p.next = deltaState{threshold: tight, below: belowTight}
+	}
+	// a delta needs every row below the cached threshold to be covered (the count is unchanged) and
+	// a window that can give a small overlay
+	if ok && e.delta != nil && belowOld == e.delta.below && (n-belowOld)*overlayMaxFrac <= uint64(e.rec.links.len()) {
+		p.base, p.from = e.rec, old
+	}
+	return p, nil
+}
+
+// readStep reads one step's rows: as a delta over its plan's base when there is one (and the
+// overlay stays small), else in full. It says which it did ("delta" or "read").
+func readStep(ctx context.Context, conn driver.Conn, s loadStep, args loadArgs, p *deltaPlan) (*recorder, string, error) {
+	if p != nil && p.base != nil {
+		d := &recorder{}
+		if err := s.delta(ctx, conn, d, p.from); err != nil {
+			return nil, "", err
+		}
+		if r, ok := p.base.withLinkDelta(d); ok {
+			return r, "delta", nil
+		}
+	}
+	r := &recorder{}
+	if err := s.load(ctx, conn, r, args); err != nil {
+		return nil, "", err
+	}
+	return r, "read", nil
+}
+
+// loadLinksSince records the current version of every supply link key with a row ingested at or
+// after since.
+func loadLinksSince(ctx context.Context, conn driver.Conn, b inputSink, since int64) error {
+	return queryLinks(ctx, conn, b, ` WHERE (link_type, enterprise_id, product_id, component_id, supplier_id) IN
+    (SELECT link_type, enterprise_id, product_id, component_id, supplier_id FROM supply_links WHERE ingested_at >= toDateTime(?))`, since)
+}
+
+// linkOverlay holds the links that replace cached ones (same key) or add to them, in first-seen
+// order.
+type linkOverlay struct {
+	rows  []schemas.SupplyLink
+	byKey map[[5]string]int32
+	// base maps the cached rows' interned key of a link to its row (links whose five key strings
+	// are all in the cached string table; the others are new keys).
+	base map[[5]uint32]int32
+}
+
+// withLinkDelta returns a recorder that replays r's rows with d's links in place of those of the
+// same key and d's new keys after them; r is not changed. It fails (false) when the overlay would
+// exceed 1/overlayMaxFrac of r's links.
+func (r *recorder) withLinkDelta(d *recorder) (*recorder, bool) {
+	ov := &linkOverlay{byKey: map[[5]string]int32{}, base: map[[5]uint32]int32{}}
+	add := func(l schemas.SupplyLink) {
+		k := [5]string{l.LinkType, l.EnterpriseID, l.ProductID, l.ComponentID, l.SupplierID}
+		if i, ok := ov.byKey[k]; ok {
+			ov.rows[i] = l
+			return
+		}
+		ov.byKey[k] = int32(len(ov.rows))
+		ov.rows = append(ov.rows, l)
+	}
+	if r.overlay != nil {
+		for _, l := range r.overlay.rows {
+			add(l)
+		}
+	}
+	d.links.each(func(x *linkRow) { add(d.link(x)) })
+	if len(ov.rows)*overlayMaxFrac > r.links.len() {
+		return nil, false
+	}
+	for k, i := range ov.byKey {
+		var ids [5]uint32
+		known := true
+		for j, s := range k {
+			ids[j], known = r.strs.idx[s]
+			if !known {
+				break
+			}
+		}
+		if known {
+			ov.base[ids] = i
+		}
+	}
+	out := *r // shares the cached rows and string table, which neither changes
+	out.overlay = ov
+	return &out, true
+}
+
+// replayLinks adds the recorded links to b in their order, each replaced by the overlay's version
+// of its key, then the overlay's new keys.
+func (r *recorder) replayLinks(b *Builder) {
+	st := r.strs.strs
+	tr := &idTranslation{in: b.in, strs: st, ids: make([]int32, len(st))}
+	for i := range tr.ids {
+		tr.ids[i] = -1
+	}
+	ov := r.overlay
+	var used []bool
+	if ov != nil {
+		used = make([]bool, len(ov.rows))
+	}
+	var l schemas.SupplyLink
+	r.links.each(func(x *linkRow) {
+		if ov != nil {
+			if i, ok := ov.base[[5]uint32{x.typ, x.ent, x.prod, x.comp, x.sup}]; ok {
+				used[i] = true
+				l = ov.rows[i]
+				b.AddLink(&l)
+				return
+			}
+		}
+		l = r.link(x)
+		b.addLink(&l, &linkIDs{in: b.in, l: &l, tr: tr, x: x})
+	})
+	for i := range used {
+		if !used[i] {
+			l = ov.rows[i]
+			b.AddLink(&l)
+		}
+	}
+}
+
+// link returns a recorded link as a SupplyLink.
+func (r *recorder) link(x *linkRow) schemas.SupplyLink {
+	st := r.strs.strs
+	return schemas.SupplyLink{LinkType: st[x.typ], EnterpriseID: st[x.ent], ProductID: st[x.prod], ComponentID: st[x.comp],
+		SupplierID: st[x.sup], Qualification: st[x.qual], QtyPerUnit: x.qty, Share: x.share, InventoryUnits: x.inventory,
+		ConsumptionPerDay: x.perDay, AsOf: time.Unix(x.asOf, int64(x.asOfNs)).UTC()}
+}
