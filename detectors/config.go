@@ -30,8 +30,10 @@ type Config struct {
 	// MaxFindingsPerDetector caps what one run stores per detector (highest scores kept; 0 = no cap).
 	MaxFindingsPerDetector int `koanf:"max_findings_per_detector"`
 	// LoadCache keeps the rows of unchanged input tables (supply map, substitutions, trade,
-	// production) in memory between runs, so a run re-reads only the tables that changed
-	// (docs/scoring.md). It costs about 400 MB at 1M supply links; false reads every table every run.
+	// production) in memory between runs, so a run re-reads only the tables that changed, and only
+	// the changed keys of supply_links; it also keeps the last graph's betweenness for a run whose
+	// graph is the same (docs/scoring.md). It costs about 400 MB at 1M supply links; false reads
+	// every table every run.
 	LoadCache bool `koanf:"load_cache"`
 
 	SingleSource SingleSourceConfig `koanf:"single_source"`
