@@ -123,10 +123,6 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 		outcome[i] = "read"
 		if cached[i] = c.lookup(s.name, sigs[s.table].sig); cached[i] != nil {
 			outcome[i] = "reused"
-		} else if s.delta != nil && c != nil {
-			if plans[i], err = c.planDelta(ctx, conn, s, sigs[s.table]); err != nil {
-				return nil, LoadStats{}, err
-			}
 		}
 	}
 	for _, i := range launchOrder() {
@@ -137,6 +133,12 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 			continue
 		}
 		g.Go(func() error {
+			var err error
+			if s.delta != nil && c != nil { // the delta counts precede this step's data query
+				if plans[i], err = c.planDelta(gctx, conn, s, sigs[s.table]); err != nil {
+					return err
+				}
+			}
 			r, how, err := readStep(gctx, conn, s, args, plans[i])
 			if err != nil {
 				return fmt.Errorf("load %s: %w", s.name, err)
@@ -418,8 +420,6 @@ func (r *recorder) AddAvailability(manufacturer, part, comp string, asOf time.Ti
 // the recorder is not changed.
 func (r *recorder) replay(b *Builder) {
 	r.nodes.each(b.AddNode)
-	// The links' ids are translated to the Builder's once per distinct string (the Builder would
-	// otherwise hash every id of every link again).
 	r.replayLinks(b)
 	r.subs.each(b.AddSubstitution)
 	r.awards.each(func(a *awardRow) { b.AddAward(a.a, a.status) })

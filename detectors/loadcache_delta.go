@@ -58,7 +58,7 @@ type deltaPlan struct {
 }
 
 // planDelta counts the rows below the cached threshold and below the candidate new ones (one query,
-// before any data query of this load) and decides between a delta and a full read.
+// run just before the step's data query) and decides between a delta and a full read.
 //
 // The new threshold is max(ingested_at) − deltaMargin, unless more than 1/(2·overlayMaxFrac) of the
 // rows are at or above it (a table loaded in one go): then it is max(ingested_at) + 1 s, which
@@ -170,6 +170,8 @@ func (r *recorder) withLinkDelta(d *recorder) (*recorder, bool) {
 // replayLinks adds the recorded links to b in their order, each replaced by the overlay's version
 // of its key, then the overlay's new keys.
 func (r *recorder) replayLinks(b *Builder) {
+	// The recorded links' ids are translated to the Builder's once per distinct string (the
+	// Builder would otherwise hash every id of every link again).
 	st := r.strs.strs
 	tr := &idTranslation{in: b.in, strs: st, ids: make([]int32, len(st))}
 	for i := range tr.ids {

@@ -169,14 +169,10 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	t0 := time.Now()
 	in, ls, err := r.cache.Load(ctx, r.conn, r.cfg, start)
 	sum.Load, sum.Reused, sum.Delta = time.Since(t0), ls.Reused, ls.Delta
-	for _, t := range ls.Read {
-		r.m.tables.WithLabelValues(t, "read").Inc()
-	}
-	for _, t := range ls.Reused {
-		r.m.tables.WithLabelValues(t, "reused").Inc()
-	}
-	for _, t := range ls.Delta {
-		r.m.tables.WithLabelValues(t, "delta").Inc()
+	for outcome, steps := range map[string][]string{"read": ls.Read, "reused": ls.Reused, "delta": ls.Delta} {
+		for _, t := range steps {
+			r.m.tables.WithLabelValues(t, outcome).Inc()
+		}
 	}
 	r.m.load.Observe(sum.Load.Seconds())
 	if in != nil {
