@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,10 +33,18 @@ type Runner struct {
 	memo   *BetweennessMemo
 }
 
-// runScores are one run's scores: subject_type\x00subject → score.
+// runScores are one run's subjects: subject_type\x00subject → score and findingHash, and the
+// run's window (the hashes' reference).
 type runScores struct {
-	runID  string
-	scores map[string]float64
+	runID    string
+	window   runWindow
+	subjects map[string]subjectState
+	hashed   bool // false when read back from the findings table (scores only)
+}
+
+type subjectState struct {
+	score float64
+	hash  uint64
 }
 
 type metrics struct {
@@ -47,6 +56,7 @@ type metrics struct {
 	load        prometheus.Histogram
 	tables      *prometheus.CounterVec
 	betweenness *prometheus.CounterVec
+	stored      *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
@@ -73,6 +83,10 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 			Name: "chainwatch_detectors_betweenness_total",
 			Help: "Graph betweenness per run, by outcome: computed, or reused from the runner's last run (graph unchanged)."},
 			[]string{"outcome"}),
+		stored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainwatch_detectors_findings_stored_total",
+			Help: "Findings stored, by detector and how: sent by the daemon (new or changed since the detector's previous run, or every finding of a full write), or copied inside ClickHouse from the previous run (unchanged)."},
+			[]string{"detector", "how"}),
 	}
 	m.betweenness.WithLabelValues("computed")
 	m.betweenness.WithLabelValues("reused")
@@ -89,9 +103,11 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 		m.lastFinds.WithLabelValues(n)
 		m.errors.WithLabelValues(n)
 		m.lastSuccess.WithLabelValues(n)
+		m.stored.WithLabelValues(n, "sent")
+		m.stored.WithLabelValues(n, "copied")
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load, m.tables, m.betweenness} {
+		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load, m.tables, m.betweenness, m.stored} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("detectors: register metrics: %w", err)
 			}
@@ -128,6 +144,9 @@ func (r *Runner) Registry() *Registry { return r.reg }
 type DetectorSummary struct {
 	Detector string
 	Findings int
+	// Copied of the Findings were copied inside ClickHouse from the detector's previous run
+	// (unchanged); the others were sent.
+	Copied   int
 	Duration time.Duration
 	Err      error
 }
@@ -257,26 +276,75 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 	if err != nil {
 		return failed(err)
 	}
-	cur := runScores{runID: runID, scores: make(map[string]float64, len(fs))}
+	cur := runScores{runID: runID, window: windowOf(in.WindowFrom, in.WindowTo), hashed: true,
+		subjects: make(map[string]subjectState, len(fs))}
 	for i := range fs {
 		f := &fs[i]
 		f.RunID, f.ComputedAt = runID, computedAt
 		key := f.SubjectType + "\x00" + f.Subject
-		if s, ok := prev[key]; ok {
-			f.PrevScore = ptr(s)
+		if p, ok := prev.subjects[key]; ok {
+			f.PrevScore = ptr(p.score)
 		}
-		cur.scores[key] = f.Score
+		cur.subjects[key] = subjectState{score: f.Score, hash: findingHash(f, cur.window)}
 	}
-	return func() DetectorSummary { return r.store(ctx, fs, cur, prevID, ds, t0, started, in) }
+	w := planWrite(fs, cur, prev, name, computedAt)
+	return func() DetectorSummary { return r.store(ctx, w, cur, prevID, ds, t0, started, in) }
+}
+
+// findingsWrite is how a run's findings are stored: all sent, or the changed ones sent and the
+// rest carried over from the previous run.
+type findingsWrite struct {
+	all   []Finding
+	sent  []Finding
+	carry *carryOver // nil: a full write of all
+}
+
+// planWrite splits a run's findings into the sent and the carried ones. It carries only from a
+// previous run this runner wrote and still remembers with hashes (another process's run, or none,
+// means a full write), when every subject is unique, some finding is unchanged, and the list of
+// gone subjects fits the copy statement.
+func planWrite(fs []Finding, cur, prev runScores, detector string, computedAt time.Time) findingsWrite {
+	w := findingsWrite{all: fs, sent: fs}
+	if !prev.hashed || prev.runID == "" || len(cur.subjects) != len(fs) {
+		return w
+	}
+	var changed []Finding
+	for i := range fs {
+		f := &fs[i]
+		if p, ok := prev.subjects[f.SubjectType+"\x00"+f.Subject]; !ok || p.hash != cur.subjects[f.SubjectType+"\x00"+f.Subject].hash {
+			changed = append(changed, *f)
+		}
+	}
+	if len(changed) == len(fs) {
+		return w
+	}
+	var removed []string
+	for k := range prev.subjects {
+		if _, ok := cur.subjects[k]; !ok {
+			removed = append(removed, k)
+		}
+	}
+	if removedListBytes(removed) > maxRemovedBytes {
+		return w
+	}
+	slices.Sort(removed)
+	w.sent = changed
+	w.carry = &carryOver{Detector: detector, PrevRunID: prev.runID, RunID: cur.runID, ComputedAt: computedAt,
+		PrevWindow: prev.window, Window: cur.window, Removed: removed}
+	return w
 }
 
 // store writes one detector's scored findings and its run row, then records the run in memory and
 // in the metrics.
-func (r *Runner) store(ctx context.Context, fs []Finding, cur runScores, prevID string, ds DetectorSummary,
+func (r *Runner) store(ctx context.Context, w findingsWrite, cur runScores, prevID string, ds DetectorSummary,
 	t0, started time.Time, in *Inputs) DetectorSummary {
-	name, runID := ds.Detector, cur.runID
+	name, runID, fs := ds.Detector, cur.runID, w.all
 	fail := func(err error) DetectorSummary { return r.fail(ctx, ds, err, t0, started, runID, in) }
-	if err := WriteFindings(ctx, r.conn, fs); err != nil {
+	if w.carry == nil {
+		if err := WriteFindings(ctx, r.conn, fs); err != nil {
+			return fail(err)
+		}
+	} else if err := writeFindingsCarried(ctx, r.conn, w.sent, *w.carry); err != nil {
 		return fail(err)
 	}
 	if err := r.record(ctx, RunRecord{RunID: runID, Detector: name, StartedAt: started, FinishedAt: r.Now(),
@@ -286,13 +354,15 @@ func (r *Runner) store(ctx context.Context, fs []Finding, cur runScores, prevID 
 	r.lastMu.Lock()
 	r.last[name] = cur
 	r.lastMu.Unlock()
-	ds.Findings, ds.Duration = len(fs), time.Since(t0)
+	ds.Findings, ds.Copied, ds.Duration = len(fs), len(fs)-len(w.sent), time.Since(t0)
+	r.m.stored.WithLabelValues(name, "sent").Add(float64(len(w.sent)))
+	r.m.stored.WithLabelValues(name, "copied").Add(float64(ds.Copied))
 	r.m.duration.WithLabelValues(name).Observe(ds.Duration.Seconds())
 	r.m.findings.WithLabelValues(name).Add(float64(len(fs)))
 	r.m.lastFinds.WithLabelValues(name).Set(float64(len(fs)))
 	r.m.lastSuccess.WithLabelValues(name).Set(float64(r.Now().Unix()))
-	r.log.Info("detector run", "run_id", runID, "detector", name, "findings", len(fs), "prev_run", prevID,
-		"duration", ds.Duration)
+	r.log.Info("detector run", "run_id", runID, "detector", name, "findings", len(fs), "copied", ds.Copied,
+		"prev_run", prevID, "duration", ds.Duration)
 	return ds
 }
 
@@ -307,16 +377,25 @@ func (r *Runner) fail(ctx context.Context, ds DetectorSummary, err error, t0, st
 	return ds
 }
 
-// previousScores returns the scores of the detector's run prevID: from memory when it is this
-// runner's own latest run, else from the findings table (another daemon or an earlier process).
-func (r *Runner) previousScores(ctx context.Context, detector, prevID string) (map[string]float64, error) {
+// previousScores returns the subjects of the detector's run prevID: from memory, with their
+// findingHash, when it is this runner's own latest run, else the scores from the findings table
+// (another daemon or an earlier process).
+func (r *Runner) previousScores(ctx context.Context, detector, prevID string) (runScores, error) {
 	r.lastMu.Lock()
 	l, ok := r.last[detector]
 	r.lastMu.Unlock()
 	if ok && l.runID == prevID && prevID != "" {
-		return l.scores, nil
+		return l, nil
 	}
-	return PreviousScores(ctx, r.conn, detector, prevID)
+	scores, err := PreviousScores(ctx, r.conn, detector, prevID)
+	if err != nil {
+		return runScores{}, err
+	}
+	prev := runScores{runID: prevID, subjects: make(map[string]subjectState, len(scores))}
+	for k, s := range scores {
+		prev.subjects[k] = subjectState{score: s}
+	}
+	return prev, nil
 }
 
 func (r *Runner) record(ctx context.Context, rec RunRecord) error {

@@ -1,0 +1,110 @@
+package detectors
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func hashFixture() Finding {
+	tts, ttr := 12.5, 40.0
+	w := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	return Finding{RunID: "r1", ComputedAt: w, Detector: NameExposure, SubjectType: SubjectEnterpriseComponent,
+		Subject: "E1|C1", SubjectName: "name", EnterpriseID: "E1", ComponentID: "C1", Category: "chips", Industry: "auto",
+		Region: "河北", ChainLeader: true, Score: 71.5, Flags: []string{FlagSingleSource},
+		Terms:   []Term{{Name: "hhi", Value: 1, Norm: 0.9, Weight: 2, Contribution: 30, Share: 0.4, Detail: "d"}},
+		TTSDays: &tts, TTRDays: &ttr,
+		Alternates: []Alternate{{ComponentID: "C2", SupplierID: "S2", Country: "CHN", Domestic: true, QualificationDays: 90,
+			HHIAfter: 0.5, Origin: "supply_map", Notes: "n", Region: "北京", RegionGroup: "京津冀", Tags: []string{"专精特新"},
+			Reasons: []string{ReasonDomestic}}},
+		Products: []string{"P1"}, WindowFrom: w.AddDate(0, 0, -30), WindowTo: w}
+}
+
+// mutate changes a leaf value (string, bool, float, *float64, []string, time, or a list of structs
+// by one more element).
+func mutate(t *testing.T, name string, v reflect.Value) {
+	t.Helper()
+	switch {
+	case v.Type() == reflect.TypeOf(time.Time{}):
+		v.Set(reflect.ValueOf(v.Interface().(time.Time).Add(48 * time.Hour)))
+	case v.Kind() == reflect.String:
+		v.SetString(v.String() + "x")
+	case v.Kind() == reflect.Bool:
+		v.SetBool(!v.Bool())
+	case v.Kind() == reflect.Float64:
+		v.SetFloat(v.Float() + 1)
+	case v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Float64:
+		x := v.Elem().Float() + 1
+		v.Set(reflect.ValueOf(&x))
+	case v.Kind() == reflect.Slice:
+		v.Set(reflect.Append(v, v.Index(0)))
+	default:
+		t.Fatalf("%s: a field of kind %s the test does not know how to change; extend findingHash and this test", name, v.Kind())
+	}
+}
+
+// TestFindingHashCoversEveryField changes every field of a finding, those of its terms and
+// alternates too, one at a time: each must change the digest, except the fields the copy sets for
+// the new run (run_id, computed_at, prev_score) and the unexported pair.
+func TestFindingHashCoversEveryField(t *testing.T) {
+	base := hashFixture()
+	w := windowOf(base.WindowFrom, base.WindowTo)
+	h0 := findingHash(&base, w)
+	runFields := map[string]bool{"RunID": true, "ComputedAt": true, "PrevScore": true, "pair": true}
+	checked := 0
+	check := func(name string, field func(f *Finding) reflect.Value) {
+		f := hashFixture()
+		mutate(t, name, field(&f))
+		checked++
+		if findingHash(&f, w) == h0 {
+			t.Errorf("changing %s leaves the digest unchanged", name)
+		}
+	}
+	ft := reflect.TypeOf(Finding{})
+	for i := range ft.NumField() {
+		if name := ft.Field(i).Name; !runFields[name] {
+			check(name, func(f *Finding) reflect.Value { return reflect.ValueOf(f).Elem().Field(i) })
+		}
+	}
+	for i := range reflect.TypeOf(Term{}).NumField() {
+		check("Terms[0]."+reflect.TypeOf(Term{}).Field(i).Name, func(f *Finding) reflect.Value { return reflect.ValueOf(&f.Terms[0]).Elem().Field(i) })
+	}
+	for i := range reflect.TypeOf(Alternate{}).NumField() {
+		check("Alternates[0]."+reflect.TypeOf(Alternate{}).Field(i).Name, func(f *Finding) reflect.Value {
+			return reflect.ValueOf(&f.Alternates[0]).Elem().Field(i)
+		})
+	}
+	if want := ft.NumField() - len(runFields) + reflect.TypeOf(Term{}).NumField() + reflect.TypeOf(Alternate{}).NumField(); checked != want {
+		t.Fatalf("checked %d fields, want %d", checked, want)
+	}
+	f := hashFixture()
+	f.RunID, f.ComputedAt, f.PrevScore = "r2", f.ComputedAt.Add(time.Hour), ptr(3.0)
+	if findingHash(&f, w) != h0 {
+		t.Error("run_id, computed_at or prev_score changed the digest")
+	}
+}
+
+// TestFindingHashWindow: a finding with its run's window hashes the same in any run (the copy moves
+// it to the new run's window); a window of its own hashes by value.
+func TestFindingHashWindow(t *testing.T) {
+	a, b := hashFixture(), hashFixture()
+	b.WindowFrom, b.WindowTo = a.WindowFrom.Add(time.Hour), a.WindowTo.Add(time.Hour)
+	if findingHash(&a, windowOf(a.WindowFrom, a.WindowTo)) != findingHash(&b, windowOf(b.WindowFrom, b.WindowTo)) {
+		t.Error("two findings with their runs' windows hash differently")
+	}
+	if findingHash(&a, windowOf(a.WindowFrom, a.WindowTo)) == findingHash(&a, windowOf(b.WindowFrom, b.WindowTo)) {
+		t.Error("a window of its own hashes like the run's window")
+	}
+	c := a
+	c.WindowTo = a.WindowTo.Add(500 * time.Millisecond) // below DateTime's second: stored the same
+	if findingHash(&a, windowOf(b.WindowFrom, b.WindowTo)) != findingHash(&c, windowOf(b.WindowFrom, b.WindowTo)) {
+		t.Error("a sub-second difference, which ClickHouse does not store, changed the digest")
+	}
+	d := a
+	d.Flags, d.Products = nil, nil
+	e := a
+	e.Flags, e.Products = []string{}, []string{}
+	if findingHash(&d, windowOf(a.WindowFrom, a.WindowTo)) != findingHash(&e, windowOf(a.WindowFrom, a.WindowTo)) {
+		t.Error("nil and empty lists, stored alike, hash differently")
+	}
+}

@@ -1,0 +1,215 @@
+package detectors
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/chainwatch/chainwatch/internal/testenv"
+	"github.com/chainwatch/chainwatch/schemas"
+)
+
+// storedRun reads every finding of one run, with its stored delta, sorted by subject.
+func storedRun(t *testing.T, ctx context.Context, conn driver.Conn, cond string) ([]Finding, []float64) {
+	t.Helper()
+	rows, err := conn.Query(ctx, "SELECT "+strings.Join(FindingColumns, ", ")+", delta FROM findings WHERE "+cond+
+		" ORDER BY detector, subject_type, subject")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var fs []Finding
+	var deltas []float64
+	for rows.Next() {
+		f, err := ScanFinding(&extraColumn{Rows: rows, extra: &deltas})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, f)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return fs, deltas
+}
+
+// extraColumn scans one more column (the stored delta, which ScanFinding recomputes) after a
+// finding's columns.
+type extraColumn struct {
+	driver.Rows
+	extra *[]float64
+}
+
+func (e *extraColumn) Scan(dest ...any) error {
+	var d float64
+	if err := e.Rows.Scan(append(dest, &d)...); err != nil {
+		return err
+	}
+	*e.extra = append(*e.extra, d)
+	return nil
+}
+
+// TestWriteFindingsCarriedIntegration: the copy inside ClickHouse gives the unchanged findings the
+// new run's id, computed_at, prev_score = score, delta 0 and the new run's window (a window of
+// their own is kept); the sent findings are stored as sent, the gone subject is not copied, and
+// subjects with quotes, backslashes, question marks and line breaks survive the statement.
+func TestWriteFindingsCarriedIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	t1 := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	t2 := t1.Add(time.Hour)
+	w1, w2 := windowOf(t1.AddDate(0, 0, -90), t1), windowOf(t2.AddDate(0, 0, -90), t2)
+	mk := func(subject string, score float64, runID string, at time.Time, own bool) Finding {
+		f := hashFixture()
+		f.Detector, f.Subject, f.Score, f.RunID, f.ComputedAt = NameSingleSource, subject, score, runID, at
+		f.WindowFrom, f.WindowTo = at.AddDate(0, 0, -90), at
+		if own {
+			f.WindowFrom, f.WindowTo = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
+		}
+		return f
+	}
+	odd := "E'1\\|C?1\nline"
+	prev := []Finding{mk("gone", 10, "run1", t1, false), mk("changed", 20, "run1", t1, false),
+		mk("own-window", 30, "run1", t1, true), mk(odd, 40, "run1", t1, false)}
+	if err := WriteFindings(ctx, conn, prev); err != nil {
+		t.Fatal(err)
+	}
+	// another detector's rows of run1 must not be copied
+	other := mk("changed", 99, "run1", t1, false)
+	other.Detector = NameExposure
+	if err := WriteFindings(ctx, conn, []Finding{other}); err != nil {
+		t.Fatal(err)
+	}
+	changed, added := mk("changed", 25, "run2", t2, false), mk("new", 50, "run2", t2, false)
+	changed.PrevScore, added.PrevScore = ptr(20.0), nil
+	c := carryOver{Detector: NameSingleSource, PrevRunID: "run1", RunID: "run2", ComputedAt: t2, PrevWindow: w1, Window: w2,
+		Removed: []string{SubjectEnterpriseComponent + "\x00gone"}}
+	if err := writeFindingsCarried(ctx, conn, []Finding{changed, added}, c); err != nil {
+		t.Fatal(err)
+	}
+	got, deltas := storedRun(t, ctx, conn, "run_id = 'run2'")
+	ownCopy, oddCopy := mk("own-window", 30, "run2", t2, true), mk(odd, 40, "run2", t2, false)
+	ownCopy.PrevScore, oddCopy.PrevScore = ptr(30.0), ptr(40.0)
+	want := []Finding{changed, oddCopy, added, ownCopy}
+	slices.SortFunc(want, func(a, b Finding) int { return strings.Compare(a.Subject, b.Subject) })
+	for i := range want {
+		want[i].ComputedAt = want[i].ComputedAt.UTC()
+	}
+	if len(got) != len(want) {
+		t.Fatalf("run2 has %d findings, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("finding %q:\n got %+v\nwant %+v", want[i].Subject, got[i], want[i])
+		}
+		if d := want[i].Delta(); deltas[i] != d {
+			t.Errorf("finding %q: stored delta %v, want %v", want[i].Subject, deltas[i], d)
+		}
+	}
+}
+
+// TestRunnerCarryOverIntegration runs the detectors three times on two databases with the same
+// data: one runner that copies its unchanged findings (A), and a fresh runner each time, which
+// has no previous run in memory and writes every finding (B). After a change of 1/20 of the
+// supplies and stocks links (less inventory, half the share, every other one disqualified; with a
+// cap on findings, so some subjects leave the top and others enter), and
+// after a run with nothing changed but the clock, every stored finding of A must equal B's: score,
+// terms, alternates, prev_score, delta, windows, computed_at.
+func TestRunnerCarryOverIntegration(t *testing.T) {
+	connA, _ := testenv.ClickHouse(t)
+	connB, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ingested := time.Now().UTC().Truncate(time.Second)
+	recs := memoNetwork(t, 3000)
+	for _, conn := range []driver.Conn{connA, connB} {
+		insertRecords(t, ctx, conn, ingested.Add(-2*time.Hour), recs)
+	}
+	cfg := benchConfig()
+	cfg.MaxFindingsPerDetector = 400
+	runnerA, err := NewRunner(connA, cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := []string{}
+	run := func(step string, at time.Time, wantCopies bool) {
+		t.Helper()
+		runnerA.Now = func() time.Time { return at }
+		sumA, err := runnerA.RunOnce(ctx)
+		if err != nil {
+			t.Fatalf("%s: A: %v", step, err)
+		}
+		runnerB, err := NewRunner(connB, cfg, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runnerB.Now = runnerA.Now
+		sumB, err := runnerB.RunOnce(ctx)
+		if err != nil {
+			t.Fatalf("%s: B: %v", step, err)
+		}
+		runs = append(runs, sumA.RunID)
+		copied := 0
+		for _, d := range sumA.Detectors {
+			copied += d.Copied
+		}
+		for _, d := range sumB.Detectors {
+			if d.Copied != 0 {
+				t.Errorf("%s: B, a runner without a previous run in memory, copied %d findings of %s", step, d.Copied, d.Detector)
+			}
+		}
+		if wantCopies != (copied > 0) {
+			t.Errorf("%s: A copied %d findings", step, copied)
+		}
+		gotA, deltaA := storedRun(t, ctx, connA, LatestRunsCondition(time.Time{}))
+		gotB, deltaB := storedRun(t, ctx, connB, LatestRunsCondition(time.Time{}))
+		if len(gotA) == 0 || len(gotA) != len(gotB) {
+			t.Fatalf("%s: A stored %d findings, B %d", step, len(gotA), len(gotB))
+		}
+		for i := range gotA {
+			gotA[i].RunID, gotB[i].RunID = "", ""
+			if !reflect.DeepEqual(gotA[i], gotB[i]) || deltaA[i] != deltaB[i] {
+				t.Fatalf("%s: finding %s/%s differs:\ncopying runner %+v (delta %v)\n  full writes %+v (delta %v)", step,
+					gotA[i].Detector, gotA[i].Subject, gotA[i], deltaA[i], gotB[i], deltaB[i])
+			}
+		}
+		t.Logf("%s: %d findings, %d copied", step, len(gotA), copied)
+	}
+	run("first run", memoNow, false)
+
+	var change []schemas.Record
+	n := 0
+	for _, r := range recs {
+		l, ok := r.(*schemas.SupplyLink)
+		if !ok || l.LinkType != schemas.LinkSupplies && l.LinkType != schemas.LinkStocks {
+			continue
+		}
+		if n++; n%20 == 0 {
+			c := *l
+			c.InventoryUnits, c.Share, c.AsOf = c.InventoryUnits/4, c.Share/2, c.AsOf.Add(24*time.Hour)
+			if n%40 == 0 {
+				c.Qualification = "disqualified"
+			}
+			change = append(change, &c)
+		}
+	}
+	for _, conn := range []driver.Conn{connA, connB} {
+		insertRecords(t, ctx, conn, ingested, change)
+	}
+	run("1/20 of the supplies and stocks links changed", memoNow.Add(time.Hour), true)
+	var gone uint64
+	if err := connA.QueryRow(ctx, "SELECT count() FROM findings WHERE run_id = ? AND (detector, subject_type, subject) NOT IN "+
+		"(SELECT detector, subject_type, subject FROM findings WHERE run_id = ?)", runs[0], runs[1]).Scan(&gone); err != nil {
+		t.Fatal(err)
+	}
+	if gone == 0 {
+		t.Error("no subject left the capped top between the runs: the test does not exercise the gone subjects")
+	}
+	run("nothing changed but the clock", memoNow.Add(2*time.Hour), true)
+}
