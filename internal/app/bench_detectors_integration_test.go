@@ -296,8 +296,9 @@ func childProfile(t *testing.T, name string) func() {
 	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
-// benchIncremental changes 1% of the supply links (a new version: half the inventory, as_of a day
-// later, ingested now) and times the rescore of what changed.
+// benchIncremental changes 1% of the supply links (a new version: half the inventory and half the
+// share, as_of a day later, ingested now) and times the rescore of what changed, an hour later on
+// the runner's clock.
 func benchIncremental(t *testing.T, conn driver.Conn, runner *detectors.Runner) (int, float64, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -316,6 +317,7 @@ FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supp
 			t.Fatal(err)
 		}
 		l.InventoryUnits /= 2
+		l.Share /= 2
 		l.AsOf = l.AsOf.Add(24 * time.Hour)
 		env, err := schemas.NewEnvelope("bench", &l, now)
 		if err != nil {
