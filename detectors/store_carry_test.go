@@ -4,12 +4,14 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/testenv"
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -124,6 +126,36 @@ func TestWriteFindingsCarriedIntegration(t *testing.T) {
 func TestRunnerCarryOverIntegration(t *testing.T) {
 	connA, _ := testenv.ClickHouse(t)
 	connB, _ := testenv.ClickHouse(t)
+	carryOverAB(t, connA, connB)
+}
+
+// TestClusterCarryOverIntegration is TestRunnerCarryOverIntegration with the copying runner on the
+// 2×2 cluster (the copy reads and writes the Distributed findings table, with distributed_product_mode
+// = global) and the full writes on the single server.
+func TestClusterCarryOverIntegration(t *testing.T) {
+	cl := testenv.RequireCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg := chstore.DefaultConfig()
+	cfg.Cluster, cfg.Database, cfg.Addr, cfg.CreateDB = cl.Name, "cwcarry_"+testenv.Suffix(), cl.ClickHouse[:1], true
+	connA, err := chstore.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer connA.Close()
+	t.Cleanup(func() {
+		_ = connA.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.Database+" ON CLUSTER "+cl.Name)
+	})
+	if _, err := chstore.MigrateConfig(ctx, connA, cfg); err != nil {
+		t.Fatal(err)
+	}
+	connB, _ := testenv.ClickHouse(t)
+	carryOverAB(t, connA, connB)
+}
+
+// carryOverAB is the body of the carry-over comparisons: A copies, B writes every finding.
+func carryOverAB(t *testing.T, connA, connB driver.Conn) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ingested := time.Now().UTC().Truncate(time.Second)
@@ -212,4 +244,52 @@ func TestRunnerCarryOverIntegration(t *testing.T) {
 		t.Error("no subject left the capped top between the runs: the test does not exercise the gone subjects")
 	}
 	run("nothing changed but the clock", memoNow.Add(2*time.Hour), true)
+}
+
+// TestCarryOverSQLOnCurrentClickHouseIntegration runs the copy statement on a current ClickHouse
+// engine (chdb; production targets current ClickHouse, the tests' server is 18.16): the sent
+// subject and the gone one are not copied, the unchanged one is, with the run's columns rewritten.
+func TestCarryOverSQLOnCurrentClickHouseIntegration(t *testing.T) {
+	migs, err := schemas.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var setup []string
+	for _, m := range migs {
+		setup = append(setup, m.Statements...)
+	}
+	t1 := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	t2 := t1.Add(time.Hour)
+	w1, w2 := windowOf(t1.AddDate(0, 0, -90), t1), windowOf(t2.AddDate(0, 0, -90), t2)
+	row := func(run, subject string, score float64, w runWindow) string {
+		return "INSERT INTO findings (run_id, detector, subject_type, subject, score, window_from, window_to) VALUES (" +
+			sqlStr(run) + ", 'single_source', 'enterprise_component', " + sqlStr(subject) + ", " +
+			strconv.FormatFloat(score, 'f', -1, 64) + ", toDateTime(" + strconv.FormatInt(w.from, 10) + "), toDateTime(" +
+			strconv.FormatInt(w.to, 10) + "))"
+	}
+	setup = append(setup, row("run1", "gone", 10, w1), row("run1", "sent", 20, w1), row("run1", "it's \\ ?", 30, w1),
+		row("run2", "sent", 25, w2))
+	c := carryOver{Detector: NameSingleSource, PrevRunID: "run1", RunID: "run2", ComputedAt: t2, PrevWindow: w1, Window: w2,
+		Removed: []string{SubjectEnterpriseComponent + "\x00gone"}}
+	out := testenv.Chdb(t, setup, []string{
+		c.copySQL(),
+		"SELECT subject FROM findings WHERE run_id = 'run2'",
+		"SELECT subject FROM findings WHERE run_id = 'run2' AND subject = 'it''s \\\\ ?' AND prev_score = score AND delta = 0 AND " +
+			"computed_at = toDateTime(" + strconv.FormatInt(t2.Unix(), 10) + ") AND window_from = toDateTime(" +
+			strconv.FormatInt(w2.from, 10) + ") AND window_to = toDateTime(" + strconv.FormatInt(w2.to, 10) + ")",
+	})
+	if len(out.SetupErrors) > 0 {
+		t.Fatalf("chdb %s: setup errors %v", out.Version, out.SetupErrors)
+	}
+	for i, r := range out.Results {
+		if r.Error != "" {
+			t.Fatalf("chdb %s: query %d: %s", out.Version, i, r.Error)
+		}
+	}
+	if got := out.Results[1].Rows; got != 2 {
+		t.Errorf("chdb %s: run2 has %d findings, want 2 (the sent one and the copied one)", out.Version, got)
+	}
+	if got := out.Results[2].Rows; got != 1 {
+		t.Errorf("chdb %s: the copied finding does not have the new run's columns", out.Version)
+	}
 }

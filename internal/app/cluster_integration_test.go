@@ -92,7 +92,7 @@ func TestClusterFailoverIntegration(t *testing.T) {
 
 	base := importDemo(t, conn, cfg.Kafka) // alerts for the demo enterprises, raised by the first leader
 	leader := leaderOf(t, ds[0].reg, ds[1].reg)
-	triggered := detectOnFollower(t, ds[1-leader].app, ds[leader].app)
+	triggered := detectOnFollower(t, [2]*App{ds[0].app, ds[1].app}, ds[0].reg, ds[1].reg)
 	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer wcancel()
 	if _, err := smtp.Wait(wctx, 1); err != nil {
@@ -267,27 +267,35 @@ func leaderOf(t *testing.T, regs ...*prometheus.Registry) int {
 
 // detectOnFollower posts /-/detect?wait=true to the follower: the follower forwards it to the
 // leader, which runs the detectors; the answer names the leader and the run, which is in
-// detector_runs. A 503 (leader not advertised yet, or the run cut short by a lease rebalance) is
-// retried. It returns the ids of every run the requests started: the one answered with 200 last.
-func detectOnFollower(t *testing.T, follower, leader *App) []string {
+// detector_runs. Each attempt asks the lease gauges who leads at that moment. A 503 (leader not
+// advertised yet, or the run cut short by a lease rebalance) is retried, and so is an answer served
+// by another daemon than that leader (the lease moved between the gauges and the request: the
+// daemon asked may have become the leader and served it itself). It returns the ids of every run
+// the requests started: the one answered with 200 last.
+func detectOnFollower(t *testing.T, apps [2]*App, regs ...*prometheus.Registry) []string {
 	t.Helper()
-	var status int
-	var hdr http.Header
-	var out struct {
+	type answer struct {
 		RunID     string           `json:"run_id"`
 		Error     string           `json:"error"`
 		Detectors []map[string]any `json:"detectors"`
 	}
+	var status int
+	var hdr http.Header
+	var out answer
+	var leader *App
 	start := time.Now()
 	var runs []string
+attempts:
 	for range 60 {
-		req, _ := http.NewRequest("POST", "http://"+follower.Addr()+"/-/detect?wait=true", nil)
+		l := leaderOf(t, regs...)
+		leader = apps[l]
+		req, _ := http.NewRequest("POST", "http://"+apps[1-l].Addr()+"/-/detect?wait=true", nil)
 		req.Header.Set("Authorization", "Bearer "+cliOpToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		status, hdr = resp.StatusCode, resp.Header
+		status, hdr, out = resp.StatusCode, resp.Header, answer{} // a fresh answer: decoding merges into what is there
 		err = json.NewDecoder(resp.Body).Decode(&out)
 		resp.Body.Close()
 		if err != nil {
@@ -296,11 +304,15 @@ func detectOnFollower(t *testing.T, follower, leader *App) []string {
 		if out.RunID != "" {
 			runs = append(runs, out.RunID)
 		}
-		if status != http.StatusServiceUnavailable {
-			break
+		switch {
+		case status == http.StatusServiceUnavailable:
+			t.Logf("follower: 503 %s (Retry-After %s)", out.Error, hdr.Get("Retry-After"))
+		case status == http.StatusOK && hdr.Get(leaderHeader) != leader.route.self:
+			t.Logf("run %s served by %q, not by the leader %s the gauges named: the lease moved; asking again",
+				out.RunID, hdr.Get(leaderHeader), leader.route.self)
+		default:
+			break attempts
 		}
-		t.Logf("follower: 503 %s (Retry-After %s)", out.Error, hdr.Get("Retry-After"))
-		out.RunID = ""
 		time.Sleep(time.Second)
 	}
 	if status != http.StatusOK || out.RunID == "" || len(out.Detectors) == 0 || hdr.Get(leaderHeader) != leader.route.self {
