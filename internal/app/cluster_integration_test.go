@@ -91,7 +91,6 @@ func TestClusterFailoverIntegration(t *testing.T) {
 	})
 
 	base := importDemo(t, conn, cfg.Kafka) // alerts for the demo enterprises, raised by the first leader
-	leader := leaderOf(t, ds[0].reg, ds[1].reg)
 	triggered := detectOnFollower(t, [2]*App{ds[0].app, ds[1].app}, ds[0].reg, ds[1].reg)
 	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer wcancel()
@@ -106,7 +105,7 @@ func TestClusterFailoverIntegration(t *testing.T) {
 	for produced.Load() < n/3 {
 		time.Sleep(100 * time.Millisecond)
 	}
-	leader = leaderOf(t, ds[0].reg, ds[1].reg)
+	leader := leaderOf(t, ds[0].reg, ds[1].reg)
 	emailsBefore := len(smtp.Messages())
 	cl.KillNode(t, "kafka-2")
 	cl.KillNode(t, "ch-s2r2")
