@@ -1,9 +1,13 @@
 package detectors
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +142,71 @@ func TestBetweennessMemoSettings(t *testing.T) {
 	var nilMemo *BetweennessMemo
 	if _, ok := nilMemo.lookup(nil, nil, nil, cfg.Chokepoint); ok || nilMemo.Hits() != 0 {
 		t.Fatal("a nil memo returned a result")
+	}
+}
+
+// TestSortPairKeys: the ranked sort gives the order of comparing the id strings, on ids interned in
+// an order unrelated to their strings.
+func TestSortPairKeys(t *testing.T) {
+	in := &Inputs{index: map[string]int32{}}
+	r := rand.New(rand.NewPCG(3, 5))
+	var keys []uint64
+	seen := map[uint64]bool{}
+	for range 5000 {
+		e := in.intern(fmt.Sprintf("E-%d", r.IntN(300)))
+		c := in.intern(fmt.Sprintf("C-%d", r.IntN(2000)))
+		if k := pairKey(e, c); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	want := slices.Clone(keys)
+	slices.SortFunc(want, func(x, y uint64) int {
+		ex, cx := pairOf(x)
+		ey, cy := pairOf(y)
+		return cmp.Or(strings.Compare(in.ID(ex), in.ID(ey)), strings.Compare(in.ID(cx), in.ID(cy)))
+	})
+	sortPairKeys(in, keys)
+	if !slices.Equal(keys, want) {
+		t.Fatal("sortPairKeys differs from sorting by the id strings")
+	}
+}
+
+// TestSortSupplies: the packed sort and the sort by fields (taken with 2²¹ ids or more) give the
+// order (component, enterprise, supplier, position in Supplies), duplicates of the three included.
+func TestSortSupplies(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	in := &Inputs{index: map[string]int32{}}
+	for i := range 400 {
+		in.intern(fmt.Sprint("id-", i))
+	}
+	for range 20000 {
+		in.Supplies = append(in.Supplies, SupplyEdge{Ent: int32(r.IntN(40)), Comp: int32(40 + r.IntN(200)), Sup: int32(240 + r.IntN(160))})
+	}
+	want := make([]int32, len(in.Supplies))
+	for i := range want {
+		want[i] = int32(i)
+	}
+	slices.SortStableFunc(want, func(i, j int32) int {
+		x, y := in.Supplies[i], in.Supplies[j]
+		return cmp.Or(cmp.Compare(x.Comp, y.Comp), cmp.Compare(x.Ent, y.Ent), cmp.Compare(x.Sup, y.Sup))
+	})
+	for _, many := range []bool{false, true} {
+		if many {
+			in.ids = append(in.ids, make([]string, 1<<21)...)
+		}
+		a := &Analysis{in: in}
+		ix := &pairIndex{}
+		a.sortSupplies(ix)
+		if !slices.Equal(ix.order, want) {
+			t.Fatalf("%d ids: the order differs from the stable sort by (component, enterprise, supplier)", len(in.ids))
+		}
+		pairs := map[uint64]bool{}
+		for _, e := range in.Supplies {
+			pairs[pairKey(e.Ent, e.Comp)] = true
+		}
+		if ix.numGroups != len(pairs) {
+			t.Fatalf("%d ids: %d pairs counted, want %d", len(in.ids), ix.numGroups, len(pairs))
+		}
 	}
 }

@@ -42,6 +42,7 @@ type pairIndex struct {
 	awardSups map[uint64][]int32
 	entProds  map[int32][]int32
 	bomSet    map[uint64]struct{}
+	numGroups int // enterprise × component pairs among the sorted supplies (a size hint)
 }
 
 func (a *Analysis) pairs(ctx context.Context) error {
@@ -56,6 +57,7 @@ func (a *Analysis) pairs(ctx context.Context) error {
 		return err
 	}
 	a.Pairs = make([]PairMetrics, len(keys))
+	a.pairIdx = make(map[uint64]int32, len(keys))
 	for pi, k := range keys {
 		a.pairIdx[k] = int32(pi)
 	}
@@ -87,17 +89,44 @@ func (a *Analysis) pairs(ctx context.Context) error {
 // pairChunkMin is the fewest pairs worth a goroutine of their own.
 var pairChunkMin = 20000
 
-// sortSupplies orders the supplies links by (component, enterprise, supplier).
+// sortSupplies orders the supplies links by (component, enterprise, supplier), links with the same
+// three (other products) in their order in Supplies, and counts the pairs among them. With fewer
+// than 2²¹ ids the three are packed into one number per link, and the sort compares numbers instead
+// of reading the links.
 func (a *Analysis) sortSupplies(ix *pairIndex) {
 	in := a.in
 	ix.order = make([]int32, len(in.Supplies))
-	for i := range ix.order {
-		ix.order[i] = int32(i)
+	if len(in.ids) >= 1<<21 {
+		for i := range ix.order {
+			ix.order[i] = int32(i)
+		}
+		slices.SortFunc(ix.order, func(i, j int32) int {
+			x, y := &in.Supplies[i], &in.Supplies[j]
+			return cmp.Or(cmp.Compare(x.Comp, y.Comp), cmp.Compare(x.Ent, y.Ent), cmp.Compare(x.Sup, y.Sup), cmp.Compare(i, j))
+		})
+		for i, oi := range ix.order {
+			if e := &in.Supplies[oi]; i == 0 || pairKey(e.Ent, e.Comp) != pairKey(in.Supplies[ix.order[i-1]].Ent, in.Supplies[ix.order[i-1]].Comp) {
+				ix.numGroups++
+			}
+		}
+		return
 	}
-	slices.SortFunc(ix.order, func(i, j int32) int {
-		x, y := &in.Supplies[i], &in.Supplies[j]
-		return cmp.Or(cmp.Compare(x.Comp, y.Comp), cmp.Compare(x.Ent, y.Ent), cmp.Compare(x.Sup, y.Sup))
-	})
+	type packed struct {
+		key uint64
+		i   int32
+	}
+	ps := make([]packed, len(in.Supplies))
+	for i := range in.Supplies {
+		e := &in.Supplies[i]
+		ps[i] = packed{uint64(e.Comp)<<42 | uint64(e.Ent)<<21 | uint64(e.Sup), int32(i)}
+	}
+	slices.SortFunc(ps, func(x, y packed) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.i, y.i)) })
+	for i, p := range ps {
+		ix.order[i] = p.i
+		if i == 0 || p.key>>21 != ps[i-1].key>>21 {
+			ix.numGroups++
+		}
+	}
 }
 
 // componentCandidates lists per component the suppliers qualified for it anywhere (global
@@ -152,15 +181,15 @@ func (a *Analysis) productIndex(ix *pairIndex) {
 func (a *Analysis) pairKeys(ctx context.Context, ix *pairIndex) ([]uint64, error) {
 	in := a.in
 	order := ix.order
-	keys := make([]uint64, 0, len(order)/2+len(in.Stocks))
-	extra := map[uint64]bool{}
+	keys := make([]uint64, 0, ix.numGroups+len(in.Stocks)+len(ix.awardSups))
+	extra := make(map[uint64]bool, len(in.Stocks)+len(ix.awardSups))
 	for k := range in.Stocks {
 		extra[k] = true
 	}
 	for k := range ix.awardSups {
 		extra[k] = true
 	}
-	ix.groups = map[uint64][2]int{}
+	ix.groups = make(map[uint64][2]int, ix.numGroups)
 	for i, n := 0, 0; i < len(order); n++ {
 		if err := tick(ctx, n); err != nil {
 			return nil, err
@@ -179,12 +208,41 @@ func (a *Analysis) pairKeys(ctx context.Context, ix *pairIndex) ([]uint64, error
 	for k := range extra {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(x, y uint64) int {
-		ex, cx := pairOf(x)
-		ey, cy := pairOf(y)
-		return cmp.Or(strings.Compare(in.ID(ex), in.ID(ey)), strings.Compare(in.ID(cx), in.ID(cy)))
-	})
+	sortPairKeys(in, keys)
 	return keys, nil
+}
+
+// sortPairKeys sorts pair keys by (enterprise id string, component id string). The ids in the keys
+// (interned: the pairs come from supplies, stocks and awards matched to known nodes) are ranked once
+// by their strings, which are distinct, and the keys sorted as (rank, rank) numbers: the same order
+// as comparing the strings pair by pair, without a string comparison per key comparison
+// (TestSortPairKeys).
+func sortPairKeys(in *Inputs, keys []uint64) {
+	used := make([]bool, len(in.ids))
+	var ids []int32
+	for _, k := range keys {
+		e, c := pairOf(k)
+		for _, id := range [2]int32{e, c} {
+			if !used[id] {
+				used[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.SortFunc(ids, func(x, y int32) int { return cmp.Or(strings.Compare(in.ids[x], in.ids[y]), cmp.Compare(x, y)) })
+	rank := make([]uint32, len(in.ids))
+	for r, id := range ids {
+		rank[id] = uint32(r)
+	}
+	ranked := make([]uint64, len(keys))
+	for i, k := range keys {
+		e, c := pairOf(k)
+		ranked[i] = uint64(rank[e])<<32 | uint64(rank[c])
+	}
+	slices.Sort(ranked)
+	for i, r := range ranked {
+		keys[i] = pairKey(ids[r>>32], ids[uint32(r)])
+	}
 }
 
 // pairMetrics computes one pair: suppliers and shares, concentration, alternates, TTR, TTS, products.
