@@ -247,16 +247,14 @@ func analyze(ctx context.Context, in *Inputs) (*Analysis, error) {
 	a := &Analysis{in: in, pairIdx: map[uint64]int32{}, compIdx: map[int32]int32{}}
 	// The first four steps read only the Inputs and write fields of their own (HS and Mats; Parts;
 	// Pairs, pairIdx and altIx; Graph, Betweenness and graphNodes): they run concurrently. The
-	// components and suppliers steps read their results.
-	g, gctx := errgroup.WithContext(ctx)
-	for _, step := range []func(context.Context) error{a.pairs, a.graph, a.concentration, a.parts} {
-		g.Go(func() error { return step(gctx) })
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	for _, step := range []func(context.Context) error{a.components, a.suppliers} {
-		if err := step(ctx); err != nil {
+	// components and suppliers steps read their results, and run concurrently after them (Comps
+	// and compIdx; Sups).
+	for _, steps := range [][]func(context.Context) error{{a.pairs, a.graph, a.concentration, a.parts}, {a.components, a.suppliers}} {
+		g, gctx := errgroup.WithContext(ctx)
+		for _, step := range steps {
+			g.Go(func() error { return step(gctx) })
+		}
+		if err := g.Wait(); err != nil {
 			return nil, err
 		}
 	}
