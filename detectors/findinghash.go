@@ -25,7 +25,16 @@ func windowOf(from, to time.Time) runWindow {
 // findings with one digest, odds about n/2⁶⁴ for n findings) would keep a stale row for one run.
 // Every field of Finding is either hashed here or named in TestFindingHashCoversEveryField.
 func findingHash(f *Finding, w runWindow) uint64 {
-	h := hasher{d: xxhash.New()}
+	var h hasher
+	return h.finding(f, w)
+}
+
+// hasher lays a finding's fields out in a buffer it reuses, each length-prefixed (so that
+// ("ab","c") and ("a","bc") differ), and digests the buffer at once.
+type hasher struct{ buf []byte }
+
+func (h *hasher) finding(f *Finding, w runWindow) uint64 {
+	h.buf = h.buf[:0]
 	h.str(f.Detector)
 	h.str(f.SubjectType)
 	h.str(f.Subject)
@@ -75,28 +84,16 @@ func findingHash(f *Finding, w runWindow) uint64 {
 		h.int(fw.from)
 		h.int(fw.to)
 	}
-	return h.d.Sum64()
+	return xxhash.Sum64(h.buf)
 }
 
-// hasher writes length-prefixed fields, so that ("ab","c") and ("a","bc") differ.
-type hasher struct {
-	d   *xxhash.Digest
-	buf [8]byte
-}
+func (h *hasher) int(v int64) { h.buf = binary.LittleEndian.AppendUint64(h.buf, uint64(v)) }
 
-func (h *hasher) int(v int64) {
-	binary.LittleEndian.PutUint64(h.buf[:], uint64(v))
-	_, _ = h.d.Write(h.buf[:])
-}
-
-func (h *hasher) num(v float64) {
-	binary.LittleEndian.PutUint64(h.buf[:], math.Float64bits(v))
-	_, _ = h.d.Write(h.buf[:])
-}
+func (h *hasher) num(v float64) { h.buf = binary.LittleEndian.AppendUint64(h.buf, math.Float64bits(v)) }
 
 func (h *hasher) str(s string) {
 	h.int(int64(len(s)))
-	_, _ = h.d.WriteString(s)
+	h.buf = append(h.buf, s...)
 }
 
 func (h *hasher) strs(s []string) {

@@ -261,23 +261,35 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 	t0 := time.Now()
 	started := r.Now().UTC()
 	ds := DetectorSummary{Detector: name}
-	failed := func(err error) func() DetectorSummary {
-		return func() DetectorSummary { return r.fail(ctx, ds, err, t0, started, runID, in) }
-	}
 	fs, err := d.Run(ctx, in)
-	if err != nil {
-		return failed(err)
+	// The rest (the previous run, the digests, the write) runs in the writer goroutine, while the
+	// next detector scores.
+	return func() DetectorSummary {
+		if err != nil {
+			return r.fail(ctx, ds, err, t0, started, runID, in)
+		}
+		w, cur, prevID, err := r.prepare(ctx, name, fs, in, runID, computedAt)
+		if err != nil {
+			return r.fail(ctx, ds, err, t0, started, runID, in)
+		}
+		return r.store(ctx, w, cur, prevID, ds, t0, started, in)
 	}
+}
+
+// prepare gives a detector's findings their run id, computed_at and prev_score (from the
+// detector's previous successful run), digests them, and plans their write.
+func (r *Runner) prepare(ctx context.Context, name string, fs []Finding, in *Inputs, runID string, computedAt time.Time) (findingsWrite, runScores, string, error) {
 	prevID, err := PreviousRun(ctx, r.conn, name, runID)
 	if err != nil {
-		return failed(err)
+		return findingsWrite{}, runScores{}, "", err
 	}
 	prev, err := r.previousScores(ctx, name, prevID)
 	if err != nil {
-		return failed(err)
+		return findingsWrite{}, runScores{}, "", err
 	}
 	cur := runScores{runID: runID, window: windowOf(in.WindowFrom, in.WindowTo), hashed: true,
 		subjects: make(map[string]subjectState, len(fs))}
+	var h hasher
 	for i := range fs {
 		f := &fs[i]
 		f.RunID, f.ComputedAt = runID, computedAt
@@ -285,10 +297,9 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 		if p, ok := prev.subjects[key]; ok {
 			f.PrevScore = ptr(p.score)
 		}
-		cur.subjects[key] = subjectState{score: f.Score, hash: findingHash(f, cur.window)}
+		cur.subjects[key] = subjectState{score: f.Score, hash: h.finding(f, cur.window)}
 	}
-	w := planWrite(fs, cur, prev, name, computedAt)
-	return func() DetectorSummary { return r.store(ctx, w, cur, prevID, ds, t0, started, in) }
+	return planWrite(fs, cur, prev, name, computedAt), cur, prevID, nil
 }
 
 // findingsWrite is how a run's findings are stored: all sent, or the changed ones sent and the

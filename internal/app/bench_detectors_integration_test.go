@@ -301,6 +301,21 @@ func childProfile(t *testing.T, name string) func() {
 // the runner's clock.
 func benchIncremental(t *testing.T, conn driver.Conn, runner *detectors.Runner) (int, float64, string) {
 	t.Helper()
+	changed := benchChange(t, conn)
+	// the next run is an hour later (the daemon's default interval): a run at the same clock would
+	// get a run id of the same second, which need not sort after the first run's.
+	runner.Now = func() time.Time { return benchNow.Add(time.Hour) }
+	start := time.Now()
+	mode, err := incrementalRun(context.Background(), runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return changed, time.Since(start).Seconds(), mode
+}
+
+// benchChange stores a new version of 1% of the supply links and returns how many.
+func benchChange(t *testing.T, conn driver.Conn) int {
+	t.Helper()
 	ctx := context.Background()
 	rows, err := conn.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id, qty_per_unit,
     share, qualification, inventory_units, consumption_per_day, as_of
@@ -330,15 +345,7 @@ FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supp
 	if err := chstore.Insert(ctx, conn, spec.InsertSQL(), batch); err != nil {
 		t.Fatal(err)
 	}
-	// the next run is an hour later (the daemon's default interval): a run at the same clock would
-	// get a run id of the same second, which need not sort after the first run's.
-	runner.Now = func() time.Time { return benchNow.Add(time.Hour) }
-	start := time.Now()
-	mode, err := incrementalRun(ctx, runner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(batch), time.Since(start).Seconds(), mode
+	return len(batch)
 }
 
 // incrementalRun is the runner's next run after the change: tables unchanged since its last run are
