@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/chainwatch/chainwatch/internal/chstore"
 )
 
 // carryOver is a run's findings that are unchanged since the detector's previous run (the same
@@ -48,7 +50,7 @@ func (c carryOver) copySQL() string {
 	for i, col := range FindingColumns {
 		switch col {
 		case "run_id":
-			sel[i] = sqlStr(c.RunID) + " AS carry_run_id"
+			sel[i] = chstore.Quote(c.RunID) + " AS carry_run_id"
 		case "computed_at":
 			sel[i] = dt(clampTime(c.ComputedAt).Unix()) + " AS carry_computed_at"
 		case "prev_score":
@@ -65,16 +67,16 @@ func (c carryOver) copySQL() string {
 	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO findings (" + strings.Join(FindingColumns, ", ") + ") SELECT " + strings.Join(sel, ", ") +
-		" FROM findings WHERE detector = " + sqlStr(c.Detector) + " AND run_id = " + sqlStr(c.PrevRunID) +
+		" FROM findings WHERE detector = " + chstore.Quote(c.Detector) + " AND run_id = " + chstore.Quote(c.PrevRunID) +
 		" AND (subject_type, subject) NOT IN (SELECT subject_type, subject FROM findings WHERE detector = " +
-		sqlStr(c.Detector) + " AND run_id = " + sqlStr(c.RunID) + ")")
+		chstore.Quote(c.Detector) + " AND run_id = " + chstore.Quote(c.RunID) + ")")
 	if len(c.Removed) > 0 {
 		b.WriteString(" AND concat(subject_type, '\\0', subject) NOT IN (")
 		for i, k := range c.Removed {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(sqlStr(k))
+			b.WriteString(chstore.Quote(k))
 		}
 		b.WriteString(")")
 	}
@@ -92,28 +94,4 @@ func writeFindingsCarried(ctx context.Context, conn driver.Conn, sent []Finding,
 		return fmt.Errorf("findings: copy the unchanged findings of run %s: %w", c.PrevRunID, err)
 	}
 	return nil
-}
-
-// sqlStr quotes s as a ClickHouse string literal.
-func sqlStr(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '\'':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case 0:
-			b.WriteString(`\0`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
 }

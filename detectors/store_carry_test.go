@@ -263,7 +263,7 @@ func TestCarryOverSQLOnCurrentClickHouseIntegration(t *testing.T) {
 	w1, w2 := windowOf(t1.AddDate(0, 0, -90), t1), windowOf(t2.AddDate(0, 0, -90), t2)
 	row := func(run, subject string, score float64, w runWindow) string {
 		return "INSERT INTO findings (run_id, detector, subject_type, subject, score, window_from, window_to) VALUES (" +
-			sqlStr(run) + ", 'single_source', 'enterprise_component', " + sqlStr(subject) + ", " +
+			chstore.Quote(run) + ", 'single_source', 'enterprise_component', " + chstore.Quote(subject) + ", " +
 			strconv.FormatFloat(score, 'f', -1, 64) + ", toDateTime(" + strconv.FormatInt(w.from, 10) + "), toDateTime(" +
 			strconv.FormatInt(w.to, 10) + "))"
 	}

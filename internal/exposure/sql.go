@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/chainwatch/chainwatch/internal/chstore"
 )
 
 // Querier is the read side of a ClickHouse connection (driver.Conn satisfies it). Every query of
@@ -18,29 +20,8 @@ type Querier interface {
 }
 
 // Str quotes s as a ClickHouse string literal ('...' with \ and ' escaped), the same escaping the
-// clickhouse-go client uses for bound parameters. It is safe for any user input.
-func Str(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '\'':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case 0:
-			b.WriteString(`\0`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
+// clickhouse-go client uses for bound parameters (chstore.Quote). It is safe for any user input.
+func Str(s string) string { return chstore.Quote(s) }
 
 // Strs renders a tuple of string literals for IN: ('a', 'b'). An empty list renders (”).
 func Strs(ss []string) string {
