@@ -2,6 +2,8 @@ package detectors
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,5 +108,74 @@ func TestFindingHashWindow(t *testing.T) {
 	e.Flags, e.Products = []string{}, []string{}
 	if findingHash(&d, windowOf(a.WindowFrom, a.WindowTo)) != findingHash(&e, windowOf(a.WindowFrom, a.WindowTo)) {
 		t.Error("nil and empty lists, stored alike, hash differently")
+	}
+}
+
+// TestPlanWrite: which findings a run sends, and when it writes them all.
+func TestPlanWrite(t *testing.T) {
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	w1, w2 := windowOf(at.AddDate(0, 0, -90), at), windowOf(at.AddDate(0, 0, -89), at.Add(24*time.Hour))
+	mk := func(subject string, score float64, w runWindow) Finding {
+		f := hashFixture()
+		f.Subject, f.Score, f.WindowFrom, f.WindowTo = subject, score, time.Unix(w.from, 0).UTC(), time.Unix(w.to, 0).UTC()
+		return f
+	}
+	prevFs := []Finding{mk("a", 1, w1), mk("b", 2, w1), mk("gone", 3, w1)}
+	prev := stampRun(prevFs, runScores{}, "run1", at, w1)
+	long := strings.Repeat("x", maxRemovedBytes)
+	for _, tc := range []struct {
+		name     string
+		prev     runScores
+		fs       []Finding
+		carry    bool
+		sent     []string
+		removed  []string
+		prevOf   map[string]float64
+		unhashed bool
+	}{
+		{name: "one changed, one new, one gone", prev: prev, fs: []Finding{mk("a", 1, w2), mk("b", 5, w2), mk("new", 4, w2)},
+			carry: true, sent: []string{"b", "new"}, removed: []string{SubjectEnterpriseComponent + "\x00gone"},
+			prevOf: map[string]float64{"a": 1, "b": 2}},
+		{name: "nothing unchanged", prev: prev, fs: []Finding{mk("a", 9, w2), mk("b", 9, w2)}, sent: []string{"a", "b"}},
+		{name: "previous run read back without digests", prev: runScores{runID: "run1", subjects: prev.subjects},
+			fs: []Finding{mk("a", 1, w2)}, sent: []string{"a"}},
+		{name: "no previous run", prev: runScores{}, fs: []Finding{mk("a", 1, w2)}, sent: []string{"a"}},
+		{name: "two findings for one subject", prev: prev, fs: []Finding{mk("a", 1, w2), mk("a", 1, w2)},
+			sent: []string{"a", "a"}, unhashed: true},
+		{name: "previous run with two findings for one subject", prev: stampRun([]Finding{mk("a", 1, w1), mk("a", 1, w1)}, runScores{}, "run1", at, w1),
+			fs: []Finding{mk("a", 1, w2)}, sent: []string{"a"}},
+		{name: "too many gone subjects to list", prev: stampRun([]Finding{mk("a", 1, w1), mk(long, 1, w1)}, runScores{}, "run1", at, w1),
+			fs: []Finding{mk("a", 1, w2)}, sent: []string{"a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := slices.Clone(tc.fs)
+			cur := stampRun(fs, tc.prev, "run2", at.Add(time.Hour), w2)
+			if cur.hashed == tc.unhashed {
+				t.Errorf("hashed %v", cur.hashed)
+			}
+			w := planWrite(fs, cur, tc.prev, NameExposure, at.Add(time.Hour))
+			if (w.carry != nil) != tc.carry {
+				t.Fatalf("carry %v, want %v", w.carry != nil, tc.carry)
+			}
+			var sent []string
+			for _, f := range w.sent {
+				sent = append(sent, f.Subject)
+			}
+			if !slices.Equal(sent, tc.sent) || len(w.all) != len(fs) {
+				t.Errorf("sent %v, want %v", sent, tc.sent)
+			}
+			if w.carry != nil && (!slices.Equal(w.carry.Removed, tc.removed) || w.carry.PrevRunID != "run1" || w.carry.RunID != "run2" ||
+				w.carry.PrevWindow != w1 || w.carry.Window != w2) {
+				t.Errorf("carry %+v", *w.carry)
+			}
+			for _, f := range fs {
+				if want, ok := tc.prevOf[f.Subject]; ok && (f.PrevScore == nil || *f.PrevScore != want) {
+					t.Errorf("%s: prev_score %v, want %v", f.Subject, f.PrevScore, want)
+				}
+				if f.RunID != "run2" {
+					t.Errorf("%s: run id %q", f.Subject, f.RunID)
+				}
+			}
+		})
 	}
 }

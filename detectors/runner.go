@@ -287,8 +287,15 @@ func (r *Runner) prepare(ctx context.Context, name string, fs []Finding, in *Inp
 	if err != nil {
 		return findingsWrite{}, runScores{}, "", err
 	}
-	cur := runScores{runID: runID, window: windowOf(in.WindowFrom, in.WindowTo), hashed: true,
-		subjects: make(map[string]subjectState, len(fs))}
+	cur := stampRun(fs, prev, runID, computedAt, windowOf(in.WindowFrom, in.WindowTo))
+	return planWrite(fs, cur, prev, name, computedAt), cur, prevID, nil
+}
+
+// stampRun gives the findings their run id, computed_at and prev_score, and returns the run's
+// subjects with their digests. A run with two findings for one subject is not hashed: the next run
+// does not copy from it (a copy would take both rows).
+func stampRun(fs []Finding, prev runScores, runID string, computedAt time.Time, window runWindow) runScores {
+	cur := runScores{runID: runID, window: window, hashed: true, subjects: make(map[string]subjectState, len(fs))}
 	var h hasher
 	for i := range fs {
 		f := &fs[i]
@@ -297,9 +304,10 @@ func (r *Runner) prepare(ctx context.Context, name string, fs []Finding, in *Inp
 		if p, ok := prev.subjects[key]; ok {
 			f.PrevScore = ptr(p.score)
 		}
-		cur.subjects[key] = subjectState{score: f.Score, hash: h.finding(f, cur.window)}
+		cur.subjects[key] = subjectState{score: f.Score, hash: h.finding(f, window)}
 	}
-	return planWrite(fs, cur, prev, name, computedAt), cur, prevID, nil
+	cur.hashed = len(cur.subjects) == len(fs)
+	return cur
 }
 
 // findingsWrite is how a run's findings are stored: all sent, or the changed ones sent and the
@@ -312,11 +320,11 @@ type findingsWrite struct {
 
 // planWrite splits a run's findings into the sent and the carried ones. It carries only from a
 // previous run this runner wrote and still remembers with hashes (another process's run, or none,
-// means a full write), when every subject is unique, some finding is unchanged, and the list of
-// gone subjects fits the copy statement.
+// means a full write), when every subject of both runs is unique, some finding is unchanged, and
+// the list of gone subjects fits the copy statement.
 func planWrite(fs []Finding, cur, prev runScores, detector string, computedAt time.Time) findingsWrite {
 	w := findingsWrite{all: fs, sent: fs}
-	if !prev.hashed || prev.runID == "" || len(cur.subjects) != len(fs) {
+	if !prev.hashed || !cur.hashed || prev.runID == "" {
 		return w
 	}
 	var changed []Finding
