@@ -244,7 +244,7 @@ func countryOrUnknown(c string) string {
 }
 
 func analyze(ctx context.Context, in *Inputs) (*Analysis, error) {
-	a := &Analysis{in: in, pairIdx: map[uint64]int32{}, compIdx: map[int32]int32{}}
+	a := &Analysis{in: in, compIdx: map[int32]int32{}} // pairs() sizes pairIdx
 	// The first four steps read only the Inputs and write fields of their own (HS and Mats; Parts;
 	// Pairs, pairIdx and altIx; Graph, Betweenness and graphNodes): they run concurrently. The
 	// components and suppliers steps read their results, and run concurrently after them (Comps

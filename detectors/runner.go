@@ -329,9 +329,9 @@ func planWrite(fs []Finding, cur, prev runScores, detector string, computedAt ti
 	}
 	var changed []Finding
 	for i := range fs {
-		f := &fs[i]
-		if p, ok := prev.subjects[f.SubjectType+"\x00"+f.Subject]; !ok || p.hash != cur.subjects[f.SubjectType+"\x00"+f.Subject].hash {
-			changed = append(changed, *f)
+		key := fs[i].SubjectType + "\x00" + fs[i].Subject
+		if p, ok := prev.subjects[key]; !ok || p.hash != cur.subjects[key].hash {
+			changed = append(changed, fs[i])
 		}
 	}
 	if len(changed) == len(fs) {

@@ -32,11 +32,12 @@ type carryOver struct {
 // ClickHouse's default max_query_size (256 KiB); a run with more goes as a full write.
 const maxRemovedBytes = 128 << 10
 
-// removedListBytes is the length the gone subjects take in the copy statement.
+// removedListBytes is the length the gone subjects take in the copy statement: each quoted as
+// copySQL quotes it, with its ", ".
 func removedListBytes(keys []string) int {
 	n := 0
 	for _, k := range keys {
-		n += len(k) + 8 // quotes, the \0 escape, ", ", and room for escaped characters
+		n += len(chstore.Quote(k)) + len(", ")
 	}
 	return n
 }
@@ -83,7 +84,7 @@ func (c carryOver) copySQL() string {
 	return b.String()
 }
 
-// WriteFindingsCarried stores a run's findings as the sent ones (changed or new, written as
+// writeFindingsCarried stores a run's findings as the sent ones (changed or new, written as
 // WriteFindings does) plus the carried ones, copied inside ClickHouse from the previous run.
 // The sent rows go first: the copy skips the subjects the new run already has.
 func writeFindingsCarried(ctx context.Context, conn driver.Conn, sent []Finding, c carryOver) error {
