@@ -29,7 +29,13 @@ type Analysis struct {
 	Betweenness BetweennessResult
 	// BetweennessReused says Betweenness came from the runner's memo (the graph was unchanged).
 	BetweennessReused bool
-	graphNodes        []graphNode
+	// PairsReused is how many Pairs took their metrics from the runner's last run (PairMemo).
+	PairsReused int
+	// GraphReused says Graph, its nodes and Betweenness came from the runner's memo without
+	// building the graph (its links and ids were the same).
+	GraphReused bool
+	graphNodes  []graphNode
+	idsDigest   uint64 // of in.ids, when the runner's memos are on
 }
 
 // SupShare is one supplier's share of an enterprise × component.
@@ -245,6 +251,9 @@ func countryOrUnknown(c string) string {
 
 func analyze(ctx context.Context, in *Inputs) (*Analysis, error) {
 	a := &Analysis{in: in, compIdx: map[int32]int32{}} // pairs() sizes pairIdx
+	if in.pairMemo != nil || in.betweenness != nil {
+		a.idsDigest = idsDigest(in.ids) // what the memos' interned indexes mean
+	}
 	// The first four steps read only the Inputs and write fields of their own (HS and Mats; Parts;
 	// Pairs, pairIdx and altIx; Graph, Betweenness and graphNodes): they run concurrently. The
 	// components and suppliers steps read their results, and run concurrently after them (Comps

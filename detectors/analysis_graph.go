@@ -73,6 +73,15 @@ type graphNode struct {
 
 func (a *Analysis) graph(ctx context.Context) error {
 	in := a.in
+	cfg := in.Cfg.Chokepoint
+	var links uint64
+	if in.betweenness != nil {
+		links = graphLinksDigest(in)
+		if g, nodes, bet, ok := in.betweenness.lookupGraph(a.idsDigest, links, cfg); ok {
+			a.Graph, a.graphNodes, a.Betweenness, a.BetweennessReused, a.GraphReused = g, nodes, bet, true, true
+			return nil
+		}
+	}
 	idx := map[graphNode]int32{}
 	var nodes []graphNode
 	node := func(kind byte, id int32) int32 {
@@ -126,18 +135,53 @@ func (a *Analysis) graph(ctx context.Context) error {
 	}
 	a.Graph = NewGraph(len(sorted), edges)
 	a.graphNodes = sorted
-	cfg := in.Cfg.Chokepoint
-	if bet, ok := in.betweenness.lookup(in, sorted, a.Graph, cfg); ok {
-		a.Betweenness, a.BetweennessReused = bet, true
-		return nil
+	bet, ok := in.betweenness.lookup(in, sorted, a.Graph, cfg)
+	if !ok {
+		var err error
+		if bet, err = Betweenness(ctx, a.Graph, cfg.BetweennessExactMaxNodes, cfg.BetweennessSamples, cfg.BetweennessSeed); err != nil {
+			return err
+		}
 	}
-	bet, err := Betweenness(ctx, a.Graph, cfg.BetweennessExactMaxNodes, cfg.BetweennessSamples, cfg.BetweennessSeed)
-	if err != nil {
-		return err
-	}
-	a.Betweenness = bet
-	in.betweenness.store(in, sorted, a.Graph, cfg, bet)
+	a.Betweenness, a.BetweennessReused = bet, ok
+	in.betweenness.store(in, sorted, a.Graph, cfg, bet, a.idsDigest, links)
 	return nil
+}
+
+// graphLinksDigest digests the links the graph is built from, as the multiset of its typed edges
+// (supplier → component → enterprise for each supplies link not disqualified, component →
+// enterprise for each stocks link, product → component, enterprise → product): each edge is mixed
+// to 64 bits and the results summed, so the digest does not depend on the links' order (the graph,
+// with its nodes renumbered and its rows sorted and deduplicated, does not either).
+func graphLinksDigest(in *Inputs) uint64 {
+	edge := func(tag uint64, x, y int32) uint64 {
+		return mix64(mix64(tag<<32|uint64(uint32(x))) ^ uint64(uint32(y)))
+	}
+	var sum uint64
+	for i := range in.Supplies {
+		if e := &in.Supplies[i]; e.Qual != QualDisqualified {
+			sum += edge(1, e.Sup, e.Comp) + edge(2, e.Comp, e.Ent)
+		}
+	}
+	for k := range in.Stocks {
+		ent, comp := pairOf(k)
+		sum += edge(3, comp, ent)
+	}
+	for _, b := range in.BOM {
+		sum += edge(4, b.Prod, b.Comp)
+	}
+	for _, m := range in.Makes {
+		sum += edge(5, m.Ent, m.Prod)
+	}
+	return sum
+}
+
+// mix64 is SplitMix64's finaliser: a bijection of 64-bit values that spreads every input bit.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // ---- components ---------------------------------------------------------------------------------

@@ -20,6 +20,11 @@ import (
 // or a disqualification, changes it and the memo is computed afresh.
 //
 // A nil *BetweennessMemo memoizes nothing. It is safe for concurrent use.
+//
+// A run may also skip building the graph: the memo keeps the digest of the ids (idsDigest) and of
+// the links the graph is built from (graphLinksDigest), with the graph's nodes. When both digests
+// and the settings are equal, the graph would be built the same, node for node, so the run takes
+// the graph, its nodes and the betweenness as they are (TestGraphMemo).
 type BetweennessMemo struct {
 	mu    sync.Mutex
 	valid bool
@@ -29,6 +34,10 @@ type BetweennessMemo struct {
 	g     *Graph
 	res   BetweennessResult
 	hits  int
+
+	idsDigest, linksDigest uint64
+	nodes                  []graphNode
+	graphHits              int
 }
 
 type betweennessKey struct {
@@ -75,8 +84,35 @@ func (m *BetweennessMemo) lookup(in *Inputs, nodes []graphNode, g *Graph, cfg Ch
 	return m.res, true
 }
 
-// store replaces the memo with a freshly computed result.
-func (m *BetweennessMemo) store(in *Inputs, nodes []graphNode, g *Graph, cfg ChokepointConfig, res BetweennessResult) {
+// lookupGraph returns the memoized graph, its nodes and betweenness when the ids, the graph's links
+// and the settings are the same as when it was stored. Everything returned is shared and only read.
+func (m *BetweennessMemo) lookupGraph(ids, links uint64, cfg ChokepointConfig) (*Graph, []graphNode, BetweennessResult, bool) {
+	if m == nil {
+		return nil, nil, BetweennessResult{}, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.valid || m.key != memoKey(cfg) || m.idsDigest != ids || m.linksDigest != links {
+		return nil, nil, BetweennessResult{}, false
+	}
+	m.hits++
+	m.graphHits++
+	return m.g, m.nodes, m.res, true
+}
+
+// GraphHits returns how many lookups reused the graph without building it.
+func (m *BetweennessMemo) GraphHits() int {
+	if m == nil {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.graphHits
+}
+
+// store replaces the memo with a result, and the graph it was computed on with its nodes and the
+// digests of the ids and links it was built from.
+func (m *BetweennessMemo) store(in *Inputs, nodes []graphNode, g *Graph, cfg ChokepointConfig, res BetweennessResult, idsD, linksD uint64) {
 	if m == nil {
 		return
 	}
@@ -87,4 +123,5 @@ func (m *BetweennessMemo) store(in *Inputs, nodes []graphNode, g *Graph, cfg Cho
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.valid, m.key, m.kinds, m.ids, m.g, m.res = true, memoKey(cfg), kinds, ids, g, res
+	m.idsDigest, m.linksDigest, m.nodes = idsD, linksD, nodes
 }

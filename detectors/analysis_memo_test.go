@@ -210,3 +210,188 @@ func TestSortSupplies(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphMemo: a run whose ids and graph links are the same as the memo's takes the graph, its
+// nodes and betweenness without building the graph; any change to the links or the ids builds it
+// (and may still reuse the betweenness when the graph came out the same). After every step the
+// graph, nodes, betweenness and findings equal an analysis without the memo.
+func TestGraphMemo(t *testing.T) {
+	cfg := benchConfig()
+	cfg.MaxFindingsPerDetector = 2000
+	base := memoNetwork(t, 20000)
+	var ent, comp string // a pair with no link: its new stocks link adds a graph edge
+	linked := map[[2]string]bool{}
+	for _, r := range base {
+		if l, ok := r.(*schemas.SupplyLink); ok {
+			if l.LinkType == schemas.LinkMakes && ent == "" {
+				ent = l.EnterpriseID
+			}
+			linked[[2]string{l.EnterpriseID, l.ComponentID}] = true
+		}
+	}
+	for _, r := range base {
+		if l, ok := r.(*schemas.SupplyLink); ok && l.LinkType == schemas.LinkSupplies && !linked[[2]string{ent, l.ComponentID}] {
+			comp = l.ComponentID
+			break
+		}
+	}
+	memo := NewBetweennessMemo()
+	every := func(n int, f func(l *schemas.SupplyLink) *schemas.SupplyLink) func(int, schemas.SupplyLink) *schemas.SupplyLink {
+		return func(i int, l schemas.SupplyLink) *schemas.SupplyLink {
+			if i%n == 0 {
+				return f(&l)
+			}
+			return &l
+		}
+	}
+	firstOf := func(kind string, f func(l *schemas.SupplyLink) *schemas.SupplyLink) func(int, schemas.SupplyLink) *schemas.SupplyLink {
+		done := false
+		return func(_ int, l schemas.SupplyLink) *schemas.SupplyLink {
+			if !done && l.LinkType == kind && (kind != schemas.LinkSupplies || l.Qualification == "qualified") {
+				done = true
+				return f(&l)
+			}
+			return &l
+		}
+	}
+	reversed := slices.Clone(base)
+	slices.Reverse(reversed)
+	extra := append(slices.Clone(base), &schemas.SupplyLink{LinkType: schemas.LinkStocks, EnterpriseID: ent, ComponentID: comp,
+		InventoryUnits: 10, ConsumptionPerDay: 1, AsOf: memoNow})
+	renamed, sup := renameFirstSupplier(base)
+	if a, b := memoInputs(cfg, base, nil, nil), memoInputs(cfg, renamed, nil, nil); len(a.ids) != len(b.ids) ||
+		a.Lookup(sup) != b.Lookup("~"+sup) || graphLinksDigest(a) != graphLinksDigest(b) {
+		t.Fatal("the renamed supplier is interned elsewhere: the step would not test the ids digest")
+	}
+	seeded := cfg
+	seeded.Chokepoint.BetweennessSeed++
+	steps := []struct {
+		name        string
+		recs        []schemas.Record
+		edit        func(int, schemas.SupplyLink) *schemas.SupplyLink
+		graphReused bool
+		sameGraph   bool    // the graph equals the previous step's
+		cfg         *Config // nil: cfg
+	}{
+		{"first run", base, nil, false, false, nil},
+		{"the same records", base, nil, true, true, nil},
+		{"link attributes changed", base, every(10, func(l *schemas.SupplyLink) *schemas.SupplyLink {
+			l.InventoryUnits, l.Share, l.ConsumptionPerDay = l.InventoryUnits/2, l.Share/3, l.ConsumptionPerDay+1
+			return l
+		}), true, true, nil},
+		{"a new stocks link", extra, nil, false, false, nil},
+		{"back to the base records", base, nil, false, false, nil},
+		{"a makes link dropped", base, firstOf(schemas.LinkMakes, func(*schemas.SupplyLink) *schemas.SupplyLink { return nil }), false, false, nil},
+		{"a qualified link disqualified", base, firstOf(schemas.LinkSupplies, func(l *schemas.SupplyLink) *schemas.SupplyLink {
+			l.Qualification = "disqualified"
+			return l
+		}), false, false, nil},
+		{"back to the base records", base, nil, false, false, nil},
+		{"a bom link dropped", base, firstOf(schemas.LinkBOM, func(*schemas.SupplyLink) *schemas.SupplyLink { return nil }), false, false, nil},
+		{"back to the base records", base, nil, false, false, nil},
+		{"a supplier renamed", renamed, nil, false, false, nil},
+		{"back to the base records", base, nil, false, false, nil},
+		{"another betweenness seed", base, nil, false, true, &seeded},
+		{"back to the first seed", base, nil, false, true, nil},
+		{"records reversed (other ids, the same graph)", reversed, nil, false, true, nil},
+		{"reversed again", reversed, nil, true, true, nil},
+	}
+	var prev *Graph
+	for _, st := range steps {
+		recs := st.recs
+		if st.edit != nil { // once: the edits keep state
+			recs = editRecords(st.recs, func(i int, r schemas.Record) schemas.Record {
+				if l, ok := r.(*schemas.SupplyLink); ok {
+					if c := st.edit(i, *l); c != nil {
+						return c
+					}
+					return nil
+				}
+				return r
+			})
+		}
+		c := cfg
+		if st.cfg != nil {
+			c = *st.cfg
+		}
+		withMemo := memoInputs(c, recs, memo, nil)
+		fresh := memoInputs(c, recs, nil, nil)
+		am, err := withMemo.Analysis(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		af, err := fresh.Analysis(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if am.GraphReused != st.graphReused || af.GraphReused {
+			t.Errorf("%s: graph reused %v (fresh %v), want %v", st.name, am.GraphReused, af.GraphReused, st.graphReused)
+		}
+		same := prev != nil && reflect.DeepEqual(prev, af.Graph)
+		if same != st.sameGraph {
+			t.Fatalf("%s: the graph equals the previous step's: %v, want %v (the step does not test what it says)", st.name, same, st.sameGraph)
+		}
+		if st.sameGraph && !am.BetweennessReused && st.cfg == nil && st.name != "back to the first seed" {
+			t.Errorf("%s: the same graph did not reuse the betweenness", st.name)
+		}
+		prev = af.Graph
+		if !reflect.DeepEqual(am.Graph, af.Graph) || !reflect.DeepEqual(am.graphNodes, af.graphNodes) ||
+			!reflect.DeepEqual(am.Betweenness, af.Betweenness) {
+			t.Fatalf("%s: the graph (%v), its nodes (%v) or betweenness (%v) differ from a fresh analysis", st.name,
+				reflect.DeepEqual(am.Graph, af.Graph), reflect.DeepEqual(am.graphNodes, af.graphNodes), reflect.DeepEqual(am.Betweenness, af.Betweenness))
+		}
+		if !reflect.DeepEqual(runAll(t, withMemo), runAll(t, fresh)) {
+			t.Fatalf("%s: the findings differ from a fresh analysis's", st.name)
+		}
+	}
+	if memo.GraphHits() != 3 {
+		t.Errorf("%d graph hits, want 3", memo.GraphHits())
+	}
+}
+
+// renameFirstSupplier returns the records with the first supplier's id prefixed by "~" wherever it
+// occurs (nodes, links on both ends, substitutions, awards), and that id: the same links over the
+// same interned indexes, another id string, which sorts last.
+func renameFirstSupplier(base []schemas.Record) ([]schemas.Record, string) {
+	var renamed []schemas.Record
+	var sup string
+	for _, r := range base {
+		switch x := r.(type) {
+		case *schemas.SupplyNode:
+			if x.NodeType == "supplier" && sup == "" {
+				sup = x.NodeID
+			}
+			if x.NodeID == sup {
+				c := *x
+				c.NodeID = "~" + sup
+				r = &c
+			}
+		case *schemas.SupplyLink:
+			if (x.SupplierID == sup || x.EnterpriseID == sup) && sup != "" {
+				c := *x
+				if c.SupplierID == sup {
+					c.SupplierID = "~" + sup
+				}
+				if c.EnterpriseID == sup { // a tier-2 link: the supplier buys too
+					c.EnterpriseID = "~" + sup
+				}
+				r = &c
+			}
+		case *schemas.Substitution:
+			if x.AltSupplierID == sup && sup != "" {
+				c := *x
+				c.AltSupplierID = "~" + sup
+				r = &c
+			}
+		case *schemas.ProcurementAward:
+			if i := slices.Index(x.SupplierIDs, sup); i >= 0 && sup != "" {
+				c := *x
+				c.SupplierIDs = slices.Clone(x.SupplierIDs)
+				c.SupplierIDs[i] = "~" + sup
+				r = &c
+			}
+		}
+		renamed = append(renamed, r)
+	}
+	return renamed, sup
+}

@@ -46,6 +46,7 @@ type pairIndex struct {
 }
 
 func (a *Analysis) pairs(ctx context.Context) error {
+	in := a.in
 	ix := &pairIndex{awardSups: a.matchAwards()}
 	a.sortSupplies(ix)
 	if err := a.componentCandidates(ctx, ix); err != nil {
@@ -61,18 +62,43 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	for pi, k := range keys {
 		a.pairIdx[k] = int32(pi)
 	}
+	// With the runner's memo, each pair's own inputs are digested, and a pair whose digest (and the
+	// run's) is the same as in the last run takes its old metrics (PairMemo).
+	memo := in.pairMemo
+	var fps []uint64
+	var reuse *pairReuse
+	var cands map[int32]uint64
+	var global uint64
+	if memo != nil {
+		global = pairGlobalDigest(in, a.idsDigest)
+		fps, cands = make([]uint64, len(keys)), candsDigests(ix.compCands)
+		reuse = newPairReuse(memo.usable(&in.Cfg, global), keys)
+	}
 	// Each pair's metrics read the shared indexes and write only their own element: the pairs are
 	// computed in contiguous chunks, one goroutine per CPU.
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(keys)/pairChunkMin))
 	chunk := (len(keys) + workers - 1) / max(workers, 1)
+	reused := make([]int, workers) // per chunk
 	g, gctx := errgroup.WithContext(ctx)
 	for lo := 0; lo < len(keys); lo += chunk {
 		hi := min(lo+chunk, len(keys))
 		g.Go(func() error {
 			var sc altScratch
+			var h hasher
 			for pi := lo; pi < hi; pi++ {
 				if err := tick(gctx, pi); err != nil {
 					return err
+				}
+				if memo != nil {
+					fps[pi] = a.pairFingerprint(&h, keys[pi], ix, cands)
+					if old, ok := reuse.lookup(pi, keys[pi], fps[pi]); ok {
+						p := &a.Pairs[pi]
+						*p = *old
+						p.Products = nil
+						a.pairProducts(p, ix)
+						reused[lo/chunk]++
+						continue
+					}
 				}
 				a.pairMetrics(&a.Pairs[pi], keys[pi], ix, &sc)
 			}
@@ -82,6 +108,10 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	for _, n := range reused {
+		a.PairsReused += n
+	}
+	memo.store(&pairSnapshot{cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
 	a.altIx = &pairIndex{order: ix.order, groups: ix.groups, compCands: ix.compCands}
 	return nil
 }
@@ -264,6 +294,11 @@ func (a *Analysis) pairMetrics(p *PairMetrics, k uint64, ix *pairIndex, sc *altS
 	if st, ok := in.Stocks[k]; ok {
 		p.TTS, p.TTSKnown = TimeToSurvive(st.Inventory, st.PerDay)
 	}
+	a.pairProducts(p, ix)
+}
+
+// pairProducts lists the products of p's enterprise whose bill of materials holds p's component.
+func (a *Analysis) pairProducts(p *PairMetrics, ix *pairIndex) {
 	for _, prod := range ix.entProds[p.Ent] {
 		if _, ok := ix.bomSet[pairKey(prod, p.Comp)]; ok {
 			p.Products = append(p.Products, prod)

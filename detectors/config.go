@@ -31,9 +31,10 @@ type Config struct {
 	MaxFindingsPerDetector int `koanf:"max_findings_per_detector"`
 	// LoadCache keeps the rows of unchanged input tables (supply map, substitutions, trade,
 	// production) in memory between runs, so a run re-reads only the tables that changed, and only
-	// the changed keys of supply_links; it also keeps the last graph's betweenness for a run whose
-	// graph is the same (docs/scoring.md). It costs about 400 MB at 1M supply links; false reads
-	// every table every run.
+	// the changed keys of supply_links; it also keeps the last graph with its betweenness, for a
+	// run whose graph is the same, and the last run's pair metrics, for the pairs whose inputs are
+	// the same (docs/scoring.md). It costs about 400 MB at 1M supply links; false reads every table
+	// every run.
 	LoadCache bool `koanf:"load_cache"`
 
 	SingleSource SingleSourceConfig `koanf:"single_source"`

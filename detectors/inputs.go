@@ -155,6 +155,8 @@ type Inputs struct {
 	analysis *Analysis
 	// betweenness is the runner's memo of its last graph and betweenness (nil: none).
 	betweenness *BetweennessMemo
+	// pairMemo is the runner's memo of its last pair step (nil: none).
+	pairMemo *PairMemo
 }
 
 // ID returns the string of an interned id.

@@ -31,6 +31,7 @@ type Runner struct {
 	lastMu sync.Mutex
 	cache  *LoadCache
 	memo   *BetweennessMemo
+	pairs  *PairMemo
 }
 
 // runScores are one run's subjects: subject_type\x00subject → score and findingHash, and the
@@ -56,6 +57,7 @@ type metrics struct {
 	load        prometheus.Histogram
 	tables      *prometheus.CounterVec
 	betweenness *prometheus.CounterVec
+	pairs       *prometheus.CounterVec
 	stored      *prometheus.CounterVec
 }
 
@@ -83,6 +85,10 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 			Name: "chainwatch_detectors_betweenness_total",
 			Help: "Graph betweenness per run, by outcome: computed, or reused from the runner's last run (graph unchanged)."},
 			[]string{"outcome"}),
+		pairs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainwatch_detectors_pairs_total",
+			Help: "Enterprise × component pairs analysed, by how: computed, or reused from the runner's last run (the pair's inputs unchanged)."},
+			[]string{"how"}),
 		stored: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainwatch_detectors_findings_stored_total",
 			Help: "Findings stored, by detector and how: sent by the daemon (new or changed since the detector's previous run, or every finding of a full write), or copied inside ClickHouse from the previous run (unchanged)."},
@@ -90,6 +96,8 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 	}
 	m.betweenness.WithLabelValues("computed")
 	m.betweenness.WithLabelValues("reused")
+	m.pairs.WithLabelValues("computed")
+	m.pairs.WithLabelValues("reused")
 	for _, s := range loadSteps {
 		m.tables.WithLabelValues(s.name, "read")
 		m.tables.WithLabelValues(s.name, "reused")
@@ -107,7 +115,7 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 		m.stored.WithLabelValues(n, "copied")
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load, m.tables, m.betweenness, m.stored} {
+		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load, m.tables, m.betweenness, m.pairs, m.stored} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("detectors: register metrics: %w", err)
 			}
@@ -132,7 +140,7 @@ func NewRunner(conn driver.Conn, cfg Config, reg prometheus.Registerer, log *slo
 	}
 	rn := &Runner{conn: conn, cfg: cfg, log: log, reg: r, m: m, Now: time.Now, last: map[string]runScores{}}
 	if cfg.LoadCache {
-		rn.cache, rn.memo = NewLoadCache(), NewBetweennessMemo()
+		rn.cache, rn.memo, rn.pairs = NewLoadCache(), NewBetweennessMemo(), NewPairMemo()
 	}
 	return rn, nil
 }
@@ -162,7 +170,10 @@ type RunSummary struct {
 	// Betweenness is "computed", "reused" (the graph was the same as in the runner's last run) or ""
 	// (no detector needed the graph).
 	Betweenness string
-	Detectors   []DetectorSummary
+	// Pairs is the number of enterprise × component pairs analysed, PairsReused how many of them
+	// took their metrics from the runner's last run (PairMemo); both 0 when no detector needed them.
+	Pairs, PairsReused int
+	Detectors          []DetectorSummary
 }
 
 // NewRunID returns a run id that sorts by time: "20060102T150405.000Z-" + 8 hex digits.
@@ -195,7 +206,7 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	}
 	r.m.load.Observe(sum.Load.Seconds())
 	if in != nil {
-		in.betweenness = r.memo
+		in.betweenness, in.pairMemo = r.memo, r.pairs
 	}
 	if err != nil {
 		var errs []error
@@ -232,6 +243,9 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	if sum.Betweenness != "" {
 		r.m.betweenness.WithLabelValues(sum.Betweenness).Inc()
 	}
+	sum.Pairs, sum.PairsReused = pairsOutcome(in)
+	r.m.pairs.WithLabelValues("reused").Add(float64(sum.PairsReused))
+	r.m.pairs.WithLabelValues("computed").Add(float64(sum.Pairs - sum.PairsReused))
 	var errs []error
 	for _, ds := range sum.Detectors {
 		if ds.Err != nil {
@@ -253,6 +267,16 @@ func betweennessOutcome(in *Inputs) string {
 		return "reused"
 	}
 	return "computed"
+}
+
+// pairsOutcome returns how many pairs the run's analysis has and how many it reused.
+func pairsOutcome(in *Inputs) (pairs, reused int) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.analysis == nil {
+		return 0, 0
+	}
+	return len(in.analysis.Pairs), in.analysis.PairsReused
 }
 
 // runOne scores one detector and returns the step that stores its findings and run row.

@@ -153,7 +153,9 @@ func TestClusterCarryOverIntegration(t *testing.T) {
 	carryOverAB(t, connA, connB)
 }
 
-// carryOverAB is the body of the carry-over comparisons: A copies, B writes every finding.
+// carryOverAB is the body of the carry-over comparisons: A copies, B writes every finding. A, one
+// runner over all the runs, also reuses its unchanged pairs' metrics (PairMemo); B, a fresh runner
+// each time, computes them all.
 func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -199,6 +201,12 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 		if wantCopies != (copied > 0) {
 			t.Errorf("%s: A copied %d findings", step, copied)
 		}
+		// A also takes the pairs whose inputs did not change from its last run (PairMemo); B,
+		// fresh, computes every pair
+		if sumB.PairsReused != 0 || sumA.Pairs != sumB.Pairs || sumA.Pairs == 0 ||
+			len(runs) == 1 && sumA.PairsReused != 0 || len(runs) > 1 && sumA.PairsReused == 0 {
+			t.Errorf("%s: A reused %d of %d pairs, B %d of %d", step, sumA.PairsReused, sumA.Pairs, sumB.PairsReused, sumB.Pairs)
+		}
 		gotA, deltaA := storedRun(t, ctx, connA, LatestRunsCondition(time.Time{}))
 		gotB, deltaB := storedRun(t, ctx, connB, LatestRunsCondition(time.Time{}))
 		if len(gotA) == 0 || len(gotA) != len(gotB) {
@@ -211,7 +219,7 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 					gotA[i].Detector, gotA[i].Subject, gotA[i], deltaA[i], gotB[i], deltaB[i])
 			}
 		}
-		t.Logf("%s: %d findings, %d copied", step, len(gotA), copied)
+		t.Logf("%s: %d findings, %d copied, %d of %d pairs reused", step, len(gotA), copied, sumA.PairsReused, sumA.Pairs)
 	}
 	run("first run", memoNow, false)
 

@@ -1,0 +1,239 @@
+package detectors
+
+import (
+	"reflect"
+	"slices"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// PairMemo keeps the pair step's result of a runner's last run, so the next run computes again only
+// the enterprise × component pairs whose inputs changed (docs/scoring.md, "Loading and the
+// incremental rescore").
+//
+// A pair's metrics (pairMetrics) are a function of two kinds of input:
+//   - its own: the supplies links of the pair in the step's order (supplier, qualification, share),
+//     the award suppliers matched to it, its stocks link, and the global candidates of its
+//     component (the suppliers qualified for it anywhere, in rank order);
+//   - the run's: the interned id strings in order, the enterprises', suppliers' and components'
+//     node attributes, the substitution list and the detectors' configuration.
+//
+// The memo keeps a 64-bit digest of each pair's own inputs (pairFingerprint) and one of the run's
+// (pairGlobalDigest), together with the configuration. A pair of the next run takes the old metrics
+// unchanged when the configuration is equal, the run's digest is equal (so the ids, and with them
+// every interned index in the old metrics, mean the same) and its own digest is equal; only its
+// Products, which read the makes and bom links, are listed again. Everything else is computed as
+// before. A collision of either digest (odds about 2⁻⁶⁴ per pair) would keep a stale pair for a
+// run; TestPairMemoMatchesFresh compares memoized analyses with fresh ones over a series of changes.
+//
+// A nil *PairMemo memoizes nothing. It is safe for concurrent use: a run reads one snapshot and
+// stores a new one; the snapshots are never changed.
+type PairMemo struct {
+	mu   sync.Mutex
+	snap *pairSnapshot
+}
+
+// pairSnapshot is one run's pair step: its configuration and run digest, and per pair (sorted as
+// Analysis.Pairs) the key, the digest of its own inputs and the metrics. The metrics are shared
+// with that run's analysis and only read.
+type pairSnapshot struct {
+	cfg    Config
+	global uint64
+	keys   []uint64
+	fps    []uint64
+	pairs  []PairMetrics
+}
+
+// NewPairMemo returns an empty memo.
+func NewPairMemo() *PairMemo { return &PairMemo{} }
+
+// usable returns the last snapshot when it was taken under the same configuration and run digest.
+func (m *PairMemo) usable(cfg *Config, global uint64) *pairSnapshot {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	s := m.snap
+	m.mu.Unlock()
+	if s == nil || s.global != global || !reflect.DeepEqual(&s.cfg, cfg) {
+		return nil
+	}
+	return s
+}
+
+func (m *PairMemo) store(s *pairSnapshot) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.snap = s
+	m.mu.Unlock()
+}
+
+// idsDigest digests the interned id strings in order: two runs with the same digest give every
+// interned index the same meaning, so figures holding indexes (pairs, graph nodes) carry over.
+func idsDigest(ids []string) uint64 {
+	d := xxhash.New()
+	var h hasher
+	h.int(int64(len(ids)))
+	for _, s := range ids {
+		h.str(s)
+		if len(h.buf) >= 64<<10 {
+			_, _ = d.Write(h.buf) // xxhash.Digest.Write never fails
+			h.buf = h.buf[:0]
+		}
+	}
+	_, _ = d.Write(h.buf)
+	return d.Sum64()
+}
+
+// pairGlobalDigest digests what every pair's metrics read besides its own inputs: the id strings
+// (their digest, ids), the node attributes of enterprises, suppliers and components, and the
+// substitution list. (The configuration is compared as it is.) The node maps are digested entry by
+// entry and the entries' digests summed, which does not depend on the maps' iteration order.
+func pairGlobalDigest(in *Inputs, ids uint64) uint64 {
+	var h, e hasher
+	h.int(int64(ids))
+	for role, m := range []map[int32]*NodeInfo{in.Enterprises, in.Suppliers, in.Components} {
+		var sum uint64
+		for id, info := range m {
+			sum += e.nodeInfo(int64(role), id, info)
+		}
+		h.int(int64(len(m)))
+		h.int(int64(sum))
+	}
+	h.int(int64(len(in.Subs)))
+	for i := range in.Subs {
+		h.sub(&in.Subs[i])
+	}
+	return xxhash.Sum64(h.buf)
+}
+
+// nodeInfo digests one node's attributes under its role and id.
+func (h *hasher) nodeInfo(role int64, id int32, n *NodeInfo) uint64 {
+	h.buf = h.buf[:0]
+	h.int(role)
+	h.int(int64(id))
+	if n == nil {
+		h.int(0)
+		return xxhash.Sum64(h.buf)
+	}
+	h.int(1)
+	h.str(n.Name)
+	h.str(n.Country)
+	h.boolean(n.Domestic)
+	h.str(n.Region)
+	h.str(n.Industry)
+	h.boolean(n.ChainLeader)
+	h.str(n.Category)
+	h.str(n.HSCode)
+	h.boolean(n.Chokepoint)
+	h.strs(n.Tags)
+	h.str(n.Province)
+	h.str(n.RegionGroup)
+	return xxhash.Sum64(h.buf)
+}
+
+// sub appends one substitution-list entry.
+func (h *hasher) sub(s *Sub) {
+	h.int(int64(s.Comp))
+	h.int(int64(s.AltComp))
+	h.int(int64(s.AltSup))
+	h.int(int64(s.Ent))
+	h.num(s.Days)
+	h.boolean(s.Domestic)
+	h.str(s.Country)
+	h.str(s.Notes)
+}
+
+// candsDigests digests each component's global candidates, in their rank order.
+func candsDigests(cands map[int32][]candidate) map[int32]uint64 {
+	out := make(map[int32]uint64, len(cands))
+	var h hasher
+	for comp, cs := range cands {
+		h.buf = h.buf[:0]
+		h.int(int64(len(cs)))
+		for _, c := range cs {
+			h.int(int64(c.sup))
+			h.boolean(c.domestic)
+			h.str(c.country)
+		}
+		out[comp] = xxhash.Sum64(h.buf)
+	}
+	return out
+}
+
+// pairFingerprint digests a pair's own inputs (see PairMemo).
+func (a *Analysis) pairFingerprint(h *hasher, k uint64, ix *pairIndex, cands map[int32]uint64) uint64 {
+	in := a.in
+	h.buf = h.buf[:0]
+	if g, ok := ix.groups[k]; ok {
+		h.int(int64(g[1] - g[0]))
+		for _, oi := range ix.order[g[0]:g[1]] {
+			e := &in.Supplies[oi]
+			h.int(int64(e.Sup))
+			h.int(int64(e.Qual))
+			h.num(e.Share)
+		}
+	} else {
+		h.int(-1)
+	}
+	aw := ix.awardSups[k]
+	h.int(int64(len(aw)))
+	for _, s := range aw {
+		h.int(int64(s))
+	}
+	if st, ok := in.Stocks[k]; ok {
+		h.int(1)
+		h.num(st.Inventory)
+		h.num(st.PerDay)
+	} else {
+		h.int(0)
+	}
+	_, comp := pairOf(k)
+	c, ok := cands[comp]
+	h.boolean(ok)
+	h.int(int64(c))
+	return xxhash.Sum64(h.buf)
+}
+
+// pairReuse finds a pair's old metrics in a snapshot: by position when the pair keys are the
+// same as the snapshot's, else through a map of the old keys.
+type pairReuse struct {
+	snap    *pairSnapshot
+	aligned bool
+	old     map[uint64]int32
+}
+
+func newPairReuse(snap *pairSnapshot, keys []uint64) *pairReuse {
+	if snap == nil {
+		return nil
+	}
+	r := &pairReuse{snap: snap, aligned: slices.Equal(keys, snap.keys)}
+	if !r.aligned {
+		r.old = make(map[uint64]int32, len(snap.keys))
+		for i, k := range snap.keys {
+			r.old[k] = int32(i)
+		}
+	}
+	return r
+}
+
+// lookup returns the old metrics of the pair at position pi with key k when its digest is fp.
+func (r *pairReuse) lookup(pi int, k, fp uint64) (*PairMetrics, bool) {
+	if r == nil {
+		return nil, false
+	}
+	oi := int32(pi)
+	if !r.aligned {
+		var ok bool
+		if oi, ok = r.old[k]; !ok {
+			return nil, false
+		}
+	}
+	if r.snap.fps[oi] != fp {
+		return nil, false
+	}
+	return &r.snap.pairs[oi], true
+}
