@@ -572,6 +572,23 @@ func lifecycleRank(s string) int {
 	return max(slices.Index(schemas.Lifecycles, s), 0)
 }
 
+// reserve sizes the Inputs for about this many links of each type and ids (upper bounds of what
+// is to come; a hint only, the Inputs are the same without it).
+func (b *Builder) reserve(supplies, bom, makes, stocks, ids int) {
+	in := b.in
+	in.Supplies = slices.Grow(in.Supplies, supplies)
+	in.BOM = slices.Grow(in.BOM, bom)
+	in.Makes = slices.Grow(in.Makes, makes)
+	if len(in.Stocks) == 0 && stocks > 0 {
+		in.Stocks = make(map[uint64]StockEdge, stocks)
+	}
+	if len(in.index) < ids/2 {
+		index := make(map[string]int32, max(len(in.index), ids)*9/8)
+		maps.Copy(index, in.index)
+		in.index = index
+	}
+}
+
 // Inputs finishes the build. The Builder must not be used afterwards.
 func (b *Builder) Inputs() *Inputs {
 	in := b.in

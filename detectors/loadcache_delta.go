@@ -179,9 +179,29 @@ func (r *recorder) replayLinks(b *Builder) {
 	}
 	ov := r.overlay
 	var used []bool
+	n := map[string]int{}
 	if ov != nil {
 		used = make([]bool, len(ov.rows))
+		for i := range ov.rows {
+			n[ov.rows[i].LinkType]++
+		}
 	}
+	// the Builder's slices and maps sized once for the links (growing them as they come allocates
+	// about five times a large slice's final size)
+	var byType [4]int
+	types := [4]string{schemas.LinkSupplies, schemas.LinkBOM, schemas.LinkMakes, schemas.LinkStocks}
+	typeIdx := map[uint32]int{}
+	for i, t := range types {
+		if id, ok := r.strs.idx[t]; ok {
+			typeIdx[id] = i
+		}
+	}
+	r.links.each(func(x *linkRow) {
+		if i, ok := typeIdx[x.typ]; ok {
+			byType[i]++
+		}
+	})
+	b.reserve(byType[0]+n[types[0]], byType[1]+n[types[1]], byType[2]+n[types[2]], byType[3]+n[types[3]], len(st))
 	var l schemas.SupplyLink
 	r.links.each(func(x *linkRow) {
 		if ov != nil {
