@@ -31,6 +31,13 @@ type Analysis struct {
 	BetweennessReused bool
 	// PairsReused is how many Pairs took their metrics from the runner's last run (PairMemo).
 	PairsReused int
+	// pairSame says, per pair, that it took its metrics from the run pairsFrom and lists the same
+	// products; compSame, per component, that its figures the exposure of a pair reads are those
+	// of the run compsFrom (findingreuse.go). Nil without the runner's memo.
+	pairSame  []bool
+	pairsFrom string
+	compSame  []bool
+	compsFrom string
 	// GraphReused says Graph, its nodes and Betweenness came from the runner's memo without
 	// building the graph (its links and ids were the same).
 	GraphReused bool

@@ -240,6 +240,7 @@ func (a *Analysis) components(ctx context.Context) error {
 		c.chokeTerms, c.chokeFlags = a.componentChokeTerms(c)
 		c.ChokeScore = Composite(c.chokeTerms)
 	}
+	a.compareComps()
 	return nil
 }
 

@@ -30,14 +30,16 @@ import (
 // A nil *PairMemo memoizes nothing. It is safe for concurrent use: a run reads one snapshot and
 // stores a new one; the snapshots are never changed.
 type PairMemo struct {
-	mu   sync.Mutex
-	snap *pairSnapshot
+	mu    sync.Mutex
+	snap  *pairSnapshot
+	comps *compSnapshot // the last run's component figures (findingreuse.go)
 }
 
 // pairSnapshot is one run's pair step: its configuration and run digest, and per pair (sorted as
 // Analysis.Pairs) the key, the digest of its own inputs and the metrics. The metrics are shared
 // with that run's analysis and only read.
 type pairSnapshot struct {
+	runID  string // the runner's run ("" outside a runner)
 	cfg    Config
 	global uint64
 	keys   []uint64

@@ -72,7 +72,11 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	if memo != nil {
 		global = pairGlobalDigest(in, a.idsDigest)
 		fps, cands = make([]uint64, len(keys)), candsDigests(ix.compCands)
-		reuse = newPairReuse(memo.usable(&in.Cfg, global), keys)
+		snap := memo.usable(&in.Cfg, global)
+		reuse = newPairReuse(snap, keys)
+		if snap != nil {
+			a.pairSame, a.pairsFrom = make([]bool, len(keys)), snap.runID
+		}
 	}
 	// Each pair's metrics read the shared indexes and write only their own element: the pairs are
 	// computed in contiguous chunks, one goroutine per CPU.
@@ -96,6 +100,7 @@ func (a *Analysis) pairs(ctx context.Context) error {
 						*p = *old
 						p.Products = nil
 						a.pairProducts(p, ix)
+						a.pairSame[pi] = slices.Equal(p.Products, old.Products)
 						reused[lo/chunk]++
 						continue
 					}
@@ -111,7 +116,7 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	for _, n := range reused {
 		a.PairsReused += n
 	}
-	memo.store(&pairSnapshot{cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
+	memo.store(&pairSnapshot{runID: in.runID, cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
 	a.altIx = &pairIndex{order: ix.order, groups: ix.groups, compCands: ix.compCands}
 	return nil
 }

@@ -78,9 +78,15 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		}
 	}
 	col.setFloor(pairScores, compScores)
+	reuse := a.pairFindingReuse(ctx, true)
 	for pi, i := range pairs {
 		p := &a.Pairs[i]
-		if !col.wants(pairScores[pi], SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
+		subject := in.ID(p.Ent) + "|" + in.ID(p.Comp)
+		if !col.wants(pairScores[pi], SubjectEnterpriseComponent, subject) {
+			continue
+		}
+		if f, ok := reuse.finding(NameExposure, i, subject); ok {
+			col.add(f)
 			continue
 		}
 		c := a.Comps[a.compIdx[p.Comp]]

@@ -102,6 +102,11 @@ type Finding struct {
 	// pair is the enterprise × component a finding was built from, until its alternates are
 	// filled in (collector.result).
 	pair *PairMetrics
+	// reused marks a reference to the detector's previous run's finding of the subject, taken as
+	// it was (findingreuse.go): only the subject, the score and reusedHash, its finding digest, are
+	// set.
+	reused     bool
+	reusedHash uint64
 }
 
 // Delta is the change since the previous run (0 when there is none).

@@ -47,12 +47,13 @@ func mutate(t *testing.T, name string, v reflect.Value) {
 
 // TestFindingHashCoversEveryField changes every field of a finding, those of its terms and
 // alternates too, one at a time: each must change the digest, except the fields the copy sets for
-// the new run (run_id, computed_at, prev_score) and the unexported pair.
+// the new run (run_id, computed_at, prev_score) and the unexported pair and reference marks (a
+// reference carries the digest of the finding it stands for: findingreuse.go).
 func TestFindingHashCoversEveryField(t *testing.T) {
 	base := hashFixture()
 	w := windowOf(base.WindowFrom, base.WindowTo)
 	h0 := findingHash(&base, w)
-	runFields := map[string]bool{"RunID": true, "ComputedAt": true, "PrevScore": true, "pair": true}
+	runFields := map[string]bool{"RunID": true, "ComputedAt": true, "PrevScore": true, "pair": true, "reused": true, "reusedHash": true}
 	checked := 0
 	check := func(name string, field func(f *Finding) reflect.Value) {
 		f := hashFixture()

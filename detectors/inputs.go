@@ -157,6 +157,8 @@ type Inputs struct {
 	betweenness *BetweennessMemo
 	// pairMemo is the runner's memo of its last pair step (nil: none).
 	pairMemo *PairMemo
+	// runID is the runner's run these Inputs are for ("" outside a runner): the memos record it.
+	runID string
 }
 
 // ID returns the string of an interned id.

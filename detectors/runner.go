@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -32,6 +33,8 @@ type Runner struct {
 	cache  *LoadCache
 	memo   *BetweennessMemo
 	pairs  *PairMemo
+	// rescored counts the detector runs scored again without references (Runner.prepare).
+	rescored atomic.Int64
 }
 
 // runScores are one run's subjects: subject_type\x00subject → score and findingHash, and the
@@ -153,8 +156,10 @@ type DetectorSummary struct {
 	Detector string
 	Findings int
 	// Copied of the Findings were copied inside ClickHouse from the detector's previous run
-	// (unchanged); the others were sent.
+	// (unchanged); the others were sent. Reused of the Copied were not even built again: their
+	// subject's inputs had not changed (findingreuse.go).
 	Copied   int
+	Reused   int
 	Duration time.Duration
 	Err      error
 }
@@ -206,7 +211,7 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	}
 	r.m.load.Observe(sum.Load.Seconds())
 	if in != nil {
-		in.betweenness, in.pairMemo = r.memo, r.pairs
+		in.betweenness, in.pairMemo, in.runID = r.memo, r.pairs, sum.RunID
 	}
 	if err != nil {
 		var errs []error
@@ -219,22 +224,18 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 		sum.FinishedAt = r.Now().UTC()
 		return sum, errors.Join(append([]error{fmt.Errorf("run %s: %w", sum.RunID, err)}, errs...)...)
 	}
-	// Each detector scores in turn; its findings are written while the next one scores (one write
-	// at a time, in detector order).
+	// Each detector scores in turn; its findings are written while the next ones score. The writes
+	// that copy unchanged findings inside ClickHouse run concurrently (the copies are ClickHouse's
+	// work, and a rescore's tail); a full write waits for the full write before it (its batch
+	// buffers are a large part of a run's memory).
 	sum.Detectors = make([]DetectorSummary, len(dets))
 	var writing sync.WaitGroup
-	var prevDone chan struct{}
+	var fullWrite sync.Mutex
 	for i, d := range dets {
-		store := r.runOne(ctx, d, in, sum.RunID, start)
-		wait, done := prevDone, make(chan struct{})
-		prevDone = done
+		store := r.runOne(ctx, d, in, sum.RunID, start, &fullWrite)
 		writing.Add(1)
 		go func() {
 			defer writing.Done()
-			defer close(done)
-			if wait != nil {
-				<-wait
-			}
 			sum.Detectors[i] = store()
 		}()
 	}
@@ -280,21 +281,34 @@ func pairsOutcome(in *Inputs) (pairs, reused int) {
 }
 
 // runOne scores one detector and returns the step that stores its findings and run row.
-func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID string, computedAt time.Time) func() DetectorSummary {
+func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID string, computedAt time.Time, fullWrite *sync.Mutex) func() DetectorSummary {
 	name := d.Name()
 	t0 := time.Now()
 	started := r.Now().UTC()
 	ds := DetectorSummary{Detector: name}
-	fs, err := d.Run(ctx, in)
+	// The detector may take unchanged findings from this runner's previous run of it
+	// (findingreuse.go).
+	r.lastMu.Lock()
+	last, ok := r.last[name]
+	r.lastMu.Unlock()
+	dctx, refsFrom := ctx, ""
+	if ok && last.hashed {
+		dctx, refsFrom = withPrevFindings(ctx, &prevFindings{runID: last.runID, subjects: last.subjects}), last.runID
+	}
+	fs, err := d.Run(dctx, in)
 	// The rest (the previous run, the digests, the write) runs in the writer goroutine, while the
 	// next detector scores.
 	return func() DetectorSummary {
 		if err != nil {
 			return r.fail(ctx, ds, err, t0, started, runID, in)
 		}
-		w, cur, prevID, err := r.prepare(ctx, name, fs, in, runID, computedAt)
+		w, cur, prevID, err := r.prepare(ctx, d, fs, refsFrom, in, runID, computedAt)
 		if err != nil {
 			return r.fail(ctx, ds, err, t0, started, runID, in)
+		}
+		if w.carry == nil {
+			fullWrite.Lock()
+			defer fullWrite.Unlock()
 		}
 		return r.store(ctx, w, cur, prevID, ds, t0, started, in)
 	}
@@ -302,7 +316,8 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 
 // prepare gives a detector's findings their run id, computed_at and prev_score (from the
 // detector's previous successful run), digests them, and plans their write.
-func (r *Runner) prepare(ctx context.Context, name string, fs []Finding, in *Inputs, runID string, computedAt time.Time) (findingsWrite, runScores, string, error) {
+func (r *Runner) prepare(ctx context.Context, d Detector, fs []Finding, refsFrom string, in *Inputs, runID string, computedAt time.Time) (findingsWrite, runScores, string, error) {
+	name := d.Name()
 	prevID, err := PreviousRun(ctx, r.conn, name, runID)
 	if err != nil {
 		return findingsWrite{}, runScores{}, "", err
@@ -311,8 +326,21 @@ func (r *Runner) prepare(ctx context.Context, name string, fs []Finding, in *Inp
 	if err != nil {
 		return findingsWrite{}, runScores{}, "", err
 	}
-	cur := stampRun(fs, prev, runID, computedAt, windowOf(in.WindowFrom, in.WindowTo))
-	return planWrite(fs, cur, prev, name, computedAt), cur, prevID, nil
+	window := windowOf(in.WindowFrom, in.WindowTo)
+	cur := stampRun(fs, prev, runID, computedAt, window)
+	w := planWrite(fs, cur, prev, name, computedAt)
+	if countReused(fs) > 0 && (w.carry == nil || w.carry.PrevRunID != refsFrom) {
+		// The references name rows of run refsFrom, and this write does not copy from it (another
+		// run came in between, or the copy fell back to a full write): score again, building every
+		// finding (ctx carries no previous run).
+		r.rescored.Add(1)
+		if fs, err = d.Run(ctx, in); err != nil {
+			return findingsWrite{}, runScores{}, "", err
+		}
+		cur = stampRun(fs, prev, runID, computedAt, window)
+		w = planWrite(fs, cur, prev, name, computedAt)
+	}
+	return w, cur, prevID, nil
 }
 
 // stampRun gives the findings their run id, computed_at and prev_score, and returns the run's
@@ -328,7 +356,11 @@ func stampRun(fs []Finding, prev runScores, runID string, computedAt time.Time, 
 		if p, ok := prev.subjects[key]; ok {
 			f.PrevScore = ptr(p.score)
 		}
-		cur.subjects[key] = subjectState{score: f.Score, hash: h.finding(f, window)}
+		hash := f.reusedHash // a reference to the previous run's finding carries its digest
+		if !f.reused {
+			hash = h.finding(f, window)
+		}
+		cur.subjects[key] = subjectState{score: f.Score, hash: hash}
 	}
 	cur.hashed = len(cur.subjects) == len(fs)
 	return cur
@@ -397,14 +429,14 @@ func (r *Runner) store(ctx context.Context, w findingsWrite, cur runScores, prev
 	r.lastMu.Lock()
 	r.last[name] = cur
 	r.lastMu.Unlock()
-	ds.Findings, ds.Copied, ds.Duration = len(fs), len(fs)-len(w.sent), time.Since(t0)
+	ds.Findings, ds.Copied, ds.Reused, ds.Duration = len(fs), len(fs)-len(w.sent), countReused(fs), time.Since(t0)
 	r.m.stored.WithLabelValues(name, "sent").Add(float64(len(w.sent)))
 	r.m.stored.WithLabelValues(name, "copied").Add(float64(ds.Copied))
 	r.m.duration.WithLabelValues(name).Observe(ds.Duration.Seconds())
 	r.m.findings.WithLabelValues(name).Add(float64(len(fs)))
 	r.m.lastFinds.WithLabelValues(name).Set(float64(len(fs)))
 	r.m.lastSuccess.WithLabelValues(name).Set(float64(r.Now().Unix()))
-	r.log.Info("detector run", "run_id", runID, "detector", name, "findings", len(fs), "copied", ds.Copied,
+	r.log.Info("detector run", "run_id", runID, "detector", name, "findings", len(fs), "copied", ds.Copied, "reused", ds.Reused,
 		"prev_run", prevID, "duration", ds.Duration)
 	return ds
 }

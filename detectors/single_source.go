@@ -105,9 +105,15 @@ func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		cands, scores = append(cands, int32(i)), append(scores, Composite(buf))
 	}
 	col.setFloor(scores)
+	reuse := a.pairFindingReuse(ctx, false)
 	for ci, i := range cands {
 		p, score := &a.Pairs[i], scores[ci]
-		if !col.wants(score, SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
+		subject := in.ID(p.Ent) + "|" + in.ID(p.Comp)
+		if !col.wants(score, SubjectEnterpriseComponent, subject) {
+			continue
+		}
+		if f, ok := reuse.finding(NameSingleSource, i, subject); ok {
+			col.add(f)
 			continue
 		}
 		terms, flags := singleSourceTerms(in, p, nil)

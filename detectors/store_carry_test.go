@@ -172,7 +172,8 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 		t.Fatal(err)
 	}
 	runs := []string{}
-	run := func(step string, at time.Time, wantCopies bool) {
+	var lastA []Finding // A's stored findings after the latest run
+	run := func(step string, at time.Time, wantCopies, wantReuse bool) {
 		t.Helper()
 		runnerA.Now = func() time.Time { return at }
 		sumA, err := runnerA.RunOnce(ctx)
@@ -189,14 +190,19 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 			t.Fatalf("%s: B: %v", step, err)
 		}
 		runs = append(runs, sumA.RunID)
-		copied := 0
+		copied, reused := 0, 0
 		for _, d := range sumA.Detectors {
-			copied += d.Copied
+			copied, reused = copied+d.Copied, reused+d.Reused
 		}
 		for _, d := range sumB.Detectors {
-			if d.Copied != 0 {
-				t.Errorf("%s: B, a runner without a previous run in memory, copied %d findings of %s", step, d.Copied, d.Detector)
+			if d.Copied != 0 || d.Reused != 0 {
+				t.Errorf("%s: B, a runner without a previous run in memory, copied %d findings of %s (%d not built)", step, d.Copied, d.Detector, d.Reused)
 			}
+		}
+		// A takes unchanged findings from its previous run without building them, except in the
+		// first run and when the copy falls back to a full write
+		if wantReuse != (reused > 0) || reused > copied {
+			t.Errorf("%s: A reused %d findings, copied %d", step, reused, copied)
 		}
 		if wantCopies != (copied > 0) {
 			t.Errorf("%s: A copied %d findings", step, copied)
@@ -219,30 +225,52 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 					gotA[i].Detector, gotA[i].Subject, gotA[i], deltaA[i], gotB[i], deltaB[i])
 			}
 		}
-		t.Logf("%s: %d findings, %d copied, %d of %d pairs reused", step, len(gotA), copied, sumA.PairsReused, sumA.Pairs)
+		lastA = gotA
+		t.Logf("%s: %d findings, %d copied (%d not built again), %d of %d pairs reused", step, len(gotA), copied, reused, sumA.PairsReused, sumA.Pairs)
 	}
-	run("first run", memoNow, false)
+	run("first run", memoNow, false, false)
 
-	var change []schemas.Record
-	n := 0
-	for _, r := range recs {
-		l, ok := r.(*schemas.SupplyLink)
-		if !ok || l.LinkType != schemas.LinkSupplies && l.LinkType != schemas.LinkStocks {
-			continue
-		}
-		if n++; n%20 == 0 {
-			c := *l
-			c.InventoryUnits, c.Share, c.AsOf = c.InventoryUnits/4, c.Share/2, c.AsOf.Add(24*time.Hour)
-			if n%40 == 0 {
-				c.Qualification = "disqualified"
+	// 1/20 of the supplies and stocks links (those with n%20 == at), less inventory and half the
+	// share, every other one disqualified
+	changeLinks := func(at int, asOf time.Duration) {
+		var change []schemas.Record
+		n := 0
+		for _, r := range recs {
+			l, ok := r.(*schemas.SupplyLink)
+			if !ok || l.LinkType != schemas.LinkSupplies && l.LinkType != schemas.LinkStocks {
+				continue
 			}
-			change = append(change, &c)
+			if n++; n%20 == at {
+				c := *l
+				c.InventoryUnits, c.Share, c.AsOf = c.InventoryUnits/4, c.Share/2, c.AsOf.Add(asOf)
+				if n%40 == at {
+					c.Qualification = "disqualified"
+				}
+				change = append(change, &c)
+			}
 		}
+		for _, conn := range []driver.Conn{connA, connB} {
+			insertRecords(t, ctx, conn, ingested, change)
+		}
+	}
+	changeLinks(0, 24*time.Hour)
+	run("1/20 of the supplies and stocks links changed", memoNow.Add(time.Hour), true, true)
+	// A part of the component of a kept exposure pair goes end-of-life, nothing else changes: the
+	// component's exposure findings change in their availability term only
+	var part *schemas.ComponentAvailability
+	for _, f := range lastA {
+		if f.Detector == NameExposure && f.SubjectType == SubjectEnterpriseComponent && part == nil {
+			part = &schemas.ComponentAvailability{PartNumber: "EOL-1", Manufacturer: "M", Distributor: "D",
+				ComponentID: f.ComponentID, Stock: 10, Lifecycle: schemas.LifecycleEOL, AsOf: memoNow}
+		}
+	}
+	if part == nil {
+		t.Fatal("no kept exposure pair")
 	}
 	for _, conn := range []driver.Conn{connA, connB} {
-		insertRecords(t, ctx, conn, ingested, change)
+		insertRecords(t, ctx, conn, ingested, []schemas.Record{part})
 	}
-	run("1/20 of the supplies and stocks links changed", memoNow.Add(time.Hour), true)
+	run("a part end-of-life", memoNow.Add(90*time.Minute), true, true)
 	var gone uint64
 	if err := connA.QueryRow(ctx, "SELECT count() FROM findings WHERE run_id = ? AND (detector, subject_type, subject) NOT IN "+
 		"(SELECT detector, subject_type, subject FROM findings WHERE run_id = ?)", runs[0], runs[1]).Scan(&gone); err != nil {
@@ -251,7 +279,44 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 	if gone == 0 {
 		t.Error("no subject left the capped top between the runs: the test does not exercise the gone subjects")
 	}
-	run("nothing changed but the clock", memoNow.Add(2*time.Hour), true)
+	// A new bom link: a product that the enterprise of a kept single_source pair makes now holds
+	// the pair's component, so that pair's findings change in their products only.
+	makes, bom := map[string][]string{}, map[[2]string]bool{}
+	for _, r := range recs {
+		if l, ok := r.(*schemas.SupplyLink); ok && l.LinkType == schemas.LinkMakes {
+			makes[l.EnterpriseID] = append(makes[l.EnterpriseID], l.ProductID)
+		} else if ok && l.LinkType == schemas.LinkBOM {
+			bom[[2]string{l.ProductID, l.ComponentID}] = true
+		}
+	}
+	var added *schemas.SupplyLink
+	for _, f := range lastA {
+		for _, p := range makes[f.EnterpriseID] {
+			if f.Detector == NameSingleSource && added == nil && !bom[[2]string{p, f.ComponentID}] && len(f.Products) < maxProducts {
+				added = &schemas.SupplyLink{LinkType: schemas.LinkBOM, ProductID: p, ComponentID: f.ComponentID, QtyPerUnit: 1, AsOf: memoNow}
+			}
+		}
+	}
+	if added == nil {
+		t.Fatal("no kept single_source pair whose enterprise makes a product without its component")
+	}
+	for _, conn := range []driver.Conn{connA, connB} {
+		insertRecords(t, ctx, conn, ingested, []schemas.Record{added})
+	}
+	run("a bom link added (one pair's products), an hour later", memoNow.Add(2*time.Hour), true, true)
+
+	// Another 1/20 changed, and the list of gone subjects allowed no byte: every detector with a
+	// gone subject falls back to a full write, so A, having taken findings as references, scores
+	// those detectors again building every finding.
+	changeLinks(10, 48*time.Hour)
+	old := maxRemovedBytes
+	maxRemovedBytes = 0
+	defer func() { maxRemovedBytes = old }()
+	before := runnerA.rescored.Load()
+	run("another change, the copy falls back to full writes", memoNow.Add(3*time.Hour), true, false)
+	if runnerA.rescored.Load() == before {
+		t.Error("no detector was scored again: the fallback with references is not exercised")
+	}
 }
 
 // TestCarryOverSQLOnCurrentClickHouseIntegration runs the copy statement on a current ClickHouse

@@ -28,10 +28,16 @@ func (ttsTTR) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		}
 	}
 	col.setFloor(scores)
+	reuse := a.pairFindingReuse(ctx, false)
 	for ci, i := range cands {
 		p := &a.Pairs[i]
 		gap, norm := TTSGap(p.TTS, p.TTR)
-		if !col.wants(scores[ci], SubjectEnterpriseComponent, in.ID(p.Ent)+"|"+in.ID(p.Comp)) {
+		subject := in.ID(p.Ent) + "|" + in.ID(p.Comp)
+		if !col.wants(scores[ci], SubjectEnterpriseComponent, subject) {
+			continue
+		}
+		if f, ok := reuse.finding(NameTTSTTR, i, subject); ok {
+			col.add(f)
 			continue
 		}
 		f := in.pairFinding(NameTTSTTR, p)

@@ -1,0 +1,129 @@
+package detectors
+
+import (
+	"context"
+	"slices"
+)
+
+// A detector run by the Runner may take a kept enterprise × component finding from the detector's
+// previous run instead of building it again, when nothing it is built from changed:
+//   - the pair took its metrics from that same run (PairMemo: its own inputs, the ids, the node
+//     attributes, the substitution list and the configuration are the same) and lists the same
+//     products;
+//   - for exposure, its component's chokepoint score, availability and chokepoint flags are the
+//     same as in that run (the other terms are the pair's);
+//   - the subject was kept in that run (the runner holds its score and finding digest).
+//
+// A pair finding is a function of those inputs and of the run's window, which the digest counts
+// as "the run's window" (findingHash), so the finding built now would have that digest and score.
+// The detector then adds a reference (Finding.reused: subject, score and digest, no content) and
+// the runner copies the stored row (carryOver). When the write cannot copy from that run after
+// all (another run came in between, or the copy falls back to a full write), the runner scores
+// the detector again without references (Runner.prepare). TestRunnerCarryOverIntegration compares
+// the stored findings with a runner that builds every finding.
+
+// prevFindings is a detector's previous run as the runner holds it: run id and, per subject, the
+// score and finding digest.
+type prevFindings struct {
+	runID    string
+	subjects map[string]subjectState
+}
+
+type prevFindingsKey struct{}
+
+// withPrevFindings lets the detectors run with ctx take findings from p (nil: none).
+func withPrevFindings(ctx context.Context, p *prevFindings) context.Context {
+	return context.WithValue(ctx, prevFindingsKey{}, p)
+}
+
+func prevFindingsFrom(ctx context.Context) *prevFindings {
+	p, _ := ctx.Value(prevFindingsKey{}).(*prevFindings)
+	return p
+}
+
+// pairFindingReuse decides, in one detector run, which kept pair findings are references.
+type pairFindingReuse struct {
+	a        *Analysis
+	prev     *prevFindings
+	withComp bool
+	key      []byte
+}
+
+// pairFindingReuse returns the reuse of a detector run with ctx, or nil when it has none: no
+// previous run in ctx, or the analysis compared its pairs (and, withComp, its components) with
+// another run.
+func (a *Analysis) pairFindingReuse(ctx context.Context, withComp bool) *pairFindingReuse {
+	prev := prevFindingsFrom(ctx)
+	if prev == nil || prev.runID == "" || a.pairSame == nil || a.pairsFrom != prev.runID ||
+		withComp && (a.compSame == nil || a.compsFrom != prev.runID) {
+		return nil
+	}
+	return &pairFindingReuse{a: a, prev: prev, withComp: withComp}
+}
+
+// finding returns the reference finding of pair i (subject its subject) when it may be taken from
+// the previous run.
+func (r *pairFindingReuse) finding(det string, i int32, subject string) (Finding, bool) {
+	if r == nil || !r.a.pairSame[i] {
+		return Finding{}, false
+	}
+	if r.withComp && !r.a.compSame[r.a.compIdx[r.a.Pairs[i].Comp]] {
+		return Finding{}, false
+	}
+	r.key = append(append(append(r.key[:0], SubjectEnterpriseComponent...), 0), subject...)
+	s, ok := r.prev.subjects[string(r.key)]
+	if !ok {
+		return Finding{}, false
+	}
+	return Finding{Detector: det, SubjectType: SubjectEnterpriseComponent, Subject: subject, Score: s.score,
+		reused: true, reusedHash: s.hash}, true
+}
+
+// countReused returns how many of fs are references.
+func countReused(fs []Finding) int {
+	n := 0
+	for i := range fs {
+		if fs[i].reused {
+			n++
+		}
+	}
+	return n
+}
+
+// compFig is what the exposure of a pair reads of its component.
+type compFig struct {
+	choke, avail float64
+	flags        []string
+}
+
+// compSnapshot is one run's component figures (by interned id) for the next run's comparison.
+type compSnapshot struct {
+	runID string
+	ids   uint64
+	figs  map[int32]compFig
+}
+
+// compareComps sets a.compSame against the memo's last components and stores this run's.
+func (a *Analysis) compareComps() {
+	m := a.in.pairMemo
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	prev := m.comps
+	m.mu.Unlock()
+	if prev != nil && prev.ids == a.idsDigest && prev.runID != "" {
+		a.compSame, a.compsFrom = make([]bool, len(a.Comps)), prev.runID
+		for ci, c := range a.Comps {
+			f, ok := prev.figs[c.Comp]
+			a.compSame[ci] = ok && f.choke == c.ChokeScore && f.avail == c.Availability && slices.Equal(f.flags, c.chokeFlags)
+		}
+	}
+	cur := &compSnapshot{runID: a.in.runID, ids: a.idsDigest, figs: make(map[int32]compFig, len(a.Comps))}
+	for _, c := range a.Comps {
+		cur.figs[c.Comp] = compFig{c.ChokeScore, c.Availability, c.chokeFlags}
+	}
+	m.mu.Lock()
+	m.comps = cur
+	m.mu.Unlock()
+}
