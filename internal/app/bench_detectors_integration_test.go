@@ -361,15 +361,15 @@ FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supp
 
 // incrementalRun is the runner's next run after the change: tables unchanged since its last run are
 // replayed from memory (detectors.LoadCache), the changed ones re-read, then a rescore that takes the
-// unchanged pairs' metrics from the last run (detectors.PairMemo).
+// unchanged pairs' metrics and findings from the last run (detectors.PairMemo, findingreuse.go).
 func incrementalRun(ctx context.Context, runner *detectors.Runner) (string, error) {
 	sum, err := runner.RunOnce(ctx)
-	stored, copied := 0, 0
+	stored, copied, notBuilt := 0, 0, 0
 	for _, d := range sum.Detectors {
-		stored, copied = stored+d.Findings, copied+d.Copied
+		stored, copied, notBuilt = stored+d.Findings, copied+d.Copied, notBuilt+d.Reused
 	}
-	return fmt.Sprintf("reused %s, delta %s, betweenness %s, %d of %d pairs reused, %d of %d findings copied from the previous run",
-		strings.Join(sum.Reused, "+"), strings.Join(sum.Delta, "+"), sum.Betweenness, sum.PairsReused, sum.Pairs, copied, stored), err
+	return fmt.Sprintf("reused %s, delta %s, betweenness %s, %d of %d pairs reused, %d of %d findings copied from the previous run (%d not built again)",
+		strings.Join(sum.Reused, "+"), strings.Join(sum.Delta, "+"), sum.Betweenness, sum.PairsReused, sum.Pairs, copied, stored, notBuilt), err
 }
 
 func printDetectors(d *detSummary) {
