@@ -51,11 +51,7 @@ func TestPairMemoMatchesFresh(t *testing.T) {
 	defer func() { pairChunkMin = old }()
 	build := func(cfg Config, recs []schemas.Record, memo *PairMemo) (*Inputs, *Analysis) {
 		t.Helper()
-		b := NewBuilder(cfg, memoNow)
-		for _, r := range recs {
-			b.Add(r)
-		}
-		in := b.Inputs()
+		in := memoInputs(cfg, recs, nil, nil)
 		in.pairMemo = memo
 		a, err := in.Analysis(context.Background())
 		if err != nil {
