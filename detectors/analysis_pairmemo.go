@@ -27,8 +27,8 @@ import (
 // before. A collision of either digest (odds about 2⁻⁶⁴ per pair) would keep a stale pair for a
 // run; TestPairMemoMatchesFresh compares memoized analyses with fresh ones over a series of changes.
 //
-// A nil *PairMemo memoizes nothing. It is safe for concurrent use: a run reads one snapshot and
-// stores a new one; the snapshots are never changed.
+// A nil *PairMemo memoizes nothing. It is safe for concurrent use: a run takes the snapshot out of
+// the memo (it may reuse its array) and stores a new one.
 type PairMemo struct {
 	mu    sync.Mutex
 	snap  *pairSnapshot
@@ -36,8 +36,9 @@ type PairMemo struct {
 }
 
 // pairSnapshot is one run's pair step: its configuration and run digest, and per pair (sorted as
-// Analysis.Pairs) the key, the digest of its own inputs and the metrics. The metrics are shared
-// with that run's analysis and only read.
+// Analysis.Pairs) the key, the digest of its own inputs and the metrics. The metrics are that run's
+// Analysis.Pairs; the next run with the same pair keys updates them in place, so an analysis made
+// with the runner's memo must not be read after the runner's next run (the Runner keeps none).
 type pairSnapshot struct {
 	runID  string // the runner's run ("" outside a runner)
 	cfg    Config
@@ -50,13 +51,17 @@ type pairSnapshot struct {
 // NewPairMemo returns an empty memo.
 func NewPairMemo() *PairMemo { return &PairMemo{} }
 
-// usable returns the last snapshot when it was taken under the same configuration and run digest.
-func (m *PairMemo) usable(cfg *Config, global uint64) *pairSnapshot {
+// take removes the last snapshot from the memo and returns it when it was taken under the same
+// configuration and run digest. The caller owns it then (the pair step updates its array in place),
+// and stores a new one when it is done; a run that fails in between leaves the memo empty, and a
+// run alongside finds it empty.
+func (m *PairMemo) take(cfg *Config, global uint64) *pairSnapshot {
 	if m == nil {
 		return nil
 	}
 	m.mu.Lock()
 	s := m.snap
+	m.snap = nil
 	m.mu.Unlock()
 	if s == nil || s.global != global || !reflect.DeepEqual(&s.cfg, cfg) {
 		return nil

@@ -57,7 +57,6 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Pairs = make([]PairMetrics, len(keys))
 	a.pairIdx = make(map[uint64]int32, len(keys))
 	for pi, k := range keys {
 		a.pairIdx[k] = int32(pi)
@@ -72,11 +71,19 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	if memo != nil {
 		global = pairGlobalDigest(in, a.idsDigest)
 		fps, cands = make([]uint64, len(keys)), candsDigests(ix.compCands)
-		snap := memo.usable(&in.Cfg, global)
+		snap := memo.take(&in.Cfg, global)
 		reuse = newPairReuse(snap, keys)
 		if snap != nil {
 			a.pairSame, a.pairsFrom = make([]bool, len(keys)), snap.runID
 		}
+	}
+	// With the same pair keys as the last run, the pairs are updated in the last run's array (the
+	// memo gave it up: take), the changed ones computed again from zero; else a new array.
+	inPlace := reuse != nil && reuse.aligned
+	if inPlace {
+		a.Pairs = reuse.snap.pairs
+	} else {
+		a.Pairs = make([]PairMetrics, len(keys))
 	}
 	// Each pair's metrics read the shared indexes and write only their own element: the pairs are
 	// computed in contiguous chunks, one goroutine per CPU.
@@ -96,14 +103,20 @@ func (a *Analysis) pairs(ctx context.Context) error {
 				if memo != nil {
 					fps[pi] = a.pairFingerprint(&h, keys[pi], ix, cands)
 					if old, ok := reuse.lookup(pi, keys[pi], fps[pi]); ok {
-						p := &a.Pairs[pi]
-						*p = *old
+						p := &a.Pairs[pi] // old itself when in place
+						oldProducts := old.Products
+						if p != old {
+							*p = *old
+						}
 						p.Products = nil
 						a.pairProducts(p, ix)
-						a.pairSame[pi] = slices.Equal(p.Products, old.Products)
+						a.pairSame[pi] = slices.Equal(p.Products, oldProducts)
 						reused[lo/chunk]++
 						continue
 					}
+				}
+				if inPlace {
+					a.Pairs[pi] = PairMetrics{}
 				}
 				a.pairMetrics(&a.Pairs[pi], keys[pi], ix, &sc)
 			}
