@@ -225,6 +225,9 @@ func (a *Analysis) components(ctx context.Context) error {
 		}
 	}
 	list := listSet(a.in.Cfg.Chokepoint.List)
+	// the concentration terms of an HS code or material, once for all its components (a pure
+	// function of the ConcMetrics and the configuration)
+	concT := map[*ConcMetrics][]Term{}
 	for ci, c := range a.Comps {
 		if err := tick(ctx, ci); err != nil {
 			return err
@@ -237,7 +240,12 @@ func (a *Analysis) components(ctx context.Context) error {
 		}
 		c.OnList = c.Info.Chokepoint || list[strings.ToLower(a.in.ID(c.Comp))] ||
 			(c.Info.HSCode != "" && list[c.Info.HSCode]) || (c.Material != "" && list[c.Material])
-		c.chokeTerms, c.chokeFlags = a.componentChokeTerms(c)
+		conc, ok := concT[c.Conc]
+		if !ok {
+			conc = concTerms(a.in, c.Conc)
+			concT[c.Conc] = conc
+		}
+		c.chokeTerms, c.chokeFlags = a.componentChokeTerms(c, conc)
 		c.ChokeScore = Composite(c.chokeTerms)
 	}
 	a.compareComps()

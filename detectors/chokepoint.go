@@ -94,11 +94,11 @@ func importDetail(home string, c *ConcMetrics) string {
 
 func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
-func (a *Analysis) componentChokeTerms(c *CompMetrics) ([]Term, []string) {
+func (a *Analysis) componentChokeTerms(c *CompMetrics, conc []Term) ([]Term, []string) {
 	in := a.in
 	cfg := in.Cfg.Chokepoint
 	w := cfg.Weights
-	t := concTerms(in, c.Conc)
+	t := append(make([]Term, 0, len(conc)+3), conc...) // concTerms(in, c.Conc), shared: copied
 	t = append(t,
 		term("reach", c.Reach, Saturate(c.Reach, cfg.ReachHalf), w.Reach, fmt.Sprintf("%d enterprises (%d chain leaders ×%.0f), %d products", c.Enterprises, c.ChainLeaders, cfg.ChainLeaderWeight, len(c.Products))),
 		term("betweenness", c.Betweenness, c.BetweennessRel, w.Betweenness, betweennessDetail(a.Betweenness)))
