@@ -31,13 +31,12 @@ type Analysis struct {
 	BetweennessReused bool
 	// PairsReused is how many Pairs took their metrics from the runner's last run (PairMemo).
 	PairsReused int
-	// pairSame says, per pair, that it took its metrics from the run pairsFrom and lists the same
-	// products; compSame, per component, that its figures the exposure of a pair reads are those
-	// of the run compsFrom (findingreuse.go). Nil without the runner's memo.
-	pairSame  []bool
-	pairsFrom string
-	compSame  []bool
-	compsFrom string
+	// seq numbers this analysis among the runner's (PairMemo.beginRun). pairSince says, per pair,
+	// since which run its metrics and products are the same; compSince, per component, since which
+	// run the figures the exposure of a pair reads are (findingreuse.go). Nil without the memo.
+	seq       uint64
+	pairSince []uint64
+	compSince []uint64
 	// GraphReused says Graph, its nodes and Betweenness came from the runner's memo without
 	// building the graph (its links and ids were the same).
 	GraphReused bool
@@ -260,6 +259,9 @@ func analyze(ctx context.Context, in *Inputs) (*Analysis, error) {
 	a := &Analysis{in: in, compIdx: map[int32]int32{}} // pairs() sizes pairIdx
 	if in.pairMemo != nil || in.betweenness != nil {
 		a.idsDigest = idsDigest(in.ids) // what the memos' interned indexes mean
+	}
+	if in.pairMemo != nil {
+		a.seq = in.pairMemo.beginRun(in.runID)
 	}
 	// The first four steps read only the Inputs and write fields of their own (HS and Mats; Parts;
 	// Pairs, pairIdx and altIx; Graph, Betweenness and graphNodes): they run concurrently. The

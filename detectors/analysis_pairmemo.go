@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -33,6 +34,41 @@ type PairMemo struct {
 	mu    sync.Mutex
 	snap  *pairSnapshot
 	comps *compSnapshot // the last run's component figures (findingreuse.go)
+	// seq numbers the runs whose analysis used the memo, in order; runs maps the latest of them
+	// (at most maxRunSeqs) from run id to number.
+	seq  uint64
+	runs map[string]uint64
+}
+
+// maxRunSeqs is how many runs' numbers the memo remembers.
+const maxRunSeqs = 256
+
+// beginRun numbers an analysis of run runID.
+func (m *PairMemo) beginRun(runID string) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seq++
+	if m.runs == nil {
+		m.runs = map[string]uint64{}
+	}
+	if runID != "" {
+		m.runs[runID] = m.seq
+	}
+	if len(m.runs) > maxRunSeqs {
+		maps.DeleteFunc(m.runs, func(_ string, s uint64) bool { return s+maxRunSeqs/2 <= m.seq })
+	}
+	return m.seq
+}
+
+// seqOf returns the number of run runID's analysis, if the memo remembers it.
+func (m *PairMemo) seqOf(runID string) (uint64, bool) {
+	if m == nil || runID == "" {
+		return 0, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.runs[runID]
+	return s, ok
 }
 
 // pairSnapshot is one run's pair step: its configuration and run digest, and per pair (sorted as
@@ -40,7 +76,7 @@ type PairMemo struct {
 // Analysis.Pairs; the next run with the same pair keys updates them in place, so an analysis made
 // with the runner's memo must not be read after the runner's next run (the Runner keeps none).
 type pairSnapshot struct {
-	runID  string // the runner's run ("" outside a runner)
+	since  []uint64 // per pair, the number of the run since which its metrics and products are the same
 	cfg    Config
 	global uint64
 	keys   []uint64
@@ -227,20 +263,21 @@ func newPairReuse(snap *pairSnapshot, keys []uint64) *pairReuse {
 	return r
 }
 
-// lookup returns the old metrics of the pair at position pi with key k when its digest is fp.
-func (r *pairReuse) lookup(pi int, k, fp uint64) (*PairMetrics, bool) {
+// lookup returns the old metrics of the pair at position pi with key k when its digest is fp, and
+// their position in the snapshot.
+func (r *pairReuse) lookup(pi int, k, fp uint64) (*PairMetrics, int32, bool) {
 	if r == nil {
-		return nil, false
+		return nil, 0, false
 	}
 	oi := int32(pi)
 	if !r.aligned {
 		var ok bool
 		if oi, ok = r.old[k]; !ok {
-			return nil, false
+			return nil, 0, false
 		}
 	}
 	if r.snap.fps[oi] != fp {
-		return nil, false
+		return nil, 0, false
 	}
-	return &r.snap.pairs[oi], true
+	return &r.snap.pairs[oi], oi, true
 }

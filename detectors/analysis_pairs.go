@@ -71,11 +71,8 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	if memo != nil {
 		global = pairGlobalDigest(in, a.idsDigest)
 		fps, cands = make([]uint64, len(keys)), candsDigests(ix.compCands)
-		snap := memo.take(&in.Cfg, global)
-		reuse = newPairReuse(snap, keys)
-		if snap != nil {
-			a.pairSame, a.pairsFrom = make([]bool, len(keys)), snap.runID
-		}
+		reuse = newPairReuse(memo.take(&in.Cfg, global), keys)
+		a.pairSince = make([]uint64, len(keys))
 	}
 	// With the same pair keys as the last run, the pairs are updated in the last run's array (the
 	// memo gave it up: take), the changed ones computed again from zero; else a new array.
@@ -102,7 +99,8 @@ func (a *Analysis) pairs(ctx context.Context) error {
 				}
 				if memo != nil {
 					fps[pi] = a.pairFingerprint(&h, keys[pi], ix, cands)
-					if old, ok := reuse.lookup(pi, keys[pi], fps[pi]); ok {
+					a.pairSince[pi] = a.seq
+					if old, oi, ok := reuse.lookup(pi, keys[pi], fps[pi]); ok {
 						p := &a.Pairs[pi] // old itself when in place
 						oldProducts := old.Products
 						if p != old {
@@ -110,7 +108,9 @@ func (a *Analysis) pairs(ctx context.Context) error {
 						}
 						p.Products = nil
 						a.pairProducts(p, ix)
-						a.pairSame[pi] = slices.Equal(p.Products, oldProducts)
+						if slices.Equal(p.Products, oldProducts) {
+							a.pairSince[pi] = reuse.snap.since[oi]
+						}
 						reused[lo/chunk]++
 						continue
 					}
@@ -129,7 +129,7 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	for _, n := range reused {
 		a.PairsReused += n
 	}
-	memo.store(&pairSnapshot{runID: in.runID, cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
+	memo.store(&pairSnapshot{since: a.pairSince, cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
 	a.altIx = &pairIndex{order: ix.order, groups: ix.groups, compCands: ix.compCands}
 	return nil
 }

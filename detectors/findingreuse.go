@@ -6,13 +6,15 @@ import (
 )
 
 // A detector run by the Runner may take a kept enterprise × component finding from the detector's
-// previous run instead of building it again, when nothing it is built from changed:
-//   - the pair took its metrics from that same run (PairMemo: its own inputs, the ids, the node
-//     attributes, the substitution list and the configuration are the same) and lists the same
-//     products;
-//   - for exposure, its component's chokepoint score, availability and chokepoint flags are the
-//     same as in that run (the other terms are the pair's);
+// previous run instead of building it again, when nothing it is built from changed since:
+//   - the pair has taken its metrics from the run before in every run since that one (PairMemo:
+//     its own inputs, the ids, the node attributes, the substitution list and the configuration
+//     stayed the same) and listed the same products (Analysis.pairSince);
+//   - for exposure, its component's chokepoint score, availability and chokepoint flags stayed the
+//     same since that run (the other terms are the pair's; Analysis.compSince);
 //   - the subject was kept in that run (the runner holds its score and finding digest).
+// The runs are the runner's runs of any detectors, numbered by the memo, so a run of some
+// detectors in between (the event-driven trigger's) does not stop the others from reusing.
 //
 // A pair finding is a function of those inputs and of the run's window, which the digest counts
 // as "the run's window" (findingHash), so the finding built now would have that digest and score.
@@ -45,29 +47,33 @@ func prevFindingsFrom(ctx context.Context) *prevFindings {
 type pairFindingReuse struct {
 	a        *Analysis
 	prev     *prevFindings
+	prevSeq  uint64 // the number of the previous run's analysis
 	withComp bool
 	key      []byte
 }
 
 // pairFindingReuse returns the reuse of a detector run with ctx, or nil when it has none: no
-// previous run in ctx, or the analysis compared its pairs (and, withComp, its components) with
-// another run.
+// previous run in ctx, no memo, or a previous run the memo does not know (or, withComp, no
+// component comparison).
 func (a *Analysis) pairFindingReuse(ctx context.Context, withComp bool) *pairFindingReuse {
 	prev := prevFindingsFrom(ctx)
-	if prev == nil || prev.runID == "" || a.pairSame == nil || a.pairsFrom != prev.runID ||
-		withComp && (a.compSame == nil || a.compsFrom != prev.runID) {
+	if prev == nil || a.pairSince == nil || withComp && a.compSince == nil {
 		return nil
 	}
-	return &pairFindingReuse{a: a, prev: prev, withComp: withComp}
+	seq, ok := a.in.pairMemo.seqOf(prev.runID)
+	if !ok || seq >= a.seq {
+		return nil
+	}
+	return &pairFindingReuse{a: a, prev: prev, prevSeq: seq, withComp: withComp}
 }
 
 // finding returns the reference finding of pair i (subject its subject) when it may be taken from
 // the previous run.
 func (r *pairFindingReuse) finding(det string, i int32, subject string) (Finding, bool) {
-	if r == nil || !r.a.pairSame[i] {
+	if r == nil || r.a.pairSince[i] > r.prevSeq {
 		return Finding{}, false
 	}
-	if r.withComp && !r.a.compSame[r.a.compIdx[r.a.Pairs[i].Comp]] {
+	if r.withComp && r.a.compSince[r.a.compIdx[r.a.Pairs[i].Comp]] > r.prevSeq {
 		return Finding{}, false
 	}
 	r.key = append(append(append(r.key[:0], SubjectEnterpriseComponent...), 0), subject...)
@@ -90,20 +96,22 @@ func countReused(fs []Finding) int {
 	return n
 }
 
-// compFig is what the exposure of a pair reads of its component.
+// compFig is what the exposure of a pair reads of its component, and since which run it is so.
 type compFig struct {
 	choke, avail float64
 	flags        []string
+	since        uint64
 }
 
 // compSnapshot is one run's component figures (by interned id) for the next run's comparison.
 type compSnapshot struct {
-	runID string
-	ids   uint64
-	figs  map[int32]compFig
+	ids  uint64
+	figs map[int32]compFig
 }
 
-// compareComps sets a.compSame against the memo's last components and stores this run's.
+// compareComps sets a.compSince against the memo's last components and stores this run's. The memo
+// gives its components up first (a run that fails before storing leaves none, and the next run
+// counts every component as changed).
 func (a *Analysis) compareComps() {
 	m := a.in.pairMemo
 	if m == nil {
@@ -111,17 +119,21 @@ func (a *Analysis) compareComps() {
 	}
 	m.mu.Lock()
 	prev := m.comps
+	m.comps = nil
 	m.mu.Unlock()
-	if prev != nil && prev.ids == a.idsDigest && prev.runID != "" {
-		a.compSame, a.compsFrom = make([]bool, len(a.Comps)), prev.runID
-		for ci, c := range a.Comps {
-			f, ok := prev.figs[c.Comp]
-			a.compSame[ci] = ok && f.choke == c.ChokeScore && f.avail == c.Availability && slices.Equal(f.flags, c.chokeFlags)
-		}
+	if prev != nil && prev.ids != a.idsDigest {
+		prev = nil
 	}
-	cur := &compSnapshot{runID: a.in.runID, ids: a.idsDigest, figs: make(map[int32]compFig, len(a.Comps))}
-	for _, c := range a.Comps {
-		cur.figs[c.Comp] = compFig{c.ChokeScore, c.Availability, c.chokeFlags}
+	a.compSince = make([]uint64, len(a.Comps))
+	cur := &compSnapshot{ids: a.idsDigest, figs: make(map[int32]compFig, len(a.Comps))}
+	for ci, c := range a.Comps {
+		a.compSince[ci] = a.seq
+		if prev != nil {
+			if f, ok := prev.figs[c.Comp]; ok && f.choke == c.ChokeScore && f.avail == c.Availability && slices.Equal(f.flags, c.chokeFlags) {
+				a.compSince[ci] = f.since
+			}
+		}
+		cur.figs[c.Comp] = compFig{c.ChokeScore, c.Availability, c.chokeFlags, a.compSince[ci]}
 	}
 	m.mu.Lock()
 	m.comps = cur

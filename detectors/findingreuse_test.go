@@ -2,15 +2,16 @@ package detectors
 
 import (
 	"context"
+	"slices"
 	"testing"
 )
 
-// TestCompareComps: a component counts as the same only when its chokepoint score, availability
-// and chokepoint flags all equal the last run's, under the same ids; the comparison names the run
-// it was made against, and a reuse needs that run to be the detector's previous one.
+// TestCompareComps: a component keeps the run number it has been the same since only when its
+// chokepoint score, availability and chokepoint flags all equal the last run's, under the same
+// ids; and a detector's reuse takes a pair or component only when it has been the same since the
+// detector's previous run, which the memo must know.
 func TestCompareComps(t *testing.T) {
 	memo := NewPairMemo()
-	in := &Inputs{pairMemo: memo, runID: "run-1"}
 	comps := func() []*CompMetrics {
 		return []*CompMetrics{
 			{Comp: 1, ChokeScore: 40, Availability: 0.5, chokeFlags: []string{"a"}},
@@ -20,46 +21,64 @@ func TestCompareComps(t *testing.T) {
 			{Comp: 5, ChokeScore: 40, Availability: 0.5, chokeFlags: []string{"a"}},
 		}
 	}
-	a := &Analysis{in: in, idsDigest: 7, Comps: comps()}
-	a.compareComps()
-	if a.compSame != nil {
-		t.Fatal("the first run compared its components with nothing")
+	analysis := func(runID string, ids uint64) *Analysis {
+		in := &Inputs{pairMemo: memo, runID: runID}
+		return &Analysis{in: in, idsDigest: ids, Comps: comps(), seq: memo.beginRun(runID)}
 	}
-	in.runID = "run-2"
-	b := &Analysis{in: in, idsDigest: 7, Comps: comps()}
+	a := analysis("run-1", 7)
+	a.compareComps()
+	if !slices.Equal(a.compSince, []uint64{1, 1, 1, 1, 1}) {
+		t.Fatalf("first run: %v", a.compSince)
+	}
+	b := analysis("run-2", 7)
 	b.Comps[1].ChokeScore = 40.000001
 	b.Comps[2].Availability = 0.75
 	b.Comps[3].chokeFlags = []string{"a", "b"}
 	b.Comps[4].Comp = 6 // a component the last run did not have
 	b.compareComps()
-	if want := []bool{true, false, false, false, false}; b.compsFrom != "run-1" || len(b.compSame) != len(want) {
-		t.Fatalf("compared with %q: %v", b.compsFrom, b.compSame)
-	} else {
-		for i := range want {
-			if b.compSame[i] != want[i] {
-				t.Errorf("component %d: same %v, want %v", b.Comps[i].Comp, b.compSame[i], want[i])
-			}
-		}
+	if !slices.Equal(b.compSince, []uint64{1, 2, 2, 2, 2}) {
+		t.Fatalf("second run: %v", b.compSince)
 	}
-	in.runID = "run-3"
-	c := &Analysis{in: in, idsDigest: 8, Comps: comps()}
+	c := analysis("run-3", 7)
+	c.Comps[1].ChokeScore = 40.000001 // as in run 2
+	c.Comps[4].Comp = 6
 	c.compareComps()
-	if c.compSame != nil {
-		t.Fatal("components under other ids compared as the same")
+	if !slices.Equal(c.compSince, []uint64{1, 2, 3, 3, 2}) {
+		t.Fatalf("third run: %v", c.compSince)
+	}
+	d := analysis("run-4", 8) // other ids: nothing carries over
+	d.compareComps()
+	if !slices.Equal(d.compSince, []uint64{4, 4, 4, 4, 4}) {
+		t.Fatalf("other ids: %v", d.compSince)
 	}
 
-	// the reuse of a detector run takes only a previous run the analysis compared with
-	b.pairSame, b.pairsFrom = []bool{true}, "run-1"
-	ctx := withPrevFindings(context.Background(), &prevFindings{runID: "run-1", subjects: map[string]subjectState{}})
-	if b.pairFindingReuse(ctx, true) == nil || b.pairFindingReuse(ctx, false) == nil {
-		t.Fatal("no reuse against the run compared with")
+	// a reuse against run-2 (number 2) takes what has been the same since run 2 or before
+	c.Pairs = []PairMetrics{{Comp: 1}, {Comp: 2}, {Comp: 3}}
+	c.compIdx = map[int32]int32{1: 0, 2: 1, 3: 2}
+	c.pairSince = []uint64{2, 2, 3}
+	prev := func(runID string) context.Context {
+		return withPrevFindings(context.Background(), &prevFindings{runID: runID, subjects: map[string]subjectState{
+			SubjectEnterpriseComponent + "\x00e|c1": {score: 10, hash: 1},
+			SubjectEnterpriseComponent + "\x00e|c2": {score: 20, hash: 2},
+			SubjectEnterpriseComponent + "\x00e|c3": {score: 30, hash: 3},
+		}})
 	}
-	other := withPrevFindings(context.Background(), &prevFindings{runID: "run-0", subjects: map[string]subjectState{}})
-	if b.pairFindingReuse(other, false) != nil || b.pairFindingReuse(context.Background(), false) != nil {
-		t.Fatal("a reuse against another run, or none")
+	r := c.pairFindingReuse(prev("run-2"), true)
+	for i, want := range []bool{true, true, false} {
+		f, ok := r.finding(NameExposure, int32(i), "e|c"+string(rune('1'+i)))
+		if ok != want || ok && (!f.reused || f.reusedHash != uint64(i+1) || f.Score != float64(10*(i+1))) {
+			t.Errorf("pair %d: reference %v %+v, want %v", i, ok, f, want)
+		}
 	}
-	b.compsFrom = "run-0"
-	if b.pairFindingReuse(ctx, true) != nil || b.pairFindingReuse(ctx, false) == nil {
-		t.Fatal("the exposure's reuse must also have its components compared with the same run")
+	c.compSince[1] = 3 // the second pair's component changed in run 3
+	if _, ok := r.finding(NameExposure, 1, "e|c2"); ok {
+		t.Error("a pair whose component changed since the previous run was taken")
+	}
+	if _, ok := c.pairFindingReuse(prev("run-2"), false).finding(NameSingleSource, 1, "e|c2"); !ok {
+		t.Error("without the component check, the unchanged pair was not taken")
+	}
+	if c.pairFindingReuse(prev("run-0"), false) != nil || c.pairFindingReuse(prev("run-3"), false) != nil ||
+		c.pairFindingReuse(context.Background(), false) != nil {
+		t.Fatal("a reuse against a run the memo does not know, against the run itself, or with none")
 	}
 }

@@ -173,10 +173,10 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 	}
 	runs := []string{}
 	var lastA []Finding // A's stored findings after the latest run
-	run := func(step string, at time.Time, wantCopies, wantReuse bool) {
+	runSome := func(step string, at time.Time, wantCopies, wantReuse bool, names ...string) RunSummary {
 		t.Helper()
 		runnerA.Now = func() time.Time { return at }
-		sumA, err := runnerA.RunOnce(ctx)
+		sumA, err := runnerA.RunOnce(ctx, names...)
 		if err != nil {
 			t.Fatalf("%s: A: %v", step, err)
 		}
@@ -185,7 +185,7 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 			t.Fatal(err)
 		}
 		runnerB.Now = runnerA.Now
-		sumB, err := runnerB.RunOnce(ctx)
+		sumB, err := runnerB.RunOnce(ctx, names...)
 		if err != nil {
 			t.Fatalf("%s: B: %v", step, err)
 		}
@@ -227,6 +227,11 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 		}
 		lastA = gotA
 		t.Logf("%s: %d findings, %d copied (%d not built again), %d of %d pairs reused", step, len(gotA), copied, reused, sumA.PairsReused, sumA.Pairs)
+		return sumA
+	}
+	run := func(step string, at time.Time, wantCopies, wantReuse bool) {
+		t.Helper()
+		runSome(step, at, wantCopies, wantReuse)
 	}
 	run("first run", memoNow, false, false)
 
@@ -304,6 +309,18 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 		insertRecords(t, ctx, conn, ingested, []schemas.Record{added})
 	}
 	run("a bom link added (one pair's products), an hour later", memoNow.Add(2*time.Hour), true, true)
+
+	// A run of availability and exposure alone (the event-driven trigger's) after another change,
+	// then a full run: single source and TTS/TTR, whose previous run is two runs back, still take
+	// the findings of the pairs that have not changed since.
+	changeLinks(5, 36*time.Hour)
+	runSome("availability and exposure alone, after another change", memoNow.Add(150*time.Minute), true, true, NameAvailability, NameExposure)
+	sum := runSome("a full run after the partial one", memoNow.Add(160*time.Minute), true, true)
+	for _, d := range sum.Detectors {
+		if (d.Detector == NameSingleSource || d.Detector == NameTTSTTR) && d.Reused == 0 {
+			t.Errorf("after a partial run, %s took no finding from its own previous run", d.Detector)
+		}
+	}
 
 	// Another 1/20 changed, and the list of gone subjects allowed no byte: every detector with a
 	// gone subject falls back to a full write, so A, having taken findings as references, scores
