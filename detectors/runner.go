@@ -240,11 +240,10 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 		}()
 	}
 	writing.Wait()
-	sum.Betweenness = betweennessOutcome(in)
+	sum.Betweenness, sum.Pairs, sum.PairsReused = analysisOutcome(in)
 	if sum.Betweenness != "" {
 		r.m.betweenness.WithLabelValues(sum.Betweenness).Inc()
 	}
-	sum.Pairs, sum.PairsReused = pairsOutcome(in)
 	r.m.pairs.WithLabelValues("reused").Add(float64(sum.PairsReused))
 	r.m.pairs.WithLabelValues("computed").Add(float64(sum.Pairs - sum.PairsReused))
 	var errs []error
@@ -257,27 +256,23 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	return sum, errors.Join(errs...)
 }
 
-// betweennessOutcome says whether the run's analysis computed the betweenness or reused it.
-func betweennessOutcome(in *Inputs) string {
+// analysisOutcome says what the run's analysis reused: whether it computed the betweenness or
+// reused it ("" without a graph), and how many pairs it has and how many of them it reused.
+func analysisOutcome(in *Inputs) (betweenness string, pairs, reused int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	a := in.analysis
 	switch {
-	case in.analysis == nil || in.analysis.Graph == nil:
-		return ""
-	case in.analysis.BetweennessReused:
-		return "reused"
+	case a == nil:
+		return "", 0, 0
+	case a.Graph == nil:
+		betweenness = ""
+	case a.BetweennessReused:
+		betweenness = "reused"
+	default:
+		betweenness = "computed"
 	}
-	return "computed"
-}
-
-// pairsOutcome returns how many pairs the run's analysis has and how many it reused.
-func pairsOutcome(in *Inputs) (pairs, reused int) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.analysis == nil {
-		return 0, 0
-	}
-	return len(in.analysis.Pairs), in.analysis.PairsReused
+	return betweenness, len(a.Pairs), a.PairsReused
 }
 
 // runOne scores one detector and returns the step that stores its findings and run row.
