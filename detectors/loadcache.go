@@ -270,16 +270,18 @@ func (c *LoadCache) store(recs []*recorder, sigs map[string]tableSig, plans []*d
 // recorder keeps one table's loaded rows, in order, to replay them into Builders. Replaying does
 // not change it (the Builder copies what it keeps).
 type recorder struct {
-	nodes   chunked[schemas.SupplyNode]
-	links   chunked[linkRow]
-	strs    stringTable // the links' ids
-	subs    chunked[schemas.Substitution]
-	awards  chunked[awardRow]
-	totals  chunked[tradeTotalsRow]
-	partner chunked[partnerRow] // AddMirror and AddHomeImport calls, in call order
-	prod    chunked[prodRecord]
-	avail   chunked[availRecord]
-	overlay *linkOverlay // links replacing recorded ones or added (a delta read), nil: none
+	nodes chunked[schemas.SupplyNode]
+	links chunked[linkRow]
+	strs  stringTable // the links' ids
+	// linkTypes counts the recorded links per link type (its id in strs), for the Builder's sizing
+	linkTypes map[uint32]int
+	subs      chunked[schemas.Substitution]
+	awards    chunked[awardRow]
+	totals    chunked[tradeTotalsRow]
+	partner   chunked[partnerRow] // AddMirror and AddHomeImport calls, in call order
+	prod      chunked[prodRecord]
+	avail     chunked[availRecord]
+	overlay   *linkOverlay // links replacing recorded ones or added (a delta read), nil: none
 }
 
 // chunked is an append-only list in fixed-size blocks: growing it never copies what it holds (a
@@ -394,7 +396,12 @@ type availRecord struct {
 
 func (r *recorder) AddNode(n *schemas.SupplyNode) { r.nodes.add(*n) }
 func (r *recorder) AddLink(l *schemas.SupplyLink) {
-	r.links.add(linkRow{typ: r.strs.id(l.LinkType), ent: r.strs.id(l.EnterpriseID), prod: r.strs.id(l.ProductID),
+	typ := r.strs.id(l.LinkType)
+	if r.linkTypes == nil {
+		r.linkTypes = map[uint32]int{}
+	}
+	r.linkTypes[typ]++
+	r.links.add(linkRow{typ: typ, ent: r.strs.id(l.EnterpriseID), prod: r.strs.id(l.ProductID),
 		comp: r.strs.id(l.ComponentID), sup: r.strs.id(l.SupplierID), qual: r.strs.id(l.Qualification),
 		qty: l.QtyPerUnit, share: l.Share, inventory: l.InventoryUnits, perDay: l.ConsumptionPerDay, asOf: l.AsOf.Unix(), asOfNs: int32(l.AsOf.Nanosecond())})
 }

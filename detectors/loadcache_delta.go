@@ -187,21 +187,16 @@ func (r *recorder) replayLinks(b *Builder) {
 		}
 	}
 	// the Builder's slices and maps sized once for the links (growing them as they come allocates
-	// about five times a large slice's final size)
-	var byType [4]int
-	types := [4]string{schemas.LinkSupplies, schemas.LinkBOM, schemas.LinkMakes, schemas.LinkStocks}
-	typeIdx := map[uint32]int{}
-	for i, t := range types {
-		if id, ok := r.strs.idx[t]; ok {
-			typeIdx[id] = i
+	// about five times a large slice's final size), from the counts kept when the links were
+	// recorded
+	count := func(typ string) int {
+		c := n[typ]
+		if id, ok := r.strs.idx[typ]; ok {
+			c += r.linkTypes[id]
 		}
+		return c
 	}
-	r.links.each(func(x *linkRow) {
-		if i, ok := typeIdx[x.typ]; ok {
-			byType[i]++
-		}
-	})
-	b.reserve(byType[0]+n[types[0]], byType[1]+n[types[1]], byType[2]+n[types[2]], byType[3]+n[types[3]], len(st))
+	b.reserve(count(schemas.LinkSupplies), count(schemas.LinkBOM), count(schemas.LinkMakes), count(schemas.LinkStocks), len(st))
 	var l schemas.SupplyLink
 	r.links.each(func(x *linkRow) {
 		if ov != nil {
