@@ -340,13 +340,9 @@ func carryOverAB(t *testing.T, connA, connB driver.Conn) {
 // engine (chdb; production targets current ClickHouse, the tests' server is 18.16): the sent
 // subject and the gone one are not copied, the unchanged one is, with the run's columns rewritten.
 func TestCarryOverSQLOnCurrentClickHouseIntegration(t *testing.T) {
-	migs, err := schemas.Migrations()
+	setup, err := schemas.MigrationDDL()
 	if err != nil {
 		t.Fatal(err)
-	}
-	var setup []string
-	for _, m := range migs {
-		setup = append(setup, m.Statements...)
 	}
 	t1 := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 	t2 := t1.Add(time.Hour)

@@ -19,6 +19,20 @@ type Migration struct {
 	Statements []string
 }
 
+// MigrationDDL returns every statement of the embedded migrations, in order (to create the schema
+// as is on another engine, or to read the DDL as a whole).
+func MigrationDDL() ([]string, error) {
+	migs, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range migs {
+		out = append(out, m.Statements...)
+	}
+	return out, nil
+}
+
 // Migrations returns the embedded migrations in version order.
 // Files are named NNNN_name.sql; statements end with ';' at the end of a line; '--' lines are comments.
 func Migrations() ([]Migration, error) {

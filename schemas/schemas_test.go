@@ -133,9 +133,9 @@ func TestMigrationsParse(t *testing.T) {
 	if len(migs) == 0 || migs[0].Version != 1 {
 		t.Fatalf("migrations: %+v", migs)
 	}
-	var all []string
-	for _, m := range migs {
-		all = append(all, m.Statements...)
+	all, err := MigrationDDL()
+	if err != nil {
+		t.Fatal(err)
 	}
 	ddl := strings.Join(all, "\n")
 	for _, k := range Kinds() {

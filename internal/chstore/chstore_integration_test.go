@@ -14,13 +14,9 @@ import (
 // TestMigrationsOnCurrentClickHouseIntegration runs every migration statement as is on a current
 // ClickHouse engine (chdb), plus an insert and a FINAL read of every event table.
 func TestMigrationsOnCurrentClickHouseIntegration(t *testing.T) {
-	migs, err := schemas.Migrations()
+	setup, err := schemas.MigrationDDL()
 	if err != nil {
 		t.Fatal(err)
-	}
-	var setup []string
-	for _, m := range migs {
-		setup = append(setup, m.Statements...)
 	}
 	var queries []string
 	for _, k := range schemas.Kinds() {

@@ -14,6 +14,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/chainwatch/chainwatch/internal/exposure"
+	"github.com/chainwatch/chainwatch/schemas"
 )
 
 //go:embed chdb_check.py
@@ -72,7 +73,7 @@ func RequireChDB(t testing.TB) {
 func RunChDB(t testing.TB, d *Dataset, queries []Query) ChDBReport {
 	t.Helper()
 	RequireChDB(t)
-	ddl, err := DDL()
+	ddl, err := schemas.MigrationDDL()
 	if err != nil {
 		t.Fatal(err)
 	}

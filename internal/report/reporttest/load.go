@@ -16,21 +16,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/chainwatch/chainwatch/internal/exposure"
-	"github.com/chainwatch/chainwatch/schemas"
 )
-
-// DDL returns every migration statement in order.
-func DDL() ([]string, error) {
-	migs, err := schemas.Migrations()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, m := range migs {
-		out = append(out, m.Statements...)
-	}
-	return out, nil
-}
 
 // Insert loads the data set into the connection's database (migrated by testenv.ClickHouse) through
 // PrepareBatch + Append + Send. Tables that do not exist (alert_events
