@@ -28,7 +28,7 @@ import (
 // score and finding digest.
 type prevFindings struct {
 	runID    string
-	subjects map[string]subjectState
+	subjects map[subjectKey]subjectState
 }
 
 type prevFindingsKey struct{}
@@ -49,7 +49,6 @@ type pairFindingReuse struct {
 	prev     *prevFindings
 	prevSeq  uint64 // the number of the previous run's analysis
 	withComp bool
-	key      []byte
 }
 
 // pairFindingReuse returns the reuse of a detector run with ctx, or nil when it has none: no
@@ -76,8 +75,7 @@ func (r *pairFindingReuse) finding(det string, i int32, subject string) (Finding
 	if r.withComp && r.a.compSince[r.a.compIdx[r.a.Pairs[i].Comp]] > r.prevSeq {
 		return Finding{}, false
 	}
-	r.key = append(append(append(r.key[:0], SubjectEnterpriseComponent...), 0), subject...)
-	s, ok := r.prev.subjects[string(r.key)]
+	s, ok := r.prev.subjects[subjectKey{SubjectEnterpriseComponent, subject}]
 	if !ok {
 		return Finding{}, false
 	}

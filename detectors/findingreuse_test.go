@@ -57,10 +57,10 @@ func TestCompareComps(t *testing.T) {
 	c.compIdx = map[int32]int32{1: 0, 2: 1, 3: 2}
 	c.pairSince = []uint64{2, 2, 3}
 	prev := func(runID string) context.Context {
-		return withPrevFindings(context.Background(), &prevFindings{runID: runID, subjects: map[string]subjectState{
-			SubjectEnterpriseComponent + "\x00e|c1": {score: 10, hash: 1},
-			SubjectEnterpriseComponent + "\x00e|c2": {score: 20, hash: 2},
-			SubjectEnterpriseComponent + "\x00e|c3": {score: 30, hash: 3},
+		return withPrevFindings(context.Background(), &prevFindings{runID: runID, subjects: map[subjectKey]subjectState{
+			{SubjectEnterpriseComponent, "e|c1"}: {score: 10, hash: 1},
+			{SubjectEnterpriseComponent, "e|c2"}: {score: 20, hash: 2},
+			{SubjectEnterpriseComponent, "e|c3"}: {score: 30, hash: 3},
 		}})
 	}
 	r := c.pairFindingReuse(prev("run-2"), true)

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,9 +44,15 @@ type Runner struct {
 type runScores struct {
 	runID    string
 	window   runWindow
-	subjects map[string]subjectState
+	subjects map[subjectKey]subjectState
 	hashed   bool // false when read back from the findings table (scores only)
 }
+
+// subjectKey is a finding's subject: its type and id (the two strings of the finding, no copy).
+type subjectKey struct{ typ, subject string }
+
+// listed is the subject as the copy statement lists it: type, a zero byte, id.
+func (k subjectKey) listed() string { return k.typ + "\x00" + k.subject }
 
 type subjectState struct {
 	score float64
@@ -224,18 +232,24 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 		sum.FinishedAt = r.Now().UTC()
 		return sum, errors.Join(append([]error{fmt.Errorf("run %s: %w", sum.RunID, err)}, errs...)...)
 	}
-	// Each detector scores in turn; its findings are written while the next ones score. The writes
-	// that copy unchanged findings inside ClickHouse run concurrently (the copies are ClickHouse's
-	// work, and a rescore's tail); a full write waits for the full write before it (its batch
-	// buffers are a large part of a run's memory).
+	// The detectors score concurrently, at most one per CPU (scoreParallelism), each started in
+	// registry order as a slot frees; the first to ask for the analysis computes it while the others
+	// wait for it (Inputs.Analysis), and each detector only reads it. Each detector's findings are
+	// written as soon as it has scored, while the others still score. The writes that copy unchanged
+	// findings inside ClickHouse run concurrently (the copies are ClickHouse's work, and a rescore's
+	// tail); a full write waits for the full write before it (its batch buffers are a large part of
+	// a run's memory).
 	sum.Detectors = make([]DetectorSummary, len(dets))
 	var writing sync.WaitGroup
 	var fullWrite sync.Mutex
+	scoring := make(chan struct{}, scoreParallelism())
 	for i, d := range dets {
-		store := r.runOne(ctx, d, in, sum.RunID, start, &fullWrite)
+		scoring <- struct{}{}
 		writing.Add(1)
 		go func() {
 			defer writing.Done()
+			store := r.runOne(ctx, d, in, sum.RunID, start, &fullWrite)
+			<-scoring
 			sum.Detectors[i] = store()
 		}()
 	}
@@ -255,6 +269,9 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	sum.FinishedAt = r.Now().UTC()
 	return sum, errors.Join(errs...)
 }
+
+// scoreParallelism is how many detectors score at once: one per CPU (GOMAXPROCS), at least one.
+func scoreParallelism() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // analysisOutcome says what the run's analysis reused: whether it computed the betweenness or
 // reused it ("" without a graph), and how many pairs it has and how many of them it reused.
@@ -342,12 +359,12 @@ func (r *Runner) prepare(ctx context.Context, d Detector, fs []Finding, refsFrom
 // subjects with their digests. A run with two findings for one subject is not hashed: the next run
 // does not copy from it (a copy would take both rows).
 func stampRun(fs []Finding, prev runScores, runID string, computedAt time.Time, window runWindow) runScores {
-	cur := runScores{runID: runID, window: window, hashed: true, subjects: make(map[string]subjectState, len(fs))}
+	cur := runScores{runID: runID, window: window, hashed: true, subjects: make(map[subjectKey]subjectState, len(fs))}
 	var h hasher
 	for i := range fs {
 		f := &fs[i]
 		f.RunID, f.ComputedAt = runID, computedAt
-		key := f.SubjectType + "\x00" + f.Subject
+		key := subjectKey{f.SubjectType, f.Subject}
 		if p, ok := prev.subjects[key]; ok {
 			f.PrevScore = ptr(p.score)
 		}
@@ -380,7 +397,7 @@ func planWrite(fs []Finding, cur, prev runScores, detector string, computedAt ti
 	}
 	var changed []Finding
 	for i := range fs {
-		key := fs[i].SubjectType + "\x00" + fs[i].Subject
+		key := subjectKey{fs[i].SubjectType, fs[i].Subject}
 		if p, ok := prev.subjects[key]; !ok || p.hash != cur.subjects[key].hash {
 			changed = append(changed, fs[i])
 		}
@@ -391,7 +408,7 @@ func planWrite(fs []Finding, cur, prev runScores, detector string, computedAt ti
 	var removed []string
 	for k := range prev.subjects {
 		if _, ok := cur.subjects[k]; !ok {
-			removed = append(removed, k)
+			removed = append(removed, k.listed())
 		}
 	}
 	if removedListBytes(removed) > maxRemovedBytes {
@@ -461,9 +478,10 @@ func (r *Runner) previousScores(ctx context.Context, detector, prevID string) (r
 	if err != nil {
 		return runScores{}, err
 	}
-	prev := runScores{runID: prevID, subjects: make(map[string]subjectState, len(scores))}
+	prev := runScores{runID: prevID, subjects: make(map[subjectKey]subjectState, len(scores))}
 	for k, s := range scores {
-		prev.subjects[k] = subjectState{score: s}
+		typ, subject, _ := strings.Cut(k, "\x00")
+		prev.subjects[subjectKey{typ, subject}] = subjectState{score: s}
 	}
 	return prev, nil
 }
