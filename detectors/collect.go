@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"cmp"
 	"container/heap"
 	"slices"
 )
@@ -58,8 +59,52 @@ func (c *collector) setFloor(scores ...[]float64) {
 	for _, s := range scores {
 		all = append(all, s...)
 	}
-	slices.Sort(all)
-	c.floor, c.hasFloor = all[n-c.limit], true
+	c.floor, c.hasFloor = nthSmallest(all, n-c.limit), true
+}
+
+// nthSmallest returns the value that sorting xs (cmp.Compare order: NaN first) would put at index
+// k, and reorders xs: Hoare's selection, expected O(len(xs)), where a sort takes O(n log n). The
+// pivot is the median of the range's first, middle and last values.
+func nthSmallest(xs []float64, k int) float64 {
+	lo, hi := 0, len(xs)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// the median of three to xs[mid]
+		if cmp.Less(xs[mid], xs[lo]) {
+			xs[mid], xs[lo] = xs[lo], xs[mid]
+		}
+		if cmp.Less(xs[hi], xs[lo]) {
+			xs[hi], xs[lo] = xs[lo], xs[hi]
+		}
+		if cmp.Less(xs[hi], xs[mid]) {
+			xs[hi], xs[mid] = xs[mid], xs[hi]
+		}
+		pivot := xs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for cmp.Less(xs[i], pivot) {
+				i++
+			}
+			for cmp.Less(pivot, xs[j]) {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		// xs[lo..j] ≤ pivot ≤ xs[i..hi], and xs[j+1..i-1] (if any) equal the pivot
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k]
+		}
+	}
+	return xs[k]
 }
 
 // wants reports whether a finding with this score and subject would be kept.
@@ -89,8 +134,10 @@ func (c *collector) add(f Finding) {
 	c.Dropped++
 }
 
-// result returns the kept findings, sorted.
+// result returns the kept findings, sorted (the heap's pointers are sorted, then the findings
+// copied in that order: a Finding is large).
 func (c *collector) result() []Finding {
+	slices.SortFunc(c.h, func(x, y *Finding) int { return compareFindings(x, y) })
 	out := make([]Finding, len(c.h))
 	for i, f := range c.h {
 		out[i] = *f
@@ -105,7 +152,8 @@ func (c *collector) result() []Finding {
 		}
 	}
 	c.h = nil
-	return capFindings(out, 0)
+	normalizeFindings(out)
+	return out
 }
 
 // findingHeap is a min-heap of pointers (a Finding is large: swaps move pointers) whose root is the

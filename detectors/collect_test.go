@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -50,3 +51,67 @@ func TestCollectorFloor(t *testing.T) {
 }
 
 func head(s []string) []string { return s[:min(len(s), 5)] }
+
+// TestNthSmallest: the selection gives, for every k, what a sort puts at k (slices.Sort's order,
+// NaN first), over random values with many ties, infinities and NaNs, sorted and reversed input,
+// and all-equal input.
+func TestNthSmallest(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	gen := map[string]func(n int) []float64{
+		"distinct": func(n int) []float64 {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = r.NormFloat64()
+			}
+			return xs
+		},
+		"few levels": func(n int) []float64 {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = float64(r.IntN(4))
+			}
+			return xs
+		},
+		"specials": func(n int) []float64 {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, -1, 1}[r.IntN(6)]
+			}
+			return xs
+		},
+		"sorted": func(n int) []float64 {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = float64(i / 3)
+			}
+			return xs
+		},
+		"reversed": func(n int) []float64 {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = float64(n - i)
+			}
+			return xs
+		},
+		"equal": func(n int) []float64 {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = 2.5
+			}
+			return xs
+		},
+	}
+	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+	for name, g := range gen {
+		for _, n := range []int{1, 2, 3, 5, 8, 33, 200} {
+			xs := g(n)
+			want := slices.Clone(xs)
+			slices.Sort(want)
+			for k := range n {
+				if got := nthSmallest(slices.Clone(xs), k); !same(got, want[k]) {
+					t.Fatalf("%s n=%d k=%d: %v, want %v (input %v)", name, n, k, got, want[k], xs)
+				}
+			}
+		}
+	}
+}

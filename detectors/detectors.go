@@ -136,18 +136,23 @@ func uniqueFlags(flags []string) []string {
 }
 
 func sortFindings(fs []Finding) {
-	sort.Slice(fs, func(i, j int) bool {
-		if fs[i].Score != fs[j].Score {
-			return fs[i].Score > fs[j].Score
-		}
-		if fs[i].SubjectType != fs[j].SubjectType {
-			return fs[i].SubjectType < fs[j].SubjectType
-		}
-		return fs[i].Subject < fs[j].Subject
-	})
+	sort.Slice(fs, func(i, j int) bool { return compareFindings(&fs[i], &fs[j]) < 0 })
 }
 
-func capFindings(fs []Finding, n int) []Finding {
+// compareFindings orders findings as sortFindings does: score descending, then subject type and
+// subject ascending (better).
+func compareFindings(x, y *Finding) int {
+	switch {
+	case better(x.Score, x.SubjectType, x.Subject, y.Score, y.SubjectType, y.Subject):
+		return -1
+	case better(y.Score, y.SubjectType, y.Subject, x.Score, x.SubjectType, x.Subject):
+		return 1
+	}
+	return 0
+}
+
+// normalizeFindings dedupes each finding's flags and gives nil flags and products an empty list.
+func normalizeFindings(fs []Finding) {
 	for i := range fs {
 		fs[i].Flags = uniqueFlags(fs[i].Flags)
 		if fs[i].Flags == nil {
@@ -157,6 +162,10 @@ func capFindings(fs []Finding, n int) []Finding {
 			fs[i].Products = []string{}
 		}
 	}
+}
+
+func capFindings(fs []Finding, n int) []Finding {
+	normalizeFindings(fs)
 	sortFindings(fs)
 	if n > 0 && len(fs) > n {
 		return fs[:n]
