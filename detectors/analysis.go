@@ -31,6 +31,8 @@ type Analysis struct {
 	BetweennessReused bool
 	// PairsReused is how many Pairs took their metrics from the runner's last run (PairMemo).
 	PairsReused int
+	// layoutShared says the pair layout is the memo's, made by an earlier run (pairLayout).
+	layoutShared bool
 	// seq numbers this analysis among the runner's (PairMemo.beginRun). pairSince says, per pair,
 	// since which run its metrics and products are the same; compSince, per component, since which
 	// run the figures the exposure of a pair reads are (findingreuse.go). Nil without the memo.

@@ -197,7 +197,11 @@ func TestSortSupplies(t *testing.T) {
 		}
 		a := &Analysis{in: in}
 		ix := &pairIndex{}
-		a.sortSupplies(ix)
+		packed := packSupplies(in)
+		if (packed == nil) != many {
+			t.Fatalf("%d ids: packed keys %v", len(in.ids), packed != nil)
+		}
+		a.sortSupplies(ix, packed)
 		if !slices.Equal(ix.order, want) {
 			t.Fatalf("%d ids: the order differs from the stable sort by (component, enterprise, supplier)", len(in.ids))
 		}

@@ -38,6 +38,42 @@ type PairMemo struct {
 	// (at most maxRunSeqs) from run id to number.
 	seq  uint64
 	runs map[string]uint64
+	// layout is the pair layout of the last run that made one (pairLayout).
+	layout *pairLayout
+}
+
+// pairLayout is the part of the pair step that depends only on which pairs and supplies links there
+// are: the supplies' order and ranges per pair, the pair keys and their index. It is a function of
+// the interned ids (ids, their digest), the supplies links' (component, enterprise, supplier) in
+// Supplies order (packed, compared in full) and the stocks' and award suppliers' pair keys (extra,
+// a digest). Once made, nothing writes to it: runs with the same inputs share it.
+type pairLayout struct {
+	ids       uint64
+	packed    []uint64
+	extra     uint64
+	order     []int32
+	numGroups int
+	groups    map[uint64][2]int
+	keys      []uint64
+	pairIdx   map[uint64]int32
+}
+
+// layoutFor returns the memo's pair layout when it was made from the same inputs, else nil.
+func (m *PairMemo) layoutFor(ids uint64, packed []uint64, extra uint64) *pairLayout {
+	m.mu.Lock()
+	l := m.layout
+	m.mu.Unlock()
+	if l == nil || l.ids != ids || l.extra != extra || !slices.Equal(l.packed, packed) {
+		return nil
+	}
+	return l
+}
+
+// keepLayout keeps a run's pair layout for the next runs.
+func (m *PairMemo) keepLayout(l *pairLayout) {
+	m.mu.Lock()
+	m.layout = l
+	m.mu.Unlock()
 }
 
 // maxRunSeqs is how many runs' numbers the memo remembers.

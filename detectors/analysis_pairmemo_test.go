@@ -138,6 +138,12 @@ func TestPairMemoMatchesFresh(t *testing.T) {
 		{"a supplies link dropped", cfg, firstOf(isKind("supplies"), func(schemas.Record) schemas.Record { return nil }), most},
 		{"a bom link dropped", cfg, firstOf(isKind("bom"), func(schemas.Record) schemas.Record { return nil }), most},
 		{"a makes link dropped", cfg, firstOf(isKind("makes"), func(schemas.Record) schemas.Record { return nil }), all},
+		{"back to the base records", cfg, keep, most},
+		{"a stocks link dropped", cfg, firstOf(isKind("stocks"), func(schemas.Record) schemas.Record { return nil }), most},
+		{"a supplies link to another supplier", cfg, firstOf(isKind("supplies"), func(r schemas.Record) schemas.Record {
+			r.(*schemas.SupplyLink).SupplierID = lastSupplier
+			return r
+		}), most},
 		{"the awards name another supplier", cfg, func(_ int, r schemas.Record) schemas.Record {
 			if a, ok := r.(*schemas.ProcurementAward); ok && len(a.SupplierIDs) > 0 {
 				a.SupplierIDs = []string{lastSupplier}
@@ -171,7 +177,13 @@ func TestPairMemoMatchesFresh(t *testing.T) {
 		{"max_alternates again", cfgAlts, keep, all},
 		{"records reversed (other interned ids)", cfgAlts, nil, none},
 	}
-	for _, st := range steps {
+	// The pair layout (pairLayout) is made again when the supplies links' keys, the stocks' or the
+	// award pairs, or the ids change, and shared otherwise (dropping a bom or makes link changes
+	// none of them here).
+	layoutMade := map[string]bool{"first run": true, "a supplies link dropped": true, "a stocks link dropped": true,
+		"a supplies link to another supplier": true, "a supplier renamed (the same interned indexes)": true,
+		"records reversed (other interned ids)": true}
+	for i, st := range steps {
 		var recs []schemas.Record
 		if st.edit == nil {
 			recs = slices.Clone(base)
@@ -187,7 +199,12 @@ func TestPairMemoMatchesFresh(t *testing.T) {
 		if aF.PairsReused != 0 {
 			t.Fatalf("%s: an analysis without a memo reused %d pairs", st.name, aF.PairsReused)
 		}
-		t.Logf("%s: %d of %d pairs reused", st.name, aM.PairsReused, len(aM.Pairs))
+		t.Logf("%s: %d of %d pairs reused, layout shared %v", st.name, aM.PairsReused, len(aM.Pairs), aM.layoutShared)
+		// the step after one that made it (the first run aside) has other inputs than the memo's
+		made := layoutMade[st.name] || i > 1 && layoutMade[steps[i-1].name]
+		if aM.layoutShared == made || aF.layoutShared {
+			t.Errorf("%s: layout shared %v, want %v", st.name, aM.layoutShared, !made)
+		}
 		switch n := aM.PairsReused; {
 		case st.reuse == all && n != len(aM.Pairs), st.reuse == none && n != 0,
 			st.reuse == some && (n == 0 || n == len(aM.Pairs)), st.reuse == most && 2*n <= len(aM.Pairs):

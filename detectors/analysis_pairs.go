@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -47,23 +48,18 @@ type pairIndex struct {
 
 func (a *Analysis) pairs(ctx context.Context) error {
 	in := a.in
+	memo := in.pairMemo
 	ix := &pairIndex{awardSups: a.matchAwards()}
-	a.sortSupplies(ix)
+	keys, err := a.pairLayout(ctx, ix)
+	if err != nil {
+		return err
+	}
 	if err := a.componentCandidates(ctx, ix); err != nil {
 		return err
 	}
 	a.productIndex(ix)
-	keys, err := a.pairKeys(ctx, ix)
-	if err != nil {
-		return err
-	}
-	a.pairIdx = make(map[uint64]int32, len(keys))
-	for pi, k := range keys {
-		a.pairIdx[k] = int32(pi)
-	}
 	// With the runner's memo, each pair's own inputs are digested, and a pair whose digest (and the
 	// run's) is the same as in the last run takes its old metrics (PairMemo).
-	memo := in.pairMemo
 	var fps []uint64
 	var reuse *pairReuse
 	var cands map[int32]uint64
@@ -137,14 +133,79 @@ func (a *Analysis) pairs(ctx context.Context) error {
 // pairChunkMin is the fewest pairs worth a goroutine of their own.
 var pairChunkMin = 20000
 
+// pairLayout fills the pair step's layout (ix.order, ix.numGroups, ix.groups, a.pairIdx) and returns
+// the pair keys. The layout depends only on which pairs and supplies links there are, not on their
+// figures: with the runner's memo and the same layout inputs as its last run (PairMemo.layout), it
+// is that run's, shared (nothing writes to it once made); else it is made (sortSupplies, pairKeys).
+func (a *Analysis) pairLayout(ctx context.Context, ix *pairIndex) ([]uint64, error) {
+	in, memo := a.in, a.in.pairMemo
+	packed := packSupplies(in)
+	var extra uint64
+	if memo != nil && packed != nil {
+		extra = pairExtraDigest(in, ix)
+		if l := memo.layoutFor(a.idsDigest, packed, extra); l != nil {
+			ix.order, ix.numGroups, ix.groups, a.pairIdx = l.order, l.numGroups, l.groups, l.pairIdx
+			a.layoutShared = true
+			return l.keys, nil
+		}
+	}
+	a.sortSupplies(ix, packed)
+	keys, err := a.pairKeys(ctx, ix)
+	if err != nil {
+		return nil, err
+	}
+	a.pairIdx = make(map[uint64]int32, len(keys))
+	for pi, k := range keys {
+		a.pairIdx[k] = int32(pi)
+	}
+	if memo != nil && packed != nil {
+		memo.keepLayout(&pairLayout{ids: a.idsDigest, packed: packed, extra: extra,
+			order: ix.order, numGroups: ix.numGroups, groups: ix.groups, keys: keys, pairIdx: a.pairIdx})
+	}
+	return keys, nil
+}
+
+// packSupplies packs each supplies link's component, enterprise and supplier into one number, in
+// Supplies order: the comparison key of sortSupplies, and the layout's input from the supplies. Nil
+// with 2²¹ ids or more (they do not fit).
+func packSupplies(in *Inputs) []uint64 {
+	if len(in.ids) >= 1<<21 {
+		return nil
+	}
+	ps := make([]uint64, len(in.Supplies))
+	for i := range in.Supplies {
+		e := &in.Supplies[i]
+		ps[i] = uint64(e.Comp)<<42 | uint64(e.Ent)<<21 | uint64(e.Sup)
+	}
+	return ps
+}
+
+// pairExtraDigest digests the pair keys besides the supplies': the stocks links' and those of the
+// award suppliers matched to a pair, each set order-free (the sum of its keys' mix64, and its size).
+func pairExtraDigest(in *Inputs, ix *pairIndex) uint64 {
+	var stocks, awards uint64
+	for k := range in.Stocks {
+		stocks += mix64(k)
+	}
+	for k := range ix.awardSups {
+		awards += mix64(k)
+	}
+	var h hasher
+	h.int(int64(len(in.Stocks)))
+	h.int(int64(stocks))
+	h.int(int64(len(ix.awardSups)))
+	h.int(int64(awards))
+	return xxhash.Sum64(h.buf)
+}
+
 // sortSupplies orders the supplies links by (component, enterprise, supplier), links with the same
 // three (other products) in their order in Supplies, and counts the pairs among them. With fewer
-// than 2²¹ ids the three are packed into one number per link, and the sort compares numbers instead
-// of reading the links.
-func (a *Analysis) sortSupplies(ix *pairIndex) {
+// than 2²¹ ids the three are packed into one number per link (packed, from packSupplies), and the
+// sort compares numbers instead of reading the links.
+func (a *Analysis) sortSupplies(ix *pairIndex, packed []uint64) {
 	in := a.in
 	ix.order = make([]int32, len(in.Supplies))
-	if len(in.ids) >= 1<<21 {
+	if packed == nil {
 		for i := range ix.order {
 			ix.order[i] = int32(i)
 		}
@@ -159,16 +220,15 @@ func (a *Analysis) sortSupplies(ix *pairIndex) {
 		}
 		return
 	}
-	type packed struct {
+	type keyed struct {
 		key uint64
 		i   int32
 	}
-	ps := make([]packed, len(in.Supplies))
-	for i := range in.Supplies {
-		e := &in.Supplies[i]
-		ps[i] = packed{uint64(e.Comp)<<42 | uint64(e.Ent)<<21 | uint64(e.Sup), int32(i)}
+	ps := make([]keyed, len(packed))
+	for i, k := range packed {
+		ps[i] = keyed{k, int32(i)}
 	}
-	slices.SortFunc(ps, func(x, y packed) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.i, y.i)) })
+	slices.SortFunc(ps, func(x, y keyed) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.i, y.i)) })
 	for i, p := range ps {
 		ix.order[i] = p.i
 		if i == 0 || p.key>>21 != ps[i-1].key>>21 {
