@@ -13,9 +13,13 @@ import (
 // Row-level deltas of the supply links (docs/scoring.md, "Loading, the table cache and the rescore").
 //
 // A changed supply_links table need not be read again in full: the run reads, for every link key
-// that has a row ingested at or after a threshold T, the key's newest version over all its rows
-// (the same argMax as the full read), and replaces those keys in the cached rows. That is exact when
-// every row with ingested_at < T was already there when the cached rows were read. A row can reach
+// that has a row ingested at or after a threshold T, the key's newest version among those rows (the
+// full read's argMax over as_of, on the rows ingested at or after T only: ClickHouse reads the new
+// parts, not the whole table), and the replay keeps, per key, the newer of it and the cached
+// version. The newest version over all rows is the newer of the newest over the rows below T and
+// the newest over the rest, so that is exact when every row with ingested_at < T was already there
+// when the cached rows were read (on a tie in as_of, which the full read resolves as ClickHouse
+// happens to, the row ingested later wins). A row can reach
 // ClickHouse long after its ingested_at (a Kafka backlog), so this is checked, not assumed:
 //
 //   - With every read (full or delta), the cache keeps a threshold T (max(ingested_at) −
@@ -28,8 +32,9 @@ import (
 //     window (rows at or after T) larger than the overlay may grow.
 //
 // Keys are never removed (the table only gains versions), so the delta only replaces and adds. The
-// replaced and added links live in an overlay beside the cached rows, which stay as they are; an
-// overlay above 1/overlayMaxFrac of the cached links is folded by a full read instead.
+// delta's links live in an overlay beside the cached rows, which stay as they are (an overlay link
+// replaces its key's cached link in the replay unless that one is newer); an overlay above
+// 1/overlayMaxFrac of the cached links is folded by a full read instead.
 
 // deltaMargin is how far below the newest ingested_at a delta starts: rows still arriving that
 // much out of order cost no full read.
@@ -109,15 +114,14 @@ func readStep(ctx context.Context, conn driver.Conn, s loadStep, args loadArgs, 
 	return r, "read", nil
 }
 
-// loadLinksSince records the current version of every supply link key with a row ingested at or
-// after since.
+// loadLinksSince records, for every supply link key with a row ingested at or after since, the
+// newest version among those rows.
 func loadLinksSince(ctx context.Context, conn driver.Conn, b inputSink, since int64) error {
-	return queryLinks(ctx, conn, b, ` WHERE (link_type, enterprise_id, product_id, component_id, supplier_id) IN
-    (SELECT link_type, enterprise_id, product_id, component_id, supplier_id FROM supply_links WHERE ingested_at >= toDateTime(?))`, since)
+	return queryLinks(ctx, conn, b, ` WHERE ingested_at >= toDateTime(?)`, since)
 }
 
-// linkOverlay holds the links that replace cached ones (same key) or add to them, in first-seen
-// order.
+// linkOverlay holds the links that replace cached ones (same key, unless the cached one is newer)
+// or add to them, in first-seen order.
 type linkOverlay struct {
 	rows  []schemas.SupplyLink
 	byKey map[[5]string]int32
@@ -126,15 +130,18 @@ type linkOverlay struct {
 	base map[[5]uint32]int32
 }
 
-// withLinkDelta returns a recorder that replays r's rows with d's links in place of those of the
-// same key and d's new keys after them; r is not changed. It fails (false) when the overlay would
-// exceed 1/overlayMaxFrac of r's links.
+// withLinkDelta returns a recorder that replays r's rows with d's links in place of the older ones
+// of the same key and d's new keys after them; r is not changed. The overlay keeps per key the
+// newest of its earlier version and d's (the later one on a tie). It fails (false) when the overlay
+// would exceed 1/overlayMaxFrac of r's links.
 func (r *recorder) withLinkDelta(d *recorder) (*recorder, bool) {
 	ov := &linkOverlay{byKey: map[[5]string]int32{}, base: map[[5]uint32]int32{}}
 	add := func(l schemas.SupplyLink) {
 		k := [5]string{l.LinkType, l.EnterpriseID, l.ProductID, l.ComponentID, l.SupplierID}
 		if i, ok := ov.byKey[k]; ok {
-			ov.rows[i] = l
+			if !ov.rows[i].AsOf.After(l.AsOf) {
+				ov.rows[i] = l
+			}
 			return
 		}
 		ov.byKey[k] = int32(len(ov.rows))
@@ -168,7 +175,7 @@ func (r *recorder) withLinkDelta(d *recorder) (*recorder, bool) {
 }
 
 // replayLinks adds the recorded links to b in their order, each replaced by the overlay's version
-// of its key, then the overlay's new keys.
+// of its key unless the recorded one is newer, then the overlay's new keys.
 func (r *recorder) replayLinks(b *Builder) {
 	// The recorded links' ids are translated to the Builder's once per distinct string (the
 	// Builder would otherwise hash every id of every link again).
@@ -202,9 +209,11 @@ func (r *recorder) replayLinks(b *Builder) {
 		if ov != nil {
 			if i, ok := ov.base[[5]uint32{x.typ, x.ent, x.prod, x.comp, x.sup}]; ok {
 				used[i] = true
-				l = ov.rows[i]
-				b.AddLink(&l)
-				return
+				if !time.Unix(x.asOf, int64(x.asOfNs)).After(ov.rows[i].AsOf) {
+					l = ov.rows[i]
+					b.AddLink(&l)
+					return
+				}
 			}
 		}
 		l = r.link(x)

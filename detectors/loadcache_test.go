@@ -295,7 +295,16 @@ func TestLoadCacheDeltaIntegration(t *testing.T) {
 			break
 		}
 	}
-	change = append(change, older, fresh, known)
+	// only an older version of an unchanged link: the cached, newer version stays
+	var stale schemas.SupplyLink
+	for i, l := range links {
+		if l.LinkType == schemas.LinkSupplies && i%40 == 7 {
+			stale = l
+			break
+		}
+	}
+	stale.Share, stale.AsOf = 0.02, stale.AsOf.Add(-24*time.Hour)
+	change = append(change, older, fresh, known, stale)
 	insertRecords(t, ctx, conn, now, asRecords(change))
 	load("1/40 of the supplies links changed", "delta")
 	load("unchanged after the delta", "reused")
@@ -303,8 +312,14 @@ func TestLoadCacheDeltaIntegration(t *testing.T) {
 	// a second change on top of the overlay
 	again := change[0]
 	again.InventoryUnits, again.AsOf = 7, again.AsOf.Add(time.Hour)
-	insertRecords(t, ctx, conn, now.Add(time.Second), []schemas.Record{&again})
+	insertRecords(t, ctx, conn, now.Add(5*time.Minute), []schemas.Record{&again})
 	load("a second delta", "delta")
+
+	// a third, read past the first delta's rows: an older version of a key the overlay holds
+	behind := change[1]
+	behind.Share, behind.AsOf = 0.04, behind.AsOf.Add(-time.Hour)
+	insertRecords(t, ctx, conn, now.Add(6*time.Minute), []schemas.Record{&behind})
+	load("an older version of an overlay link", "delta")
 
 	// a row ingested below the threshold arrives late: a full read
 	var late schemas.SupplyLink
