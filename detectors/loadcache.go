@@ -78,6 +78,7 @@ type LoadCache struct {
 	mu      sync.Mutex
 	cfgKey  string
 	entries map[string]cacheEntry
+	built   builtParts // what the last successful Load built from its recorders (loadcache_built.go)
 }
 
 type cacheEntry struct {
@@ -114,8 +115,9 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	g.SetLimit(loadParallelism)
 	// The recorders are replayed in loadSteps order as soon as each is there, while the slower
 	// queries still run: the Builder's work overlaps ClickHouse's.
+	rp := &replayer{b: b, keep: c != nil, last: c.lastBuilt()}
 	replayed := make(chan error, 1)
-	go func() { replayed <- replayInOrder(gctx, b, recs, ready) }()
+	go func() { replayed <- rp.inOrder(gctx, recs, ready) }()
 	cached := make([]*recorder, len(loadSteps))
 	outcome := make([]string, len(loadSteps)) // "reused", "read" or "delta"; each goroutine sets its own
 	plans := make([]*deltaPlan, len(loadSteps))
@@ -166,7 +168,7 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	if err != nil {
 		return nil, st, err
 	}
-	c.store(recs, sigs, plans)
+	c.store(recs, sigs, plans, &rp.next)
 	return b.Inputs(), st, nil
 }
 
@@ -183,9 +185,9 @@ func launchOrder() []int {
 	return order
 }
 
-// replayInOrder replays recs into b in loadSteps order, each once its ready channel is closed. It
+// inOrder replays recs into the replayer's Builder in loadSteps order, each once its ready channel is closed. It
 // stops when ctx ends first (a query failed).
-func replayInOrder(ctx context.Context, b *Builder, recs []*recorder, ready []chan struct{}) error {
+func (p *replayer) inOrder(ctx context.Context, recs []*recorder, ready []chan struct{}) error {
 	for i := range recs {
 		select {
 		case <-ready[i]:
@@ -196,7 +198,7 @@ func replayInOrder(ctx context.Context, b *Builder, recs []*recorder, ready []ch
 				return ctx.Err()
 			}
 		}
-		recs[i].replay(b)
+		p.step(i, recs[i])
 	}
 	return nil
 }
@@ -215,7 +217,7 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 	}
 	c.mu.Lock()
 	if key := fmt.Sprintf("%+v", cfg); key != c.cfgKey { // another config: nothing cached applies
-		c.cfgKey, c.entries = key, map[string]cacheEntry{}
+		c.cfgKey, c.entries, c.built = key, map[string]cacheEntry{}, builtParts{}
 	}
 	c.mu.Unlock()
 	for _, s := range loadSteps {
@@ -232,6 +234,16 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 	return sigs, nil
 }
 
+// lastBuilt returns the parts the last successful Load built (none without a cache).
+func (c *LoadCache) lastBuilt() builtParts {
+	if c == nil {
+		return builtParts{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.built
+}
+
 func (c *LoadCache) lookup(step, sig string) *recorder {
 	if c == nil || sig == "" {
 		return nil
@@ -246,12 +258,13 @@ func (c *LoadCache) lookup(step, sig string) *recorder {
 
 // store keeps the recorders of the cacheable steps under their tables' signatures. A step read in
 // full or as a delta keeps its plan's new delta state; a reused one keeps the state it had.
-func (c *LoadCache) store(recs []*recorder, sigs map[string]tableSig, plans []*deltaPlan) {
+func (c *LoadCache) store(recs []*recorder, sigs map[string]tableSig, plans []*deltaPlan, built *builtParts) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.built = *built
 	for i, s := range loadSteps {
 		sig, ok := sigs[s.table]
 		if !ok || !s.cacheable {

@@ -32,6 +32,29 @@ func TestLoadCacheIntegration(t *testing.T) {
 			cacheable = append(cacheable, s.name)
 		}
 	}
+	// shared lists the built parts (loadcache_built.go) that two Inputs share: the same maps
+	shared := func(a, b *Inputs) []string {
+		if a == nil {
+			return nil
+		}
+		same := func(x, y any) bool { return reflect.ValueOf(x).Pointer() == reflect.ValueOf(y).Pointer() }
+		var out []string
+		if same(a.Enterprises, b.Enterprises) && same(a.Suppliers, b.Suppliers) && same(a.Components, b.Components) && same(a.Products, b.Products) {
+			out = append(out, "nodes")
+			if same(a.index, b.index) || &a.ids[0] == &b.ids[0] {
+				t.Error("two loads share the ids or their index, which each Builder extends")
+			}
+		}
+		if same(a.exportTotals, b.exportTotals) && same(a.importTotals, b.importTotals) && same(a.mirror, b.mirror) &&
+			same(a.homeImports, b.homeImports) && same(a.iso3, b.iso3) {
+			out = append(out, "trade")
+		}
+		if same(a.production, b.production) && same(a.worldProd, b.worldProd) {
+			out = append(out, "production")
+		}
+		return out
+	}
+	var last *Inputs
 	check := func(step string, wantRead, wantReused []string, wantDelta ...string) {
 		t.Helper()
 		got, st, err := cache.Load(ctx, conn, cfg, now)
@@ -52,6 +75,20 @@ func TestLoadCacheIntegration(t *testing.T) {
 		if len(got.Supplies) == 0 || len(got.Enterprises) == 0 {
 			t.Fatalf("%s: empty inputs", step)
 		}
+		// the reused tables' parts are the last load's
+		var wantShared []string
+		for _, p := range [][2]string{{"supply_nodes", "nodes"}, {"trade_totals", "trade"}, {"production_stats", "production"}} {
+			if slices.Contains(wantReused, p[0]) {
+				wantShared = append(wantShared, p[1])
+			}
+		}
+		if s := shared(last, got); !slices.Equal(s, wantShared) {
+			t.Errorf("%s: shares %v with the last load, want %v", step, s, wantShared)
+		}
+		if s := shared(want, got); len(s) > 0 {
+			t.Errorf("%s: shares %v with an uncached load", step, s)
+		}
+		last = got
 	}
 	check("first load", all, nil)
 	check("nothing changed", []string{"procurement_awards", "component_availability"}, cacheable)
@@ -80,6 +117,27 @@ func TestLoadCacheIntegration(t *testing.T) {
 	}
 	check("one link changed", []string{"procurement_awards", "component_availability"}, reused, "supply_links")
 	check("unchanged again", []string{"procurement_awards", "component_availability"}, cacheable)
+
+	// a new version of a node (renamed): the nodes read and replayed, the rest shared
+	var node *schemas.SupplyNode
+	for _, r := range recs {
+		if n, ok := r.(*schemas.SupplyNode); ok && n.NodeType == schemas.NodeSupplier {
+			c := *n
+			node = &c
+			break
+		}
+	}
+	node.Name += " (renamed)"
+	node.AsOf = node.AsOf.Add(time.Hour)
+	insertRecords(t, ctx, conn, now.Add(time.Minute), []schemas.Record{node})
+	var notNodes []string
+	for _, s := range cacheable {
+		if s != "supply_nodes" {
+			notNodes = append(notNodes, s)
+		}
+	}
+	check("a node renamed", []string{"supply_nodes", "procurement_awards", "component_availability"}, notNodes)
+	check("unchanged after the rename", []string{"procurement_awards", "component_availability"}, cacheable)
 
 	// another configuration: nothing cached applies
 	cfg.Chokepoint.YearsWindow++

@@ -1,0 +1,118 @@
+package detectors
+
+import (
+	"maps"
+	"slices"
+)
+
+// Built parts: what a Load's replay made of some recorders, taken by the next Load that replays the
+// same recorders instead of replaying them again (docs/scoring.md, "Loading, the table cache and
+// the rescore").
+//
+// A reused table's recorder is the same object in the next run, and three groups of the Builder's
+// state are a function of their recorders alone (and of the configuration, whose change empties
+// the cache, so no recorder is the same then):
+//   - the nodes: supply_nodes is replayed first, and its replay interns the node ids (the first
+//     ids, in order) and fills the four node maps, which nothing after it writes;
+//   - the trade aggregates: trade_totals and trade_partners fill the export and import totals, the
+//     mirror and home imports and the M49 → ISO3 table, which nothing else writes (Inputs prunes
+//     the old years in place, the same years each time);
+//   - the production aggregates: production_stats fills production and the World totals.
+// A later Load whose step has the same recorder takes the part: the maps are shared (no Inputs
+// writes to them once built), the ids copied and their index cloned (the Builder goes on interning
+// the links' ids into its own). TestLoadCacheIntegration compares each cached load with an uncached
+// one and checks what was shared.
+
+// builtParts are the parts of one Load's Inputs (nil: not made from a cached recorder's replay).
+type builtParts struct {
+	nodes *builtNodes
+	trade *builtTrade
+	prod  *builtProd
+}
+
+type builtNodes struct {
+	rec                  *recorder
+	ids                  []string         // the ids the nodes interned, in order
+	index                map[string]int32 // their index, a copy
+	ent, sup, comp, prod map[int32]*NodeInfo
+}
+
+type builtTrade struct {
+	totals, partners           *recorder
+	exportTotals, importTotals map[tradeKey]*tradeTotals
+	mirror, homeImports        map[tradeKey]float64
+	iso3                       map[uint16]string
+}
+
+type builtProd struct {
+	rec        *recorder
+	production map[prodKey][]prodRow
+	worldProd  map[prodKey]prodRow
+}
+
+// replayer replays one Load's recorders into its Builder in loadSteps order, taking the last
+// Load's parts where their recorders are the same, and keeps the parts of this one.
+type replayer struct {
+	b    *Builder
+	keep bool // make this Load's parts (there is a cache to keep them in)
+	last builtParts
+	next builtParts
+	// totals is trade_totals' recorder; totalsWait says it waits for trade_partners's (the two
+	// are taken together, or replayed in order)
+	totals     *recorder
+	totalsWait bool
+}
+
+// step replays (or takes) loadSteps[i]'s recorder r.
+func (p *replayer) step(i int, r *recorder) {
+	b, in := p.b, p.b.in
+	switch loadSteps[i].name {
+	case "supply_nodes":
+		if n := p.last.nodes; n != nil && n.rec == r && len(in.ids) == 0 {
+			in.ids = append(make([]string, 0, len(n.ids)*5/4), n.ids...)
+			in.index = maps.Clone(n.index)
+			in.Enterprises, in.Suppliers, in.Components, in.Products = n.ent, n.sup, n.comp, n.prod
+			p.next.nodes = n
+			return
+		}
+		first := len(in.ids) == 0
+		r.replay(b)
+		if first && p.keep {
+			p.next.nodes = &builtNodes{rec: r, ids: slices.Clip(in.ids), index: maps.Clone(in.index),
+				ent: in.Enterprises, sup: in.Suppliers, comp: in.Components, prod: in.Products}
+		}
+	case "trade_totals":
+		p.totals = r
+		if t := p.last.trade; t != nil && t.totals == r {
+			p.totalsWait = true
+			return
+		}
+		r.replay(b)
+	case "trade_partners":
+		if t := p.last.trade; p.totalsWait && t.partners == r {
+			in.exportTotals, in.importTotals, in.mirror, in.homeImports, in.iso3 = t.exportTotals, t.importTotals, t.mirror, t.homeImports, t.iso3
+			p.next.trade = t
+			return
+		}
+		if p.totalsWait {
+			p.totals.replay(b)
+		}
+		r.replay(b)
+		if p.keep && p.totals != nil {
+			p.next.trade = &builtTrade{totals: p.totals, partners: r, exportTotals: in.exportTotals, importTotals: in.importTotals,
+				mirror: in.mirror, homeImports: in.homeImports, iso3: in.iso3}
+		}
+	case "production_stats":
+		if pr := p.last.prod; pr != nil && pr.rec == r {
+			in.production, in.worldProd = pr.production, pr.worldProd
+			p.next.prod = pr
+			return
+		}
+		r.replay(b)
+		if p.keep {
+			p.next.prod = &builtProd{rec: r, production: in.production, worldProd: in.worldProd}
+		}
+	default:
+		r.replay(b)
+	}
+}
