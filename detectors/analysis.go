@@ -31,6 +31,8 @@ type Analysis struct {
 	BetweennessReused bool
 	// PairsReused is how many Pairs took their metrics from the runner's last run (PairMemo).
 	PairsReused int
+	// ConcReused says HS and Mats are the memo's, computed by an earlier run (concMemo).
+	ConcReused bool
 	// layoutShared says the pair layout is the memo's, made by an earlier run (pairLayout).
 	layoutShared bool
 	// seq numbers this analysis among the runner's (PairMemo.beginRun). pairSince says, per pair,

@@ -35,6 +35,22 @@ type tradeIndex struct {
 
 // concentration computes per HS code (trade) and per material (production + configured HS codes).
 func (a *Analysis) concentration(ctx context.Context) error {
+	// The step reads only the trade and production aggregates and the configuration: with the
+	// runner's memo and the load's built parts of the last run (the same maps), its result is that
+	// run's (concMemo).
+	memo := a.in.pairMemo
+	if hs, mats, ok := memo.concFor(a.in); ok {
+		a.HS, a.Mats, a.ConcReused = hs, mats, true
+		return nil
+	}
+	if err := a.computeConcentration(ctx); err != nil {
+		return err
+	}
+	memo.keepConc(a.in, a.HS, a.Mats)
+	return nil
+}
+
+func (a *Analysis) computeConcentration(ctx context.Context) error {
 	ti := &tradeIndex{}
 	var err error
 	if ti.exporters, err = a.exporterVolumes(ctx); err != nil {

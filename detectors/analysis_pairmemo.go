@@ -40,6 +40,46 @@ type PairMemo struct {
 	runs map[string]uint64
 	// layout is the pair layout of the last run that made one (pairLayout).
 	layout *pairLayout
+	// conc is the concentration step of the last run that computed it (concMemo).
+	conc *concMemo
+}
+
+// concMemo is one run's concentration step (Analysis.HS and Mats) with what it was computed from:
+// the load's built parts of the trade and production aggregates (loadcache_built.go: a later load
+// of the same cached recorders shares them) and the configuration. The step reads nothing else,
+// and nothing writes to its ConcMetrics once made, so a run with the same parts and configuration
+// shares them.
+type concMemo struct {
+	trade *builtTrade
+	prod  *builtProd
+	cfg   Config
+	hs    []*ConcMetrics
+	mats  []*ConcMetrics
+}
+
+// concFor returns the memo's concentration when in has the same built trade and production parts
+// and configuration.
+func (m *PairMemo) concFor(in *Inputs) (hs, mats []*ConcMetrics, ok bool) {
+	if m == nil || in.built.trade == nil || in.built.prod == nil {
+		return nil, nil, false
+	}
+	m.mu.Lock()
+	c := m.conc
+	m.mu.Unlock()
+	if c == nil || c.trade != in.built.trade || c.prod != in.built.prod || !reflect.DeepEqual(&c.cfg, &in.Cfg) {
+		return nil, nil, false
+	}
+	return c.hs, c.mats, true
+}
+
+// keepConc keeps a run's concentration for the next runs, when its inputs are built parts.
+func (m *PairMemo) keepConc(in *Inputs, hs, mats []*ConcMetrics) {
+	if m == nil || in.built.trade == nil || in.built.prod == nil {
+		return
+	}
+	m.mu.Lock()
+	m.conc = &concMemo{trade: in.built.trade, prod: in.built.prod, cfg: in.Cfg, hs: hs, mats: mats}
+	m.mu.Unlock()
 }
 
 // pairLayout is the part of the pair step that depends only on which pairs and supplies links there

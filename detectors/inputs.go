@@ -159,6 +159,8 @@ type Inputs struct {
 	pairMemo *PairMemo
 	// runID is the runner's run these Inputs are for ("" outside a runner): the memos record it.
 	runID string
+	// built are the parts a cached load built or took from the last load (loadcache_built.go).
+	built builtParts
 }
 
 // ID returns the string of an interned id.

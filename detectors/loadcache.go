@@ -169,7 +169,9 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 		return nil, st, err
 	}
 	c.store(recs, sigs, plans, &rp.next)
-	return b.Inputs(), st, nil
+	in := b.Inputs()
+	in.built = rp.next
+	return in, st, nil
 }
 
 // launchOrder is the order the queries start in: the slow ones first (slowFirst), then loadSteps order.

@@ -69,9 +69,15 @@ func TestLoadCacheIntegration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(got.built.trade.exportTotals) == 0 || want.built.nodes != nil || want.built.trade != nil || want.built.prod != nil {
+			t.Errorf("%s: built parts %+v cached, %+v uncached", step, got.built, want.built)
+		}
+		built := got.built // compared without the record of the parts they were built from
+		got.built = builtParts{}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: cached Inputs differ from an uncached load", step)
 		}
+		got.built = built
 		if len(got.Supplies) == 0 || len(got.Enterprises) == 0 {
 			t.Fatalf("%s: empty inputs", step)
 		}
@@ -390,4 +396,57 @@ func TestLoadCacheDeltaIntegration(t *testing.T) {
 	late.Share, late.InventoryUnits, late.AsOf = 0.05, 1, late.AsOf.Add(72*time.Hour)
 	insertRecords(t, ctx, conn, now.Add(-3*time.Hour), []schemas.Record{&late})
 	load("a late row", "read")
+}
+
+// TestConcMemoIntegration: a run whose load took the last load's trade and production parts
+// (loadcache_built.go) takes the last run's concentration step (concMemo), equal to a fresh one;
+// another configuration computes it again.
+func TestConcMemoIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Second)
+	insertRecords(t, ctx, conn, now.Add(-time.Hour), fixtureRecords(now))
+	cfg := fixtureConfig()
+	cache, memo := NewLoadCache(), NewPairMemo()
+	analyse := func(in *Inputs, m *PairMemo) *Analysis {
+		t.Helper()
+		in.pairMemo = m
+		a, err := in.Analysis(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	load := func(c *LoadCache) *Inputs {
+		t.Helper()
+		in, _, err := c.Load(ctx, conn, cfg, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	a1 := analyse(load(cache), memo)
+	if a1.ConcReused || len(a1.HS) == 0 || len(a1.Mats) == 0 {
+		t.Fatalf("first run: reused %v, %d HS codes, %d materials", a1.ConcReused, len(a1.HS), len(a1.Mats))
+	}
+	a2 := analyse(load(cache), memo)
+	if !a2.ConcReused || &a2.HS[0] != &a1.HS[0] {
+		t.Fatal("second run on the same cached tables: the concentration was computed again")
+	}
+	fresh := analyse(load(nil), memo) // no built parts: computed
+	if fresh.ConcReused {
+		t.Fatal("a load without a cache took the memo's concentration")
+	}
+	if !reflect.DeepEqual(a2.HS, fresh.HS) || !reflect.DeepEqual(a2.Mats, fresh.Mats) {
+		t.Fatal("the reused concentration differs from a fresh one")
+	}
+	if a3 := analyse(load(cache), memo); !a3.ConcReused { // the uncached run kept nothing in the memo
+		t.Fatal("the run after an uncached one computed the concentration again")
+	}
+	in := load(cache)
+	in.Cfg.Chokepoint.DefaultRecyclingRate += 0.1
+	if a := analyse(in, memo); a.ConcReused {
+		t.Fatal("a run with another configuration took the memo's concentration")
+	}
 }
