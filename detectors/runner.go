@@ -365,14 +365,17 @@ func stampRun(fs []Finding, prev runScores, runID string, computedAt time.Time, 
 		f := &fs[i]
 		f.RunID, f.ComputedAt = runID, computedAt
 		key := subjectKey{f.SubjectType, f.Subject}
+		if f.reused {
+			// a reference carries the score and digest its subject had in the run it names; when
+			// that is not prev, the findings are scored again (Runner.prepare)
+			f.PrevScore = ptr(f.Score)
+			cur.subjects[key] = subjectState{score: f.Score, hash: f.reusedHash}
+			continue
+		}
 		if p, ok := prev.subjects[key]; ok {
 			f.PrevScore = ptr(p.score)
 		}
-		hash := f.reusedHash // a reference to the previous run's finding carries its digest
-		if !f.reused {
-			hash = h.finding(f, window)
-		}
-		cur.subjects[key] = subjectState{score: f.Score, hash: hash}
+		cur.subjects[key] = subjectState{score: f.Score, hash: h.finding(f, window)}
 	}
 	cur.hashed = len(cur.subjects) == len(fs)
 	return cur
@@ -397,6 +400,9 @@ func planWrite(fs []Finding, cur, prev runScores, detector string, computedAt ti
 	}
 	var changed []Finding
 	for i := range fs {
+		if fs[i].reused { // unchanged since the run it names; when that is not prev, Runner.prepare scores again
+			continue
+		}
 		key := subjectKey{fs[i].SubjectType, fs[i].Subject}
 		if p, ok := prev.subjects[key]; !ok || p.hash != cur.subjects[key].hash {
 			changed = append(changed, fs[i])
