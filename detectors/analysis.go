@@ -33,6 +33,8 @@ type Analysis struct {
 	PairsReused int
 	// ConcReused says HS and Mats are the memo's, computed by an earlier run (concMemo).
 	ConcReused bool
+	// CompsReused is how many components took their pair aggregates from the last run (compMemo).
+	CompsReused int
 	// layoutShared says the pair layout is the memo's, made by an earlier run (pairLayout).
 	layoutShared bool
 	// seq numbers this analysis among the runner's (PairMemo.beginRun). pairSince says, per pair,
@@ -41,6 +43,10 @@ type Analysis struct {
 	seq       uint64
 	pairSince []uint64
 	compSince []uint64
+	// pairsFrom is the number of the run whose pair metrics this one's reused pairs took (0: none);
+	// global the pair step's run digest (pairGlobalDigest), with the memo.
+	pairsFrom uint64
+	global    uint64
 	// GraphReused says Graph, its nodes and Betweenness came from the runner's memo without
 	// building the graph (its links and ids were the same).
 	GraphReused bool

@@ -194,19 +194,53 @@ type compUsers struct {
 	ctyVol []map[string]float64
 }
 
+func newCompUsers(n int) *compUsers {
+	return &compUsers{users: make([]map[int32]bool, n), supVol: make([]map[string]float64, n), ctyVol: make([]map[string]float64, n)}
+}
+
 func (u *compUsers) init(ci int32) {
 	if u.users[ci] == nil {
 		u.users[ci], u.supVol[ci], u.ctyVol[ci] = map[int32]bool{}, map[string]float64{}, map[string]float64{}
 	}
 }
 
+// components fills a.Comps: each component's shape and pair aggregates (from the memo's last step
+// where they stay the same, analysis_compmemo.go), then the figures computed every run.
 func (a *Analysis) components(ctx context.Context) error {
-	a.componentList()
-	u, err := a.componentUsers(ctx)
-	if err != nil {
-		return err
+	memo := a.in.pairMemo
+	var structure uint64
+	var last *compMemo
+	if memo != nil && a.pairSince != nil {
+		structure = a.compStructure()
+		last = memo.compsFor(a.pairsFrom, structure, &a.in.Cfg)
 	}
-	a.componentMakers(u)
+	var pairComp []int32
+	if last != nil {
+		if err := a.componentsAgain(ctx, last); err != nil {
+			return err
+		}
+		pairComp = last.pairComp
+	} else {
+		a.componentList()
+		u := newCompUsers(len(a.Comps))
+		pairComp = make([]int32, len(a.Pairs))
+		for i := range a.Pairs {
+			if err := tick(ctx, i); err != nil {
+				return err
+			}
+			p := &a.Pairs[i]
+			ci := a.compIdx[p.Comp]
+			pairComp[i] = ci
+			u.init(ci)
+			u.users[ci][p.Ent] = true
+			a.addPairAggregates(a.Comps[ci], u, ci, p)
+		}
+		a.componentMakers(u)
+		for ci, c := range a.Comps {
+			a.componentShape(c, u, ci)
+			a.finishAggregates(c, u, int32(ci))
+		}
+	}
 	compB, maxB := a.componentBetweenness()
 	partSig := map[string]float64{}
 	for _, p := range a.Parts {
@@ -232,7 +266,11 @@ func (a *Analysis) components(ctx context.Context) error {
 		if err := tick(ctx, ci); err != nil {
 			return err
 		}
-		a.componentFigures(c, u, ci, compB[ci], maxB, partSig)
+		c.Betweenness = compB[ci]
+		if maxB > 0 {
+			c.BetweennessRel = compB[ci] / maxB
+		}
+		c.Availability = partSig[a.in.ID(c.Comp)]
 		if m := matOfHS[c.Info.HSCode]; m != nil && c.Info.HSCode != "" {
 			c.Conc, c.Material = m, m.Key
 		} else if h := hsIdx[c.Info.HSCode]; h != nil {
@@ -249,7 +287,18 @@ func (a *Analysis) components(ctx context.Context) error {
 		c.ChokeScore = Composite(c.chokeTerms)
 	}
 	a.compareComps()
+	if memo != nil && a.pairSince != nil {
+		memo.keepComps(&compMemo{seq: a.seq, structure: structure, cfg: a.in.Cfg, comps: a.Comps, compIdx: a.compIdx, pairComp: pairComp})
+	}
 	return nil
+}
+
+// componentInfo is a component's node attributes, or those of a component that is no node.
+func componentInfo(in *Inputs, id int32) *NodeInfo {
+	if info := in.Components[id]; info != nil {
+		return info
+	}
+	return &NodeInfo{Category: "other"}
 }
 
 // componentList fills a.Comps with every component of the map, of a pair or of a BOM, sorted by id.
@@ -267,54 +316,50 @@ func (a *Analysis) componentList() {
 	}
 	list := slices.SortedFunc(maps.Keys(ids), func(x, y int32) int { return cmp.Compare(in.ID(x), in.ID(y)) })
 	for i, id := range list {
-		info := in.Components[id]
-		if info == nil {
-			info = &NodeInfo{Category: "other"}
-		}
-		a.Comps = append(a.Comps, &CompMetrics{Comp: id, Info: info})
+		a.Comps = append(a.Comps, &CompMetrics{Comp: id, Info: componentInfo(in, id)})
 		a.compIdx[id] = int32(i)
 	}
 }
 
-// componentUsers aggregates the pairs per component: users, supplier and country volumes, foreign
-// share, single-sourced, no-alternate and TTS/TTR counts.
-func (a *Analysis) componentUsers(ctx context.Context) (*compUsers, error) {
+// addPairAggregates adds a pair to its component's aggregates: pairs, supplier and country
+// volumes, foreign share, single-sourced, no-alternate and TTS/TTR counts.
+func (a *Analysis) addPairAggregates(c *CompMetrics, u *compUsers, ci int32, p *PairMetrics) {
 	in := a.in
-	u := &compUsers{users: make([]map[int32]bool, len(a.Comps)), supVol: make([]map[string]float64, len(a.Comps)),
-		ctyVol: make([]map[string]float64, len(a.Comps))}
-	for i := range a.Pairs {
-		if err := tick(ctx, i); err != nil {
-			return nil, err
-		}
-		p := &a.Pairs[i]
-		ci := a.compIdx[p.Comp]
-		c := a.Comps[ci]
-		u.init(ci)
-		u.users[ci][p.Ent] = true
-		c.Pairs++
-		for _, s := range p.Suppliers {
-			u.supVol[ci][in.ID(s.Sup)] += s.Share
-			u.ctyVol[ci][countryOrUnknown(s.Country)] += s.Share
-			if !s.Domestic {
-				c.ForeignShare += s.Share
-			}
-		}
-		if len(p.Suppliers) <= in.Cfg.SingleSource.MaxSuppliersSingle {
-			c.SingleSourced++
-		}
-		if p.NoAlternate {
-			c.NoAlternate++
-		}
-		if p.TTSKnown {
-			c.TTSKnown++
-			_, g := TTSGap(p.TTS, p.TTR)
-			c.TTSGapNorm += g
-			if p.TTS < p.TTR {
-				c.Exposed++
-			}
+	u.init(ci)
+	c.Pairs++
+	for _, s := range p.Suppliers {
+		u.supVol[ci][in.ID(s.Sup)] += s.Share
+		u.ctyVol[ci][countryOrUnknown(s.Country)] += s.Share
+		if !s.Domestic {
+			c.ForeignShare += s.Share
 		}
 	}
-	return u, nil
+	if len(p.Suppliers) <= in.Cfg.SingleSource.MaxSuppliersSingle {
+		c.SingleSourced++
+	}
+	if p.NoAlternate {
+		c.NoAlternate++
+	}
+	if p.TTSKnown {
+		c.TTSKnown++
+		_, g := TTSGap(p.TTS, p.TTR)
+		c.TTSGapNorm += g
+		if p.TTS < p.TTR {
+			c.Exposed++
+		}
+	}
+}
+
+// finishAggregates turns a component's summed pair aggregates into shares and means.
+func (a *Analysis) finishAggregates(c *CompMetrics, u *compUsers, ci int32) {
+	c.SupplierShares = SharesOf(u.supVol[ci])
+	c.CountryShares = SharesOf(u.ctyVol[ci])
+	if c.Pairs > 0 {
+		c.ForeignShare /= float64(c.Pairs)
+	}
+	if c.TTSKnown > 0 {
+		c.TTSGapNorm /= float64(c.TTSKnown)
+	}
 }
 
 // componentMakers adds the products containing each component (BOM) and their makers as users.
@@ -353,9 +398,9 @@ func (a *Analysis) componentBetweenness() ([]float64, float64) {
 	return compB, maxB
 }
 
-// componentFigures finishes the per-component aggregates: reach, betweenness, shares, means and
-// the availability signal.
-func (a *Analysis) componentFigures(c *CompMetrics, u *compUsers, ci int, bet, maxB float64, partSig map[string]float64) {
+// componentShape finishes a component's shape: downstream enterprises, chain leaders among them,
+// products and reach.
+func (a *Analysis) componentShape(c *CompMetrics, u *compUsers, ci int) {
 	in := a.in
 	for e := range u.users[ci] {
 		c.Enterprises++
@@ -365,19 +410,6 @@ func (a *Analysis) componentFigures(c *CompMetrics, u *compUsers, ci int, bet, m
 	}
 	c.Products = in.sortedUniqueIDs(c.Products)
 	c.Reach = WeightedReach(c.Enterprises, c.ChainLeaders, in.Cfg.Chokepoint.ChainLeaderWeight)
-	c.Betweenness = bet
-	if maxB > 0 {
-		c.BetweennessRel = bet / maxB
-	}
-	c.SupplierShares = SharesOf(u.supVol[ci])
-	c.CountryShares = SharesOf(u.ctyVol[ci])
-	if c.Pairs > 0 {
-		c.ForeignShare /= float64(c.Pairs)
-	}
-	if c.TTSKnown > 0 {
-		c.TTSGapNorm /= float64(c.TTSKnown)
-	}
-	c.Availability = partSig[in.ID(c.Comp)]
 }
 
 // sortedUniqueIDs sorts ids by their string and drops repeats (in place).

@@ -42,6 +42,8 @@ type PairMemo struct {
 	layout *pairLayout
 	// conc is the concentration step of the last run that computed it (concMemo).
 	conc *concMemo
+	// compStep is the components step of the last run that made one with the memo (compMemo).
+	compStep *compMemo
 }
 
 // concMemo is one run's concentration step (Analysis.HS and Mats) with what it was computed from:
@@ -152,6 +154,7 @@ func (m *PairMemo) seqOf(runID string) (uint64, bool) {
 // Analysis.Pairs; the next run with the same pair keys updates them in place, so an analysis made
 // with the runner's memo must not be read after the runner's next run (the Runner keeps none).
 type pairSnapshot struct {
+	seq    uint64   // the number of the run whose pair step it is
 	since  []uint64 // per pair, the number of the run since which its metrics and products are the same
 	cfg    Config
 	global uint64

@@ -218,6 +218,22 @@ func TestPairMemoMatchesFresh(t *testing.T) {
 			}
 			t.Fatalf("%s: %d pairs with the memo, %d fresh", st.name, len(aM.Pairs), len(aF.Pairs))
 		}
+		// the components: their shape and pair aggregates taken from the memo's step where those
+		// stay the same (compMemo), all when nothing changed, none when no pair was reused
+		t.Logf("%s: %d of %d components' pair aggregates reused", st.name, aM.CompsReused, len(aM.Comps))
+		switch n := aM.CompsReused; {
+		case aF.CompsReused != 0, st.reuse == none && n != 0, st.name == "nothing changed" && n != len(aM.Comps),
+			st.name == "every 10th supplies share halved" && (n == 0 || n == len(aM.Comps)):
+			t.Errorf("%s: %d of %d components' aggregates reused (%d without the memo)", st.name, n, len(aM.Comps), aF.CompsReused)
+		}
+		if !reflect.DeepEqual(aM.Comps, aF.Comps) {
+			for i := range aM.Comps {
+				if !reflect.DeepEqual(aM.Comps[i], aF.Comps[i]) {
+					t.Fatalf("%s: component %d differs from a fresh analysis:\nmemo  %+v\nfresh %+v", st.name, i, *aM.Comps[i], *aF.Comps[i])
+				}
+			}
+			t.Fatalf("%s: %d components with the memo, %d fresh", st.name, len(aM.Comps), len(aF.Comps))
+		}
 		if got, want := runAll(t, inM), runAll(t, inF); !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: the findings differ from a fresh analysis's", st.name)
 		}

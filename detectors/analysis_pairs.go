@@ -69,6 +69,10 @@ func (a *Analysis) pairs(ctx context.Context) error {
 		fps, cands = make([]uint64, len(keys)), candsDigests(ix.compCands)
 		reuse = newPairReuse(memo.take(&in.Cfg, global), keys)
 		a.pairSince = make([]uint64, len(keys))
+		a.global = global
+		if reuse != nil {
+			a.pairsFrom = reuse.snap.seq
+		}
 	}
 	// With the same pair keys as the last run, the pairs are updated in the last run's array (the
 	// memo gave it up: take), the changed ones computed again from zero; else a new array.
@@ -125,7 +129,7 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	for _, n := range reused {
 		a.PairsReused += n
 	}
-	memo.store(&pairSnapshot{since: a.pairSince, cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
+	memo.store(&pairSnapshot{seq: a.seq, since: a.pairSince, cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
 	a.altIx = &pairIndex{order: ix.order, groups: ix.groups, compCands: ix.compCands}
 	return nil
 }
