@@ -430,7 +430,9 @@ func listSet(l []string) map[string]bool {
 
 func (a *Analysis) suppliers(ctx context.Context) error {
 	in := a.in
-	bet := map[int32]float64{}
+	// per interned id: betweenness, pairs, sole pairs, enterprises, chain leaders among them
+	n := len(in.ids)
+	bet := make([]float64, n)
 	maxB := 0.0
 	for ni, gn := range a.graphNodes {
 		if gn.kind != 'o' {
@@ -442,46 +444,44 @@ func (a *Analysis) suppliers(ctx context.Context) error {
 		bet[gn.id] = a.Betweenness.Norm[ni]
 		maxB = math.Max(maxB, a.Betweenness.Norm[ni])
 	}
-	ents := map[int32]map[int32]bool{}
-	stats := map[int32]*SupplierMetric{}
-	for i := range a.Pairs {
-		p := &a.Pairs[i]
-		for _, s := range p.Suppliers {
-			m := stats[s.Sup]
-			if m == nil {
-				m = &SupplierMetric{Sup: s.Sup}
-				stats[s.Sup] = m
-				ents[s.Sup] = map[int32]bool{}
-			}
-			m.Pairs++
-			if len(p.Suppliers) == 1 {
-				m.SolePairs++
-			}
-			ents[s.Sup][p.Ent] = true
-		}
+	pairs, sole, ents, leaders := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
+	// a.Pairs is sorted by enterprise first: each enterprise's pairs are contiguous, so a supplier
+	// has a new enterprise when its last one differs
+	lastEnt := make([]int32, n)
+	for i := range lastEnt {
+		lastEnt[i] = -1
 	}
-	ids := slices.SortedFunc(maps.Keys(in.Suppliers), func(x, y int32) int { return cmp.Compare(in.ID(x), in.ID(y)) })
-	for i, id := range ids {
+	for i := range a.Pairs {
 		if err := tick(ctx, i); err != nil {
 			return err
 		}
-		m := stats[id]
-		if m == nil {
-			m = &SupplierMetric{Sup: id}
+		p := &a.Pairs[i]
+		for _, s := range p.Suppliers {
+			pairs[s.Sup]++
+			if len(p.Suppliers) == 1 {
+				sole[s.Sup]++
+			}
+			if lastEnt[s.Sup] != p.Ent {
+				lastEnt[s.Sup] = p.Ent
+				ents[s.Sup]++
+				if info := in.Enterprises[p.Ent]; info != nil && info.ChainLeader {
+					leaders[s.Sup]++
+				}
+			}
 		}
-		m.Info = in.Suppliers[id]
+	}
+	ids := slices.SortedFunc(maps.Keys(in.Suppliers), func(x, y int32) int { return cmp.Compare(in.ID(x), in.ID(y)) })
+	a.Sups = make([]*SupplierMetric, len(ids))
+	metrics := make([]SupplierMetric, len(ids))
+	for i, id := range ids {
+		m := &metrics[i]
+		*m = SupplierMetric{Sup: id, Info: in.Suppliers[id], Betweenness: bet[id], Pairs: int(pairs[id]), SolePairs: int(sole[id]),
+			Enterprises: int(ents[id]), ChainLeaders: int(leaders[id])}
 		m.Foreign = !in.isDomestic(m.Info)
-		m.Betweenness = bet[id]
 		if maxB > 0 {
 			m.BetweennessRel = bet[id] / maxB
 		}
-		for e := range ents[id] {
-			m.Enterprises++
-			if info := in.Enterprises[e]; info != nil && info.ChainLeader {
-				m.ChainLeaders++
-			}
-		}
-		a.Sups = append(a.Sups, m)
+		a.Sups[i] = m
 	}
 	return nil
 }

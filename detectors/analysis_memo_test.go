@@ -399,3 +399,64 @@ func renameFirstSupplier(base []schemas.Record) ([]schemas.Record, string) {
 	}
 	return renamed, sup
 }
+
+// TestSuppliersAggregates checks the suppliers step against a direct count over the pairs with
+// maps (sets of enterprises per supplier): pairs, sole pairs, enterprises, chain leaders and
+// betweenness, for every supplier node, in id order.
+func TestSuppliersAggregates(t *testing.T) {
+	in := memoInputs(benchConfig(), memoNetwork(t, 8000), nil, nil)
+	a, err := in.Analysis(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct{ pairs, sole, ents, leaders int }
+	w := map[int32]*want{}
+	entSets := map[int32]map[int32]bool{}
+	for i := range a.Pairs {
+		p := &a.Pairs[i]
+		for _, s := range p.Suppliers {
+			if w[s.Sup] == nil {
+				w[s.Sup], entSets[s.Sup] = &want{}, map[int32]bool{}
+			}
+			w[s.Sup].pairs++
+			if len(p.Suppliers) == 1 {
+				w[s.Sup].sole++
+			}
+			entSets[s.Sup][p.Ent] = true
+		}
+	}
+	for sup, es := range entSets {
+		for e := range es {
+			w[sup].ents++
+			if info := in.Enterprises[e]; info != nil && info.ChainLeader {
+				w[sup].leaders++
+			}
+		}
+	}
+	if len(a.Sups) != len(in.Suppliers) {
+		t.Fatalf("%d supplier metrics, %d supplier nodes", len(a.Sups), len(in.Suppliers))
+	}
+	multi, leaders := 0, 0
+	for i, m := range a.Sups {
+		if i > 0 && in.ID(a.Sups[i-1].Sup) >= in.ID(m.Sup) {
+			t.Fatalf("suppliers not in id order at %d", i)
+		}
+		x := w[m.Sup]
+		if x == nil {
+			x = &want{}
+		}
+		if m.Pairs != x.pairs || m.SolePairs != x.sole || m.Enterprises != x.ents || m.ChainLeaders != x.leaders {
+			t.Fatalf("supplier %s: pairs %d sole %d enterprises %d leaders %d, want %+v", in.ID(m.Sup), m.Pairs, m.SolePairs, m.Enterprises, m.ChainLeaders, *x)
+		}
+		if m.Info != in.Suppliers[m.Sup] || m.Foreign != !in.isDomestic(m.Info) {
+			t.Fatalf("supplier %s: node attributes", in.ID(m.Sup))
+		}
+		if x.ents > 1 {
+			multi++
+		}
+		leaders += x.leaders
+	}
+	if multi == 0 || leaders == 0 {
+		t.Fatalf("the network has %d suppliers of several enterprises and %d chain-leader links: the test checks little", multi, leaders)
+	}
+}
