@@ -44,6 +44,8 @@ type PairMemo struct {
 	conc *concMemo
 	// compStep is the components step of the last run that made one with the memo (compMemo).
 	compStep *compMemo
+	// scores are, per detector, the pair scores of its last run (pairScores).
+	scores map[string]*pairScoreMemo
 }
 
 // concMemo is one run's concentration step (Analysis.HS and Mats) with what it was computed from:

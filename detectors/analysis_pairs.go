@@ -54,6 +54,7 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.keys = keys
 	if err := a.componentCandidates(ctx, ix); err != nil {
 		return err
 	}

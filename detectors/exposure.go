@@ -61,10 +61,13 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	var buf []Term
 	var pairs, comps []int32
 	var pairScores, compScores []float64
-	for i := range a.Pairs {
+	all := a.pairScores(NameExposure, true, func(i int) float64 {
 		p := &a.Pairs[i]
 		buf = exposurePairTerms(in, p, a.Comps[a.compIdx[p.Comp]], buf[:0], false)
-		if score := Composite(buf); score >= cfg.MinScore {
+		return Composite(buf)
+	})
+	for i, score := range all {
+		if score >= cfg.MinScore {
 			pairs, pairScores = append(pairs, int32(i)), append(pairScores, score)
 		}
 	}

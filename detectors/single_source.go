@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -96,13 +97,18 @@ func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	var buf []Term
 	var cands []int32
 	var scores []float64
-	for i := range a.Pairs {
+	all := a.pairScores(NameSingleSource, false, func(i int) float64 {
 		p := &a.Pairs[i]
 		if !pairReportable(in, p) {
-			continue
+			return notCandidate
 		}
 		buf, _ = singleSourceTerms(in, p, buf[:0])
-		cands, scores = append(cands, int32(i)), append(scores, Composite(buf))
+		return Composite(buf)
+	})
+	for i, score := range all {
+		if !math.IsNaN(score) {
+			cands, scores = append(cands, int32(i)), append(scores, score)
+		}
 	}
 	col.setFloor(scores)
 	reuse := a.pairFindingReuse(ctx, false)
