@@ -47,8 +47,10 @@ type Analysis struct {
 	// global the pair step's run digest (pairGlobalDigest), with the memo.
 	pairsFrom uint64
 	global    uint64
-	// keys are the pair keys of Pairs, in order (the layout's slice when it is shared).
-	keys []uint64
+	// keys are the pair keys of Pairs, in order (the layout's slice when it is shared); subjects
+	// their finding subjects, with the memo (pairSubject).
+	keys     []uint64
+	subjects []string
 	// GraphReused says Graph, its nodes and Betweenness came from the runner's memo without
 	// building the graph (its links and ids were the same).
 	GraphReused bool

@@ -100,6 +100,7 @@ type pairLayout struct {
 	groups    map[uint64][2]int
 	keys      []uint64
 	pairIdx   map[uint64]int32
+	subjects  []string // per pair, its finding subject (Analysis.pairSubject)
 }
 
 // layoutFor returns the memo's pair layout when it was made from the same inputs, else nil.

@@ -149,7 +149,7 @@ func (a *Analysis) pairLayout(ctx context.Context, ix *pairIndex) ([]uint64, err
 	if memo != nil && packed != nil {
 		extra = pairExtraDigest(in, ix)
 		if l := memo.layoutFor(a.idsDigest, packed, extra); l != nil {
-			ix.order, ix.numGroups, ix.groups, a.pairIdx = l.order, l.numGroups, l.groups, l.pairIdx
+			ix.order, ix.numGroups, ix.groups, a.pairIdx, a.subjects = l.order, l.numGroups, l.groups, l.pairIdx, l.subjects
 			a.layoutShared = true
 			return l.keys, nil
 		}
@@ -164,10 +164,25 @@ func (a *Analysis) pairLayout(ctx context.Context, ix *pairIndex) ([]uint64, err
 		a.pairIdx[k] = int32(pi)
 	}
 	if memo != nil && packed != nil {
+		a.subjects = make([]string, len(keys))
+		for i, k := range keys {
+			ent, comp := pairOf(k)
+			a.subjects[i] = in.ID(ent) + "|" + in.ID(comp)
+		}
 		memo.keepLayout(&pairLayout{ids: a.idsDigest, packed: packed, extra: extra,
-			order: ix.order, numGroups: ix.numGroups, groups: ix.groups, keys: keys, pairIdx: a.pairIdx})
+			order: ix.order, numGroups: ix.numGroups, groups: ix.groups, keys: keys, pairIdx: a.pairIdx, subjects: a.subjects})
 	}
 	return keys, nil
+}
+
+// pairSubject is the finding subject of pair i: enterprise id|component id (the layout's, when the
+// runner's memo keeps one).
+func (a *Analysis) pairSubject(i int32) string {
+	if a.subjects != nil {
+		return a.subjects[i]
+	}
+	p := &a.Pairs[i]
+	return a.in.ID(p.Ent) + "|" + a.in.ID(p.Comp)
 }
 
 // packSupplies packs each supplies link's component, enterprise and supplier into one number, in

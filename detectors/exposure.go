@@ -84,7 +84,7 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	reuse := a.pairFindingReuse(ctx, true)
 	for pi, i := range pairs {
 		p := &a.Pairs[i]
-		subject := in.ID(p.Ent) + "|" + in.ID(p.Comp)
+		subject := a.pairSubject(i)
 		if !col.wants(pairScores[pi], SubjectEnterpriseComponent, subject) {
 			continue
 		}

@@ -114,7 +114,7 @@ func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	reuse := a.pairFindingReuse(ctx, false)
 	for ci, i := range cands {
 		p, score := &a.Pairs[i], scores[ci]
-		subject := in.ID(p.Ent) + "|" + in.ID(p.Comp)
+		subject := a.pairSubject(i)
 		if !col.wants(score, SubjectEnterpriseComponent, subject) {
 			continue
 		}

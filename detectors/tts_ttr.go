@@ -32,7 +32,7 @@ func (ttsTTR) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	for ci, i := range cands {
 		p := &a.Pairs[i]
 		gap, norm := TTSGap(p.TTS, p.TTR)
-		subject := in.ID(p.Ent) + "|" + in.ID(p.Comp)
+		subject := a.pairSubject(i)
 		if !col.wants(scores[ci], SubjectEnterpriseComponent, subject) {
 			continue
 		}
