@@ -19,6 +19,9 @@ test: check
 	bash deploy/local/tools.sh
 	bash deploy/local/up.sh
 	$(GO) test -count=1 -timeout 30m -p 2 ./...
+	# The detectors again under the race detector: the analysis steps, the pair chunks and the
+	# detectors' scoring run concurrently and share the runner's memos.
+	$(GO) test -race -count=1 -timeout 15m ./detectors/
 	# The cluster tests (3 Kafka brokers, 2x2 ClickHouse + ZooKeeper, 2 daemons) start the cluster
 	# themselves and run alone, after the suite; the cluster is stopped afterwards, pass or fail.
 	# One package at a time (-p 1): internal/app's failover test kills a broker and a ClickHouse
