@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/chainwatch/chainwatch/internal/testenv"
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -225,11 +227,7 @@ func TestRecorderReplaysLinks(t *testing.T) {
 // TestLoadQueryFailsIntegration: a failing query ends the load with its step named, while the
 // recorders already loaded are being replayed, and the cache keeps what it had.
 func TestLoadQueryFailsIntegration(t *testing.T) {
-	conn, _ := testenv.ClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	now := time.Now().UTC().Truncate(time.Second)
-	insertRecords(t, ctx, conn, now.Add(-time.Hour), fixtureRecords(now))
+	conn, ctx, now := fixtureInClickHouse(t)
 	cfg := fixtureConfig()
 	cache := NewLoadCache()
 	if _, _, err := cache.Load(ctx, conn, cfg, now); err != nil {
@@ -402,11 +400,7 @@ func TestLoadCacheDeltaIntegration(t *testing.T) {
 // (loadcache_built.go) takes the last run's concentration step (concMemo), equal to a fresh one;
 // another configuration computes it again.
 func TestConcMemoIntegration(t *testing.T) {
-	conn, _ := testenv.ClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	now := time.Now().UTC().Truncate(time.Second)
-	insertRecords(t, ctx, conn, now.Add(-time.Hour), fixtureRecords(now))
+	conn, ctx, now := fixtureInClickHouse(t)
 	cfg := fixtureConfig()
 	cache, memo := NewLoadCache(), NewPairMemo()
 	analyse := func(in *Inputs, m *PairMemo) *Analysis {
@@ -449,4 +443,16 @@ func TestConcMemoIntegration(t *testing.T) {
 	if a := analyse(in, memo); a.ConcReused {
 		t.Fatal("a run with another configuration took the memo's concentration")
 	}
+}
+
+// fixtureInClickHouse stores the fixture's records, ingested an hour before now, in the test's own
+// database, and returns its connection, a context ending in two minutes (or with the test) and now.
+func fixtureInClickHouse(t *testing.T) (driver.Conn, context.Context, time.Time) {
+	t.Helper()
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	now := time.Now().UTC().Truncate(time.Second)
+	insertRecords(t, ctx, conn, now.Add(-time.Hour), fixtureRecords(now))
+	return conn, ctx, now
 }
