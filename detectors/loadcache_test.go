@@ -103,14 +103,7 @@ func TestLoadCacheIntegration(t *testing.T) {
 
 	// a new version of one supply link (half the inventory, a day later), ingested now: read as a
 	// delta (loadcache_delta.go), the link replaced in place
-	var link *schemas.SupplyLink
-	for _, r := range recs {
-		if l, ok := r.(*schemas.SupplyLink); ok && l.LinkType == schemas.LinkSupplies {
-			c := *l
-			link = &c
-			break
-		}
-	}
+	link := firstRecord(recs, func(l *schemas.SupplyLink) bool { return l.LinkType == schemas.LinkSupplies })
 	if link == nil {
 		t.Fatal("fixture has no supplies link")
 	}
@@ -124,13 +117,9 @@ func TestLoadCacheIntegration(t *testing.T) {
 	check("unchanged again", []string{"procurement_awards", "component_availability"}, cacheable)
 
 	// a new version of a node (renamed): the nodes read and replayed, the rest shared
-	var node *schemas.SupplyNode
-	for _, r := range recs {
-		if n, ok := r.(*schemas.SupplyNode); ok && n.NodeType == schemas.NodeSupplier {
-			c := *n
-			node = &c
-			break
-		}
+	node := firstRecord(recs, func(n *schemas.SupplyNode) bool { return n.NodeType == schemas.NodeSupplier })
+	if node == nil {
+		t.Fatal("fixture has no supplier node")
 	}
 	node.Name += " (renamed)"
 	node.AsOf = node.AsOf.Add(time.Hour)
@@ -446,4 +435,15 @@ func fixtureInClickHouse(t *testing.T) (driver.Conn, context.Context, time.Time)
 	now := time.Now().UTC().Truncate(time.Second)
 	insertRecords(t, ctx, conn, now.Add(-time.Hour), fixtureRecords(now))
 	return conn, ctx, now
+}
+
+// firstRecord returns a copy of the first record of type T that match accepts, or nil.
+func firstRecord[T any](recs []schemas.Record, match func(*T) bool) *T {
+	for _, r := range recs {
+		if x, ok := any(r).(*T); ok && match(x) {
+			c := *x
+			return &c
+		}
+	}
+	return nil
 }
