@@ -213,7 +213,7 @@ type linkKey struct {
 
 type linkVersion struct {
 	asOf time.Time
-	kind byte // 'p' supplies, 'b' bom, 'm' makes, 's' stocks
+	kind byte // 'p' supplies, 'b' bom, 'm' makes, 'k' stocks
 	idx  int
 }
 
@@ -371,48 +371,70 @@ func (b *Builder) addLink(l *schemas.SupplyLink, ids *linkIDs) {
 	var prev linkVersion
 	var seen bool
 	if !b.unique {
-		k = linkKey{kind: l.LinkType[0], ent: ids.ent(), prod: ids.prod(), comp: ids.comp(), supp: ids.sup()}
+		k = linkKey{kind: linkKind(l.LinkType), ent: ids.ent(), prod: ids.prod(), comp: ids.comp(), supp: ids.sup()}
 		prev, seen = b.links[k]
 		if seen && prev.asOf.After(l.AsOf) {
 			return
 		}
 	}
+	prev, ok := b.putLink(l, ids, seen, prev.idx)
+	if ok && !b.unique {
+		prev.asOf = l.AsOf
+		b.links[k] = prev
+	}
+}
+
+// linkKind names a link type by one byte (supplies and stocks both begin with an s): 'p' supplies,
+// 'b' bom, 'm' makes, 'k' stocks, 0 any other.
+func linkKind(typ string) byte {
+	switch typ {
+	case schemas.LinkSupplies:
+		return 'p'
+	case schemas.LinkBOM:
+		return 'b'
+	case schemas.LinkMakes:
+		return 'm'
+	case schemas.LinkStocks:
+		return 'k'
+	}
+	return 0
+}
+
+// putLink stores a link's edge: at position idx of its kind's list when at, else appended (a stocks
+// link by its pair). It returns where, and false for a link type that is no edge.
+func (b *Builder) putLink(l *schemas.SupplyLink, ids *linkIDs, at bool, idx int) (linkVersion, bool) {
 	in := b.in
 	switch l.LinkType {
 	case schemas.LinkSupplies:
 		e := SupplyEdge{Ent: ids.ent(), Comp: ids.comp(), Sup: ids.sup(),
 			Share: l.Share, Qual: qualOf(l.Qualification)}
-		if seen {
-			in.Supplies[prev.idx] = e
-		} else {
-			prev = linkVersion{kind: 'p', idx: len(in.Supplies)}
-			in.Supplies = append(in.Supplies, e)
+		if at {
+			in.Supplies[idx] = e
+			return linkVersion{kind: 'p', idx: idx}, true
 		}
+		in.Supplies = append(in.Supplies, e)
+		return linkVersion{kind: 'p', idx: len(in.Supplies) - 1}, true
 	case schemas.LinkBOM:
 		e := BOMEdge{Prod: ids.prod(), Comp: ids.comp()}
-		if seen {
-			in.BOM[prev.idx] = e
-		} else {
-			prev = linkVersion{kind: 'b', idx: len(in.BOM)}
-			in.BOM = append(in.BOM, e)
+		if at {
+			in.BOM[idx] = e
+			return linkVersion{kind: 'b', idx: idx}, true
 		}
+		in.BOM = append(in.BOM, e)
+		return linkVersion{kind: 'b', idx: len(in.BOM) - 1}, true
 	case schemas.LinkMakes:
 		e := MakesEdge{Ent: ids.ent(), Prod: ids.prod()}
-		if seen {
-			in.Makes[prev.idx] = e
-		} else {
-			prev = linkVersion{kind: 'm', idx: len(in.Makes)}
-			in.Makes = append(in.Makes, e)
+		if at {
+			in.Makes[idx] = e
+			return linkVersion{kind: 'm', idx: idx}, true
 		}
+		in.Makes = append(in.Makes, e)
+		return linkVersion{kind: 'm', idx: len(in.Makes) - 1}, true
 	case schemas.LinkStocks:
 		in.Stocks[pairKey(ids.ent(), ids.comp())] = StockEdge{Inventory: l.InventoryUnits, PerDay: l.ConsumptionPerDay}
-	default:
-		return
+		return linkVersion{kind: 'k'}, true
 	}
-	if !b.unique {
-		prev.asOf = l.AsOf
-		b.links[k] = prev
-	}
+	return linkVersion{}, false
 }
 
 func qualOf(s string) uint8 {
