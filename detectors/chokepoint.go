@@ -291,10 +291,11 @@ func (r chokeRun) supplierFinding(s *SupplierMetric) (Finding, bool) {
 	if s.Pairs > 0 {
 		sole = float64(s.SolePairs) / float64(s.Pairs)
 	}
+	// the details are written only for a reported supplier (most are not)
 	terms := []Term{
-		term("betweenness", s.Betweenness, s.BetweennessRel, cfg.Weights.Betweenness, betweennessDetail(r.a.Betweenness)),
-		term("reach", reach, Saturate(reach, cfg.ReachHalf), cfg.Weights.Reach, fmt.Sprintf("supplies %d enterprises (%d chain leaders)", s.Enterprises, s.ChainLeaders)),
-		term("foreign_control", sole, b01(s.Foreign)*sole, cfg.Weights.ForeignControl, fmt.Sprintf("sole qualified source in %d of %d enterprise × component pairs; foreign=%v", s.SolePairs, s.Pairs, s.Foreign)),
+		term("betweenness", s.Betweenness, s.BetweennessRel, cfg.Weights.Betweenness, ""),
+		term("reach", reach, Saturate(reach, cfg.ReachHalf), cfg.Weights.Reach, ""),
+		term("foreign_control", sole, b01(s.Foreign)*sole, cfg.Weights.ForeignControl, ""),
 	}
 	var flags []string
 	id := in.ID(s.Sup)
@@ -311,6 +312,9 @@ func (r chokeRun) supplierFinding(s *SupplierMetric) (Finding, bool) {
 	if !chokeReported(in, score, flags) {
 		return Finding{}, false
 	}
+	terms[0].Detail = betweennessDetail(r.a.Betweenness)
+	terms[1].Detail = fmt.Sprintf("supplies %d enterprises (%d chain leaders)", s.Enterprises, s.ChainLeaders)
+	terms[2].Detail = fmt.Sprintf("sole qualified source in %d of %d enterprise × component pairs; foreign=%v", s.SolePairs, s.Pairs, s.Foreign)
 	f := Finding{Detector: NameChokepoint, SubjectType: SubjectSupplier, Subject: id, Score: score, Terms: terms,
 		Flags: flags, WindowFrom: in.WindowFrom, WindowTo: in.WindowTo, Products: []string{}}
 	if s.Info != nil {
