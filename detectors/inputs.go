@@ -194,6 +194,22 @@ func pairOf(k uint64) (ent, comp int32) {
 	return int32(uint32(k >> 32)), int32(uint32(k))
 }
 
+// linkKind names a link type by one byte (supplies and stocks both begin with an s): 'p' supplies,
+// 'b' bom, 'm' makes, 'k' stocks, 0 any other.
+func linkKind(typ string) byte {
+	switch typ {
+	case schemas.LinkSupplies:
+		return 'p'
+	case schemas.LinkBOM:
+		return 'b'
+	case schemas.LinkMakes:
+		return 'm'
+	case schemas.LinkStocks:
+		return 'k'
+	}
+	return 0
+}
+
 // Builder accumulates records (or pre-aggregated ClickHouse rows) into Inputs.
 type Builder struct {
 	in       *Inputs
@@ -213,7 +229,7 @@ type linkKey struct {
 
 type linkVersion struct {
 	asOf time.Time
-	kind byte // 'p' supplies, 'b' bom, 'm' makes, 'k' stocks
+	kind byte // 'p' supplies, 'b' bom, 'm' makes (unset for stocks)
 	idx  int
 }
 
@@ -377,64 +393,42 @@ func (b *Builder) addLink(l *schemas.SupplyLink, ids *linkIDs) {
 			return
 		}
 	}
-	prev, ok := b.putLink(l, ids, seen, prev.idx)
-	if ok && !b.unique {
-		prev.asOf = l.AsOf
-		b.links[k] = prev
-	}
-}
-
-// linkKind names a link type by one byte (supplies and stocks both begin with an s): 'p' supplies,
-// 'b' bom, 'm' makes, 'k' stocks, 0 any other.
-func linkKind(typ string) byte {
-	switch typ {
-	case schemas.LinkSupplies:
-		return 'p'
-	case schemas.LinkBOM:
-		return 'b'
-	case schemas.LinkMakes:
-		return 'm'
-	case schemas.LinkStocks:
-		return 'k'
-	}
-	return 0
-}
-
-// putLink stores a link's edge: at position idx of its kind's list when at, else appended (a stocks
-// link by its pair). It returns where, and false for a link type that is no edge.
-func (b *Builder) putLink(l *schemas.SupplyLink, ids *linkIDs, at bool, idx int) (linkVersion, bool) {
 	in := b.in
 	switch l.LinkType {
 	case schemas.LinkSupplies:
 		e := SupplyEdge{Ent: ids.ent(), Comp: ids.comp(), Sup: ids.sup(),
 			Share: l.Share, Qual: qualOf(l.Qualification)}
-		if at {
-			in.Supplies[idx] = e
-			return linkVersion{kind: 'p', idx: idx}, true
+		if seen {
+			in.Supplies[prev.idx] = e
+		} else {
+			prev = linkVersion{kind: 'p', idx: len(in.Supplies)}
+			in.Supplies = append(in.Supplies, e)
 		}
-		in.Supplies = append(in.Supplies, e)
-		return linkVersion{kind: 'p', idx: len(in.Supplies) - 1}, true
 	case schemas.LinkBOM:
 		e := BOMEdge{Prod: ids.prod(), Comp: ids.comp()}
-		if at {
-			in.BOM[idx] = e
-			return linkVersion{kind: 'b', idx: idx}, true
+		if seen {
+			in.BOM[prev.idx] = e
+		} else {
+			prev = linkVersion{kind: 'b', idx: len(in.BOM)}
+			in.BOM = append(in.BOM, e)
 		}
-		in.BOM = append(in.BOM, e)
-		return linkVersion{kind: 'b', idx: len(in.BOM) - 1}, true
 	case schemas.LinkMakes:
 		e := MakesEdge{Ent: ids.ent(), Prod: ids.prod()}
-		if at {
-			in.Makes[idx] = e
-			return linkVersion{kind: 'm', idx: idx}, true
+		if seen {
+			in.Makes[prev.idx] = e
+		} else {
+			prev = linkVersion{kind: 'm', idx: len(in.Makes)}
+			in.Makes = append(in.Makes, e)
 		}
-		in.Makes = append(in.Makes, e)
-		return linkVersion{kind: 'm', idx: len(in.Makes) - 1}, true
 	case schemas.LinkStocks:
 		in.Stocks[pairKey(ids.ent(), ids.comp())] = StockEdge{Inventory: l.InventoryUnits, PerDay: l.ConsumptionPerDay}
-		return linkVersion{kind: 'k'}, true
+	default:
+		return
 	}
-	return linkVersion{}, false
+	if !b.unique {
+		prev.asOf = l.AsOf
+		b.links[k] = prev
+	}
 }
 
 func qualOf(s string) uint8 {

@@ -3,9 +3,6 @@ package detectors
 import (
 	"maps"
 	"slices"
-	"time"
-
-	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // Built parts: what a Load's replay made of some recorders, taken by the next Load that replays the
@@ -29,26 +26,8 @@ import (
 // builtParts are the parts of one Load's Inputs (nil: not made from a cached recorder's replay).
 type builtParts struct {
 	nodes *builtNodes
-	links *builtLinks
 	trade *builtTrade
 	prod  *builtProd
-}
-
-// builtLinks is the Builder's state after the nodes part and the supply links' recorded rows, before
-// a delta's overlay: the ids those rows interned after the nodes', and the edges. A later load
-// whose supply_links recorder has the same recorded rows (reused, or a delta over them) on the
-// same nodes part takes a copy and patches the overlay in (patch), instead of replaying a million
-// rows.
-type builtLinks struct {
-	nodes     *builtNodes
-	rows      *recorder // its recorded rows (and string table) are these links'
-	ids       []string
-	index     map[string]int32 // a copy
-	supplies  []SupplyEdge
-	bom       []BOMEdge
-	makes     []MakesEdge
-	stocks    map[uint64]StockEdge
-	stockLast []bool // per recorded stocks link, in order: no later one has its pair
 }
 
 type builtNodes struct {
@@ -102,25 +81,6 @@ func (p *replayer) step(i int, r *recorder) {
 			p.next.nodes = &builtNodes{rec: r, ids: slices.Clip(in.ids), index: maps.Clone(in.index),
 				ent: in.Enterprises, sup: in.Suppliers, comp: in.Components, prod: in.Products}
 		}
-	case "supply_links":
-		n := p.next.nodes
-		afterNodes := n != nil && len(in.ids) == len(n.ids) // nothing interned since the nodes part
-		if l := p.last.links; l != nil && afterNodes && l.nodes == n && sameRows(l.rows, r) {
-			l.take(b)
-			l.patch(b, r)
-			p.next.links = l
-			return
-		}
-		if !p.keep || !afterNodes || r.links.len() == 0 {
-			r.replay(b)
-			return
-		}
-		rows := *r
-		rows.overlay = nil
-		rows.replayLinks(b)
-		l := newBuiltLinks(b, n, r)
-		l.patch(b, r)
-		p.next.links = l
 	case "trade_totals":
 		p.totals = r
 		if t := p.last.trade; t != nil && t.totals == r {
@@ -154,88 +114,5 @@ func (p *replayer) step(i int, r *recorder) {
 		}
 	default:
 		r.replay(b)
-	}
-}
-
-// sameRows reports whether two supply_links recorders hold the same recorded rows (a delta's
-// recorder shares its base's).
-func sameRows(a, b *recorder) bool {
-	x, y := a.links.blocks, b.links.blocks
-	return len(x) == len(y) && len(x) > 0 && &x[0] == &y[0] && len(x[len(x)-1]) == len(y[len(y)-1])
-}
-
-// newBuiltLinks keeps the Builder's state after r's recorded rows (replayed on the nodes part n).
-func newBuiltLinks(b *Builder, n *builtNodes, r *recorder) *builtLinks {
-	in := b.in
-	l := &builtLinks{nodes: n, rows: r, ids: slices.Clip(in.ids), index: maps.Clone(in.index),
-		supplies: slices.Clone(in.Supplies), bom: slices.Clone(in.BOM), makes: slices.Clone(in.Makes), stocks: maps.Clone(in.Stocks)}
-	stocks, ok := r.strs.idx[schemas.LinkStocks]
-	if !ok {
-		return l
-	}
-	var pairs []uint64 // per recorded stocks link, its (enterprise, component) in the recorder's ids
-	r.links.each(func(x *linkRow) {
-		if x.typ == stocks {
-			pairs = append(pairs, uint64(x.ent)<<32|uint64(x.comp))
-		}
-	})
-	l.stockLast = make([]bool, len(pairs))
-	later := make(map[uint64]bool, len(pairs))
-	for i := len(pairs) - 1; i >= 0; i-- {
-		l.stockLast[i] = !later[pairs[i]]
-		later[pairs[i]] = true
-	}
-	return l
-}
-
-// take gives the Builder a copy of the part (its ids extended and its edges patched later).
-func (l *builtLinks) take(b *Builder) {
-	in := b.in
-	in.ids = append(make([]string, 0, len(l.ids)+len(l.ids)/8), l.ids...)
-	in.index = maps.Clone(l.index)
-	in.Supplies, in.BOM, in.Makes = slices.Clone(l.supplies), slices.Clone(l.bom), slices.Clone(l.makes)
-	in.Stocks = maps.Clone(l.stocks)
-}
-
-// patch applies r's overlay to the Builder's copy of the part as the replay does (replayLinks): each
-// recorded link whose key the overlay has, unless the recorded one is newer, is replaced in place
-// (a stocks link only when it is the last recorded one of its pair: the last one wins), then the
-// overlay's new keys are added in its order.
-func (l *builtLinks) patch(b *Builder, r *recorder) {
-	ov := r.overlay
-	if ov == nil {
-		return
-	}
-	kind := map[uint32]byte{}
-	for _, t := range []string{schemas.LinkSupplies, schemas.LinkBOM, schemas.LinkMakes, schemas.LinkStocks} {
-		if id, ok := r.strs.idx[t]; ok {
-			kind[id] = linkKind(t)
-		}
-	}
-	used := make([]bool, len(ov.rows))
-	var pos [256]int // per kind, the position of the next recorded link in its list
-	r.links.each(func(x *linkRow) {
-		k, ok := kind[x.typ]
-		if !ok {
-			return
-		}
-		at := pos[k]
-		pos[k]++
-		i, hit := ov.base[[5]uint32{x.typ, x.ent, x.prod, x.comp, x.sup}]
-		if !hit {
-			return
-		}
-		used[i] = true
-		if time.Unix(x.asOf, int64(x.asOfNs)).After(ov.rows[i].AsOf) || k == 'k' && !l.stockLast[at] {
-			return
-		}
-		row := &ov.rows[i]
-		b.putLink(row, &linkIDs{in: b.in, l: row}, k != 'k', at)
-	})
-	for i := range used {
-		if !used[i] {
-			row := ov.rows[i]
-			b.AddLink(&row)
-		}
 	}
 }

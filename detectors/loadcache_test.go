@@ -447,3 +447,22 @@ func firstRecord[T any](recs []schemas.Record, match func(*T) bool) *T {
 	}
 	return nil
 }
+
+// TestBuilderLinkKinds: the Builder keeps the newest version per natural key, and a supplies link
+// and a stocks link of one pair are two keys even when their other ids are equal (both link types
+// begin with an s: keyed by the first byte, an empty supplier id made them one key, and an older
+// stocks link was dropped).
+func TestBuilderLinkKinds(t *testing.T) {
+	b := NewBuilder(benchConfig(), memoNow)
+	at := memoNow.Add(-time.Hour)
+	b.AddLink(&schemas.SupplyLink{LinkType: schemas.LinkSupplies, EnterpriseID: "E", ComponentID: "C", Qualification: "qualified", Share: 1, AsOf: at})
+	b.AddLink(&schemas.SupplyLink{LinkType: schemas.LinkStocks, EnterpriseID: "E", ComponentID: "C", InventoryUnits: 50, ConsumptionPerDay: 5, AsOf: at.Add(-time.Hour)})
+	b.AddLink(&schemas.SupplyLink{LinkType: schemas.LinkStocks, EnterpriseID: "E", ComponentID: "C", InventoryUnits: 10, ConsumptionPerDay: 5, AsOf: at.Add(-2 * time.Hour)})
+	in := b.Inputs()
+	if len(in.Supplies) != 1 {
+		t.Fatalf("%d supplies edges, want 1", len(in.Supplies))
+	}
+	if st, ok := in.Stocks[pairKey(in.Lookup("E"), in.Lookup("C"))]; !ok || st.Inventory != 50 {
+		t.Fatalf("stocks %+v (found %v), want the newer stocks link's inventory 50", st, ok)
+	}
+}
