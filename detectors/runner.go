@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -334,7 +333,7 @@ func (r *Runner) prepare(ctx context.Context, d Detector, fs []Finding, refsFrom
 	if err != nil {
 		return findingsWrite{}, runScores{}, "", err
 	}
-	prev, err := r.previousScores(ctx, name, prevID)
+	prev, err := r.previousRun(ctx, name, prevID)
 	if err != nil {
 		return findingsWrite{}, runScores{}, "", err
 	}
@@ -470,26 +469,21 @@ func (r *Runner) fail(ctx context.Context, ds DetectorSummary, err error, t0, st
 	return ds
 }
 
-// previousScores returns the subjects of the detector's run prevID: from memory, with their
+// previousRun returns the subjects of the detector's run prevID: from memory, with their
 // findingHash, when it is this runner's own latest run, else the scores from the findings table
 // (another daemon or an earlier process).
-func (r *Runner) previousScores(ctx context.Context, detector, prevID string) (runScores, error) {
+func (r *Runner) previousRun(ctx context.Context, detector, prevID string) (runScores, error) {
 	r.lastMu.Lock()
 	l, ok := r.last[detector]
 	r.lastMu.Unlock()
 	if ok && l.runID == prevID && prevID != "" {
 		return l, nil
 	}
-	scores, err := PreviousScores(ctx, r.conn, detector, prevID)
+	subjects, err := previousScores(ctx, r.conn, detector, prevID)
 	if err != nil {
 		return runScores{}, err
 	}
-	prev := runScores{runID: prevID, subjects: make(map[subjectKey]subjectState, len(scores))}
-	for k, s := range scores {
-		typ, subject, _ := strings.Cut(k, "\x00")
-		prev.subjects[subjectKey{typ, subject}] = subjectState{score: s}
-	}
-	return prev, nil
+	return runScores{runID: prevID, subjects: subjects}, nil
 }
 
 func (r *Runner) record(ctx context.Context, rec RunRecord) error {

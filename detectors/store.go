@@ -242,9 +242,9 @@ func PreviousRun(ctx context.Context, conn driver.Conn, detector, before string)
 	return id, nil
 }
 
-// PreviousScores returns subject_type\x00subject → score of one run of a detector.
-func PreviousScores(ctx context.Context, conn driver.Conn, detector, runID string) (map[string]float64, error) {
-	out := map[string]float64{}
+// previousScores returns the subjects of one run of a detector with their scores (no digests).
+func previousScores(ctx context.Context, conn driver.Conn, detector, runID string) (map[subjectKey]subjectState, error) {
+	out := map[subjectKey]subjectState{}
 	if runID == "" {
 		return out, nil
 	}
@@ -259,7 +259,7 @@ func PreviousScores(ctx context.Context, conn driver.Conn, detector, runID strin
 		if err := rows.Scan(&st, &s, &sc); err != nil {
 			return nil, fmt.Errorf("previous scores of %s: scan: %w", detector, err)
 		}
-		out[st+"\x00"+s] = sc
+		out[subjectKey{st, s}] = subjectState{score: sc}
 	}
 	return out, rows.Err()
 }
