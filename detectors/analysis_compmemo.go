@@ -3,8 +3,6 @@ package detectors
 import (
 	"context"
 	"reflect"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // The components step's memo (docs/scoring.md, "Loading, the table cache and the rescore").
@@ -67,32 +65,24 @@ func (m *PairMemo) keepComps(c *compMemo) {
 // run digest (ids and node attributes), the pair keys in order, the BOM and the makes links.
 func (a *Analysis) compStructure() uint64 {
 	in := a.in
-	d := xxhash.New()
-	var h hasher
-	flush := func() {
-		if len(h.buf) >= 64<<10 {
-			_, _ = d.Write(h.buf) // xxhash.Digest.Write never fails
-			h.buf = h.buf[:0]
-		}
-	}
+	h := newStreamHasher()
 	h.int(int64(a.global))
 	h.int(int64(len(a.Pairs)))
 	for i := range a.Pairs {
 		h.int(int64(pairKey(a.Pairs[i].Ent, a.Pairs[i].Comp)))
-		flush()
+		h.spill()
 	}
 	h.int(int64(len(in.BOM)))
 	for _, b := range in.BOM {
 		h.int(int64(pairKey(b.Prod, b.Comp)))
-		flush()
+		h.spill()
 	}
 	h.int(int64(len(in.Makes)))
 	for _, m := range in.Makes {
 		h.int(int64(pairKey(m.Ent, m.Prod)))
-		flush()
+		h.spill()
 	}
-	_, _ = d.Write(h.buf)
-	return d.Sum64()
+	return h.sum()
 }
 
 // componentsAgain fills a.Comps from the memo's step: every component's shape, and the pair

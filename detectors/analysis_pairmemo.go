@@ -199,18 +199,13 @@ func (m *PairMemo) store(s *pairSnapshot) {
 // idsDigest digests the interned id strings in order: two runs with the same digest give every
 // interned index the same meaning, so figures holding indexes (pairs, graph nodes) carry over.
 func idsDigest(ids []string) uint64 {
-	d := xxhash.New()
-	var h hasher
+	h := newStreamHasher()
 	h.int(int64(len(ids)))
 	for _, s := range ids {
 		h.str(s)
-		if len(h.buf) >= 64<<10 {
-			_, _ = d.Write(h.buf) // xxhash.Digest.Write never fails
-			h.buf = h.buf[:0]
-		}
+		h.spill()
 	}
-	_, _ = d.Write(h.buf)
-	return d.Sum64()
+	return h.sum()
 }
 
 // pairGlobalDigest digests what every pair's metrics read besides its own inputs: the id strings

@@ -87,6 +87,29 @@ func (h *hasher) finding(f *Finding, w runWindow) uint64 {
 	return xxhash.Sum64(h.buf)
 }
 
+// streamHasher digests a long input: its hasher's buffer goes to an xxhash digest every 64 KiB
+// (spill), not held whole.
+type streamHasher struct {
+	hasher
+	d *xxhash.Digest
+}
+
+func newStreamHasher() *streamHasher { return &streamHasher{d: xxhash.New()} }
+
+// spill hands the buffer to the digest once it holds 64 KiB.
+func (s *streamHasher) spill() {
+	if len(s.buf) >= 64<<10 {
+		_, _ = s.d.Write(s.buf) // xxhash.Digest.Write never fails
+		s.buf = s.buf[:0]
+	}
+}
+
+// sum is the digest of everything written.
+func (s *streamHasher) sum() uint64 {
+	_, _ = s.d.Write(s.buf)
+	return s.d.Sum64()
+}
+
 func (h *hasher) int(v int64) { h.buf = binary.LittleEndian.AppendUint64(h.buf, uint64(v)) }
 
 func (h *hasher) num(v float64) { h.buf = binary.LittleEndian.AppendUint64(h.buf, math.Float64bits(v)) }
