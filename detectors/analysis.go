@@ -14,14 +14,17 @@ import (
 type Analysis struct {
 	in *Inputs
 
-	Pairs   []PairMetrics     // per enterprise × component, sorted by (enterprise id, component id)
-	pairIdx map[uint64]int32  // pairKey → index in Pairs
-	Comps   []*CompMetrics    // per component, sorted by id
-	compIdx map[int32]int32   // component → index in Comps
-	HS      []*ConcMetrics    // per HS code in the trade data, sorted
-	Mats    []*ConcMetrics    // per material (production commodity or configured material), sorted
-	Sups    []*SupplierMetric // per supplier in the graph, sorted by id
-	Parts   []*PartMetrics    // per part with availability data, sorted
+	Pairs   []PairMetrics    // per enterprise × component, sorted by (enterprise id, component id)
+	pairIdx map[uint64]int32 // pairKey → index in Pairs
+	Comps   []*CompMetrics   // per component, sorted by id
+	compIdx map[int32]int32  // component → index in Comps
+	// pairComp is, per pair, its component's index in Comps (the components step's lookups, kept
+	// for the detectors' loops over the pairs)
+	pairComp []int32
+	HS       []*ConcMetrics    // per HS code in the trade data, sorted
+	Mats     []*ConcMetrics    // per material (production commodity or configured material), sorted
+	Sups     []*SupplierMetric // per supplier in the graph, sorted by id
+	Parts    []*PartMetrics    // per part with availability data, sorted
 
 	altIx *pairIndex // what Alternates needs of the pair step's indexes
 

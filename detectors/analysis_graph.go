@@ -214,23 +214,22 @@ func (a *Analysis) components(ctx context.Context) error {
 		structure = a.compStructure()
 		last = memo.compsFor(a.pairsFrom, structure, &a.in.Cfg)
 	}
-	var pairComp []int32
 	if last != nil {
 		if err := a.componentsAgain(ctx, last); err != nil {
 			return err
 		}
-		pairComp = last.pairComp
+		a.pairComp = last.pairComp
 	} else {
 		a.componentList()
 		u := newCompUsers(len(a.Comps))
-		pairComp = make([]int32, len(a.Pairs))
+		a.pairComp = make([]int32, len(a.Pairs))
 		for i := range a.Pairs {
 			if err := tick(ctx, i); err != nil {
 				return err
 			}
 			p := &a.Pairs[i]
 			ci := a.compIdx[p.Comp]
-			pairComp[i] = ci
+			a.pairComp[i] = ci
 			u.init(ci)
 			u.users[ci][p.Ent] = true
 			a.addPairAggregates(a.Comps[ci], u, ci, p)
@@ -288,7 +287,7 @@ func (a *Analysis) components(ctx context.Context) error {
 	}
 	a.compareComps()
 	if memo != nil && a.pairSince != nil {
-		memo.keepComps(&compMemo{seq: a.seq, structure: structure, cfg: a.in.Cfg, comps: a.Comps, compIdx: a.compIdx, pairComp: pairComp})
+		memo.keepComps(&compMemo{seq: a.seq, structure: structure, cfg: a.in.Cfg, comps: a.Comps, compIdx: a.compIdx, pairComp: a.pairComp})
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func (a *Analysis) pairScores(detector string, withComp bool, score func(i int) 
 	}
 	out := make([]float64, len(a.Pairs))
 	for i := range a.Pairs {
-		if last != nil && a.pairSince[i] <= last.seq && (!withComp || a.compSince[a.compIdx[a.Pairs[i].Comp]] <= last.seq) {
+		if last != nil && a.pairSince[i] <= last.seq && (!withComp || a.compSince[a.pairComp[i]] <= last.seq) {
 			out[i] = last.scores[i]
 			continue
 		}

@@ -63,7 +63,7 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	var pairScores, compScores []float64
 	all := a.pairScores(NameExposure, true, func(i int) float64 {
 		p := &a.Pairs[i]
-		buf = exposurePairTerms(in, p, a.Comps[a.compIdx[p.Comp]], buf[:0], false)
+		buf = exposurePairTerms(in, p, a.Comps[a.pairComp[i]], buf[:0], false)
 		return Composite(buf)
 	})
 	for i, score := range all {
@@ -92,7 +92,7 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 			col.add(f)
 			continue
 		}
-		c := a.Comps[a.compIdx[p.Comp]]
+		c := a.Comps[a.pairComp[i]]
 		f := in.pairFinding(NameExposure, p)
 		f.Terms = exposurePairTerms(in, p, c, nil, true)
 		f.Score = Composite(f.Terms)

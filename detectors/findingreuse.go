@@ -72,7 +72,7 @@ func (r *pairFindingReuse) finding(det string, i int32, subject string) (Finding
 	if r == nil || r.a.pairSince[i] > r.prevSeq {
 		return Finding{}, false
 	}
-	if r.withComp && r.a.compSince[r.a.compIdx[r.a.Pairs[i].Comp]] > r.prevSeq {
+	if r.withComp && r.a.compSince[r.a.pairComp[i]] > r.prevSeq {
 		return Finding{}, false
 	}
 	s, ok := r.prev.subjects[subjectKey{SubjectEnterpriseComponent, subject}]

@@ -55,6 +55,7 @@ func TestCompareComps(t *testing.T) {
 	// a reuse against run-2 (number 2) takes what has been the same since run 2 or before
 	c.Pairs = []PairMetrics{{Comp: 1}, {Comp: 2}, {Comp: 3}}
 	c.compIdx = map[int32]int32{1: 0, 2: 1, 3: 2}
+	c.pairComp = []int32{0, 1, 2}
 	c.pairSince = []uint64{2, 2, 3}
 	prev := func(runID string) context.Context {
 		return withPrevFindings(context.Background(), &prevFindings{runID: runID, subjects: map[subjectKey]subjectState{
