@@ -84,12 +84,7 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	reuse := a.pairFindingReuse(ctx, true)
 	for pi, i := range pairs {
 		p := &a.Pairs[i]
-		subject := a.pairSubject(i)
-		if !col.wants(pairScores[pi], SubjectEnterpriseComponent, subject) {
-			continue
-		}
-		if f, ok := reuse.finding(NameExposure, i, subject); ok {
-			col.add(f)
+		if !a.pairToBuild(col, reuse, NameExposure, i, pairScores[pi]) {
 			continue
 		}
 		c := a.Comps[a.pairComp[i]]

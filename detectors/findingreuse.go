@@ -83,6 +83,21 @@ func (r *pairFindingReuse) finding(det string, i int32, subject string) (Finding
 		reused: true, reusedHash: s.hash}, true
 }
 
+// pairToBuild offers pair i's finding (with this score) to the collector, and reports whether the
+// detector must build it: not when the collector refuses it, nor when it may be taken from the
+// previous run, whose reference is then added in its place.
+func (a *Analysis) pairToBuild(col *collector, reuse *pairFindingReuse, det string, i int32, score float64) bool {
+	subject := a.pairSubject(i)
+	if !col.wants(score, SubjectEnterpriseComponent, subject) {
+		return false
+	}
+	if f, ok := reuse.finding(det, i, subject); ok {
+		col.add(f)
+		return false
+	}
+	return true
+}
+
 // countReused returns how many of fs are references.
 func countReused(fs []Finding) int {
 	n := 0

@@ -114,12 +114,7 @@ func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	reuse := a.pairFindingReuse(ctx, false)
 	for ci, i := range cands {
 		p, score := &a.Pairs[i], scores[ci]
-		subject := a.pairSubject(i)
-		if !col.wants(score, SubjectEnterpriseComponent, subject) {
-			continue
-		}
-		if f, ok := reuse.finding(NameSingleSource, i, subject); ok {
-			col.add(f)
+		if !a.pairToBuild(col, reuse, NameSingleSource, i, score) {
 			continue
 		}
 		terms, flags := singleSourceTerms(in, p, nil)

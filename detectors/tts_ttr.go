@@ -32,12 +32,7 @@ func (ttsTTR) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	for ci, i := range cands {
 		p := &a.Pairs[i]
 		gap, norm := TTSGap(p.TTS, p.TTR)
-		subject := a.pairSubject(i)
-		if !col.wants(scores[ci], SubjectEnterpriseComponent, subject) {
-			continue
-		}
-		if f, ok := reuse.finding(NameTTSTTR, i, subject); ok {
-			col.add(f)
+		if !a.pairToBuild(col, reuse, NameTTSTTR, i, scores[ci]) {
 			continue
 		}
 		f := in.pairFinding(NameTTSTTR, p)
