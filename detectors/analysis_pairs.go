@@ -167,7 +167,7 @@ func (a *Analysis) pairLayout(ctx context.Context, ix *pairIndex) ([]uint64, err
 		a.subjects = make([]string, len(keys))
 		for i, k := range keys {
 			ent, comp := pairOf(k)
-			a.subjects[i] = in.ID(ent) + "|" + in.ID(comp)
+			a.subjects[i] = pairSubjectOf(in.ID(ent), in.ID(comp))
 		}
 		memo.keepLayout(&pairLayout{ids: a.idsDigest, packed: packed, extra: extra,
 			order: ix.order, numGroups: ix.numGroups, groups: ix.groups, keys: keys, pairIdx: a.pairIdx, subjects: a.subjects})
@@ -182,7 +182,7 @@ func (a *Analysis) pairSubject(i int32) string {
 		return a.subjects[i]
 	}
 	p := &a.Pairs[i]
-	return a.in.ID(p.Ent) + "|" + a.in.ID(p.Comp)
+	return pairSubjectOf(a.in.ID(p.Ent), a.in.ID(p.Comp))
 }
 
 // packSupplies packs each supplies link's component, enterprise and supplier into one number, in

@@ -186,11 +186,14 @@ func (in *Inputs) productIDs(ids []int32) []string {
 	return out
 }
 
+// pairSubjectOf is the subject of an enterprise × component finding: "enterprise id|component id".
+func pairSubjectOf(ent, comp string) string { return ent + "|" + comp }
+
 // pairFinding fills the dimensions of an enterprise × component finding. Its alternates are added
 // when the finding is kept (collector.result).
 func (in *Inputs) pairFinding(det string, p *PairMetrics) Finding {
 	ent, comp := in.ID(p.Ent), in.ID(p.Comp)
-	f := Finding{Detector: det, SubjectType: SubjectEnterpriseComponent, Subject: ent + "|" + comp,
+	f := Finding{Detector: det, SubjectType: SubjectEnterpriseComponent, Subject: pairSubjectOf(ent, comp),
 		EnterpriseID: ent, ComponentID: comp, WindowFrom: in.WindowFrom, WindowTo: in.WindowTo,
 		Products: in.productIDs(p.Products), pair: p}
 	name := ""

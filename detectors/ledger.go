@@ -220,7 +220,7 @@ func componentFlags(fs []Finding, comp, hs, owner string) (foreign, dependency b
 		case SubjectHS:
 			match = hs != "" && f.Subject == hs
 		case SubjectEnterpriseComponent:
-			match = f.Subject == owner+"|"+comp
+			match = f.Subject == pairSubjectOf(owner, comp)
 		}
 		if !match {
 			continue
