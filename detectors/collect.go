@@ -137,7 +137,7 @@ func (c *collector) add(f Finding) {
 // result returns the kept findings, sorted (the heap's pointers are sorted, then the findings
 // copied in that order: a Finding is large).
 func (c *collector) result() []Finding {
-	slices.SortFunc(c.h, func(x, y *Finding) int { return compareFindings(x, y) })
+	slices.SortFunc(c.h, compareFindings)
 	out := make([]Finding, len(c.h))
 	for i, f := range c.h {
 		out[i] = *f
