@@ -160,7 +160,13 @@ func (chokepoint) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Finding
+	n := len(a.HS) + len(a.Mats)
+	for _, c := range a.Comps {
+		if chokeReported(in, c.ChokeScore, c.chokeFlags) {
+			n++
+		}
+	}
+	out := make([]Finding, 0, n) // and the reported suppliers' findings, by appends
 	for _, c := range a.Comps {
 		if !chokeReported(in, c.ChokeScore, c.chokeFlags) {
 			continue

@@ -2,7 +2,6 @@ package detectors
 
 import (
 	"cmp"
-	"container/heap"
 	"slices"
 )
 
@@ -10,8 +9,14 @@ import (
 // order of sortFindings (score desc, subject type, subject). Detectors ask wants() with the score
 // and subject before building a finding's explanation, so a large run never materialises findings it
 // would drop. Dropped counts what the cap cut.
+//
+// The kept findings live in one slab; the heap orders their indexes (a Finding is large: swaps move
+// int32s) and an evicted finding's slot takes the one that evicts it. result sorts the slab in place,
+// so a run's findings are allocated once, in the slab's growth, not once each and again in a sorted
+// copy.
 type collector struct {
 	limit   int
+	slab    []Finding
 	h       findingHeap
 	Dropped int
 	// alternates, when set, fills the alternates of the kept enterprise × component findings.
@@ -25,8 +30,9 @@ type collector struct {
 func newCollector(limit int) *collector {
 	c := &collector{limit: limit}
 	if limit > 0 {
-		c.h = make(findingHeap, 0, min(limit, 1<<16))
+		c.h.idx = make([]int32, 0, min(limit, 1<<16))
 	}
+	c.h.slab = &c.slab
 	return c
 }
 
@@ -60,6 +66,30 @@ func (c *collector) setFloor(scores ...[]float64) {
 		all = append(all, s...)
 	}
 	c.floor, c.hasFloor = nthSmallest(all, n-c.limit), true
+	if cap(c.slab) < c.limit {
+		// about limit candidates reach the floor (more on ties): the slab grows once at most
+		c.slab = make([]Finding, 0, c.limit)
+		c.h.idx = make([]int32, 0, c.limit)
+	}
+}
+
+// candidates returns the indexes and scores of the entries of all that keep accepts, in order,
+// in slices sized by a first count (a run's candidates are most of its pairs: growing them by
+// appends allocated about twice their size).
+func candidates(all []float64, keep func(float64) bool) ([]int32, []float64) {
+	n := 0
+	for _, s := range all {
+		if keep(s) {
+			n++
+		}
+	}
+	idx, scores := make([]int32, 0, n), make([]float64, 0, n)
+	for i, s := range all {
+		if keep(s) {
+			idx, scores = append(idx, int32(i)), append(scores, s)
+		}
+	}
+	return idx, scores
 }
 
 // nthSmallest returns the value that sorting xs (cmp.Compare order: NaN first) would put at index
@@ -113,10 +143,10 @@ func (c *collector) wants(score float64, subjectType, subject string) bool {
 		c.Dropped++
 		return false
 	}
-	if c.limit <= 0 || len(c.h) < c.limit {
+	if c.limit <= 0 || c.h.Len() < c.limit {
 		return true
 	}
-	w := c.h[0]
+	w := &c.slab[c.h.idx[0]]
 	if better(score, subjectType, subject, w.Score, w.SubjectType, w.Subject) {
 		return true
 	}
@@ -125,22 +155,24 @@ func (c *collector) wants(score float64, subjectType, subject string) bool {
 }
 
 func (c *collector) add(f Finding) {
-	if c.limit <= 0 || len(c.h) < c.limit {
-		heap.Push(&c.h, &f)
+	if c.limit <= 0 || c.h.Len() < c.limit {
+		c.slab = append(c.slab, f)
+		c.h.push(int32(len(c.slab) - 1))
 		return
 	}
-	c.h[0] = &f
-	heap.Fix(&c.h, 0)
+	c.slab[c.h.idx[0]] = f // the worst kept finding's slot
+	c.h.down(0)
 	c.Dropped++
 }
 
-// result returns the kept findings, sorted (the heap's pointers are sorted, then the findings
-// copied in that order: a Finding is large).
+// result returns the kept findings, sorted: the slab itself, permuted into the order of its sorted
+// indexes.
 func (c *collector) result() []Finding {
-	slices.SortFunc(c.h, compareFindings)
-	out := make([]Finding, len(c.h))
-	for i, f := range c.h {
-		out[i] = *f
+	out := c.slab
+	order := c.h.idx
+	slices.SortFunc(order, func(a, b int32) int { return compareFindings(&out[a], &out[b]) })
+	permute(out, order)
+	for i := range out {
 		if f := &out[i]; f.pair != nil {
 			if c.alternates != nil {
 				f.Alternates = c.alternates(f.pair)
@@ -151,24 +183,80 @@ func (c *collector) result() []Finding {
 			f.pair = nil
 		}
 	}
-	c.h = nil
+	c.slab, c.h.idx = nil, nil
 	normalizeFindings(out)
+	if out == nil {
+		out = []Finding{}
+	}
 	return out
 }
 
-// findingHeap is a min-heap of pointers (a Finding is large: swaps move pointers) whose root is the
-// worst kept finding.
-type findingHeap []*Finding
-
-func (h findingHeap) Len() int { return len(h) }
-func (h findingHeap) Less(i, j int) bool {
-	return better(h[j].Score, h[j].SubjectType, h[j].Subject, h[i].Score, h[i].SubjectType, h[i].Subject)
+// permute reorders xs so that the new xs[i] is the old xs[order[i]]; order must be a permutation
+// of 0..len(xs)-1, and is left as the identity. Each cycle moves its elements once through one
+// temporary.
+func permute[T any](xs []T, order []int32) {
+	for i := range order {
+		if order[i] == int32(i) {
+			continue
+		}
+		tmp := xs[i]
+		j := int32(i)
+		for {
+			k := order[j]
+			order[j] = j
+			if k == int32(i) {
+				xs[j] = tmp
+				break
+			}
+			xs[j] = xs[k]
+			j = k
+		}
+	}
 }
-func (h findingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *findingHeap) Push(x any)   { *h = append(*h, x.(*Finding)) }
-func (h *findingHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+// findingHeap is a binary min-heap of indexes into the collector's slab whose root is the worst
+// kept finding (container/heap's algorithm, without boxing each index in an interface).
+type findingHeap struct {
+	idx  []int32
+	slab *[]Finding
+}
+
+func (h *findingHeap) Len() int { return len(h.idx) }
+
+// less reports whether the finding at heap position i is worse than the one at j.
+func (h *findingHeap) less(i, j int) bool {
+	s := *h.slab
+	a, b := &s[h.idx[i]], &s[h.idx[j]]
+	return better(b.Score, b.SubjectType, b.Subject, a.Score, a.SubjectType, a.Subject)
+}
+
+func (h *findingHeap) push(x int32) {
+	h.idx = append(h.idx, x)
+	for j := len(h.idx) - 1; j > 0; {
+		i := (j - 1) / 2 // parent
+		if !h.less(j, i) {
+			break
+		}
+		h.idx[i], h.idx[j] = h.idx[j], h.idx[i]
+		j = i
+	}
+}
+
+// down restores the heap below position i after the finding there got better.
+func (h *findingHeap) down(i int) {
+	n := len(h.idx)
+	for {
+		j := 2*i + 1
+		if j >= n {
+			return
+		}
+		if r := j + 1; r < n && h.less(r, j) {
+			j = r
+		}
+		if !h.less(j, i) {
+			return
+		}
+		h.idx[i], h.idx[j] = h.idx[j], h.idx[i]
+		i = j
+	}
 }

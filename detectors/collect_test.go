@@ -50,6 +50,93 @@ func TestCollectorFloor(t *testing.T) {
 	}
 }
 
+// TestCollectorKeepsBest: what the collector returns is what sorting every offered finding by
+// compareFindings and keeping the first limit gives (limit 0: all), over random scores with ties,
+// random offering orders and subjects, with and without the floor; each kept finding is the one
+// offered (its slot was not taken by another).
+func TestCollectorKeepsBest(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 13))
+	for _, tc := range []struct{ n, limit, levels int }{{0, 10, 3}, {1, 10, 3}, {1000, 0, 5}, {1000, 37, 4}, {1000, 999, 1000}, {3000, 1000, 9}, {200, 1, 2}} {
+		for _, floor := range []bool{false, true} {
+			var offered []Finding
+			scores := make([]float64, tc.n)
+			for i := range tc.n {
+				scores[i] = float64(r.IntN(tc.levels))
+				offered = append(offered, Finding{Score: scores[i], SubjectType: []string{SubjectComponent, SubjectEnterpriseComponent}[r.IntN(2)],
+					Subject: fmt.Sprintf("s%06d", r.IntN(1_000_000)), SubjectName: fmt.Sprint(i)})
+			}
+			col := newCollector(tc.limit)
+			if floor {
+				col.setFloor(scores)
+			}
+			for _, f := range offered {
+				if col.wants(f.Score, f.SubjectType, f.Subject) {
+					col.add(f)
+				}
+			}
+			got := col.result()
+			want := slices.Clone(offered)
+			slices.SortStableFunc(want, func(a, b Finding) int { return compareFindings(&a, &b) })
+			if tc.limit > 0 && len(want) > tc.limit {
+				want = want[:tc.limit]
+			}
+			if got == nil || len(got) != len(want) {
+				t.Fatalf("%+v floor %v: kept %d findings (nil %v), want %d", tc, floor, len(got), got == nil, len(want))
+			}
+			for i := range want {
+				g, w := got[i], want[i]
+				if g.Score != w.Score || g.SubjectType != w.SubjectType || g.Subject != w.Subject {
+					t.Fatalf("%+v floor %v: finding %d is %v %s %s, want %v %s %s", tc, floor, i, g.Score, g.SubjectType, g.Subject, w.Score, w.SubjectType, w.Subject)
+				}
+				// duplicate subjects compare equal: the name must belong to one offered with that key
+				if g.SubjectName != w.SubjectName {
+					ok := false
+					for _, o := range offered {
+						ok = ok || (o.SubjectName == g.SubjectName && o.Score == g.Score && o.Subject == g.Subject && o.SubjectType == g.SubjectType)
+					}
+					if !ok {
+						t.Fatalf("%+v floor %v: finding %d (%s) carries the name of another finding: %s", tc, floor, i, g.Subject, g.SubjectName)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPermute: permute puts xs[order[i]] at i for random permutations (cycles of every length,
+// fixed points, the identity, the empty one) and leaves order as the identity.
+func TestPermute(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	for _, n := range []int{0, 1, 2, 3, 10, 1000} {
+		for range 20 {
+			order := make([]int32, n)
+			for i := range order {
+				order[i] = int32(i)
+			}
+			if r.IntN(4) > 0 {
+				r.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+			}
+			xs := make([]string, n)
+			for i := range xs {
+				xs[i] = fmt.Sprint("x", i)
+			}
+			want := make([]string, n)
+			for i, o := range order {
+				want[i] = xs[o]
+			}
+			permute(xs, order)
+			if !slices.Equal(xs, want) {
+				t.Fatalf("n %d: permuted %v, want %v", n, xs, want)
+			}
+			for i, o := range order {
+				if o != int32(i) {
+					t.Fatalf("n %d: order[%d] = %d after permute", n, i, o)
+				}
+			}
+		}
+	}
+}
+
 func head(s []string) []string { return s[:min(len(s), 5)] }
 
 // TestNthSmallest: the selection gives, for every k, what a sort puts at k (slices.Sort's order,

@@ -59,18 +59,14 @@ func (exposure) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	// first the scores of every candidate, pairs and components (for the collector's floor), then
 	// the findings
 	var buf []Term
-	var pairs, comps []int32
-	var pairScores, compScores []float64
+	var comps []int32
+	var compScores []float64
 	all := a.pairScores(NameExposure, true, func(i int) float64 {
 		p := &a.Pairs[i]
 		buf = exposurePairTerms(in, p, a.Comps[a.pairComp[i]], buf[:0], false)
 		return Composite(buf)
 	})
-	for i, score := range all {
-		if score >= cfg.MinScore {
-			pairs, pairScores = append(pairs, int32(i)), append(pairScores, score)
-		}
-	}
+	pairs, pairScores := candidates(all, func(s float64) bool { return s >= cfg.MinScore })
 	for i, c := range a.Comps {
 		if c.Pairs == 0 {
 			continue

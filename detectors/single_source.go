@@ -95,8 +95,6 @@ func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	col.alternates = a.Alternates
 	// first the scores of every candidate (for the collector's floor), then the findings
 	var buf []Term
-	var cands []int32
-	var scores []float64
 	all := a.pairScores(NameSingleSource, false, func(i int) float64 {
 		p := &a.Pairs[i]
 		if !pairReportable(in, p) {
@@ -105,11 +103,7 @@ func (singleSource) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 		buf, _ = singleSourceTerms(in, p, buf[:0])
 		return Composite(buf)
 	})
-	for i, score := range all {
-		if !math.IsNaN(score) {
-			cands, scores = append(cands, int32(i)), append(scores, score)
-		}
-	}
+	cands, scores := candidates(all, func(s float64) bool { return !math.IsNaN(s) })
 	col.setFloor(scores)
 	reuse := a.pairFindingReuse(ctx, false)
 	for ci, i := range cands {

@@ -19,8 +19,13 @@ func (ttsTTR) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	col := newCollector(in.Cfg.MaxFindingsPerDetector)
 	col.alternates = a.Alternates
 	// first the scores of every candidate (for the collector's floor), then the findings
-	var cands []int32
-	var scores []float64
+	n := 0
+	for i := range a.Pairs {
+		if p := &a.Pairs[i]; p.TTSKnown && p.TTS < p.TTR {
+			n++
+		}
+	}
+	cands, scores := make([]int32, 0, n), make([]float64, 0, n)
 	for i := range a.Pairs {
 		if p := &a.Pairs[i]; p.TTSKnown && p.TTS < p.TTR {
 			_, norm := TTSGap(p.TTS, p.TTR)
