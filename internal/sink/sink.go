@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,10 +78,14 @@ func (s *Sink) consumed(topic string) prometheus.Counter {
 	return c
 }
 
-// OnStored sets f to be called after every committed batch with the kinds it stored (sorted, none
-// when it held only rejects) and whether the sink is behind: the batch was full (batch_rows
-// records), or its partitions' high-water marks are at least batch_rows records past the batch (a
-// backlog is being drained). f runs on the flush path: it must not block. Call before Run.
+// OnStored sets f to be called as a batch's rows land, with the kinds stored since the last call
+// (sorted) and whether the sink is behind: the batch was full (batch_rows records), or its
+// partitions' high-water marks are at least batch_rows records past the batch (a backlog is being
+// drained). A batch holding availability rows inserts them first and reports them at once, before
+// its other tables and its commit (they wake the event-driven detectors, which read nothing else
+// of the batch: under load a bulk trade insert took 0.4 s); every batch then reports its other
+// kinds after its commit (none when it held only rejects), unless it had none left to report. f
+// runs on the flush path: it must not block. Call before Run.
 func (s *Sink) OnStored(f func(kinds []schemas.Kind, behind bool)) { s.onStored = f }
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
@@ -471,6 +476,20 @@ func (s *Sink) addReject(r *schemas.Rejected) {
 	s.b.toDLQ = append(s.b.toDLQ, *r)
 }
 
+// urgentFirst orders a batch's kinds for its inserts: availability first (its rows wake the
+// event-driven detectors), then by name.
+func urgentFirst(a, b schemas.Kind) int {
+	switch {
+	case a == b:
+		return 0
+	case a == schemas.KindAvailability:
+		return -1
+	case b == schemas.KindAvailability:
+		return 1
+	}
+	return strings.Compare(string(a), string(b))
+}
+
 // flush publishes rejects, inserts every table, then commits; each step retries with backoff until
 // it succeeds or ctx ends. Steps that succeeded are not repeated.
 func (s *Sink) flush(ctx context.Context, b *batch) error {
@@ -484,8 +503,10 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 			kinds = append(kinds, k)
 		}
 	}
-	slices.Sort(kinds)
-	for _, k := range kinds {
+	slices.SortFunc(kinds, urgentFirst)
+	behind := b.n >= s.cfg.BatchRows || b.lag() >= int64(s.cfg.BatchRows)
+	reported := 0 // kinds[:reported] went to onStored already
+	for i, k := range kinds {
 		spec, _ := schemas.Lookup(k)
 		cols := b.rows[k]
 		if err := s.retry(ctx, spec.Table, func() error { return s.store.Insert(ctx, spec.InsertSQL(), cols) }); err != nil {
@@ -493,6 +514,10 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 		}
 		s.m.inserted.WithLabelValues(spec.Table).Add(float64(cols.Len()))
 		cols.Reset() // stored: not repeated if a later step fails
+		if k == schemas.KindAvailability && s.onStored != nil {
+			s.onStored(kinds[:i+1], behind)
+			reported = i + 1
+		}
 	}
 	if b.rejected.Len() > 0 {
 		if err := s.retry(ctx, schemas.RejectedTable, func() error {
@@ -516,8 +541,8 @@ func (s *Sink) flush(ctx context.Context, b *batch) error {
 	if err := s.retry(ctx, "commit", func() error { return s.fetch.CommitMessages(ctx, commit...) }); err != nil {
 		return err
 	}
-	if s.onStored != nil {
-		s.onStored(kinds, b.n >= s.cfg.BatchRows || b.lag() >= int64(s.cfg.BatchRows))
+	if s.onStored != nil && (reported == 0 || reported < len(kinds)) {
+		s.onStored(kinds[reported:], behind)
 	}
 	for k, cols := range b.rows { // a kind absent from this batch gives its memory back
 		if !slices.Contains(kinds, k) && cols.Cap() > 0 {

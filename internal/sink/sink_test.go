@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -262,22 +263,23 @@ func TestReaderUsesGroupTimeouts(t *testing.T) {
 	}
 }
 
-// OnStored reports every committed batch with its stored kinds and whether the sink is behind (a
-// backlog being drained): 250 queued records with batch_rows 100 make two full batches and a
-// partial one; then a partial batch whose partition's high-water mark is 500 records ahead is
-// behind too. Counts in = stored.
+// OnStored reports every batch with its stored kinds and whether the sink is behind (a backlog
+// being drained): 250 queued records with batch_rows 100 make two full batches and a partial one,
+// each reporting its availability rows first and then its other kinds; then a partial batch of
+// one availability record whose partition's high-water mark is 500 records ahead is behind too
+// (one call: nothing else is left to report). Counts in = stored.
 func TestSinkOnStoredReportsFullBatches(t *testing.T) {
 	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
 	c := cfg()
 	c.FlushInterval = 200 * time.Millisecond
 	s := New(c, prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var mu sync.Mutex
-	var fulls []bool
+	var calls []string
 	var records int
-	s.OnStored(func(kinds []schemas.Kind, full bool) {
+	s.OnStored(func(kinds []schemas.Kind, behind bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		fulls = append(fulls, full)
+		calls = append(calls, fmt.Sprint(kinds, behind))
 		if len(kinds) == 0 {
 			t.Errorf("batch with events reported no kinds")
 		}
@@ -289,18 +291,24 @@ func TestSinkOnStoredReportsFullBatches(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
-	waitFor(t, "three batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(fulls) == 3 })
-	m := msg(1000)
+	waitFor(t, "three batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) == 6 })
+	m := msg(1000) // availability
 	m.HighWaterMark = m.Offset + 501
 	f.msgs <- m
 	records++
-	waitFor(t, "four batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(fulls) == 4 })
+	waitFor(t, "four batches", func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) == 7 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(fulls) != "[true true false true]" {
-		t.Errorf("behind flags %v, want [true true false true]", fulls)
+	want := []string{
+		"[availability] true", "[supply_link trade] true",
+		"[availability] true", "[supply_link trade] true",
+		"[availability] false", "[supply_link trade] false",
+		"[availability] true",
+	}
+	if !slices.Equal(calls, want) {
+		t.Errorf("calls %q, want %q", calls, want)
 	}
 	if st.total()+len(dlq.got) != records || len(dlq.got) != 0 {
 		t.Errorf("in %d, stored %d, rejected %d", records, st.total(), len(dlq.got))
@@ -315,7 +323,16 @@ func TestSinkFlushesAvailabilityUrgently(t *testing.T) {
 	c.FlushInterval, c.UrgentFlush = time.Minute, 20*time.Millisecond
 	s := New(c, prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	stored := make(chan []schemas.Kind, 4)
-	s.OnStored(func(kinds []schemas.Kind, _ bool) { stored <- kinds })
+	var tradeAtFirst []int // trade rows stored when the availability rows were reported
+	s.OnStored(func(kinds []schemas.Kind, _ bool) {
+		if slices.Contains(kinds, schemas.KindAvailability) {
+			spec, _ := schemas.Lookup(schemas.KindTrade)
+			st.mu.Lock()
+			tradeAtFirst = append(tradeAtFirst, st.rows[spec.InsertSQL()])
+			st.mu.Unlock()
+		}
+		stored <- kinds
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
@@ -326,13 +343,19 @@ func TestSinkFlushesAvailabilityUrgently(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 	f.msgs <- msg(1) // availability
-	select {
-	case k := <-stored:
-		if fmt.Sprint(k) != fmt.Sprint([]schemas.Kind{schemas.KindAvailability, schemas.KindTrade}) {
-			t.Errorf("stored kinds %v", k)
+	// the availability rows are reported as soon as they are stored, before the trade rows
+	for _, want := range [][]schemas.Kind{{schemas.KindAvailability}, {schemas.KindTrade}} {
+		select {
+		case k := <-stored:
+			if fmt.Sprint(k) != fmt.Sprint(want) {
+				t.Errorf("stored kinds %v, want %v", k, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("batch with availability rows not flushed within 5 s (flush_interval 1 min)")
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("batch with availability rows not flushed within 5 s (flush_interval 1 min)")
+	}
+	if fmt.Sprint(tradeAtFirst) != "[0]" {
+		t.Errorf("trade rows stored when the availability rows were reported: %v, want [0]", tradeAtFirst)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -444,3 +467,13 @@ func TestSinkDecodersKeepOrder(t *testing.T) {
 // add decodes m into the batch as the collecting goroutine does (decode, then apply); it returns the
 // record's kind (empty for rejects and dead letters).
 func (s *Sink) add(m kafka.Message) schemas.Kind { return s.apply(s.decode(m)) }
+
+// urgentFirst puts availability before every other kind, whatever their names, and the rest by
+// name (today "availability" also sorts first by name: the order must not hang on that).
+func TestUrgentFirst(t *testing.T) {
+	kinds := []schemas.Kind{schemas.KindTrade, "aardvark", schemas.KindAvailability, schemas.KindSupplyLink, schemas.KindProcurement}
+	slices.SortFunc(kinds, urgentFirst)
+	if got := fmt.Sprint(kinds); got != "[availability aardvark procurement supply_link trade]" {
+		t.Errorf("order %s", got)
+	}
+}
