@@ -15,9 +15,11 @@ import (
 // so a run's findings are allocated once, in the slab's growth, not once each and again in a sorted
 // copy.
 type collector struct {
-	limit   int
-	slab    []Finding
-	h       findingHeap
+	limit int
+	slab  []Finding
+	// heap is a binary min-heap of indexes into slab whose root is the worst kept finding
+	// (container/heap's algorithm, without boxing each index in an interface).
+	heap    []int32
 	Dropped int
 	// alternates, when set, fills the alternates of the kept enterprise × component findings.
 	alternates func(*PairMetrics) []Alternate
@@ -30,9 +32,8 @@ type collector struct {
 func newCollector(limit int) *collector {
 	c := &collector{limit: limit}
 	if limit > 0 {
-		c.h.idx = make([]int32, 0, min(limit, 1<<16))
+		c.heap = make([]int32, 0, min(limit, 1<<16))
 	}
-	c.h.slab = &c.slab
 	return c
 }
 
@@ -69,7 +70,7 @@ func (c *collector) setFloor(scores ...[]float64) {
 	if cap(c.slab) < c.limit {
 		// about limit candidates reach the floor (more on ties): the slab grows once at most
 		c.slab = make([]Finding, 0, c.limit)
-		c.h.idx = make([]int32, 0, c.limit)
+		c.heap = make([]int32, 0, c.limit)
 	}
 }
 
@@ -143,10 +144,10 @@ func (c *collector) wants(score float64, subjectType, subject string) bool {
 		c.Dropped++
 		return false
 	}
-	if c.limit <= 0 || c.h.Len() < c.limit {
+	if c.limit <= 0 || len(c.heap) < c.limit {
 		return true
 	}
-	w := &c.slab[c.h.idx[0]]
+	w := &c.slab[c.heap[0]]
 	if better(score, subjectType, subject, w.Score, w.SubjectType, w.Subject) {
 		return true
 	}
@@ -155,13 +156,13 @@ func (c *collector) wants(score float64, subjectType, subject string) bool {
 }
 
 func (c *collector) add(f Finding) {
-	if c.limit <= 0 || c.h.Len() < c.limit {
+	if c.limit <= 0 || len(c.heap) < c.limit {
 		c.slab = append(c.slab, f)
-		c.h.push(int32(len(c.slab) - 1))
+		c.push(int32(len(c.slab) - 1))
 		return
 	}
-	c.slab[c.h.idx[0]] = f // the worst kept finding's slot
-	c.h.down(0)
+	c.slab[c.heap[0]] = f // the worst kept finding's slot
+	c.down(0)
 	c.Dropped++
 }
 
@@ -169,7 +170,7 @@ func (c *collector) add(f Finding) {
 // indexes.
 func (c *collector) result() []Finding {
 	out := c.slab
-	order := c.h.idx
+	order := c.heap
 	slices.SortFunc(order, func(a, b int32) int { return compareFindings(&out[a], &out[b]) })
 	permute(out, order)
 	for i := range out {
@@ -183,7 +184,7 @@ func (c *collector) result() []Finding {
 			f.pair = nil
 		}
 	}
-	c.slab, c.h.idx = nil, nil
+	c.slab, c.heap = nil, nil
 	normalizeFindings(out)
 	if out == nil {
 		out = []Finding{}
@@ -214,49 +215,40 @@ func permute[T any](xs []T, order []int32) {
 	}
 }
 
-// findingHeap is a binary min-heap of indexes into the collector's slab whose root is the worst
-// kept finding (container/heap's algorithm, without boxing each index in an interface).
-type findingHeap struct {
-	idx  []int32
-	slab *[]Finding
-}
-
-func (h *findingHeap) Len() int { return len(h.idx) }
-
-// less reports whether the finding at heap position i is worse than the one at j.
-func (h *findingHeap) less(i, j int) bool {
-	s := *h.slab
-	a, b := &s[h.idx[i]], &s[h.idx[j]]
+// worse reports whether the finding at heap position i is worse than the one at j.
+func (c *collector) worse(i, j int) bool {
+	a, b := &c.slab[c.heap[i]], &c.slab[c.heap[j]]
 	return better(b.Score, b.SubjectType, b.Subject, a.Score, a.SubjectType, a.Subject)
 }
 
-func (h *findingHeap) push(x int32) {
-	h.idx = append(h.idx, x)
-	for j := len(h.idx) - 1; j > 0; {
+// push adds slab index x to the heap.
+func (c *collector) push(x int32) {
+	c.heap = append(c.heap, x)
+	for j := len(c.heap) - 1; j > 0; {
 		i := (j - 1) / 2 // parent
-		if !h.less(j, i) {
+		if !c.worse(j, i) {
 			break
 		}
-		h.idx[i], h.idx[j] = h.idx[j], h.idx[i]
+		c.heap[i], c.heap[j] = c.heap[j], c.heap[i]
 		j = i
 	}
 }
 
 // down restores the heap below position i after the finding there got better.
-func (h *findingHeap) down(i int) {
-	n := len(h.idx)
+func (c *collector) down(i int) {
+	n := len(c.heap)
 	for {
 		j := 2*i + 1
 		if j >= n {
 			return
 		}
-		if r := j + 1; r < n && h.less(r, j) {
+		if r := j + 1; r < n && c.worse(r, j) {
 			j = r
 		}
-		if !h.less(j, i) {
+		if !c.worse(j, i) {
 			return
 		}
-		h.idx[i], h.idx[j] = h.idx[j], h.idx[i]
+		c.heap[i], c.heap[j] = c.heap[j], c.heap[i]
 		i = j
 	}
 }

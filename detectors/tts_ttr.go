@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // ---- 4. TTS vs TTR ------------------------------------------------------------------------------
@@ -19,19 +20,15 @@ func (ttsTTR) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	col := newCollector(in.Cfg.MaxFindingsPerDetector)
 	col.alternates = a.Alternates
 	// first the scores of every candidate (for the collector's floor), then the findings
-	n := 0
+	all := make([]float64, len(a.Pairs)) // NaN: not a candidate (TTSGap's norm is never NaN)
 	for i := range a.Pairs {
-		if p := &a.Pairs[i]; p.TTSKnown && p.TTS < p.TTR {
-			n++
-		}
-	}
-	cands, scores := make([]int32, 0, n), make([]float64, 0, n)
-	for i := range a.Pairs {
+		all[i] = notCandidate
 		if p := &a.Pairs[i]; p.TTSKnown && p.TTS < p.TTR {
 			_, norm := TTSGap(p.TTS, p.TTR)
-			cands, scores = append(cands, int32(i)), append(scores, 100*norm)
+			all[i] = 100 * norm
 		}
 	}
+	cands, scores := candidates(all, func(s float64) bool { return !math.IsNaN(s) })
 	col.setFloor(scores)
 	reuse := a.pairFindingReuse(ctx, false)
 	for ci, i := range cands {
