@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -232,17 +233,18 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 		return sum, errors.Join(append([]error{fmt.Errorf("run %s: %w", sum.RunID, err)}, errs...)...)
 	}
 	// The detectors score concurrently, at most one per CPU (scoreParallelism), each started in
-	// registry order as a slot frees; the first to ask for the analysis computes it while the others
+	// scoreOrder as a slot frees; the first to ask for the analysis computes it while the others
 	// wait for it (Inputs.Analysis), and each detector only reads it. Each detector's findings are
 	// written as soon as it has scored, while the others still score. The writes that copy unchanged
 	// findings inside ClickHouse run concurrently (the copies are ClickHouse's work, and a rescore's
 	// tail); a full write waits for the full write before it (its batch buffers are a large part of
-	// a run's memory).
+	// a run's memory). The summaries stay in registry order.
 	sum.Detectors = make([]DetectorSummary, len(dets))
 	var writing sync.WaitGroup
 	var fullWrite sync.Mutex
 	scoring := make(chan struct{}, scoreParallelism())
-	for i, d := range dets {
+	for _, i := range r.scoreOrder(dets) {
+		d := dets[i]
 		scoring <- struct{}{}
 		writing.Add(1)
 		go func() {
@@ -271,6 +273,55 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 
 // scoreParallelism is how many detectors score at once: one per CPU (GOMAXPROCS), at least one.
 func scoreParallelism() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// scoreOrder returns the order (indexes into dets) in which a run starts its detectors: by the
+// number of findings of the detector's previous run in this runner, largest first.
+func (r *Runner) scoreOrder(dets []Detector) []int {
+	names := make([]string, len(dets))
+	for i, d := range dets {
+		names[i] = d.Name()
+	}
+	r.lastMu.Lock()
+	defer r.lastMu.Unlock()
+	return scoreOrder(names, func(name string) (int, bool) {
+		l, ok := r.last[name]
+		return len(l.subjects), ok
+	})
+}
+
+// scoreOrder orders detectors largest first: those without a previous run (size unknown) in the
+// order given, then the others by their previous run's findings, most first, ties in the order
+// given. A detector's write trails its scoring and runs beside the scoring of the others; in a
+// rescore it is mostly ClickHouse copying the unchanged findings, in proportion to their number.
+// The run ends when the last write does, so the detectors start in decreasing order of their
+// writes (Jackson's rule for jobs with delivery times): the large writes overlap the scoring of
+// the others, and the smallest comes last. At 1M edges the last to score was exposure, with
+// 50,000 findings to store, and is now chokepoint, with 18,000 (docs/benchmarks.md).
+func scoreOrder(names []string, size func(name string) (int, bool)) []int {
+	type job struct {
+		i, n  int
+		known bool
+	}
+	jobs := make([]job, len(names))
+	for i, name := range names {
+		n, ok := size(name)
+		jobs[i] = job{i, n, ok}
+	}
+	slices.SortStableFunc(jobs, func(a, b job) int {
+		if a.known != b.known {
+			if !a.known {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.n, a.n)
+	})
+	order := make([]int, len(jobs))
+	for k, j := range jobs {
+		order[k] = j.i
+	}
+	return order
+}
 
 // analysisOutcome says what the run's analysis reused: whether it computed the betweenness or
 // reused it ("" without a graph), and how many pairs it has and how many of them it reused.
