@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -464,5 +465,85 @@ func TestBuilderLinkKinds(t *testing.T) {
 	}
 	if st, ok := in.Stocks[pairKey(in.Lookup("E"), in.Lookup("C"))]; !ok || st.Inventory != 50 {
 		t.Fatalf("stocks %+v (found %v), want the newer stocks link's inventory 50", st, ok)
+	}
+}
+
+// TestLinkOverlayFilter: the overlay's filter passes every key it holds (a replay would otherwise
+// add a replaced link again as a new one) and few others, and a replay through an overlay gives
+// the links of a direct build of the newest versions.
+func TestLinkOverlayFilter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	key := func() [5]uint32 {
+		return [5]uint32{rng.Uint32N(4), rng.Uint32N(1 << 20), rng.Uint32N(1 << 20), rng.Uint32N(1 << 20), rng.Uint32N(1 << 20)}
+	}
+	for _, n := range []int{0, 1, 100, 10000} {
+		ov := &linkOverlay{base: map[[5]uint32]int32{}}
+		for len(ov.base) < n {
+			ov.base[key()] = int32(len(ov.base))
+		}
+		ov.index()
+		if bits := len(ov.baseBits) * 64; bits < 16*n || bits < 64 {
+			t.Fatalf("n=%d: %d bits", n, bits)
+		}
+		for k, i := range ov.base {
+			if j, ok := ov.replaces(k); !ok || j != i {
+				t.Fatalf("n=%d: key %v: got %d %v, want %d", n, k, j, ok, i)
+			}
+		}
+		pass := 0
+		for range 100000 {
+			k := key()
+			if _, in := ov.base[k]; in {
+				continue
+			}
+			if b := ov.keyBit(k); ov.baseBits[b/64]&(1<<(b%64)) != 0 {
+				pass++
+			}
+			if _, ok := ov.replaces(k); ok {
+				t.Fatalf("n=%d: key %v not held but replaced", n, k)
+			}
+		}
+		if pass > 100000/10 {
+			t.Errorf("n=%d: %d of 100000 other keys pass the filter", n, pass)
+		}
+	}
+
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	cfg := fixtureConfig()
+	link := func(i int, asOf time.Time) schemas.SupplyLink {
+		return schemas.SupplyLink{LinkType: []string{schemas.LinkSupplies, schemas.LinkBOM, schemas.LinkMakes, schemas.LinkStocks}[i%4],
+			EnterpriseID: fmt.Sprintf("E%d", i%41), ProductID: fmt.Sprintf("P%d", i%13), ComponentID: fmt.Sprintf("C%d", i),
+			SupplierID: fmt.Sprintf("S%d", i%31), Share: float64(i%10) / 10, Qualification: "qualified",
+			InventoryUnits: float64(i), ConsumptionPerDay: 1, AsOf: asOf}
+	}
+	base, newest := &recorder{}, map[int]schemas.SupplyLink{}
+	for i := range 4000 {
+		l := link(i, now)
+		base.AddLink(&l)
+		newest[i] = l
+	}
+	delta := &recorder{}
+	for i := 0; i < 4400; i += 11 { // replaces every 11th link, adds 36 new keys
+		l := link(i, now.Add(time.Hour))
+		l.Share, l.InventoryUnits = 0.05, 1
+		delta.AddLink(&l)
+		newest[i] = l
+	}
+	patched, ok := base.withLinkDelta(delta)
+	if !ok {
+		t.Fatal("the overlay was refused")
+	}
+	direct, replayed := NewBuilder(cfg, now), NewBuilder(cfg, now)
+	direct.unique, replayed.unique = true, true
+	for i := range 4400 {
+		if l, ok := newest[i]; ok {
+			direct.AddLink(&l)
+		}
+	}
+	patched.replay(replayed)
+	a, b := direct.Inputs(), replayed.Inputs()
+	if !reflect.DeepEqual(a.Supplies, b.Supplies) || !reflect.DeepEqual(a.BOM, b.BOM) || !reflect.DeepEqual(a.Makes, b.Makes) ||
+		!reflect.DeepEqual(a.Stocks, b.Stocks) {
+		t.Fatal("the links replayed through the overlay differ from a direct build of the newest versions")
 	}
 }
