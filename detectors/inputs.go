@@ -383,15 +383,14 @@ func (r *linkIDs) sup() int32 {
 // table once per distinct id instead. Ids are asked for in the same order either way, so the
 // Inputs are the same.
 func (b *Builder) addLink(l *schemas.SupplyLink, ids *linkIDs) {
-	var k linkKey
-	var prev linkVersion
-	var seen bool
-	if !b.unique {
-		k = linkKey{kind: linkKind(l.LinkType), ent: ids.ent(), prod: ids.prod(), comp: ids.comp(), supp: ids.sup()}
-		prev, seen = b.links[k]
-		if seen && prev.asOf.After(l.AsOf) {
-			return
-		}
+	if b.unique {
+		b.addEdge(linkKind(l.LinkType), ids, l.Share, qualOf(l.Qualification), l.InventoryUnits, l.ConsumptionPerDay)
+		return
+	}
+	k := linkKey{kind: linkKind(l.LinkType), ent: ids.ent(), prod: ids.prod(), comp: ids.comp(), supp: ids.sup()}
+	prev, seen := b.links[k]
+	if seen && prev.asOf.After(l.AsOf) {
+		return
 	}
 	in := b.in
 	switch l.LinkType {
@@ -425,9 +424,24 @@ func (b *Builder) addLink(l *schemas.SupplyLink, ids *linkIDs) {
 	default:
 		return
 	}
-	if !b.unique {
-		prev.asOf = l.AsOf
-		b.links[k] = prev
+	prev.asOf = l.AsOf
+	b.links[k] = prev
+}
+
+// addEdge adds a link of a unique Builder (one row per link key, no versions) by its kind
+// (linkKind) and figures. A recorded link's replay calls it without making the link's SupplyLink
+// (recorder.replayLinks). The order in which it asks for the ids is the order they are interned in.
+func (b *Builder) addEdge(kind byte, ids *linkIDs, share float64, qual uint8, inventory, perDay float64) {
+	in := b.in
+	switch kind {
+	case 'p':
+		in.Supplies = append(in.Supplies, SupplyEdge{Ent: ids.ent(), Comp: ids.comp(), Sup: ids.sup(), Share: share, Qual: qual})
+	case 'b':
+		in.BOM = append(in.BOM, BOMEdge{Prod: ids.prod(), Comp: ids.comp()})
+	case 'm':
+		in.Makes = append(in.Makes, MakesEdge{Ent: ids.ent(), Prod: ids.prod()})
+	case 'k':
+		in.Stocks[pairKey(ids.ent(), ids.comp())] = StockEdge{Inventory: inventory, PerDay: perDay}
 	}
 }
 

@@ -243,6 +243,15 @@ func (r *recorder) replayLinks(b *Builder) {
 		return c
 	}
 	b.reserve(count(schemas.LinkSupplies), count(schemas.LinkBOM), count(schemas.LinkMakes), count(schemas.LinkStocks), len(st))
+	// With a unique Builder (the load's), a recorded link's type and qualification are read from
+	// tables over the recorder's strings, made once, instead of comparing strings per link.
+	var kinds, quals []uint8
+	if b.unique {
+		kinds, quals = make([]uint8, len(st)), make([]uint8, len(st))
+		for i, s := range st {
+			kinds[i], quals[i] = linkKind(s), qualOf(s)
+		}
+	}
 	var l schemas.SupplyLink
 	r.links.each(func(x *linkRow) {
 		if ov != nil {
@@ -254,6 +263,10 @@ func (r *recorder) replayLinks(b *Builder) {
 					return
 				}
 			}
+		}
+		if kinds != nil { // a unique Builder: straight into the edges, no SupplyLink made
+			b.addEdge(kinds[x.typ], &linkIDs{in: b.in, tr: tr, x: x}, x.share, quals[x.qual], x.inventory, x.perDay)
+			return
 		}
 		l = r.link(x)
 		b.addLink(&l, &linkIDs{in: b.in, l: &l, tr: tr, x: x})
