@@ -209,6 +209,7 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	defer cancel()
 	start := r.Now().UTC()
 	sum := RunSummary{RunID: NewRunID(start), StartedAt: start}
+	prev := r.previousRuns(ctx, dets, sum.RunID)
 	t0 := time.Now()
 	in, ls, err := r.cache.Load(ctx, r.conn, r.cfg, start)
 	sum.Load, sum.Reused, sum.Delta = time.Since(t0), ls.Reused, ls.Delta
@@ -249,7 +250,7 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 		writing.Add(1)
 		go func() {
 			defer writing.Done()
-			store := r.runOne(ctx, d, in, sum.RunID, start, &fullWrite)
+			store := r.runOne(ctx, d, in, prev, sum.RunID, start, &fullWrite)
 			<-scoring
 			sum.Detectors[i] = store()
 		}()
@@ -269,6 +270,43 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	}
 	sum.FinishedAt = r.Now().UTC()
 	return sum, errors.Join(errs...)
+}
+
+// prevRuns is the previous successful run of each detector of a run, read in one query that
+// starts with the run, beside its load, instead of one query in each detector's write. It is the
+// newest run before this run's id: the daemon starts a run only when its last one has ended, so no
+// run of this runner finishes in between.
+type prevRuns struct {
+	done chan struct{}
+	ids  map[string]string
+	err  error
+}
+
+// previousRuns starts reading the previous runs of dets.
+func (r *Runner) previousRuns(ctx context.Context, dets []Detector, runID string) *prevRuns {
+	names := make([]string, len(dets))
+	for i, d := range dets {
+		names[i] = d.Name()
+	}
+	p := &prevRuns{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.ids, p.err = PreviousRuns(ctx, r.conn, names, runID)
+	}()
+	return p
+}
+
+// of returns the previous run id of a detector ("" if none), once read.
+func (p *prevRuns) of(ctx context.Context, detector string) (string, error) {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	if p.err != nil {
+		return "", p.err
+	}
+	return p.ids[detector], nil
 }
 
 // scoreParallelism is how many detectors score at once: one per CPU (GOMAXPROCS), at least one.
@@ -343,7 +381,7 @@ func analysisOutcome(in *Inputs) (betweenness string, pairs, reused int) {
 }
 
 // runOne scores one detector and returns the step that stores its findings and run row.
-func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID string, computedAt time.Time, fullWrite *sync.Mutex) func() DetectorSummary {
+func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, prev *prevRuns, runID string, computedAt time.Time, fullWrite *sync.Mutex) func() DetectorSummary {
 	name := d.Name()
 	t0 := time.Now()
 	started := r.Now().UTC()
@@ -364,7 +402,7 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 		if err != nil {
 			return r.fail(ctx, ds, err, t0, started, runID, in)
 		}
-		w, cur, prevID, err := r.prepare(ctx, d, fs, refsFrom, in, runID, computedAt)
+		w, cur, prevID, err := r.prepare(ctx, d, fs, refsFrom, in, prev, runID, computedAt)
 		if err != nil {
 			return r.fail(ctx, ds, err, t0, started, runID, in)
 		}
@@ -378,9 +416,9 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, runID strin
 
 // prepare gives a detector's findings their run id, computed_at and prev_score (from the
 // detector's previous successful run), digests them, and plans their write.
-func (r *Runner) prepare(ctx context.Context, d Detector, fs []Finding, refsFrom string, in *Inputs, runID string, computedAt time.Time) (findingsWrite, runScores, string, error) {
+func (r *Runner) prepare(ctx context.Context, d Detector, fs []Finding, refsFrom string, in *Inputs, prevRuns *prevRuns, runID string, computedAt time.Time) (findingsWrite, runScores, string, error) {
 	name := d.Name()
-	prevID, err := PreviousRun(ctx, r.conn, name, runID)
+	prevID, err := prevRuns.of(ctx, name)
 	if err != nil {
 		return findingsWrite{}, runScores{}, "", err
 	}

@@ -231,15 +231,27 @@ func WriteRun(ctx context.Context, conn driver.Conn, r RunRecord) error {
 	return nil
 }
 
-// PreviousRun returns the newest successful run id of detector older than before ("" if none).
-func PreviousRun(ctx context.Context, conn driver.Conn, detector, before string) (string, error) {
-	var id string
-	err := conn.QueryRow(ctx, "SELECT max(run_id) FROM detector_runs WHERE detector = ? AND status = 'ok' AND run_id < ?",
-		detector, before).Scan(&id)
+// PreviousRuns returns, per detector, the newest successful run id older than before (absent:
+// none), in one query.
+func PreviousRuns(ctx context.Context, conn driver.Conn, detectors []string, before string) (map[string]string, error) {
+	out := make(map[string]string, len(detectors))
+	rows, err := conn.Query(ctx, "SELECT detector, max(run_id) FROM detector_runs WHERE has(?, detector) AND status = 'ok' AND run_id < ? GROUP BY detector",
+		detectors, before)
 	if err != nil {
-		return "", fmt.Errorf("previous run of %s: %w", detector, err)
+		return nil, fmt.Errorf("previous runs: %w", err)
 	}
-	return id, nil
+	defer rows.Close()
+	for rows.Next() {
+		var d, id string
+		if err := rows.Scan(&d, &id); err != nil {
+			return nil, fmt.Errorf("previous runs: %w", err)
+		}
+		out[d] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("previous runs: %w", err)
+	}
+	return out, nil
 }
 
 // previousScores returns the subjects of one run of a detector with their scores (no digests).
