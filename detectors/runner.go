@@ -209,7 +209,11 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	defer cancel()
 	start := r.Now().UTC()
 	sum := RunSummary{RunID: NewRunID(start), StartedAt: start}
-	prev := r.previousRuns(ctx, dets, sum.RunID)
+	selected := make([]string, len(dets)) // the detectors' names, in registry order
+	for i, d := range dets {
+		selected[i] = d.Name()
+	}
+	prev := r.previousRuns(ctx, selected, sum.RunID)
 	t0 := time.Now()
 	in, ls, err := r.cache.Load(ctx, r.conn, r.cfg, start)
 	sum.Load, sum.Reused, sum.Delta = time.Since(t0), ls.Reused, ls.Delta
@@ -244,7 +248,7 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	var writing sync.WaitGroup
 	var fullWrite sync.Mutex
 	scoring := make(chan struct{}, scoreParallelism())
-	for _, i := range r.scoreOrder(dets) {
+	for _, i := range r.scoreOrder(selected) {
 		d := dets[i]
 		scoring <- struct{}{}
 		writing.Add(1)
@@ -282,12 +286,8 @@ type prevRuns struct {
 	err  error
 }
 
-// previousRuns starts reading the previous runs of dets.
-func (r *Runner) previousRuns(ctx context.Context, dets []Detector, runID string) *prevRuns {
-	names := make([]string, len(dets))
-	for i, d := range dets {
-		names[i] = d.Name()
-	}
+// previousRuns starts reading the previous runs of the named detectors.
+func (r *Runner) previousRuns(ctx context.Context, names []string, runID string) *prevRuns {
 	p := &prevRuns{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
@@ -312,13 +312,9 @@ func (p *prevRuns) of(ctx context.Context, detector string) (string, error) {
 // scoreParallelism is how many detectors score at once: one per CPU (GOMAXPROCS), at least one.
 func scoreParallelism() int { return max(1, runtime.GOMAXPROCS(0)) }
 
-// scoreOrder returns the order (indexes into dets) in which a run starts its detectors: by the
+// scoreOrder returns the order (indexes into names) in which a run starts its detectors: by the
 // number of findings of the detector's previous run in this runner, largest first.
-func (r *Runner) scoreOrder(dets []Detector) []int {
-	names := make([]string, len(dets))
-	for i, d := range dets {
-		names[i] = d.Name()
-	}
+func (r *Runner) scoreOrder(names []string) []int {
 	r.lastMu.Lock()
 	defer r.lastMu.Unlock()
 	return scoreOrder(names, func(name string) (int, bool) {

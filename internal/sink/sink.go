@@ -63,7 +63,7 @@ type Sink struct {
 	b     *batch // being filled by collect
 	spare *batch // the other buffer: being flushed, or idle
 
-	onStored func(kinds []schemas.Kind, behind bool) // after each commit: the kinds the batch stored
+	onStored func(kinds []schemas.Kind, behind bool) // as a batch's rows land: the kinds stored (OnStored)
 
 	consumedBy map[string]prometheus.Counter // m.consumed by topic, without a label lookup per record
 	pipe       *decodePipe                   // the decode workers (sink.decoders > 1), started by Run
