@@ -547,3 +547,87 @@ func TestLinkOverlayFilter(t *testing.T) {
 		t.Fatal("the links replayed through the overlay differ from a direct build of the newest versions")
 	}
 }
+
+// TestRunnerRunRowsIntegration: a run's detectors get their run rows together, after every
+// findings write; when they cannot be written, every detector of the run fails, and the next run
+// compares with the last run that has its rows, not with the failed one.
+func TestRunnerRunRowsIntegration(t *testing.T) {
+	conn, ctx, now := fixtureInClickHouse(t)
+	r, err := NewRunner(conn, fixtureConfig(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Now = func() time.Time { return now }
+	// without merges, the parts of detector_runs are its inserts
+	if err := conn.Exec(ctx, "SYSTEM STOP MERGES detector_runs"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := r.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, "SYSTEM START MERGES detector_runs"); err != nil {
+		t.Fatal(err)
+	}
+	var rows, oks, parts uint64
+	if err := conn.QueryRow(ctx, "SELECT count(), countIf(status = 'ok'), uniqExact(_part) FROM detector_runs WHERE run_id = ?", first.RunID).Scan(&rows, &oks, &parts); err != nil {
+		t.Fatal(err)
+	}
+	if int(rows) != len(first.Detectors) || rows != oks || parts != 1 {
+		t.Fatalf("run %s: %d run rows, %d ok, in %d inserts, want one ok row for each of %d detectors, in one insert", first.RunID, rows, oks, parts, len(first.Detectors))
+	}
+	if err := conn.Exec(ctx, "RENAME TABLE detector_runs TO detector_runs_gone"); err != nil {
+		t.Fatal(err)
+	}
+	r.Now = func() time.Time { return now.Add(time.Hour) }
+	failed, err := r.RunOnce(ctx)
+	if err == nil {
+		t.Fatal("a run whose run rows cannot be written succeeded")
+	}
+	for _, d := range failed.Detectors {
+		if d.Err == nil || !strings.Contains(d.Err.Error(), "detector_runs") {
+			t.Errorf("detector %s: error %v, want the run rows' write failure", d.Detector, d.Err)
+		}
+	}
+	if err := conn.Exec(ctx, "RENAME TABLE detector_runs_gone TO detector_runs"); err != nil {
+		t.Fatal(err)
+	}
+	r.Now = func() time.Time { return now.Add(2 * time.Hour) }
+	third, err := r.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prevs []string
+	rs, err := conn.Query(ctx, "SELECT DISTINCT run_id FROM findings WHERE run_id != ? AND (detector, run_id) IN (SELECT detector, run_id FROM detector_runs)", third.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		prevs = append(prevs, id)
+	}
+	rs.Close()
+	if len(prevs) != 1 || prevs[0] != first.RunID {
+		t.Errorf("runs with findings and run rows besides the third: %v, want only the first %s", prevs, first.RunID)
+	}
+	fs, err := LatestFindings(ctx, conn, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.RunID != third.RunID {
+			t.Fatalf("a latest finding is of run %s, want %s", f.RunID, third.RunID)
+		}
+		if f.PrevScore == nil {
+			t.Fatalf("finding %s/%s has no prev_score: the third run did not compare with the first", f.Detector, f.Subject)
+		}
+	}
+	for _, d := range third.Detectors {
+		if d.Err != nil {
+			t.Errorf("third run: %s: %v", d.Detector, d.Err)
+		}
+	}
+}

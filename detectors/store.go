@@ -217,16 +217,26 @@ type RunRecord struct {
 
 // WriteRun records a finished detector run.
 func WriteRun(ctx context.Context, conn driver.Conn, r RunRecord) error {
+	return WriteRuns(ctx, conn, []RunRecord{r})
+}
+
+// WriteRuns records finished detector runs in one insert.
+func WriteRuns(ctx context.Context, conn driver.Conn, recs []RunRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
 	b, err := conn.PrepareBatch(ctx, "INSERT INTO detector_runs ("+strings.Join(RunColumns, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("detector_runs: prepare: %w", err)
 	}
-	if err := b.Append(r.RunID, r.Detector, r.StartedAt.UTC(), r.FinishedAt.UTC(), r.Findings, r.Status, r.Error,
-		clampTime(r.WindowFrom), clampTime(r.WindowTo)); err != nil {
-		return errors.Join(fmt.Errorf("detector_runs: append: %w", err), b.Abort())
+	for _, r := range recs {
+		if err := b.Append(r.RunID, r.Detector, r.StartedAt.UTC(), r.FinishedAt.UTC(), r.Findings, r.Status, r.Error,
+			clampTime(r.WindowFrom), clampTime(r.WindowTo)); err != nil {
+			return errors.Join(fmt.Errorf("detector_runs: append: %w", err), b.Abort())
+		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("detector_runs: send: %w", err)
+		return fmt.Errorf("detector_runs: send %d rows: %w", len(recs), err)
 	}
 	return nil
 }

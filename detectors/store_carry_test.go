@@ -114,6 +114,50 @@ func TestWriteFindingsCarriedIntegration(t *testing.T) {
 			t.Errorf("finding %q: stored delta %v, want %v", want[i].Subject, deltas[i], d)
 		}
 	}
+	// run3 sends nothing: every finding of run2 is copied
+	t3 := t2.Add(time.Hour)
+	c3 := carryOver{Detector: NameSingleSource, PrevRunID: "run2", RunID: "run3", ComputedAt: t3, PrevWindow: w2, Window: w2}
+	if err := writeFindingsCarried(ctx, conn, nil, c3); err != nil {
+		t.Fatal(err)
+	}
+	got3, _ := storedRun(t, ctx, conn, "run_id = 'run3'")
+	if len(got3) != len(want) {
+		t.Fatalf("run3 has %d findings, want the %d of run2", len(got3), len(want))
+	}
+	for i := range got3 {
+		if got3[i].Subject != want[i].Subject || got3[i].Score != want[i].Score || got3[i].PrevScore == nil || *got3[i].PrevScore != want[i].Score {
+			t.Errorf("run3 finding %d: %+v, want %q with score and prev_score %v", i, got3[i], want[i].Subject, want[i].Score)
+		}
+	}
+}
+
+// TestFindingColumnTypesIntegration: the sent findings' external table is declared with the
+// findings table's own column types.
+func TestFindingColumnTypesIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rows, err := conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'findings'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types := map[string]string{}
+	for rows.Next() {
+		var n, ty string
+		if err := rows.Scan(&n, &ty); err != nil {
+			t.Fatal(err)
+		}
+		types[n] = ty
+	}
+	if len(types) != len(FindingColumns) || len(FindingColumnTypes) != len(FindingColumns) {
+		t.Fatalf("findings has %d columns, FindingColumns %d, FindingColumnTypes %d", len(types), len(FindingColumns), len(FindingColumnTypes))
+	}
+	for i, c := range FindingColumns {
+		if types[c] != FindingColumnTypes[i] {
+			t.Errorf("column %s: table type %q, FindingColumnTypes says %q", c, types[c], FindingColumnTypes[i])
+		}
+	}
 }
 
 // TestRunnerCarryOverIntegration runs the detectors three times on two databases with the same
@@ -353,16 +397,19 @@ func TestCarryOverSQLOnCurrentClickHouseIntegration(t *testing.T) {
 			strconv.FormatFloat(score, 'f', -1, 64) + ", toDateTime(" + strconv.FormatInt(w.from, 10) + "), toDateTime(" +
 			strconv.FormatInt(w.to, 10) + "))"
 	}
+	// the sent finding is in a table named as the external table the daemon sends with the statement
 	setup = append(setup, row("run1", "gone", 10, w1), row("run1", "sent", 20, w1), row("run1", "it's \\ ?", 30, w1),
-		row("run2", "sent", 25, w2))
+		"CREATE TABLE "+sentTable+" AS findings",
+		strings.Replace(row("run2", "sent", 25, w2), "INSERT INTO findings", "INSERT INTO "+sentTable, 1))
 	c := carryOver{Detector: NameSingleSource, PrevRunID: "run1", RunID: "run2", ComputedAt: t2, PrevWindow: w1, Window: w2,
 		Removed: []string{SubjectEnterpriseComponent + "\x00gone"}}
 	out := testenv.Chdb(t, setup, []string{
-		c.copySQL(),
+		c.copySQL(sentTable),
 		"SELECT subject FROM findings WHERE run_id = 'run2'",
 		"SELECT subject FROM findings WHERE run_id = 'run2' AND subject = 'it''s \\\\ ?' AND prev_score = score AND delta = 0 AND " +
 			"computed_at = toDateTime(" + strconv.FormatInt(t2.Unix(), 10) + ") AND window_from = toDateTime(" +
 			strconv.FormatInt(w2.from, 10) + ") AND window_to = toDateTime(" + strconv.FormatInt(w2.to, 10) + ")",
+		"SELECT subject FROM findings WHERE run_id = 'run2' AND subject = 'sent' AND score = 25",
 	})
 	if len(out.SetupErrors) > 0 {
 		t.Fatalf("chdb %s: setup errors %v", out.Version, out.SetupErrors)
@@ -374,6 +421,9 @@ func TestCarryOverSQLOnCurrentClickHouseIntegration(t *testing.T) {
 	}
 	if got := out.Results[1].Rows; got != 2 {
 		t.Errorf("chdb %s: run2 has %d findings, want 2 (the sent one and the copied one)", out.Version, got)
+	}
+	if got := out.Results[3].Rows; got != 1 {
+		t.Errorf("chdb %s: run2 has %d findings of the sent subject, want 1 with the sent score", out.Version, got)
 	}
 	if got := out.Results[2].Rows; got != 1 {
 		t.Errorf("chdb %s: the copied finding does not have the new run's columns", out.Version)
