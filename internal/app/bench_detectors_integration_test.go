@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -41,6 +42,12 @@ type detChild struct {
 	// IncrPeakRSSMiB is the peak RSS of the rescore after the change, the runner's memory from the
 	// first run (load cache, memos, scores) included (VmHWM reset before it).
 	IncrPeakRSSMiB float64 `json:"incremental_peak_rss_mib"`
+	// IncrGoCPU and IncrClickHouseCPU are the CPU seconds (user + system) that this process and the
+	// local ClickHouse server (its pid file under the project's state dir; -1: not found) used
+	// during that rescore, background merges included: on two cores a rescore cannot take less
+	// than their sum over two.
+	IncrGoCPU         float64 `json:"incremental_go_cpu_s"`
+	IncrClickHouseCPU float64 `json:"incremental_clickhouse_cpu_s"`
 }
 
 type detSize struct {
@@ -58,6 +65,8 @@ type detSize struct {
 	PeakRSSMiB  float64   `json:"median_peak_rss_mib"`
 	Incremental float64   `json:"median_incremental_s"`
 	IncrRSSMiB  float64   `json:"median_incremental_peak_rss_mib"`
+	IncrGoCPU   float64   `json:"median_incremental_go_cpu_s"`
+	IncrCHCPU   float64   `json:"median_incremental_clickhouse_cpu_s"`
 }
 
 type detSummary struct {
@@ -132,19 +141,19 @@ func benchDetectorSize(t *testing.T, edges, runs int) detSize {
 		t.Logf("%d edges run %d (GOMEMLIMIT %q): %+v", edges, r, limit, c)
 		return c
 	}
-	var walls, loads, rss, incr, incrRSS []float64
+	var walls, loads, rss, incr, incrRSS, goCPU, chCPU []float64
 	for r := range runs {
 		c := run(r, size.MemLimit)
 		size.Runs = append(size.Runs, c)
 		walls, loads, rss, incr = append(walls, c.Wall), append(loads, c.Load), append(rss, c.PeakRSSMiB), append(incr, c.Incremental)
-		incrRSS = append(incrRSS, c.IncrPeakRSSMiB)
+		incrRSS, goCPU, chCPU = append(incrRSS, c.IncrPeakRSSMiB), append(goCPU, c.IncrGoCPU), append(chCPU, c.IncrClickHouseCPU)
 	}
 	if size.MemLimit != "" { // one more run, without the limit
 		c := run(runs, "")
 		size.Unlimited = &c
 	}
 	size.Wall, size.Load, size.PeakRSSMiB, size.Incremental = median(walls), median(loads), median(rss), median(incr)
-	size.IncrRSSMiB = median(incrRSS)
+	size.IncrRSSMiB, size.IncrGoCPU, size.IncrCHCPU = median(incrRSS), median(goCPU), median(chCPU)
 	return size
 }
 
@@ -286,7 +295,9 @@ func TestBenchDetectorsChild(t *testing.T) {
 	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", os.Getpid()), []byte("5"), 0); err != nil {
 		t.Fatal(err)
 	}
-	res.Changed, res.Incremental, res.IncrMode = benchIncremental(t, conn, runner)
+	var cpu incrCPU
+	res.Changed, res.Incremental, res.IncrMode, cpu = benchIncremental(t, conn, runner)
+	res.IncrGoCPU, res.IncrClickHouseCPU = cpu.goSec, cpu.clickhouseSec
 	res.IncrPeakRSSMiB = float64(procStatusKiB(os.Getpid(), "VmHWM")) / 1024
 	b, _ := json.Marshal(res)
 	fmt.Printf("BENCHCHILD %s\n", b)
@@ -310,18 +321,46 @@ func childProfile(t *testing.T, name string) func() {
 // benchIncremental changes 1% of the supply links (a new version: half the inventory and half the
 // share, as_of a day later, ingested now) and times the rescore of what changed, an hour later on
 // the runner's clock.
-func benchIncremental(t *testing.T, conn driver.Conn, runner *detectors.Runner) (int, float64, string) {
+func benchIncremental(t *testing.T, conn driver.Conn, runner *detectors.Runner) (int, float64, string, incrCPU) {
 	t.Helper()
 	changed := benchChange(t, conn)
 	// the next run is an hour later (the daemon's default interval): a run at the same clock would
 	// get a run id of the same second, which need not sort after the first run's.
 	runner.Now = func() time.Time { return benchNow.Add(time.Hour) }
+	chPID := localClickHousePID(t)
+	go0, ch0 := procCPUSeconds(os.Getpid()), procCPUSeconds(chPID)
 	start := time.Now()
 	mode, err := incrementalRun(context.Background(), runner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return changed, time.Since(start).Seconds(), mode
+	wall := time.Since(start).Seconds()
+	cpu := incrCPU{goSec: procCPUSeconds(os.Getpid()) - go0, clickhouseSec: -1}
+	if ch1 := procCPUSeconds(chPID); chPID > 0 && ch0 >= 0 && ch1 >= 0 {
+		cpu.clickhouseSec = ch1 - ch0
+	}
+	return changed, wall, mode, cpu
+}
+
+// incrCPU is the CPU time a rescore took: this process's and the local ClickHouse server's.
+type incrCPU struct{ goSec, clickhouseSec float64 }
+
+// localClickHousePID is the pid of the ClickHouse server that deploy/local/clickhouse.sh started
+// (its pid file under $CHAINWATCH_STATE, default the repository's .state), 0 when there is none.
+func localClickHousePID(t *testing.T) int {
+	state := os.Getenv("CHAINWATCH_STATE")
+	if state == "" {
+		state = filepath.Join(repoRoot(t), ".state")
+	}
+	b, err := os.ReadFile(filepath.Join(state, "clickhouse", "clickhouse.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0
+	}
+	return pid
 }
 
 // benchChange stores a new version of 1% of the supply links and returns how many.
@@ -385,6 +424,12 @@ func printDetectors(d *detSummary) {
 	for _, s := range d.Sizes {
 		if u := s.Unlimited; u != nil {
 			fmt.Printf("%-9d without GOMEMLIMIT (the runs above: %s): total_s %.2f, rss_MiB %.0f, incremental_s %.2f\n", s.Edges, s.MemLimit, u.Wall, u.PeakRSSMiB, u.Incremental)
+		}
+	}
+	for _, s := range d.Sizes {
+		if s.IncrCHCPU >= 0 {
+			fmt.Printf("%-9d the rescore's CPU (median): go %.2f s, clickhouse %.2f s (merges included): at least %.2f s on %d cores\n",
+				s.Edges, s.IncrGoCPU, s.IncrCHCPU, (s.IncrGoCPU+s.IncrCHCPU)/float64(runtime.NumCPU()), runtime.NumCPU())
 		}
 	}
 	fmt.Printf("growth exponent (log-log slope of total_s on links): %.2f (target <= 1.1; 1M edges target <= 10 s, <= 1024 MiB; incremental <= 1 s)\n", d.Exponent)
