@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/chainwatch/chainwatch/alerts/smtpsink"
 	"github.com/chainwatch/chainwatch/internal/api"
 	"github.com/chainwatch/chainwatch/internal/bus"
+	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/internal/testenv"
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -39,6 +41,22 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// daemonEnv is the environment of a daemon process a test starts: this process's, without the
+// config layer's variables (CHAINWATCH_SECTION__KEY, e.g. CHAINWATCH_KAFKA__BROKERS from
+// deploy/local/env.sh in the developer's shell), which would override the config file the test
+// wrote for it: a fault test's private broker or ClickHouse, a bench's sink settings.
+func daemonEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, config.EnvPrefix) && strings.Contains(k, "__") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
 func (d *daemonProc) start() {
 	d.t.Helper()
 	defer func(t0 time.Time) { d.t.Logf("daemon ready in %s", time.Since(t0).Round(time.Millisecond)) }(time.Now())
@@ -47,8 +65,9 @@ func (d *daemonProc) start() {
 		d.t.Fatal(err)
 	}
 	d.cmd = exec.Command(d.bin, "--config", d.cfg, "serve")
+	d.cmd.Env = daemonEnv(os.Environ())
 	if os.Getenv("CHAINWATCH_TEST_LOG") != "" {
-		d.cmd.Env = append(os.Environ(), "CHAINWATCH_LOG__LEVEL=debug")
+		d.cmd.Env = append(d.cmd.Env, "CHAINWATCH_LOG__LEVEL=debug")
 	}
 	d.cmd.Stdout, d.cmd.Stderr = f, f
 	if err := d.cmd.Start(); err != nil {
@@ -201,5 +220,16 @@ alerts:
 	time.Sleep(2 * time.Second)
 	if n := len(smtp.Messages()); n != first+1 {
 		t.Errorf("after a second restart: %d emails, want %d (the resolution is not sent again)", n, first+1)
+	}
+}
+
+// TestDaemonEnv: a daemon a test starts gets the test's environment without the config layer's
+// variables, which would override the config file written for it.
+func TestDaemonEnv(t *testing.T) {
+	in := []string{"PATH=/usr/bin", "CHAINWATCH_KAFKA__BROKERS=127.0.0.1:19092", "CHAINWATCH_STATE=/tmp/s",
+		"CHAINWATCH_TEST_LOG=1", "CHAINWATCH_TOKEN=t", "CHAINWATCH_CLICKHOUSE__ADDR=127.0.0.1:19000", "HOME=/root", "X=a__b"}
+	want := []string{"PATH=/usr/bin", "CHAINWATCH_STATE=/tmp/s", "CHAINWATCH_TEST_LOG=1", "CHAINWATCH_TOKEN=t", "HOME=/root", "X=a__b"}
+	if got := daemonEnv(in); !slices.Equal(got, want) {
+		t.Errorf("daemonEnv = %q, want %q", got, want)
 	}
 }
