@@ -46,16 +46,8 @@ func WriteFindings(ctx context.Context, conn driver.Conn, fs []Finding) error {
 	var fc findingCols
 	for start := 0; start < len(fs); start += insertChunk {
 		end := min(start+insertChunk, len(fs))
-		fc.reset(end - start)
-		for i := start; i < end; i++ {
-			if err := fc.add(&fs[i]); err != nil {
-				return errors.Join(err, b.Abort())
-			}
-		}
-		for i, col := range fc.columns() {
-			if err := appendColumn(b.Column(i), col); err != nil {
-				return errors.Join(fmt.Errorf("findings: column %s: %w", FindingColumns[i], err), b.Abort())
-			}
+		if err := fc.fill(fs[start:end], b.Column); err != nil {
+			return errors.Join(err, b.Abort())
 		}
 		if end < len(fs) {
 			if err := b.Flush(); err != nil {
@@ -171,6 +163,23 @@ func (c *findingCols) add(f *Finding) error {
 	return nil
 }
 
+// fill empties the chunk, adds fs to it, and appends its columns, in FindingColumns order, to
+// column(i) (a batch's columns, or an external table's).
+func (c *findingCols) fill(fs []Finding, column func(i int) driver.BatchColumn) error {
+	c.reset(len(fs))
+	for i := range fs {
+		if err := c.add(&fs[i]); err != nil {
+			return err
+		}
+	}
+	for i, col := range c.columns() {
+		if err := appendColumn(column(i), col); err != nil {
+			return fmt.Errorf("findings: column %s: %w", FindingColumns[i], err)
+		}
+	}
+	return nil
+}
+
 // columns returns the typed slices in FindingColumns order.
 func (c *findingCols) columns() []any {
 	return []any{c.runID, c.computedAt, c.detector, c.subjectType, c.subject, c.subjectName,
@@ -213,11 +222,6 @@ type RunRecord struct {
 	Error      string
 	WindowFrom time.Time
 	WindowTo   time.Time
-}
-
-// WriteRun records a finished detector run.
-func WriteRun(ctx context.Context, conn driver.Conn, r RunRecord) error {
-	return WriteRuns(ctx, conn, []RunRecord{r})
 }
 
 // WriteRuns records finished detector runs in one insert.

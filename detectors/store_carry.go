@@ -141,21 +141,13 @@ func sentFindings(fs []Finding) (*ext.Table, error) {
 		return nil, fmt.Errorf("findings: sent findings table: %w", err)
 	}
 	var fc findingCols
-	fc.reset(len(fs))
-	for i := range fs {
-		if err := fc.add(&fs[i]); err != nil {
-			return nil, err
-		}
-	}
-	for i, col := range fc.columns() {
-		if err := appendColumn(extColumn{tbl.Block().Columns[i]}, col); err != nil {
-			return nil, fmt.Errorf("findings: sent findings: column %s: %w", FindingColumns[i], err)
-		}
+	if err := fc.fill(fs, func(i int) driver.BatchColumn { return extColumn{tbl.Block().Columns[i]} }); err != nil {
+		return nil, fmt.Errorf("sent findings: %w", err)
 	}
 	return tbl, nil
 }
 
-// extColumn is a column of an external table as a driver.BatchColumn (for appendColumn).
+// extColumn is a column of an external table as a driver.BatchColumn (for findingCols.fill).
 type extColumn struct{ c column.Interface }
 
 func (e extColumn) Append(v any) error {

@@ -249,7 +249,7 @@ func TestSlotDoneIntegration(t *testing.T) {
 		for i, st := range statuses {
 			rec := detectors.RunRecord{RunID: runID, Detector: fmt.Sprintf("d%d", i), StartedAt: at, FinishedAt: at.Add(time.Second),
 				Status: st, WindowFrom: at, WindowTo: at}
-			if err := detectors.WriteRun(ctx, conn, rec); err != nil {
+			if err := detectors.WriteRuns(ctx, conn, []detectors.RunRecord{rec}); err != nil {
 				t.Fatal(err)
 			}
 		}
