@@ -202,23 +202,18 @@ func copyDatabase(t *testing.T, conn driver.Conn, from, to string) {
 // run beside them, and count.
 func waitMergesDone(t *testing.T, conn driver.Conn, max time.Duration) {
 	t.Helper()
-	ctx := context.Background()
 	start := time.Now()
-	for {
-		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM system.merges").Scan(&n); err != nil {
+	var n uint64
+	if until(max, 200*time.Millisecond, func() bool {
+		if err := conn.QueryRow(context.Background(), "SELECT count() FROM system.merges").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			t.Logf("merges settled in %.1f s", time.Since(start).Seconds())
-			return
-		}
-		if time.Since(start) > max {
-			t.Logf("%d merges still running after %s: the runs start anyway", n, max)
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+		return n == 0
+	}) {
+		t.Logf("merges settled in %.1f s", time.Since(start).Seconds())
+		return
 	}
+	t.Logf("%d merges still running after %s: the runs start anyway", n, max)
 }
 
 // insertSynth writes a synth network of `edges` links and 5 × edges trade rows to ClickHouse through
@@ -379,11 +374,7 @@ func localClickHousePID(t *testing.T) int {
 	if state == "" {
 		state = filepath.Join(repoRoot(t), ".state")
 	}
-	b, err := os.ReadFile(filepath.Join(state, "clickhouse", "clickhouse.pid"))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid, err := readPID(filepath.Join(state, "clickhouse", "clickhouse.pid"))
 	if err != nil {
 		return 0
 	}

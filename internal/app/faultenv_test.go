@@ -46,18 +46,27 @@ func sized[T any](ci, long T) T {
 // signalPID sends sig to the server whose pid is in pidFile.
 func signalPID(t *testing.T, pidFile string, sig syscall.Signal) int {
 	t.Helper()
-	b, err := os.ReadFile(pidFile)
+	pid, err := readPID(pidFile)
 	if err != nil {
-		t.Fatalf("read pid file: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatalf("pid file %s: %v", pidFile, err)
+		t.Fatal(err)
 	}
 	if err := syscall.Kill(pid, sig); err != nil {
 		t.Fatalf("signal %v to pid %d: %v", sig, pid, err)
 	}
 	return pid
+}
+
+// readPID reads the pid a server script wrote to pidFile.
+func readPID(pidFile string) (int, error) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, fmt.Errorf("read pid file: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("pid file %s: %w", pidFile, err)
+	}
+	return pid, nil
 }
 
 func waitGone(t *testing.T, pid int) {

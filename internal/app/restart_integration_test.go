@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -61,11 +60,7 @@ func (p *privateClickHouse) script(arg string) {
 
 // kill9 kills the server without warning.
 func (p *privateClickHouse) kill9() {
-	b, err := os.ReadFile(filepath.Join(p.state, "clickhouse", "clickhouse.pid"))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid, err := readPID(filepath.Join(p.state, "clickhouse", "clickhouse.pid"))
 	if err != nil {
 		p.t.Fatal(err)
 	}
