@@ -78,6 +78,9 @@ const loadParallelism = 3
 // LoadCache keeps the recorded rows of unchanged input tables between runs. The zero value is not
 // usable: use NewLoadCache; a nil *LoadCache reads every table every time.
 type LoadCache struct {
+	// loading is held for a whole Load: one load at a time uses the cache (a successful load
+	// changes the cached links' rows in place, recorder.foldOverlay).
+	loading sync.Mutex
 	mu      sync.Mutex
 	cfgKey  string
 	entries map[string]cacheEntry
@@ -100,8 +103,13 @@ type LoadStats struct {
 }
 
 // Load reads the Inputs of a run at now: unchanged cacheable tables come from the cache, the others
-// from ClickHouse (concurrently). On error the cache is left as it was before the call.
+// from ClickHouse (concurrently). On error the cache is left as it was before the call. The loads of
+// one cache run one at a time.
 func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now time.Time) (*Inputs, LoadStats, error) {
+	if c != nil {
+		c.loading.Lock()
+		defer c.loading.Unlock()
+	}
 	b := NewBuilder(cfg, now)
 	b.unique = true // the SQL returns one row per natural key
 	args := loadArgs{cfg: cfg, now: b.in.Now, windowFrom: b.in.WindowFrom}
@@ -299,6 +307,7 @@ func (c *LoadCache) store(recs []*recorder, sigs map[string]tableSig, plans []*d
 		if !ok || !s.cacheable {
 			continue
 		}
+		recs[i].foldOverlay() // the load succeeded: its delta becomes part of the rows
 		e := cacheEntry{sig: sig.sig, rec: recs[i]}
 		if plans[i] != nil {
 			e.delta = &plans[i].next
@@ -310,7 +319,8 @@ func (c *LoadCache) store(recs []*recorder, sigs map[string]tableSig, plans []*d
 }
 
 // recorder keeps one table's loaded rows, in order, to replay them into Builders. Replaying does
-// not change it (the Builder copies what it keeps).
+// not change its rows (the Builder copies what it keeps); a replay through a links overlay notes in
+// the overlay where its rows went, for the fold (foldOverlay).
 type recorder struct {
 	nodes chunked[schemas.SupplyNode]
 	links chunked[linkRow]
@@ -348,6 +358,9 @@ func (c *chunked[T]) len() int {
 	}
 	return n
 }
+
+// at returns a pointer to element i.
+func (c *chunked[T]) at(i int) *T { return &c.blocks[i/chunkLen][i%chunkLen] }
 
 // each calls f with a pointer to every element, in order (f must not keep it).
 func (c *chunked[T]) each(f func(*T)) {
@@ -438,14 +451,19 @@ type availRecord struct {
 
 func (r *recorder) AddNode(n *schemas.SupplyNode) { r.nodes.add(*n) }
 func (r *recorder) AddLink(l *schemas.SupplyLink) {
-	typ := r.strs.id(l.LinkType)
+	x := r.linkRow(l)
 	if r.linkTypes == nil {
 		r.linkTypes = map[uint32]int{}
 	}
-	r.linkTypes[typ]++
-	r.links.add(linkRow{typ: typ, ent: r.strs.id(l.EnterpriseID), prod: r.strs.id(l.ProductID),
+	r.linkTypes[x.typ]++
+	r.links.add(x)
+}
+
+// linkRow is l as a recorded row, its ids interned in the recorder's string table.
+func (r *recorder) linkRow(l *schemas.SupplyLink) linkRow {
+	return linkRow{typ: r.strs.id(l.LinkType), ent: r.strs.id(l.EnterpriseID), prod: r.strs.id(l.ProductID),
 		comp: r.strs.id(l.ComponentID), sup: r.strs.id(l.SupplierID), qual: r.strs.id(l.Qualification),
-		qty: l.QtyPerUnit, share: l.Share, inventory: l.InventoryUnits, perDay: l.ConsumptionPerDay, asOf: l.AsOf.Unix(), asOfNs: int32(l.AsOf.Nanosecond())})
+		qty: l.QtyPerUnit, share: l.Share, inventory: l.InventoryUnits, perDay: l.ConsumptionPerDay, asOf: l.AsOf.Unix(), asOfNs: int32(l.AsOf.Nanosecond())}
 }
 func (r *recorder) AddSubstitution(s *schemas.Substitution) { r.subs.add(*s) }
 func (r *recorder) AddAward(a Award, status string)         { r.awards.add(awardRow{a, status}) }

@@ -32,9 +32,17 @@ import (
 //     window (rows at or after T) larger than the overlay may grow.
 //
 // Keys are never removed (the table only gains versions), so the delta only replaces and adds. The
-// delta's links live in an overlay beside the cached rows, which stay as they are (an overlay link
-// replaces its key's cached link in the replay unless that one is newer); an overlay above
-// 1/overlayMaxFrac of the cached links is folded by a full read instead.
+// delta's links live in an overlay beside the cached rows, which stay as they are during the load
+// (an overlay link replaces its key's cached link in the replay unless that one is newer; a load
+// that fails leaves the cache as it was). Once the load has succeeded, the cache folds the overlay
+// into the rows (recorder.foldOverlay): each replaced row takes its overlay version where the
+// replay did, and the new keys follow the rows in the replay's order, so the next replay of the rows
+// alone is the same as this one. The next delta's overlay then holds only the keys changed since
+// this load: without the fold, each run's overlay held every key changed since the last full read,
+// and was copied and indexed again at every run (at 1M edges the eight rescores after the first
+// took 1.63–1.68 s, median, against 1.40–1.47 s for the first; docs/benchmarks.md) until it passed
+// 1/overlayMaxFrac of the links, which forced a full read. A delta larger than that is still read
+// in full.
 
 // deltaMargin is how far below the newest ingested_at a delta starts: rows still arriving that
 // much out of order cost no full read.
@@ -123,8 +131,7 @@ func loadLinksSince(ctx context.Context, conn driver.Conn, b inputSink, since in
 // linkOverlay holds the links that replace cached ones (same key, unless the cached one is newer)
 // or add to them, in first-seen order.
 type linkOverlay struct {
-	rows  []schemas.SupplyLink
-	byKey map[[5]string]int32
+	rows []schemas.SupplyLink
 	// base maps the cached rows' interned key of a link to its row (links whose five key strings
 	// are all in the cached string table; the others are new keys).
 	base map[[5]uint32]int32
@@ -134,7 +141,16 @@ type linkOverlay struct {
 	// link of a replay (about a third of its time went to those lookups at 1M links).
 	baseBits  []uint64
 	baseShift uint8
+	// at says, per row, what the last replay through the overlay did with it (nil before one): the
+	// index of the recorded link it replaced, or overlayKeptOlder (the recorded link of its key is
+	// newer and was kept), or overlayNewKey (no recorded link has its key: added after them).
+	at []int32
 }
+
+const (
+	overlayNewKey    = -1
+	overlayKeptOlder = -2
+)
 
 // keyBit is the filter bit of an interned link key: the top bits of a multiplicative hash.
 func (ov *linkOverlay) keyBit(k [5]uint32) uint64 {
@@ -169,32 +185,32 @@ func (ov *linkOverlay) replaces(k [5]uint32) (int32, bool) {
 }
 
 // withLinkDelta returns a recorder that replays r's rows with d's links in place of the older ones
-// of the same key and d's new keys after them; r is not changed. The overlay keeps per key the
-// newest of its earlier version and d's (the later one on a tie). It fails (false) when the overlay
-// would exceed 1/overlayMaxFrac of r's links.
+// of the same key and d's new keys after them; r is not changed. d holds one version per key (the
+// delta query's newest); should it hold more, the overlay keeps the newest (the later on a tie). It
+// fails (false) when r has an overlay of its own (the cache folds it once the load that made it has
+// succeeded) or when the overlay would exceed 1/overlayMaxFrac of r's links.
 func (r *recorder) withLinkDelta(d *recorder) (*recorder, bool) {
-	ov := &linkOverlay{byKey: map[[5]string]int32{}, base: map[[5]uint32]int32{}}
+	ov := &linkOverlay{base: map[[5]uint32]int32{}}
+	byKey := map[[5]string]int32{}
 	add := func(l schemas.SupplyLink) {
 		k := [5]string{l.LinkType, l.EnterpriseID, l.ProductID, l.ComponentID, l.SupplierID}
-		if i, ok := ov.byKey[k]; ok {
+		if i, ok := byKey[k]; ok {
 			if !ov.rows[i].AsOf.After(l.AsOf) {
 				ov.rows[i] = l
 			}
 			return
 		}
-		ov.byKey[k] = int32(len(ov.rows))
+		byKey[k] = int32(len(ov.rows))
 		ov.rows = append(ov.rows, l)
 	}
-	if r.overlay != nil {
-		for _, l := range r.overlay.rows {
-			add(l)
-		}
+	if r.overlay != nil { // a cached recorder's overlay is folded when its load succeeds (foldOverlay)
+		return nil, false
 	}
 	d.links.each(func(x *linkRow) { add(d.link(x)) })
 	if len(ov.rows)*overlayMaxFrac > r.links.len() {
 		return nil, false
 	}
-	for k, i := range ov.byKey {
+	for k, i := range byKey {
 		var ids [5]uint32
 		known := true
 		for j, s := range k {
@@ -213,6 +229,34 @@ func (r *recorder) withLinkDelta(d *recorder) (*recorder, bool) {
 	return &out, true
 }
 
+// foldOverlay makes the overlay part of the recorded rows, where the last replay through it put
+// its rows (linkOverlay.at): a recorded link an overlay row replaced becomes that row, in its place,
+// and the overlay's new keys are recorded after the rows, in overlay order; the overlay is dropped.
+// A replay of the result adds the same links in the same order as that replay. Without a replay
+// there is nothing to fold by: the overlay stays, and the next delta on the recorder is refused
+// (a full read).
+//
+// It changes the rows in place, which the recorder shares with the one it was patched from
+// (withLinkDelta): the cache calls it only once a load has succeeded, under its load lock, when the
+// older recorder is being replaced by this one and no other load replays either.
+func (r *recorder) foldOverlay() {
+	ov := r.overlay
+	if ov == nil || ov.at == nil {
+		return
+	}
+	for i, at := range ov.at {
+		if at >= 0 {
+			*r.links.at(int(at)) = r.linkRow(&ov.rows[i])
+		}
+	}
+	for i, at := range ov.at {
+		if at == overlayNewKey {
+			r.AddLink(&ov.rows[i])
+		}
+	}
+	r.overlay = nil
+}
+
 // replayLinks adds the recorded links to b in their order, each replaced by the overlay's version
 // of its key unless the recorded one is newer, then the overlay's new keys.
 func (r *recorder) replayLinks(b *Builder) {
@@ -224,12 +268,12 @@ func (r *recorder) replayLinks(b *Builder) {
 		tr.ids[i] = -1
 	}
 	ov := r.overlay
-	var used []bool
 	n := map[string]int{}
 	if ov != nil {
-		used = make([]bool, len(ov.rows))
+		ov.at = make([]int32, len(ov.rows))
 		for i := range ov.rows {
 			n[ov.rows[i].LinkType]++
+			ov.at[i] = overlayNewKey
 		}
 	}
 	// the Builder's slices and maps sized once for the links (growing them as they come allocates
@@ -253,11 +297,14 @@ func (r *recorder) replayLinks(b *Builder) {
 		}
 	}
 	var l schemas.SupplyLink
+	pos := int32(-1)
 	r.links.each(func(x *linkRow) {
+		pos++
 		if ov != nil {
 			if i, ok := ov.replaces([5]uint32{x.typ, x.ent, x.prod, x.comp, x.sup}); ok {
-				used[i] = true
+				ov.at[i] = overlayKeptOlder
 				if !time.Unix(x.asOf, int64(x.asOfNs)).After(ov.rows[i].AsOf) {
+					ov.at[i] = pos
 					l = ov.rows[i]
 					b.AddLink(&l)
 					return
@@ -271,10 +318,12 @@ func (r *recorder) replayLinks(b *Builder) {
 		l = r.link(x)
 		b.addLink(&l, &linkIDs{in: b.in, l: &l, tr: tr, x: x})
 	})
-	for i := range used {
-		if !used[i] {
-			l = ov.rows[i]
-			b.AddLink(&l)
+	if ov != nil {
+		for i, at := range ov.at {
+			if at == overlayNewKey {
+				l = ov.rows[i]
+				b.AddLink(&l)
+			}
 		}
 	}
 }

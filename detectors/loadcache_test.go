@@ -364,6 +364,33 @@ func TestLoadCacheDeltaIntegration(t *testing.T) {
 	insertRecords(t, ctx, conn, now.Add(6*time.Minute), []schemas.Record{&behind})
 	load("an older version of an overlay link", "delta")
 
+	// Each delta is folded into the cached rows once its load has succeeded, so the next one's
+	// overlay holds only the keys changed since: a series of deltas that together change more than
+	// 1/overlayMaxFrac of the links stays a series of deltas (one overlay of them all would have
+	// forced a full read by the fourth). Merges are stopped meanwhile: a merge that drops an older
+	// version below the threshold also means a full read (planDelta), whenever the server runs it.
+	if err := conn.Exec(ctx, "SYSTEM STOP MERGES supply_links"); err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k <= 6; k++ {
+		var batch []schemas.Record
+		for i := range links {
+			if i%40 == 10+k {
+				l := links[i]
+				l.Share, l.AsOf = l.Share/3, l.AsOf.Add(time.Duration(48+k)*time.Hour)
+				batch = append(batch, &l)
+			}
+		}
+		insertRecords(t, ctx, conn, now.Add(time.Duration(10*k)*time.Minute), batch)
+		load(fmt.Sprintf("delta %d of a series, %d links", k, len(batch)), "delta")
+		if rec := cache.entries["supply_links"].rec; rec.overlay != nil {
+			t.Fatalf("delta %d: the cached links keep an overlay of %d rows", k, len(rec.overlay.rows))
+		}
+	}
+	if err := conn.Exec(ctx, "SYSTEM START MERGES supply_links"); err != nil {
+		t.Fatal(err)
+	}
+
 	// a row ingested below the threshold arrives late: a full read
 	var late schemas.SupplyLink
 	for i, l := range links {
@@ -545,6 +572,74 @@ func TestLinkOverlayFilter(t *testing.T) {
 	if !reflect.DeepEqual(a.Supplies, b.Supplies) || !reflect.DeepEqual(a.BOM, b.BOM) || !reflect.DeepEqual(a.Makes, b.Makes) ||
 		!reflect.DeepEqual(a.Stocks, b.Stocks) {
 		t.Fatal("the links replayed through the overlay differ from a direct build of the newest versions")
+	}
+	sameLinks := func(a, b *Inputs) bool {
+		return reflect.DeepEqual(a.Supplies, b.Supplies) && reflect.DeepEqual(a.BOM, b.BOM) && reflect.DeepEqual(a.Makes, b.Makes) &&
+			reflect.DeepEqual(a.Stocks, b.Stocks) && slices.Equal(a.ids, b.ids)
+	}
+
+	// Folded into the rows, the overlay replays as the rows themselves: the same links, their ids
+	// interned in the same order.
+	base.foldOverlay() // never replayed through an overlay: nothing to fold
+	patched.foldOverlay()
+	if patched.overlay != nil || patched.links.len() != 4000+36 {
+		t.Fatalf("folded: overlay %v, %d rows, want none and 4036", patched.overlay != nil, patched.links.len())
+	}
+	folded := NewBuilder(cfg, now)
+	folded.unique = true
+	patched.replay(folded)
+	if !sameLinks(b, folded.Inputs()) {
+		t.Fatal("the folded rows replay other links than the replay through the overlay")
+	}
+	// A second delta on the folded rows: its overlay holds its own keys only, and a key whose
+	// recorded version is newer keeps it.
+	delta2 := &recorder{}
+	for i := 0; i < 4000; i += 13 { // some of them delta 1 replaced (i%11 = 0)
+		l := link(i, now.Add(2*time.Hour))
+		l.Share = 0.07
+		delta2.AddLink(&l)
+		newest[i] = l
+	}
+	older := link(22, now.Add(30*time.Minute)) // delta 1's version (an hour) is newer
+	older.Share = 0.9
+	olderAt := delta2.links.len() // its overlay row
+	delta2.AddLink(&older)
+	for i := 4400; i < 4500; i += 7 {
+		l := link(i, now.Add(2*time.Hour))
+		delta2.AddLink(&l)
+		newest[i] = l
+	}
+	patched2, ok := patched.withLinkDelta(delta2)
+	if !ok {
+		t.Fatal("the second delta was refused")
+	}
+	if len(patched2.overlay.rows) != delta2.links.len() {
+		t.Fatalf("second delta: overlay of %d rows, want %d", len(patched2.overlay.rows), delta2.links.len())
+	}
+	if _, ok := patched2.withLinkDelta(delta2); ok {
+		t.Fatal("a delta on a recorder whose overlay is not folded was taken")
+	}
+	direct2, replayed2 := NewBuilder(cfg, now), NewBuilder(cfg, now)
+	direct2.unique, replayed2.unique = true, true
+	for i := range 4500 {
+		if l, ok := newest[i]; ok {
+			direct2.AddLink(&l)
+		}
+	}
+	patched2.replay(replayed2)
+	through := replayed2.Inputs()
+	if !sameLinks(direct2.Inputs(), through) {
+		t.Fatal("the second delta's replay differs from a direct build of the newest versions")
+	}
+	if got := patched2.overlay.at[olderAt]; got != overlayKeptOlder {
+		t.Fatalf("the older version of a folded link: at %d, want overlayKeptOlder", got)
+	}
+	patched2.foldOverlay()
+	folded2 := NewBuilder(cfg, now)
+	folded2.unique = true
+	patched2.replay(folded2)
+	if !sameLinks(through, folded2.Inputs()) {
+		t.Fatal("the second fold replays other links than the replay through its overlay")
 	}
 }
 

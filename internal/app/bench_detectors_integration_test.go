@@ -48,6 +48,10 @@ type detChild struct {
 	// than their sum over two.
 	IncrGoCPU         float64 `json:"incremental_go_cpu_s"`
 	IncrClickHouseCPU float64 `json:"incremental_clickhouse_cpu_s"`
+	// Later are the rescores after that one, each after another 1% change (other links) ingested
+	// an hour after the one before (the daemon's interval); LaterMode is the last one's load.
+	Later     []float64 `json:"later_rescores_s,omitempty"`
+	LaterMode string    `json:"later_mode,omitempty"`
 }
 
 type detSize struct {
@@ -67,6 +71,8 @@ type detSize struct {
 	IncrRSSMiB  float64   `json:"median_incremental_peak_rss_mib"`
 	IncrGoCPU   float64   `json:"median_incremental_go_cpu_s"`
 	IncrCHCPU   float64   `json:"median_incremental_clickhouse_cpu_s"`
+	// Later is the median over the runs of each run's median later rescore (detChild.Later).
+	Later float64 `json:"median_later_rescore_s,omitempty"`
 }
 
 type detSummary struct {
@@ -142,12 +148,18 @@ func benchDetectorSize(t *testing.T, edges, runs int) detSize {
 		t.Logf("%d edges run %d (GOMEMLIMIT %q): %+v", edges, r, limit, c)
 		return c
 	}
-	var walls, loads, rss, incr, incrRSS, goCPU, chCPU []float64
+	var walls, loads, rss, incr, incrRSS, goCPU, chCPU, later []float64
 	for r := range runs {
 		c := run(r, size.MemLimit)
 		size.Runs = append(size.Runs, c)
 		walls, loads, rss, incr = append(walls, c.Wall), append(loads, c.Load), append(rss, c.PeakRSSMiB), append(incr, c.Incremental)
 		incrRSS, goCPU, chCPU = append(incrRSS, c.IncrPeakRSSMiB), append(goCPU, c.IncrGoCPU), append(chCPU, c.IncrClickHouseCPU)
+		if len(c.Later) > 0 {
+			later = append(later, median(c.Later))
+		}
+	}
+	if len(later) > 0 {
+		size.Later = median(later)
 	}
 	if size.MemLimit != "" { // one more run, without the limit
 		c := run(runs, "")
@@ -321,6 +333,7 @@ func TestBenchDetectorsChild(t *testing.T) {
 	res.Changed, res.Incremental, res.IncrMode, cpu = benchIncremental(t, conn, runner)
 	res.IncrGoCPU, res.IncrClickHouseCPU = cpu.goSec, cpu.clickhouseSec
 	res.IncrPeakRSSMiB = float64(procStatusKiB(os.Getpid(), "VmHWM")) / 1024
+	res.Later, res.LaterMode = benchLaterRescores(t, conn, runner, benchRescores())
 	b, _ := json.Marshal(res)
 	fmt.Printf("BENCHCHILD %s\n", b)
 }
@@ -345,7 +358,7 @@ func childProfile(t *testing.T, name string) func() {
 // the runner's clock.
 func benchIncremental(t *testing.T, conn driver.Conn, runner *detectors.Runner) (int, float64, string, incrCPU) {
 	t.Helper()
-	changed := benchChange(t, conn)
+	changed := benchChange(t, conn, 7, time.Now().UTC())
 	// the next run is an hour later (the daemon's default interval): a run at the same clock would
 	// get a run id of the same second, which need not sort after the first run's.
 	runner.Now = func() time.Time { return benchNow.Add(time.Hour) }
@@ -362,6 +375,38 @@ func benchIncremental(t *testing.T, conn driver.Conn, runner *detectors.Runner) 
 		cpu.clickhouseSec = ch1 - ch0
 	}
 	return changed, wall, mode, cpu
+}
+
+// benchRescores is how many rescores follow the first one in a detector child:
+// CHAINWATCH_BENCH_RESCORES, by default 5.
+func benchRescores() int {
+	if n, err := strconv.Atoi(os.Getenv("CHAINWATCH_BENCH_RESCORES")); err == nil && n >= 0 {
+		return n
+	}
+	return 5
+}
+
+// benchLaterRescores times n more rescores after the first (benchIncremental), each after a new
+// version of another 1% of the supply links ingested an hour after the change before (the daemon's
+// interval, so each change is a delta of its own: a change within deltaMargin of the one before
+// would be read again with it), the runner's clock an hour later each time. It returns the times
+// and the last rescore's load.
+func benchLaterRescores(t *testing.T, conn driver.Conn, runner *detectors.Runner, n int) ([]float64, string) {
+	t.Helper()
+	var walls []float64
+	mode := ""
+	ingested := time.Now().UTC()
+	for k := 1; k <= n; k++ {
+		benchChange(t, conn, 7+k, ingested.Add(time.Duration(k)*time.Hour))
+		runner.Now = func() time.Time { return benchNow.Add(time.Duration(1+k) * time.Hour) }
+		start := time.Now()
+		m, err := incrementalRun(context.Background(), runner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		walls, mode = append(walls, time.Since(start).Seconds()), m
+	}
+	return walls, mode
 }
 
 // incrCPU is the CPU time a rescore took: this process's and the local ClickHouse server's.
@@ -381,18 +426,18 @@ func localClickHousePID(t *testing.T) int {
 	return pid
 }
 
-// benchChange stores a new version of 1% of the supply links and returns how many.
-func benchChange(t *testing.T, conn driver.Conn) int {
+// benchChange stores a new version of 1% of the supply links (the slice-th hundredth of their keys),
+// ingested at ingested, and returns how many.
+func benchChange(t *testing.T, conn driver.Conn, slice int, ingested time.Time) int {
 	t.Helper()
 	ctx := context.Background()
 	rows, err := conn.Query(ctx, `SELECT link_type, enterprise_id, product_id, component_id, supplier_id, qty_per_unit,
     share, qualification, inventory_units, consumption_per_day, as_of
-FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supplier_id) % 100 = 7`)
+FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supplier_id) % 100 = ?`, uint64(slice))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var batch [][]any
-	now := time.Now().UTC()
 	for rows.Next() {
 		var l schemas.SupplyLink
 		if err := rows.Scan(&l.LinkType, &l.EnterpriseID, &l.ProductID, &l.ComponentID, &l.SupplierID, &l.QtyPerUnit,
@@ -402,7 +447,7 @@ FROM supply_links WHERE cityHash64(enterprise_id, product_id, component_id, supp
 		l.InventoryUnits /= 2
 		l.Share /= 2
 		l.AsOf = l.AsOf.Add(24 * time.Hour)
-		env, err := schemas.NewEnvelope("bench", &l, now)
+		env, err := schemas.NewEnvelope("bench", &l, ingested)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,6 +485,12 @@ func printDetectors(d *detSummary) {
 		fmt.Printf("%-9d %-9d %-10d %-10.1f %-9.2f %-11.2f %-10.0f %-10.0f %.2f (%s)\n", s.Edges, s.Links, s.TradeRows, s.InsertS, s.Load, s.Wall, s.PeakRSSMiB, s.IncrRSSMiB, s.Incremental, mode)
 	}
 	for _, s := range d.Sizes {
+		if len(s.Runs) > 0 && len(s.Runs[0].Later) > 0 {
+			fmt.Printf("%-9d the %d rescores after it, each after another 1%% change an hour later: median %.2f s (first run: %s; last: %s)\n",
+				s.Edges, len(s.Runs[0].Later), s.Later, fmtSeconds(s.Runs[0].Later), s.Runs[0].LaterMode)
+		}
+	}
+	for _, s := range d.Sizes {
 		if u := s.Unlimited; u != nil {
 			fmt.Printf("%-9d without GOMEMLIMIT (the runs above: %s): total_s %.2f, rss_MiB %.0f, incremental_s %.2f\n", s.Edges, s.MemLimit, u.Wall, u.PeakRSSMiB, u.Incremental)
 		}
@@ -451,4 +502,13 @@ func printDetectors(d *detSummary) {
 		}
 	}
 	fmt.Printf("growth exponent (log-log slope of total_s on links): %.2f (target <= 1.1; 1M edges target <= 10 s, <= 1024 MiB; incremental <= 1 s)\n", d.Exponent)
+}
+
+// fmtSeconds lists durations as "1.23 / 1.31 / …".
+func fmtSeconds(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strings.Join(parts, " / ")
 }
