@@ -31,7 +31,7 @@ type compMemo struct {
 	seq       uint64 // the run's number
 	structure uint64
 	cfg       Config
-	comps     []*CompMetrics
+	comps     []CompMetrics // each component's shape and pair aggregates only (carried)
 	compIdx   map[int32]int32
 	pairComp  []int32 // per pair, its component's index in comps
 }
@@ -49,6 +49,18 @@ func (m *PairMemo) compsFor(seq, structure uint64, cfg *Config) *compMemo {
 		return nil
 	}
 	return c
+}
+
+// carried is the part of a component's figures that a later run may take (componentsAgain): its
+// shape and its pair aggregates. The memo keeps only that: the rest (node attributes, betweenness,
+// availability, concentration, chokepoint list, terms and flags) is computed again every run, and
+// keeping it would keep the run's components, their chokepoint terms and their node attributes
+// alive until the next run (about 40 MB at 1M edges that every garbage collection in between
+// marks again).
+func carried(c *CompMetrics) CompMetrics {
+	return CompMetrics{Comp: c.Comp, Enterprises: c.Enterprises, ChainLeaders: c.ChainLeaders, Products: c.Products, Reach: c.Reach,
+		Pairs: c.Pairs, SupplierShares: c.SupplierShares, CountryShares: c.CountryShares, ForeignShare: c.ForeignShare,
+		SingleSourced: c.SingleSourced, NoAlternate: c.NoAlternate, TTSKnown: c.TTSKnown, TTSGapNorm: c.TTSGapNorm, Exposed: c.Exposed}
 }
 
 // keepComps keeps a run's components step for the next run.
@@ -97,7 +109,8 @@ func (a *Analysis) componentsAgain(ctx context.Context, last *compMemo) error {
 		}
 	}
 	a.Comps, a.compIdx = make([]*CompMetrics, len(last.comps)), last.compIdx
-	for ci, old := range last.comps {
+	for ci := range last.comps {
+		old := &last.comps[ci]
 		c := &CompMetrics{Comp: old.Comp, Info: componentInfo(in, old.Comp), Enterprises: old.Enterprises,
 			ChainLeaders: old.ChainLeaders, Products: old.Products, Reach: old.Reach}
 		if !changed[ci] {

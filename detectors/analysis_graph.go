@@ -287,7 +287,11 @@ func (a *Analysis) components(ctx context.Context) error {
 	}
 	a.compareComps()
 	if memo != nil && a.pairSince != nil {
-		memo.keepComps(&compMemo{seq: a.seq, structure: structure, cfg: a.in.Cfg, comps: a.Comps, compIdx: a.compIdx, pairComp: a.pairComp})
+		kept := make([]CompMetrics, len(a.Comps))
+		for ci, c := range a.Comps {
+			kept[ci] = carried(c)
+		}
+		memo.keepComps(&compMemo{seq: a.seq, structure: structure, cfg: a.in.Cfg, comps: kept, compIdx: a.compIdx, pairComp: a.pairComp})
 	}
 	return nil
 }

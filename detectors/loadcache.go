@@ -287,7 +287,7 @@ func (c *LoadCache) lookup(step, sig string) *recorder {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.entries[step]; ok && e.sig == sig {
+	if e, ok := c.entries[step]; ok && e.sig == sig && (!e.rec.dropped || c.built.holds(e.rec)) {
 		return e.rec
 	}
 	return nil
@@ -302,6 +302,7 @@ func (c *LoadCache) store(recs []*recorder, sigs map[string]tableSig, plans []*d
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.built = *built
+	built.dropRows()
 	for i, s := range loadSteps {
 		sig, ok := sigs[s.table]
 		if !ok || !s.cacheable {
@@ -334,6 +335,9 @@ type recorder struct {
 	prod      chunked[prodRecord]
 	avail     chunked[availRecord]
 	overlay   *linkOverlay // links replacing recorded ones or added (a delta read), nil: none
+	// dropped says the recorder's rows were let go once a built part held what they made
+	// (builtParts.dropRows): it can be taken with that part only, never replayed.
+	dropped bool
 }
 
 // chunked is an append-only list in fixed-size blocks: growing it never copies what it holds (a

@@ -3,6 +3,8 @@ package detectors
 import (
 	"maps"
 	"slices"
+
+	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // Built parts: what a Load's replay made of some recorders, taken by the next Load that replays the
@@ -35,6 +37,31 @@ type builtNodes struct {
 	ids                  []string         // the ids the nodes interned, in order
 	index                map[string]int32 // their index, a copy
 	ent, sup, comp, prod map[int32]*NodeInfo
+}
+
+// holds reports whether r is the recorder of one of the parts.
+func (b *builtParts) holds(r *recorder) bool {
+	return b.nodes != nil && b.nodes.rec == r || b.trade != nil && (b.trade.totals == r || b.trade.partners == r) ||
+		b.prod != nil && b.prod.rec == r
+}
+
+// dropRows lets go of the rows of the parts' recorders. A later load that finds one of those
+// recorders unchanged takes its part (replayer.step: the tables of a part change together, and
+// every load that succeeds keeps the parts of the recorders it keeps), so the rows would never be
+// replayed again; kept, they were about 80 MB at 1M edges (the nodes, the trade totals and partner
+// rows) that every garbage collection marked. A dropped recorder is taken only with its part
+// (LoadCache.lookup): without it, the table is read again.
+func (b *builtParts) dropRows() {
+	if b.nodes != nil {
+		b.nodes.rec.nodes, b.nodes.rec.dropped = chunked[schemas.SupplyNode]{}, true
+	}
+	if b.trade != nil {
+		b.trade.totals.totals, b.trade.totals.dropped = chunked[tradeTotalsRow]{}, true
+		b.trade.partners.partner, b.trade.partners.dropped = chunked[partnerRow]{}, true
+	}
+	if b.prod != nil {
+		b.prod.rec.prod, b.prod.rec.dropped = chunked[prodRecord]{}, true
+	}
 }
 
 type builtTrade struct {

@@ -495,6 +495,45 @@ func TestBuilderLinkKinds(t *testing.T) {
 	}
 }
 
+// TestLoadCacheDroppedRows: the rows of a built part's recorders are let go once the part holds
+// what they made, and such a recorder is taken from the cache only with its part.
+func TestLoadCacheDroppedRows(t *testing.T) {
+	c := NewLoadCache()
+	nodes, totals, partners, prod, links := &recorder{}, &recorder{}, &recorder{}, &recorder{}, &recorder{}
+	nodes.AddNode(&schemas.SupplyNode{NodeID: "C1", NodeType: "component"})
+	totals.AddTradeTotals("850440", 2024, 156, "CHN", "M", 10, 8, 0, 0)
+	partners.AddMirror("850440", 2024, 392, "JPN", 4)
+	prod.AddProduction("cobalt", "mine", 2024, "Congo", "COD", 100, "t")
+	l := schemas.SupplyLink{LinkType: schemas.LinkSupplies, EnterpriseID: "E1", ComponentID: "C1", SupplierID: "S1", Share: 1}
+	links.AddLink(&l)
+	c.entries = map[string]cacheEntry{"supply_nodes": {sig: "1@1", rec: nodes}, "trade_totals": {sig: "1@1", rec: totals},
+		"trade_partners": {sig: "1@1", rec: partners}, "production_stats": {sig: "1@1", rec: prod}, "supply_links": {sig: "1@1", rec: links}}
+	c.built = builtParts{nodes: &builtNodes{rec: nodes}, trade: &builtTrade{totals: totals, partners: partners}, prod: &builtProd{rec: prod}}
+	c.built.dropRows()
+	for _, r := range []*recorder{nodes, totals, partners, prod} {
+		if !r.dropped || r.nodes.len()+r.totals.len()+r.partner.len()+r.prod.len() != 0 {
+			t.Fatalf("a part's recorder kept its rows: %+v", r)
+		}
+	}
+	if links.dropped || links.links.len() != 1 {
+		t.Fatal("the links' recorder, no part's, lost its rows")
+	}
+	for _, step := range []string{"supply_nodes", "trade_totals", "trade_partners", "production_stats", "supply_links"} {
+		if c.lookup(step, "1@1") == nil {
+			t.Errorf("%s: not taken with its part", step)
+		}
+	}
+	c.built = builtParts{}
+	for _, step := range []string{"supply_nodes", "trade_totals", "trade_partners", "production_stats"} {
+		if c.lookup(step, "1@1") != nil {
+			t.Errorf("%s: a recorder without its rows was taken without its part", step)
+		}
+	}
+	if c.lookup("supply_links", "1@1") == nil {
+		t.Error("supply_links: not taken")
+	}
+}
+
 // TestLinkOverlayFilter: the overlay's filter passes every key it holds (a replay would otherwise
 // add a replaced link again as a new one) and few others, and a replay through an overlay gives
 // the links of a direct build of the newest versions.
