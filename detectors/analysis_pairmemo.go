@@ -98,6 +98,7 @@ type pairLayout struct {
 	order     []int32
 	numGroups int
 	groups    map[uint64][2]int
+	spans     [][2]int32
 	keys      []uint64
 	pairIdx   map[uint64]int32
 	subjects  []string // per pair, its finding subject (Analysis.pairSubject)
@@ -284,11 +285,11 @@ func candsDigests(cands map[int32][]candidate) map[int32]uint64 {
 	return out
 }
 
-// pairFingerprint digests a pair's own inputs (see PairMemo).
-func (a *Analysis) pairFingerprint(h *hasher, k uint64, ix *pairIndex, cands map[int32]uint64) uint64 {
+// pairFingerprint digests the own inputs of pair pi, key k (see PairMemo).
+func (a *Analysis) pairFingerprint(h *hasher, pi int, k uint64, ix *pairIndex, cands map[int32]uint64) uint64 {
 	in := a.in
 	h.buf = h.buf[:0]
-	if g, ok := ix.groups[k]; ok {
+	if g := ix.spans[pi]; g[1] > g[0] {
 		h.int(int64(g[1] - g[0]))
 		for _, oi := range ix.order[g[0]:g[1]] {
 			e := &in.Supplies[oi]
