@@ -599,22 +599,31 @@ func TestLinkOverlayFilter(t *testing.T) {
 	if !ok {
 		t.Fatal("the overlay was refused")
 	}
-	direct, replayed := NewBuilder(cfg, now), NewBuilder(cfg, now)
-	direct.unique, replayed.unique = true, true
-	for i := range 4400 {
-		if l, ok := newest[i]; ok {
-			direct.AddLink(&l)
+	// direct builds the newest versions of the links numbered below n, in number order; replayed
+	// replays r (through its overlay, if any).
+	direct := func(n int) *Inputs {
+		b := NewBuilder(cfg, now)
+		b.unique = true
+		for i := range n {
+			if l, ok := newest[i]; ok {
+				b.AddLink(&l)
+			}
 		}
+		return b.Inputs()
 	}
-	patched.replay(replayed)
-	a, b := direct.Inputs(), replayed.Inputs()
-	if !reflect.DeepEqual(a.Supplies, b.Supplies) || !reflect.DeepEqual(a.BOM, b.BOM) || !reflect.DeepEqual(a.Makes, b.Makes) ||
-		!reflect.DeepEqual(a.Stocks, b.Stocks) {
-		t.Fatal("the links replayed through the overlay differ from a direct build of the newest versions")
+	replayed := func(r *recorder) *Inputs {
+		b := NewBuilder(cfg, now)
+		b.unique = true
+		r.replay(b)
+		return b.Inputs()
 	}
 	sameLinks := func(a, b *Inputs) bool {
 		return reflect.DeepEqual(a.Supplies, b.Supplies) && reflect.DeepEqual(a.BOM, b.BOM) && reflect.DeepEqual(a.Makes, b.Makes) &&
 			reflect.DeepEqual(a.Stocks, b.Stocks) && slices.Equal(a.ids, b.ids)
+	}
+	through := replayed(patched)
+	if !sameLinks(direct(4400), through) {
+		t.Fatal("the links replayed through the overlay differ from a direct build of the newest versions")
 	}
 
 	// Folded into the rows, the overlay replays as the rows themselves: the same links, their ids
@@ -624,10 +633,7 @@ func TestLinkOverlayFilter(t *testing.T) {
 	if patched.overlay != nil || patched.links.len() != 4000+36 {
 		t.Fatalf("folded: overlay %v, %d rows, want none and 4036", patched.overlay != nil, patched.links.len())
 	}
-	folded := NewBuilder(cfg, now)
-	folded.unique = true
-	patched.replay(folded)
-	if !sameLinks(b, folded.Inputs()) {
+	if !sameLinks(through, replayed(patched)) {
 		t.Fatal("the folded rows replay other links than the replay through the overlay")
 	}
 	// A second delta on the folded rows: its overlay holds its own keys only, and a key whose
@@ -658,26 +664,15 @@ func TestLinkOverlayFilter(t *testing.T) {
 	if _, ok := patched2.withLinkDelta(delta2); ok {
 		t.Fatal("a delta on a recorder whose overlay is not folded was taken")
 	}
-	direct2, replayed2 := NewBuilder(cfg, now), NewBuilder(cfg, now)
-	direct2.unique, replayed2.unique = true, true
-	for i := range 4500 {
-		if l, ok := newest[i]; ok {
-			direct2.AddLink(&l)
-		}
-	}
-	patched2.replay(replayed2)
-	through := replayed2.Inputs()
-	if !sameLinks(direct2.Inputs(), through) {
+	through2 := replayed(patched2)
+	if !sameLinks(direct(4500), through2) {
 		t.Fatal("the second delta's replay differs from a direct build of the newest versions")
 	}
 	if got := patched2.overlay.at[olderAt]; got != overlayKeptOlder {
 		t.Fatalf("the older version of a folded link: at %d, want overlayKeptOlder", got)
 	}
 	patched2.foldOverlay()
-	folded2 := NewBuilder(cfg, now)
-	folded2.unique = true
-	patched2.replay(folded2)
-	if !sameLinks(through, folded2.Inputs()) {
+	if !sameLinks(through2, replayed(patched2)) {
 		t.Fatal("the second fold replays other links than the replay through its overlay")
 	}
 }
