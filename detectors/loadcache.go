@@ -216,13 +216,24 @@ func (p *replayer) inOrder(ctx context.Context, recs []*recorder, ready []chan s
 	return nil
 }
 
-// tableSig is a table's change signature: count() and max(ingested_at).
+// tableSig is a table's change signature: count(), max(ingested_at) and the sum of the rows'
+// digests (rowDigest).
 type tableSig struct {
 	sig  string
 	last time.Time
 }
 
-// signatures reads count() and max(ingested_at) of every cacheable table (nothing without a cache).
+// rowDigest is the SQL of a row's version digest: a hash of its occurred_at (the version of the
+// tables that keep the newest as_of) and its ingested_at. Counts alone miss a late row that
+// replaces a stored version once a merge has dropped that one: the row count is as it was, and so
+// is max(ingested_at) when the late row is older. The sum of the rows' digests (mod 2⁶⁴) moves
+// then, unless the late row has the same occurred_at and ingested_at as the version it replaces
+// (the same version sent again). intHash64 of the two seconds in one UInt64: ClickHouse 18.16 and
+// current versions compute it the same.
+const rowDigest = "intHash64(toUInt64(occurred_at) * 4294967296 + toUInt64(ingested_at))"
+
+// signatures reads count(), max(ingested_at) and the sum of the row digests of every cacheable
+// table (nothing without a cache).
 func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config) (map[string]tableSig, error) {
 	sigs := map[string]tableSig{}
 	if c == nil {
@@ -233,32 +244,23 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 		c.cfgKey, c.entries, c.built = key, map[string]cacheEntry{}, builtParts{}
 	}
 	c.mu.Unlock()
-	// one query for every table (a UNION ALL, whose parts ClickHouse runs in parallel): one round
-	// trip before the load's reads instead of one per table
-	var parts, tables []string
-	for _, s := range loadSteps {
-		if !s.cacheable || slices.Contains(tables, s.table) {
-			continue
-		}
-		tables = append(tables, s.table)
-		parts = append(parts, "SELECT "+strconv.Itoa(len(parts))+" AS t, count() AS n, max(ingested_at) AS last FROM "+s.table)
-	}
-	rows, err := conn.Query(ctx, strings.Join(parts, " UNION ALL "))
+	query, tables := signaturesSQL()
+	rows, err := conn.Query(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("load: change signatures of %s: %w", strings.Join(tables, ", "), err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var t uint8
-		var n uint64
+		var n, digest uint64
 		var last time.Time
-		if err := rows.Scan(&t, &n, &last); err != nil {
+		if err := rows.Scan(&t, &n, &last, &digest); err != nil {
 			return nil, fmt.Errorf("load: change signatures: %w", err)
 		}
 		if int(t) >= len(tables) {
 			return nil, fmt.Errorf("load: change signatures: table number %d of %d", t, len(tables))
 		}
-		sigs[tables[t]] = tableSig{sig: fmt.Sprintf("%d@%d", n, last.Unix()), last: last}
+		sigs[tables[t]] = tableSig{sig: fmt.Sprintf("%d@%d#%x", n, last.Unix(), digest), last: last}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load: change signatures: %w", err)
@@ -269,6 +271,21 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 		}
 	}
 	return sigs, nil
+}
+
+// signaturesSQL is the query of the cacheable tables' signatures, one row per table (t: its index
+// in tables): one query for every table (a UNION ALL, whose parts ClickHouse runs in parallel), one
+// round trip before the load's reads instead of one per table.
+func signaturesSQL() (query string, tables []string) {
+	var parts []string
+	for _, s := range loadSteps {
+		if !s.cacheable || slices.Contains(tables, s.table) {
+			continue
+		}
+		tables = append(tables, s.table)
+		parts = append(parts, "SELECT "+strconv.Itoa(len(parts))+" AS t, count() AS n, max(ingested_at) AS last, sum("+rowDigest+") AS digest FROM "+s.table)
+	}
+	return strings.Join(parts, " UNION ALL "), tables
 }
 
 // lastBuilt returns the parts the last successful Load built (none without a cache).

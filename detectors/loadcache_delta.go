@@ -23,13 +23,15 @@ import (
 // ClickHouse long after its ingested_at (a Kafka backlog), so this is checked, not assumed:
 //
 //   - With every read (full or delta), the cache keeps a threshold T (max(ingested_at) −
-//     deltaMargin, or max(ingested_at) + 1 s after a bulk load; planDelta) and below =
-//     count(ingested_at < T), counted before the read's data query, so every row counted is in the
-//     rows read.
-//   - The next run counts the rows with ingested_at < T again. The same number means no row below
-//     T arrived since, and the delta over the keys with rows at or after T is exact. Any other
-//     number (a late row, or a merge that removed a duplicate) means a full read, and so does a
-//     window (rows at or after T) larger than the overlay may grow.
+//     deltaMargin, or max(ingested_at) + 1 s after a bulk load; planDelta), below =
+//     count(ingested_at < T) and the sum of those rows' version digests (rowDigest), counted before
+//     the read's data query, so every row counted is in the rows read.
+//   - The next run counts and sums the rows with ingested_at < T again. The same two numbers mean
+//     no row below T arrived since, and the delta over the keys with rows at or after T is exact.
+//     Any other (a late row, or a merge that removed a duplicate) means a full read, and so does a
+//     window (rows at or after T) larger than the overlay may grow. The count alone missed a late
+//     row that replaces a version once a merge has dropped that version (one row in, one out); the
+//     sum of the digests moves then (TestLoadCacheLateVersionIntegration).
 //
 // Keys are never removed (the table only gains versions), so the delta only replaces and adds. The
 // delta's links live in an overlay beside the cached rows, which stay as they are during the load
@@ -56,10 +58,11 @@ const overlayMaxFrac = 8
 type deltaFunc func(ctx context.Context, conn driver.Conn, b inputSink, since int64) error
 
 // deltaState is what a cached read covers: every row with ingested_at < threshold (Unix seconds)
-// that existed when below was counted.
+// that existed when below (their number) and digest (the sum of their rowDigest) were counted.
 type deltaState struct {
 	threshold int64
 	below     uint64
+	digest    uint64
 }
 
 // deltaPlan is what planDelta decided for one step: patch base with the keys changed since from,
@@ -86,18 +89,21 @@ func (c *LoadCache) planDelta(ctx context.Context, conn driver.Conn, s loadStep,
 	if ok && e.delta != nil {
 		old = e.delta.threshold
 	}
-	var n, belowOld, belowMargin, belowTight uint64
+	var n, belowOld, belowMargin, belowTight, digestOld, digestMargin, digestTight uint64
 	if err := conn.QueryRow(ctx, "SELECT count(), countIf(ingested_at < toDateTime(?)), countIf(ingested_at < toDateTime(?)), "+
-		"countIf(ingested_at < toDateTime(?)) FROM "+s.table, old, margin, tight).Scan(&n, &belowOld, &belowMargin, &belowTight); err != nil {
+		"countIf(ingested_at < toDateTime(?)), sumIf("+rowDigest+", ingested_at < toDateTime(?)), sumIf("+rowDigest+
+		", ingested_at < toDateTime(?)), sumIf("+rowDigest+", ingested_at < toDateTime(?)) FROM "+s.table,
+		old, margin, tight, old, margin, tight).Scan(&n, &belowOld, &belowMargin, &belowTight, &digestOld, &digestMargin, &digestTight); err != nil {
 		return nil, fmt.Errorf("load %s: delta counts: %w", s.name, err)
 	}
-	p := &deltaPlan{next: deltaState{threshold: margin, below: belowMargin}}
+	p := &deltaPlan{next: deltaState{threshold: margin, below: belowMargin, digest: digestMargin}}
 	if (n-belowMargin)*2*overlayMaxFrac > n {
-		p.next = deltaState{threshold: tight, below: belowTight}
+		p.next = deltaState{threshold: tight, below: belowTight, digest: digestTight}
 	}
-	// a delta needs every row below the cached threshold to be covered (the count is unchanged) and
-	// a window that can give a small overlay
-	if ok && e.delta != nil && belowOld == e.delta.below && (n-belowOld)*overlayMaxFrac <= uint64(e.rec.links.len()) {
+	// a delta needs every row below the cached threshold to be covered (their count and digest
+	// unchanged) and a window that can give a small overlay
+	if ok && e.delta != nil && belowOld == e.delta.below && digestOld == e.delta.digest &&
+		(n-belowOld)*overlayMaxFrac <= uint64(e.rec.links.len()) {
 		p.base, p.from = e.rec, old
 	}
 	return p, nil

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -402,6 +403,143 @@ func TestLoadCacheDeltaIntegration(t *testing.T) {
 	late.Share, late.InventoryUnits, late.AsOf = 0.05, 1, late.AsOf.Add(72*time.Hour)
 	insertRecords(t, ctx, conn, now.Add(-3*time.Hour), []schemas.Record{&late})
 	load("a late row", "read")
+}
+
+// TestLoadCacheLateVersionIntegration: a late row (ingested before the last load's rows, inserted
+// after it) that replaces a stored version of its key, once a merge has dropped that version,
+// leaves count() and max(ingested_at) as they were, and for the links the count below the delta's
+// threshold. The signatures and the delta check also sum the rows' version digests (rowDigest), so
+// the load reads the table again and does not keep the older version.
+func TestLoadCacheLateVersionIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Second)
+	recs := memoNetwork(t, 2000)
+	insertRecords(t, ctx, conn, now.Add(-2*time.Hour), recs)
+	for _, table := range []string{"supply_nodes", "supply_links"} {
+		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil { // one version per key before
+			t.Fatal(err)
+		}
+	}
+	cfg := benchConfig()
+	cache := NewLoadCache()
+	load := func(step string) (*Inputs, LoadStats) {
+		t.Helper()
+		got, st, err := cache.Load(ctx, conn, cfg, memoNow)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		full, err := Load(ctx, conn, cfg, memoNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := canonicalLinks(got), canonicalLinks(full); !slices.Equal(g, w) {
+			t.Fatalf("%s: cached links differ from a full load", step)
+		}
+		for id, w := range full.Components {
+			if g := got.Components[got.Lookup(full.ID(id))]; g == nil || g.Name != w.Name {
+				t.Fatalf("%s: component %s cached as %+v, a full load has %q", step, full.ID(id), g, w.Name)
+			}
+		}
+		return got, st
+	}
+	stats := func(table string) (n uint64, last time.Time) {
+		t.Helper()
+		if err := conn.QueryRow(ctx, "SELECT count(), max(ingested_at) FROM "+table).Scan(&n, &last); err != nil {
+			t.Fatal(err)
+		}
+		return n, last
+	}
+	load("first load")
+
+	// a component renamed by a late row, its older version merged away
+	var comp schemas.SupplyNode
+	for _, r := range recs {
+		if n, ok := r.(*schemas.SupplyNode); ok && n.NodeType == schemas.NodeComponent {
+			comp = *n
+			break
+		}
+	}
+	n0, last0 := stats("supply_nodes")
+	comp.Name, comp.AsOf = comp.Name+" (renamed late)", comp.AsOf.Add(12*time.Hour)
+	insertRecords(t, ctx, conn, now.Add(-3*time.Hour), []schemas.Record{&comp})
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE supply_nodes FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	if n, last := stats("supply_nodes"); n != n0 || !last.Equal(last0) {
+		t.Fatalf("supply_nodes: %d rows, newest %s after the late row; want %d, %s as before (else counts alone would see it)", n, last, n0, last0)
+	}
+	if _, st := load("a late node version"); slices.Contains(st.Reused, "supply_nodes") {
+		t.Fatal("a late node version: supply_nodes reused")
+	}
+
+	// a link changed by a late row, its older version merged away, and a new link ingested now: the
+	// links changed, and the rows below the delta's threshold are as many as before
+	var links []schemas.SupplyLink
+	for _, r := range recs {
+		if l, ok := r.(*schemas.SupplyLink); ok && l.LinkType == schemas.LinkSupplies {
+			links = append(links, *l)
+		}
+	}
+	late, fresh := links[0], links[1]
+	late.Share, late.AsOf = late.Share/4, late.AsOf.Add(12*time.Hour)
+	fresh.SupplierID = "S-LATE-TEST"
+	e := cache.entries["supply_links"]
+	if e.delta == nil {
+		t.Fatal("no delta state after the first load")
+	}
+	insertRecords(t, ctx, conn, now.Add(-3*time.Hour), []schemas.Record{&late})
+	insertRecords(t, ctx, conn, now, []schemas.Record{&fresh})
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE supply_links FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	var below uint64
+	if err := conn.QueryRow(ctx, "SELECT countIf(ingested_at < toDateTime(?)) FROM supply_links", e.delta.threshold).Scan(&below); err != nil {
+		t.Fatal(err)
+	}
+	if below != e.delta.below {
+		t.Fatalf("supply_links: %d rows below the threshold after the late row, want %d as before (else the count alone would see it)", below, e.delta.below)
+	}
+	if _, st := load("a late link version"); slices.Contains(st.Delta, "supply_links") || slices.Contains(st.Reused, "supply_links") {
+		t.Fatalf("a late link version: supply_links not read again (stats %+v)", st)
+	}
+	load("after the late versions")
+}
+
+// TestRowDigestOnCurrentClickHouseIntegration: the signatures query runs on current ClickHouse
+// (chdb) over the migrated tables, and a sum of row digests there is the one ClickHouse 18.16
+// computes for the same rows.
+func TestRowDigestOnCurrentClickHouseIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	rows := "(SELECT toDateTime(1700000000 + number) AS occurred_at, toDateTime(1700000000 + 7 * number) AS ingested_at FROM numbers(1000))"
+	var digest uint64
+	if err := conn.QueryRow(context.Background(), "SELECT sum("+rowDigest+") FROM "+rows).Scan(&digest); err != nil {
+		t.Fatal(err)
+	}
+	setup, err := schemas.MigrationDDL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, tables := signaturesSQL()
+	out := testenv.Chdb(t, setup, []string{
+		sigs,
+		"SELECT 1 FROM (SELECT sum(" + rowDigest + ") AS d FROM " + rows + ") WHERE d = " + strconv.FormatUint(digest, 10),
+	})
+	if len(out.SetupErrors) > 0 {
+		t.Fatalf("chdb %s: setup errors %v", out.Version, out.SetupErrors)
+	}
+	for i, r := range out.Results {
+		if r.Error != "" {
+			t.Fatalf("chdb %s: query %d: %s", out.Version, i, r.Error)
+		}
+	}
+	if got := out.Results[0].Rows; got != len(tables) {
+		t.Errorf("chdb %s: %d signature rows, want %d", out.Version, got, len(tables))
+	}
+	if out.Results[1].Rows != 1 {
+		t.Errorf("chdb %s: the digest sum differs from ClickHouse 18.16's %d", out.Version, digest)
+	}
 }
 
 // TestConcMemoIntegration: a run whose load took the last load's trade and production parts
