@@ -255,17 +255,23 @@ func canonicalLinks(in *Inputs) []string {
 	return out
 }
 
+// loadCacheNetwork opens the test's ClickHouse database and makes a synthetic network of edges
+// links (not stored yet); ctx ends with the test, after two minutes at most.
+func loadCacheNetwork(t *testing.T, edges int) (driver.Conn, context.Context, time.Time, []schemas.Record) {
+	t.Helper()
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return conn, ctx, time.Now().UTC().Truncate(time.Second), memoNetwork(t, edges)
+}
+
 // TestLoadCacheDeltaIntegration: a changed supply_links table is read as a delta (the keys with
 // rows ingested since the last read) when no row arrived below the cached threshold, and the
 // result equals a full load: changed attributes, an older version that must lose, new keys with
 // new and with known ids. A row ingested late (below the threshold) makes the next load read in
 // full.
 func TestLoadCacheDeltaIntegration(t *testing.T) {
-	conn, _ := testenv.ClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	now := time.Now().UTC().Truncate(time.Second)
-	recs := memoNetwork(t, 4000)
+	conn, ctx, now, recs := loadCacheNetwork(t, 4000)
 	var links []schemas.SupplyLink
 	var rest []schemas.Record
 	for _, r := range recs {
@@ -411,11 +417,7 @@ func TestLoadCacheDeltaIntegration(t *testing.T) {
 // threshold. The signatures and the delta check also sum the rows' version digests (rowDigest), so
 // the load reads the table again and does not keep the older version.
 func TestLoadCacheLateVersionIntegration(t *testing.T) {
-	conn, _ := testenv.ClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	now := time.Now().UTC().Truncate(time.Second)
-	recs := memoNetwork(t, 2000)
+	conn, ctx, now, recs := loadCacheNetwork(t, 2000)
 	insertRecords(t, ctx, conn, now.Add(-2*time.Hour), recs)
 	for _, table := range []string{"supply_nodes", "supply_links"} {
 		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil { // one version per key before
