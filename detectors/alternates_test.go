@@ -131,14 +131,7 @@ func TestAltSummaryMatchesAlternates(t *testing.T) {
 		var ties, subs, sources, keys int
 		for i := range a.Pairs {
 			p := &a.Pairs[i]
-			var inProg []int32
-			if g, ok := a.altIx.groups[pairKey(p.Ent, p.Comp)]; ok {
-				for _, oi := range a.altIx.order[g[0]:g[1]] {
-					if e := &in.Supplies[oi]; e.Qual == QualInProgress {
-						inProg = append(inProg, e.Sup)
-					}
-				}
-			}
+			inProg := a.inProgress(a.altIx, i)
 			shares := make([]float64, len(p.Suppliers))
 			for i, s := range p.Suppliers {
 				shares[i] = s.Share

@@ -97,7 +97,6 @@ type pairLayout struct {
 	extra     uint64
 	order     []int32
 	numGroups int
-	groups    map[uint64][2]int
 	spans     [][2]int32
 	keys      []uint64
 	pairIdx   map[uint64]int32

@@ -37,11 +37,11 @@ type candidate struct {
 // supplier), their ranges per pair, the global candidates per component, the award evidence and
 // the product ↔ BOM lookups.
 type pairIndex struct {
-	order  []int32
-	groups map[uint64][2]int // pairKey → range of order
-	// spans is groups by pair position (the pair keys' order): pair i's range of order, {0, 0}
-	// for a pair without supplies links. The pair step reads each pair's range from it in turn,
-	// not from the map (a lookup per pair, about 90 ms of CPU per rescore at 1M edges).
+	order []int32
+	// spans holds, by pair position (the pair keys' order), pair i's range of order: {0, 0} for a
+	// pair without supplies links. The pair step reads each pair's range from it in turn (a map by
+	// pair key was a lookup per pair, about 90 ms of CPU per rescore at 1M edges); a caller with a
+	// key finds its position in Analysis.pairIdx.
 	spans     [][2]int32
 	compCands map[int32][]candidate
 	awardSups map[uint64][]int32
@@ -154,14 +154,14 @@ func (a *Analysis) pairs(ctx context.Context) error {
 		a.PairsReused += n
 	}
 	memo.store(&pairSnapshot{seq: a.seq, since: a.pairSince, cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
-	a.altIx = &pairIndex{order: ix.order, groups: ix.groups, compCands: ix.compCands}
+	a.altIx = &pairIndex{order: ix.order, spans: ix.spans, compCands: ix.compCands}
 	return nil
 }
 
 // pairChunkMin is the fewest pairs worth a goroutine of their own.
 var pairChunkMin = 20000
 
-// pairLayout fills the pair step's layout (ix.order, ix.numGroups, ix.groups, a.pairIdx) and returns
+// pairLayout fills the pair step's layout (ix.order, ix.numGroups, ix.spans, a.pairIdx) and returns
 // the pair keys. The layout depends only on which pairs and supplies links there are, not on their
 // figures: with the runner's memo and the same layout inputs as its last run (PairMemo.layout), it
 // is that run's, shared (nothing writes to it once made); else it is made (sortSupplies, pairKeys).
@@ -172,7 +172,7 @@ func (a *Analysis) pairLayout(ctx context.Context, ix *pairIndex) ([]uint64, err
 	if memo != nil && packed != nil {
 		extra = pairExtraDigest(in, ix)
 		if l := memo.layoutFor(a.idsDigest, packed, extra); l != nil {
-			ix.order, ix.numGroups, ix.groups, ix.spans, a.pairIdx, a.subjects = l.order, l.numGroups, l.groups, l.spans, l.pairIdx, l.subjects
+			ix.order, ix.numGroups, ix.spans, a.pairIdx, a.subjects = l.order, l.numGroups, l.spans, l.pairIdx, l.subjects
 			a.layoutShared = true
 			return l.keys, nil
 		}
@@ -193,7 +193,7 @@ func (a *Analysis) pairLayout(ctx context.Context, ix *pairIndex) ([]uint64, err
 			a.subjects[i] = pairSubjectOf(in.ID(ent), in.ID(comp))
 		}
 		memo.keepLayout(&pairLayout{ids: a.idsDigest, packed: packed, extra: extra,
-			order: ix.order, numGroups: ix.numGroups, groups: ix.groups, spans: ix.spans, keys: keys, pairIdx: a.pairIdx, subjects: a.subjects})
+			order: ix.order, numGroups: ix.numGroups, spans: ix.spans, keys: keys, pairIdx: a.pairIdx, subjects: a.subjects})
 	}
 	return keys, nil
 }
@@ -328,7 +328,7 @@ func (a *Analysis) productIndex(ix *pairIndex) {
 }
 
 // pairKeys collects the pairs of supplies, stocks and awards, sorted by (enterprise id, component
-// id), and fills ix.groups and ix.spans.
+// id), and fills ix.spans.
 func (a *Analysis) pairKeys(ctx context.Context, ix *pairIndex) ([]uint64, error) {
 	in := a.in
 	order := ix.order
@@ -340,7 +340,7 @@ func (a *Analysis) pairKeys(ctx context.Context, ix *pairIndex) ([]uint64, error
 	for k := range ix.awardSups {
 		extra[k] = true
 	}
-	ix.groups = make(map[uint64][2]int, ix.numGroups)
+	groups := make(map[uint64][2]int32, ix.numGroups) // pair key → range of order
 	for i, n := 0, 0; i < len(order); n++ {
 		if err := tick(ctx, n); err != nil {
 			return nil, err
@@ -351,7 +351,7 @@ func (a *Analysis) pairKeys(ctx context.Context, ix *pairIndex) ([]uint64, error
 		for j < len(order) && pairKey(in.Supplies[order[j]].Ent, in.Supplies[order[j]].Comp) == k {
 			j++
 		}
-		ix.groups[k] = [2]int{i, j}
+		groups[k] = [2]int32{int32(i), int32(j)}
 		keys = append(keys, k)
 		delete(extra, k)
 		i = j
@@ -362,9 +362,7 @@ func (a *Analysis) pairKeys(ctx context.Context, ix *pairIndex) ([]uint64, error
 	sortPairKeys(in, keys)
 	ix.spans = make([][2]int32, len(keys))
 	for pi, k := range keys {
-		if g, ok := ix.groups[k]; ok {
-			ix.spans[pi] = [2]int32{int32(g[0]), int32(g[1])}
-		}
+		ix.spans[pi] = groups[k]
 	}
 	return keys, nil
 }
@@ -469,12 +467,8 @@ func (a *Analysis) Alternates(p *PairMetrics) []Alternate {
 		return nil
 	}
 	var inProg []int32
-	if g, ok := ix.groups[pairKey(p.Ent, p.Comp)]; ok {
-		for _, oi := range ix.order[g[0]:g[1]] {
-			if e := &a.in.Supplies[oi]; e.Qual == QualInProgress {
-				inProg = append(inProg, e.Sup)
-			}
-		}
+	if pi, ok := a.pairIdx[pairKey(p.Ent, p.Comp)]; ok {
+		inProg = a.inProgress(ix, int(pi))
 	}
 	shares := make([]float64, len(p.Suppliers))
 	for i, s := range p.Suppliers {
@@ -485,6 +479,18 @@ func (a *Analysis) Alternates(p *PairMetrics) []Alternate {
 		alts = alts[:m]
 	}
 	return alts
+}
+
+// inProgress returns the suppliers in qualification of pair pi, in the order of its supplies links.
+func (a *Analysis) inProgress(ix *pairIndex, pi int) []int32 {
+	var out []int32
+	g := ix.spans[pi]
+	for _, oi := range ix.order[g[0]:g[1]] {
+		if e := &a.in.Supplies[oi]; e.Qual == QualInProgress {
+			out = append(out, e.Sup)
+		}
+	}
+	return out
 }
 
 // pairSuppliers fills p.Suppliers (active qualified suppliers of the map, then award-only suppliers,
