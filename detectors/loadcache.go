@@ -304,7 +304,7 @@ func (c *LoadCache) lookup(step, sig string) *recorder {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.entries[step]; ok && e.sig == sig && (!e.rec.dropped || c.built.holds(e.rec)) {
+	if e, ok := c.entries[step]; ok && e.sig == sig && (!e.rec.dropped || slices.Contains(c.built.recorders(), e.rec)) {
 		return e.rec
 	}
 	return nil

@@ -39,10 +39,19 @@ type builtNodes struct {
 	ent, sup, comp, prod map[int32]*NodeInfo
 }
 
-// holds reports whether r is the recorder of one of the parts.
-func (b *builtParts) holds(r *recorder) bool {
-	return b.nodes != nil && b.nodes.rec == r || b.trade != nil && (b.trade.totals == r || b.trade.partners == r) ||
-		b.prod != nil && b.prod.rec == r
+// recorders lists the recorders the parts were made from.
+func (b *builtParts) recorders() []*recorder {
+	var out []*recorder
+	if b.nodes != nil {
+		out = append(out, b.nodes.rec)
+	}
+	if b.trade != nil {
+		out = append(out, b.trade.totals, b.trade.partners)
+	}
+	if b.prod != nil {
+		out = append(out, b.prod.rec)
+	}
+	return out
 }
 
 // dropRows lets go of the rows of the parts' recorders. A later load that finds one of those
@@ -52,15 +61,8 @@ func (b *builtParts) holds(r *recorder) bool {
 // rows) that every garbage collection marked. A dropped recorder is taken only with its part
 // (LoadCache.lookup): without it, the table is read again.
 func (b *builtParts) dropRows() {
-	if b.nodes != nil {
-		b.nodes.rec.nodes, b.nodes.rec.dropped = chunked[schemas.SupplyNode]{}, true
-	}
-	if b.trade != nil {
-		b.trade.totals.totals, b.trade.totals.dropped = chunked[tradeTotalsRow]{}, true
-		b.trade.partners.partner, b.trade.partners.dropped = chunked[partnerRow]{}, true
-	}
-	if b.prod != nil {
-		b.prod.rec.prod, b.prod.rec.dropped = chunked[prodRecord]{}, true
+	for _, r := range b.recorders() {
+		r.nodes, r.totals, r.partner, r.prod, r.dropped = chunked[schemas.SupplyNode]{}, chunked[tradeTotalsRow]{}, chunked[partnerRow]{}, chunked[prodRecord]{}, true
 	}
 }
 
