@@ -58,9 +58,16 @@ func (m *PairMemo) compsFor(seq, structure uint64, cfg *Config) *compMemo {
 // alive until the next run (about 40 MB at 1M edges that every garbage collection in between
 // marks again).
 func carried(c *CompMetrics) CompMetrics {
-	return CompMetrics{Comp: c.Comp, Enterprises: c.Enterprises, ChainLeaders: c.ChainLeaders, Products: c.Products, Reach: c.Reach,
-		Pairs: c.Pairs, SupplierShares: c.SupplierShares, CountryShares: c.CountryShares, ForeignShare: c.ForeignShare,
-		SingleSourced: c.SingleSourced, NoAlternate: c.NoAlternate, TTSKnown: c.TTSKnown, TTSGapNorm: c.TTSGapNorm, Exposed: c.Exposed}
+	k := compShape(c)
+	k.Pairs, k.SupplierShares, k.CountryShares, k.ForeignShare = c.Pairs, c.SupplierShares, c.CountryShares, c.ForeignShare
+	k.SingleSourced, k.NoAlternate, k.TTSKnown, k.TTSGapNorm, k.Exposed = c.SingleSourced, c.NoAlternate, c.TTSKnown, c.TTSGapNorm, c.Exposed
+	return k
+}
+
+// compShape is a component's shape alone: which component, its downstream enterprises, chain
+// leaders, products and reach.
+func compShape(c *CompMetrics) CompMetrics {
+	return CompMetrics{Comp: c.Comp, Enterprises: c.Enterprises, ChainLeaders: c.ChainLeaders, Products: c.Products, Reach: c.Reach}
 }
 
 // keepComps keeps a run's components step for the next run.
@@ -110,14 +117,16 @@ func (a *Analysis) componentsAgain(ctx context.Context, last *compMemo) error {
 	}
 	a.Comps, a.compIdx = make([]*CompMetrics, len(last.comps)), last.compIdx
 	for ci := range last.comps {
-		old := &last.comps[ci]
-		c := &CompMetrics{Comp: old.Comp, Info: componentInfo(in, old.Comp), Enterprises: old.Enterprises,
-			ChainLeaders: old.ChainLeaders, Products: old.Products, Reach: old.Reach}
-		if !changed[ci] {
-			c.Pairs, c.SupplierShares, c.CountryShares, c.ForeignShare = old.Pairs, old.SupplierShares, old.CountryShares, old.ForeignShare
-			c.SingleSourced, c.NoAlternate, c.TTSKnown, c.TTSGapNorm, c.Exposed = old.SingleSourced, old.NoAlternate, old.TTSKnown, old.TTSGapNorm, old.Exposed
+		// the memo holds only the carried figures: all of them when none of the component's pairs
+		// changed, else its shape
+		c := new(CompMetrics)
+		if old := &last.comps[ci]; changed[ci] {
+			*c = compShape(old)
+		} else {
+			*c = *old
 			a.CompsReused++
 		}
+		c.Info = componentInfo(in, c.Comp)
 		a.Comps[ci] = c
 	}
 	u := newCompUsers(len(a.Comps))
