@@ -36,6 +36,12 @@ type Config struct {
 	// the same (docs/scoring.md). It costs about 400 MB at 1M supply links; false reads every table
 	// every run.
 	LoadCache bool `koanf:"load_cache"`
+	// DeltaRuns lets a run that follows this process's own previous run of a detector write only
+	// the findings that changed since, and a tombstone per gone subject, carrying the rest as the
+	// rows already stored (delta runs, docs/scoring.md; at least the first run of each UTC day is
+	// full). Readers from migration 0009 on read both; false writes every run in full (during a
+	// rolling upgrade from a release before delta runs, whose daemons read only full runs).
+	DeltaRuns bool `koanf:"delta_runs"`
 
 	SingleSource SingleSourceConfig `koanf:"single_source"`
 	Chokepoint   ChokepointConfig   `koanf:"chokepoint"`
@@ -201,6 +207,7 @@ func DefaultConfig() Config {
 		HomeM49:                156,
 		MaxFindingsPerDetector: 50000,
 		LoadCache:              true,
+		DeltaRuns:              true,
 		SingleSource: SingleSourceConfig{
 			AwardWindowDays: 365, HHIThreshold: 0.25, MaxSuppliersSingle: 1,
 			Weights: SingleSourceWeights{TopShare: 1, SupplierHHI: 2, CountryHHI: 1, ForeignShare: 1, SingleSource: 2, NoAlternate: 1},

@@ -20,9 +20,9 @@ func windowOf(from, to time.Time) runWindow {
 // as "the run's window" (one marker, not the times) when it equals w, the window of the run that
 // scored it, and by value otherwise (availability and chokepoint findings carry windows of their
 // own). Two findings with the same digest, scored in runs with windows w1 and w2, are stored as the
-// same row up to those run columns and w1 → w2; that is what lets a run copy its unchanged
-// findings from the previous run inside ClickHouse (carryOver). A collision (two different
-// findings with one digest, odds about n/2⁶⁴ for n findings) would keep a stale row for one run.
+// same row up to those run columns and w1 → w2; that is what lets a delta run carry its unchanged
+// findings as the rows of its chain instead of writing them again (store_runs.go). A collision (two
+// different findings with one digest, odds about n/2⁶⁴ for n findings) would keep a stale row.
 // Every field of Finding is either hashed here or named in TestFindingHashCoversEveryField.
 func findingHash(f *Finding, w runWindow) uint64 {
 	var h hasher

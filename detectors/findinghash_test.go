@@ -3,7 +3,6 @@ package detectors
 import (
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -112,7 +111,7 @@ func TestFindingHashWindow(t *testing.T) {
 	}
 }
 
-// TestPlanWrite: which findings a run sends, and when it writes them all.
+// TestPlanWrite: which findings a run sends, and when it is a full run rather than a delta run.
 func TestPlanWrite(t *testing.T) {
 	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 	w1, w2 := windowOf(at.AddDate(0, 0, -90), at), windowOf(at.AddDate(0, 0, -89), at.Add(24*time.Hour))
@@ -121,22 +120,26 @@ func TestPlanWrite(t *testing.T) {
 		f.Subject, f.Score, f.WindowFrom, f.WindowTo = subject, score, time.Unix(w.from, 0).UTC(), time.Unix(w.to, 0).UTC()
 		return f
 	}
+	// prev is run1, a delta run on run0 (a full run of 100 rows the same day, 10 delta rows since)
 	prevFs := []Finding{mk("a", 1, w1), mk("b", 2, w1), mk("gone", 3, w1)}
 	prev := stampRun(prevFs, runScores{}, "run1", at, w1)
-	long := strings.Repeat("x", maxRemovedBytes)
+	chain := runChain{base: "run0", baseDay: utcDay(at), baseRows: 100, deltas: 1, deltaRows: 10}
+	prev.chain = chain
+	with := func(c runChain) runScores { p := prev; p.chain = c; return p }
+	three := []Finding{mk("a", 1, w2), mk("b", 5, w2), mk("new", 4, w2)}
 	for _, tc := range []struct {
 		name     string
 		prev     runScores
 		fs       []Finding
-		carry    bool
+		at       time.Time // the run's computed_at (zero: an hour after prev)
+		delta    bool
 		sent     []string
-		removed  []string
+		gone     []string
 		prevOf   map[string]float64
 		unhashed bool
 	}{
-		{name: "one changed, one new, one gone", prev: prev, fs: []Finding{mk("a", 1, w2), mk("b", 5, w2), mk("new", 4, w2)},
-			carry: true, sent: []string{"b", "new"}, removed: []string{SubjectEnterpriseComponent + "\x00gone"},
-			prevOf: map[string]float64{"a": 1, "b": 2}},
+		{name: "one changed, one new, one gone", prev: prev, fs: three,
+			delta: true, sent: []string{"b", "new"}, gone: []string{"gone"}, prevOf: map[string]float64{"a": 1, "b": 2}},
 		{name: "nothing unchanged", prev: prev, fs: []Finding{mk("a", 9, w2), mk("b", 9, w2)}, sent: []string{"a", "b"}},
 		{name: "previous run read back without digests", prev: runScores{runID: "run1", subjects: prev.subjects},
 			fs: []Finding{mk("a", 1, w2)}, sent: []string{"a"}},
@@ -145,29 +148,50 @@ func TestPlanWrite(t *testing.T) {
 			sent: []string{"a", "a"}, unhashed: true},
 		{name: "previous run with two findings for one subject", prev: stampRun([]Finding{mk("a", 1, w1), mk("a", 1, w1)}, runScores{}, "run1", at, w1),
 			fs: []Finding{mk("a", 1, w2)}, sent: []string{"a"}},
-		{name: "too many gone subjects to list", prev: stampRun([]Finding{mk("a", 1, w1), mk(long, 1, w1)}, runScores{}, "run1", at, w1),
-			fs: []Finding{mk("a", 1, w2)}, sent: []string{"a"}},
+		{name: "the base was yesterday (UTC)", prev: prev, fs: three, at: time.Date(2026, 6, 2, 0, 0, 1, 0, time.UTC),
+			sent: []string{"a", "b", "new"}},
+		{name: "the chain has its most deltas", prev: with(runChain{base: "run0", baseDay: utcDay(at), baseRows: 100, deltas: maxChainDeltas}),
+			fs: three, sent: []string{"a", "b", "new"}},
+		{name: "the delta rows would pass half the base", prev: with(runChain{base: "run0", baseDay: utcDay(at), baseRows: 100, deltas: 3, deltaRows: 48}),
+			fs: three, sent: []string{"a", "b", "new"}},
+		{name: "the delta rows reach half the base", prev: with(runChain{base: "run0", baseDay: utcDay(at), baseRows: 100, deltas: 3, deltaRows: 47}),
+			fs: three, delta: true, sent: []string{"b", "new"}, gone: []string{"gone"}},
+		{name: "the previous run's chain is unknown", prev: with(runChain{}), fs: three, sent: []string{"a", "b", "new"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := slices.Clone(tc.fs)
-			cur := stampRun(fs, tc.prev, "run2", at.Add(time.Hour), w2)
+			now := tc.at
+			if now.IsZero() {
+				now = at.Add(time.Hour)
+			}
+			cur := stampRun(fs, tc.prev, "run2", now, w2)
 			if cur.hashed == tc.unhashed {
 				t.Errorf("hashed %v", cur.hashed)
 			}
-			w := planWrite(fs, cur, tc.prev, NameExposure, at.Add(time.Hour))
-			if (w.carry != nil) != tc.carry {
-				t.Fatalf("carry %v, want %v", w.carry != nil, tc.carry)
+			w := planWrite(fs, cur, tc.prev, now)
+			if (w.base != "") != tc.delta {
+				t.Fatalf("delta run %v (base %q), want %v", w.base != "", w.base, tc.delta)
 			}
-			var sent []string
+			var sent, gone []string
 			for _, f := range w.sent {
 				sent = append(sent, f.Subject)
+			}
+			for _, k := range w.gone {
+				gone = append(gone, k.subject)
 			}
 			if !slices.Equal(sent, tc.sent) || len(w.all) != len(fs) {
 				t.Errorf("sent %v, want %v", sent, tc.sent)
 			}
-			if w.carry != nil && (!slices.Equal(w.carry.Removed, tc.removed) || w.carry.PrevRunID != "run1" || w.carry.RunID != "run2" ||
-				w.carry.PrevWindow != w1 || w.carry.Window != w2) {
-				t.Errorf("carry %+v", *w.carry)
+			if !slices.Equal(gone, tc.gone) {
+				t.Errorf("gone %v, want %v", gone, tc.gone)
+			}
+			next := tc.prev.chain.after(w, "run2", now)
+			switch {
+			case tc.delta && (w.base != "run0" || next != runChain{base: "run0", baseDay: utcDay(at), baseRows: 100,
+				deltas: tc.prev.chain.deltas + 1, deltaRows: tc.prev.chain.deltaRows + len(sent) + len(gone)}):
+				t.Errorf("delta run: base %q, chain after %+v", w.base, next)
+			case !tc.delta && next != runChain{base: "run2", baseDay: utcDay(now), baseRows: len(fs)}:
+				t.Errorf("full run: chain after %+v", next)
 			}
 			for _, f := range fs {
 				if want, ok := tc.prevOf[f.Subject]; ok && (f.PrevScore == nil || *f.PrevScore != want) {

@@ -19,9 +19,9 @@ import (
 // A pair finding is a function of those inputs and of the run's window, which the digest counts
 // as "the run's window" (findingHash), so the finding built now would have that digest and score.
 // The detector then adds a reference (Finding.reused: subject, score and digest, no content) and
-// the runner copies the stored row (carryOver). When the write cannot copy from that run after
-// all (another run came in between, or the copy falls back to a full write), the runner scores
-// the detector again without references (Runner.prepare). TestRunnerCarryOverIntegration compares
+// the runner's delta run carries the stored row (store_runs.go). When the run cannot carry from
+// that run after all (another run came in between, or the run is written in full), the runner
+// scores the detector again without references (Runner.prepare). TestRunnerCarryOverIntegration compares
 // the stored findings with a runner that builds every finding.
 
 // prevFindings is a detector's previous run as the runner holds it: run id and, per subject, the

@@ -126,7 +126,8 @@ func TestDetectorsIntegration(t *testing.T) {
 		}
 	}
 
-	// second run of one detector (`chainwatch detect tts_ttr`): prev_score and delta are stored
+	// second run of one detector (`chainwatch detect tts_ttr`): prev_score and delta are stored (the
+	// finding is unchanged: a delta run carries it)
 	r.Now = func() time.Time { return now.Add(time.Second) }
 	sum2, err := r.RunOnce(ctx, NameTTSTTR)
 	if err != nil {
@@ -143,7 +144,7 @@ func TestDetectorsIntegration(t *testing.T) {
 		t.Fatalf("run 2 tts_ttr findings: %+v", tts)
 	}
 	var delta float64
-	if err := conn.QueryRow(ctx, "SELECT delta FROM findings WHERE run_id = ? AND detector = 'tts_ttr'", sum2.RunID).Scan(&delta); err != nil || delta != 0 {
+	if err := conn.QueryRow(ctx, "SELECT delta FROM "+RunsFindingsTable(NameTTSTTR, sum2.RunID)).Scan(&delta); err != nil || delta != 0 {
 		t.Errorf("stored delta %v (err %v), want 0", delta, err)
 	}
 	// the other detectors' latest run is still run 1

@@ -866,19 +866,7 @@ func TestRunnerRunRowsIntegration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prevs []string
-	rs, err := conn.Query(ctx, "SELECT DISTINCT run_id FROM findings WHERE run_id != ? AND (detector, run_id) IN (SELECT detector, run_id FROM detector_runs)", third.RunID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rs.Next() {
-		var id string
-		if err := rs.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		prevs = append(prevs, id)
-	}
-	rs.Close()
+	prevs := queryStrings(t, ctx, conn, "SELECT DISTINCT run_id FROM findings WHERE run_id != ? AND (detector, run_id) IN (SELECT detector, run_id FROM detector_runs)", third.RunID)
 	if len(prevs) != 1 || prevs[0] != first.RunID {
 		t.Errorf("runs with findings and run rows besides the third: %v, want only the first %s", prevs, first.RunID)
 	}

@@ -46,13 +46,47 @@ type runScores struct {
 	window   runWindow
 	subjects map[subjectKey]subjectState
 	hashed   bool // false when read back from the findings table (scores only)
+	chain    runChain
+}
+
+// runChain is where a stored run sits in its chain (store_runs.go): the full run it builds on
+// (its own id when it is full; "" when unknown, read back from the findings table), the UTC day
+// of that base, the rows the base wrote, and the delta runs since the base with the rows they
+// wrote (findings and tombstones).
+type runChain struct {
+	base      string
+	baseDay   int64
+	baseRows  int
+	deltas    int
+	deltaRows int
+}
+
+// Bounds of a chain: a run is written in full when the detector's last full run was on an earlier
+// UTC day (so each day starts with a full snapshot, which the dashboards' daily history reads), or
+// when maxChainDeltas delta runs already build on it, or when the delta rows would pass half the
+// base's rows. A reader of a run reads its base and all the deltas up to it, so these bound what
+// a read costs beyond the run's own findings. (maxDeltaShare is a variable for the tests that
+// compare long chains of delta runs with full runs.)
+const maxChainDeltas = 96
+
+var maxDeltaShare = 0.5
+
+// utcDay is t's day number (Unix days, UTC).
+func utcDay(t time.Time) int64 { return t.UTC().Unix() / 86400 }
+
+// after returns the chain of the run a write plans: a full run starts a chain, a delta run of rows
+// rows extends prev's.
+func (c runChain) after(w findingsWrite, runID string, computedAt time.Time) runChain {
+	if w.base == "" {
+		return runChain{base: runID, baseDay: utcDay(computedAt), baseRows: len(w.sent)}
+	}
+	c.deltas++
+	c.deltaRows += len(w.sent) + len(w.gone)
+	return c
 }
 
 // subjectKey is a finding's subject: its type and id (the two strings of the finding, no copy).
 type subjectKey struct{ typ, subject string }
-
-// listed is the subject as the copy statement lists it: type, a zero byte, id.
-func (k subjectKey) listed() string { return k.typ + "\x00" + k.subject }
 
 type subjectState struct {
 	score float64
@@ -102,7 +136,7 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 			[]string{"how"}),
 		stored: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainwatch_detectors_findings_stored_total",
-			Help: "Findings stored, by detector and how: sent by the daemon (new or changed since the detector's previous run, or every finding of a full write), or copied inside ClickHouse from the previous run (unchanged)."},
+			Help: "Findings stored, by detector and how: sent by the daemon (new or changed since the detector's previous run, or every finding of a full run), or carried: unchanged, stored by a delta run as the rows of its chain, not written again."},
 			[]string{"detector", "how"}),
 	}
 	m.betweenness.WithLabelValues("computed")
@@ -123,7 +157,7 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 		m.errors.WithLabelValues(n)
 		m.lastSuccess.WithLabelValues(n)
 		m.stored.WithLabelValues(n, "sent")
-		m.stored.WithLabelValues(n, "copied")
+		m.stored.WithLabelValues(n, "carried")
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.duration, m.findings, m.lastFinds, m.errors, m.lastSuccess, m.load, m.tables, m.betweenness, m.pairs, m.stored} {
@@ -163,10 +197,10 @@ func (r *Runner) Registry() *Registry { return r.reg }
 type DetectorSummary struct {
 	Detector string
 	Findings int
-	// Copied of the Findings were copied inside ClickHouse from the detector's previous run
-	// (unchanged); the others were sent. Reused of the Copied were not even built again: their
-	// subject's inputs had not changed (findingreuse.go).
-	Copied   int
+	// Carried of the Findings were unchanged since the detector's previous run and stay stored as
+	// the rows of the run's chain (a delta run, store_runs.go); the others were sent. Reused of the
+	// Carried were not even built again: their subject's inputs had not changed (findingreuse.go).
+	Carried  int
 	Reused   int
 	Duration time.Duration
 	Err      error
@@ -240,12 +274,12 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 	// The detectors score concurrently, at most one per CPU (scoreParallelism), each started in
 	// scoreOrder as a slot frees; the first to ask for the analysis computes it while the others
 	// wait for it (Inputs.Analysis), and each detector only reads it. Each detector's findings are
-	// written as soon as it has scored, while the others still score. The writes that copy unchanged
-	// findings inside ClickHouse run concurrently (the copies are ClickHouse's work, and a rescore's
-	// tail); a full write waits for the full write before it (its batch buffers are a large part of
-	// a run's memory). The run rows of all the detectors are written together once every write
-	// has ended (one insert: on ClickHouse 18.16 each costs about 25 ms of server CPU), so the run's
-	// detectors become readable at once. The summaries stay in registry order.
+	// written as soon as it has scored, while the others still score, a full write after the full
+	// write before it (its batch buffers are a large part of a run's memory); the delta runs'
+	// rows, a few thousand in a rescore, are written together once all have scored (writeDeltas).
+	// The run rows of all the detectors are written together once every write has ended (one
+	// insert: on ClickHouse 18.16 each costs about 25 ms of server CPU), so the run's detectors
+	// become readable at once. The summaries stay in registry order.
 	done := make([]finished, len(dets))
 	var writing sync.WaitGroup
 	var fullWrite sync.Mutex
@@ -262,6 +296,7 @@ func (r *Runner) RunOnce(ctx context.Context, names ...string) (RunSummary, erro
 		}()
 	}
 	writing.Wait()
+	r.writeDeltas(ctx, done, sum.RunID)
 	sum.Detectors = r.commit(ctx, done)
 	sum.Betweenness, sum.Pairs, sum.PairsReused = analysisOutcome(in)
 	if sum.Betweenness != "" {
@@ -328,11 +363,12 @@ func (r *Runner) scoreOrder(names []string) []int {
 
 // scoreOrder orders detectors largest first: those without a previous run (size unknown) in the
 // order given, then the others by their previous run's findings, most first, ties in the order
-// given. A detector's write trails its scoring and runs beside the scoring of the others; in a
-// rescore it is mostly ClickHouse copying the unchanged findings, in proportion to their number.
-// The run ends when the last write does, so the detectors start in decreasing order of their
-// writes (Jackson's rule for jobs with delivery times): the large writes overlap the scoring of
-// the others, and the smallest comes last. At 1M edges the last to score was exposure, with
+// given. A detector's write trails its scoring and runs beside the scoring of the others; a full
+// run's write is in proportion to its findings (before delta runs, a rescore's writes were
+// ClickHouse copying the unchanged findings, in proportion to their number). The run ends when the
+// last write does, so the detectors start in decreasing order of their writes (Jackson's rule for
+// jobs with delivery times): the large writes overlap the scoring of the others, and the smallest
+// comes last. At 1M edges the last to score was exposure, with
 // 50,000 findings to store, and is now chokepoint, with 18,000 (docs/benchmarks.md).
 func scoreOrder(names []string, size func(name string) (int, bool)) []int {
 	type job struct {
@@ -406,11 +442,11 @@ func (r *Runner) runOne(ctx context.Context, d Detector, in *Inputs, prev *prevR
 		if err != nil {
 			return r.fail(ds, err, t0, started, runID, in)
 		}
-		if w.carry == nil {
+		if w.base == "" {
 			fullWrite.Lock()
 			defer fullWrite.Unlock()
 		}
-		return r.store(ctx, w, cur, prevID, ds, t0, started, in)
+		return r.store(ctx, w, cur, prevID, ds, t0, started, computedAt, in)
 	}
 }
 
@@ -428,24 +464,28 @@ func (r *Runner) prepare(ctx context.Context, d Detector, fs []Finding, refsFrom
 	}
 	window := windowOf(in.WindowFrom, in.WindowTo)
 	cur := stampRun(fs, prev, runID, computedAt, window)
-	w := planWrite(fs, cur, prev, name, computedAt)
-	if countReused(fs) > 0 && (w.carry == nil || w.carry.PrevRunID != refsFrom) {
-		// The references name rows of run refsFrom, and this write does not copy from it (another
-		// run came in between, or the copy fell back to a full write): score again, building every
+	if !r.cfg.DeltaRuns {
+		prev.chain = runChain{} // no base: every run is full
+	}
+	w := planWrite(fs, cur, prev, computedAt)
+	if countReused(fs) > 0 && (w.base == "" || prev.runID != refsFrom) {
+		// The references name rows of run refsFrom, and this write does not carry from it (another
+		// run came in between, or the run is written in full): score again, building every
 		// finding (ctx carries no previous run).
 		r.rescored.Add(1)
 		if fs, err = d.Run(ctx, in); err != nil {
 			return findingsWrite{}, runScores{}, "", err
 		}
 		cur = stampRun(fs, prev, runID, computedAt, window)
-		w = planWrite(fs, cur, prev, name, computedAt)
+		w = planWrite(fs, cur, prev, computedAt)
 	}
+	cur.chain = prev.chain.after(w, runID, computedAt)
 	return w, cur, prevID, nil
 }
 
 // stampRun gives the findings their run id, computed_at and prev_score, and returns the run's
 // subjects with their digests. A run with two findings for one subject is not hashed: the next run
-// does not copy from it (a copy would take both rows).
+// is not a delta run on it (a subject's newest row in the chain would stand for both findings).
 func stampRun(fs []Finding, prev runScores, runID string, computedAt time.Time, window runWindow) runScores {
 	cur := runScores{runID: runID, window: window, hashed: true, subjects: make(map[subjectKey]subjectState, len(fs))}
 	var h hasher
@@ -469,21 +509,24 @@ func stampRun(fs []Finding, prev runScores, runID string, computedAt time.Time, 
 	return cur
 }
 
-// findingsWrite is how a run's findings are stored: all sent, or the changed ones sent and the
-// rest carried over from the previous run.
+// findingsWrite is how a run's findings are stored (store_runs.go): a full run sends all; a delta
+// run sends the new and changed ones and a tombstone for each subject gone since the previous run,
+// and carries the rest (the rows of its chain).
 type findingsWrite struct {
-	all   []Finding
-	sent  []Finding
-	carry *carryOver // nil: a full write of all
+	all  []Finding
+	sent []Finding
+	gone []subjectKey // a delta run's subjects of the previous run that are gone
+	base string       // a delta run's base (the full run of its chain); "" for a full run
 }
 
-// planWrite splits a run's findings into the sent and the carried ones. It carries only from a
-// previous run this runner wrote and still remembers with hashes (another process's run, or none,
-// means a full write), when every subject of both runs is unique, some finding is unchanged, and
-// the list of gone subjects fits the copy statement.
-func planWrite(fs []Finding, cur, prev runScores, detector string, computedAt time.Time) findingsWrite {
+// planWrite splits a run's findings into the sent and the carried ones. A run is a delta run only
+// on a previous run this runner wrote and still remembers with hashes (another process's run, or
+// none, means a full run), when every subject of both runs is unique, some finding is unchanged,
+// and the chain stays within its bounds (runChain).
+func planWrite(fs []Finding, cur, prev runScores, computedAt time.Time) findingsWrite {
 	w := findingsWrite{all: fs, sent: fs}
-	if !prev.hashed || !cur.hashed || prev.runID == "" {
+	pc := prev.chain
+	if !prev.hashed || !cur.hashed || prev.runID == "" || pc.base == "" || pc.baseDay != utcDay(computedAt) || pc.deltas >= maxChainDeltas {
 		return w
 	}
 	var changed []Finding
@@ -499,48 +542,82 @@ func planWrite(fs []Finding, cur, prev runScores, detector string, computedAt ti
 	if len(changed) == len(fs) {
 		return w
 	}
-	var removed []string
+	var gone []subjectKey
 	for k := range prev.subjects {
 		if _, ok := cur.subjects[k]; !ok {
-			removed = append(removed, k.listed())
+			gone = append(gone, k)
 		}
 	}
-	if removedListBytes(removed) > maxRemovedBytes {
+	if float64(pc.deltaRows+len(changed)+len(gone)) > maxDeltaShare*float64(pc.baseRows) {
 		return w
 	}
-	slices.Sort(removed)
-	w.sent = changed
-	w.carry = &carryOver{Detector: detector, PrevRunID: prev.runID, RunID: cur.runID, ComputedAt: computedAt,
-		PrevWindow: prev.window, Window: cur.window, Removed: removed}
+	slices.SortFunc(gone, func(a, b subjectKey) int { return cmp.Or(cmp.Compare(a.typ, b.typ), cmp.Compare(a.subject, b.subject)) })
+	w.sent, w.gone, w.base = changed, gone, pc.base
 	return w
 }
 
 // finished is one detector's part of a run once it has scored and stored its findings (or
 // failed): its run row, still to be written, and what the runner records once it is.
 type finished struct {
-	ds   DetectorSummary
-	rec  RunRecord
-	cur  *runScores // the run's subjects, nil when it failed
-	sent int
-	prev string // the previous run it compared with
+	ds    DetectorSummary
+	rec   RunRecord
+	cur   *runScores // the run's subjects, nil when it failed
+	sent  int
+	prev  string      // the previous run it compared with
+	delta *deltaWrite // a delta run's rows, written with the run's other delta runs' (writeDeltas)
+}
+
+// deltaWrite is a delta run's rows, still to be written: its sent findings and its tombstones, and
+// what a failure of the write needs.
+type deltaWrite struct {
+	sent, gone  []Finding
+	t0, started time.Time
+	in          *Inputs
 }
 
 // store writes one detector's scored findings and returns its run row, to be written with the
 // run's others (commit).
 func (r *Runner) store(ctx context.Context, w findingsWrite, cur runScores, prevID string, ds DetectorSummary,
-	t0, started time.Time, in *Inputs) finished {
+	t0, started, computedAt time.Time, in *Inputs) finished {
 	runID, fs := cur.runID, w.all
-	if w.carry == nil {
-		if err := WriteFindings(ctx, r.conn, fs); err != nil {
-			return r.fail(ds, err, t0, started, runID, in)
+	var dw *deltaWrite
+	if w.base != "" {
+		dw = &deltaWrite{sent: w.sent, gone: make([]Finding, len(w.gone)), t0: t0, started: started, in: in}
+		for i, k := range w.gone {
+			dw.gone[i] = Finding{RunID: runID, ComputedAt: computedAt, Detector: ds.Detector, SubjectType: k.typ,
+				Subject: k.subject, WindowFrom: in.WindowFrom, WindowTo: in.WindowTo}
 		}
-	} else if err := writeFindingsCarried(ctx, r.conn, w.sent, *w.carry); err != nil {
+	} else if err := WriteFindings(ctx, r.conn, fs); err != nil {
 		return r.fail(ds, err, t0, started, runID, in)
 	}
-	ds.Findings, ds.Copied, ds.Reused, ds.Duration = len(fs), len(fs)-len(w.sent), countReused(fs), time.Since(t0)
-	return finished{ds: ds, cur: &cur, sent: len(w.sent), prev: prevID,
+	ds.Findings, ds.Carried, ds.Reused, ds.Duration = len(fs), len(fs)-len(w.sent), countReused(fs), time.Since(t0)
+	return finished{ds: ds, cur: &cur, sent: len(w.sent), prev: prevID, delta: dw,
 		rec: RunRecord{RunID: runID, Detector: ds.Detector, StartedAt: started, FinishedAt: r.Now(),
-			Findings: uint32(len(fs)), Status: StatusOK, WindowFrom: in.WindowFrom, WindowTo: in.WindowTo}}
+			Findings: uint32(len(fs)), Status: StatusOK, WindowFrom: in.WindowFrom, WindowTo: in.WindowTo,
+			BaseRunID: w.base, ComputedAt: computedAt}}
+}
+
+// writeDeltas writes the rows of the run's delta runs, every detector's, in one insert once all
+// have scored: on ClickHouse 18.16 a findings part costs about 50-90 ms of server CPU whatever its
+// rows (docs/benchmarks.md), and a rescore's delta runs write a few thousand rows in all. When the
+// insert fails, each of them failed.
+func (r *Runner) writeDeltas(ctx context.Context, done []finished, runID string) {
+	var sent, gone []Finding
+	for _, f := range done {
+		if f.delta != nil {
+			sent, gone = append(sent, f.delta.sent...), append(gone, f.delta.gone...)
+		}
+	}
+	err := writeFindings(ctx, r.conn, append(sent, gone...), len(sent))
+	for i, f := range done {
+		if dw := f.delta; dw != nil {
+			if err != nil {
+				done[i] = r.fail(f.ds, fmt.Errorf("delta run: %w", err), dw.t0, dw.started, runID, dw.in)
+				continue
+			}
+			done[i].ds.Duration, done[i].rec.FinishedAt, done[i].delta = time.Since(dw.t0), r.Now(), nil
+		}
+	}
 }
 
 // fail returns a failed detector run: its summary, and its run row saying why.
@@ -574,12 +651,12 @@ func (r *Runner) commit(ctx context.Context, done []finished) []DetectorSummary 
 		r.last[name] = *f.cur
 		r.lastMu.Unlock()
 		r.m.stored.WithLabelValues(name, "sent").Add(float64(f.sent))
-		r.m.stored.WithLabelValues(name, "copied").Add(float64(ds.Copied))
+		r.m.stored.WithLabelValues(name, "carried").Add(float64(ds.Carried))
 		r.m.duration.WithLabelValues(name).Observe(ds.Duration.Seconds())
 		r.m.findings.WithLabelValues(name).Add(float64(ds.Findings))
 		r.m.lastFinds.WithLabelValues(name).Set(float64(ds.Findings))
 		r.m.lastSuccess.WithLabelValues(name).Set(float64(r.Now().Unix()))
-		r.log.Info("detector run", "run_id", f.rec.RunID, "detector", name, "findings", ds.Findings, "copied", ds.Copied,
+		r.log.Info("detector run", "run_id", f.rec.RunID, "detector", name, "findings", ds.Findings, "carried", ds.Carried,
 			"reused", ds.Reused, "prev_run", f.prev, "duration", ds.Duration)
 	}
 	return out

@@ -5,22 +5,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// FindingColumns are the findings table's columns, in insert and select order.
+// FindingColumns are the findings table's columns a reader selects, in order; a write also sends
+// removed (writeColumns).
 var FindingColumns = []string{"run_id", "computed_at", "detector", "subject_type", "subject", "subject_name",
 	"enterprise_id", "component_id", "category", "industry", "region", "chain_leader", "score", "prev_score", "delta",
 	"flags", "term_names", "term_values", "term_norms", "term_weights", "term_contributions", "term_shares",
 	"term_details", "tts_days", "ttr_days", "alternates_json", "products", "window_from", "window_to"}
 
+// writeColumns are the columns a findings write sends: FindingColumns, then removed (1 on a delta
+// run's tombstones, store_runs.go).
+var writeColumns = append(FindingColumns[:len(FindingColumns):len(FindingColumns)], "removed")
+
 // RunColumns are the detector_runs table's columns.
 var RunColumns = []string{"run_id", "detector", "started_at", "finished_at", "findings", "status", "error",
-	"window_from", "window_to"}
+	"window_from", "window_to", "base_run_id", "computed_at"}
 
 // Run statuses in detector_runs.
 const (
@@ -31,22 +35,28 @@ const (
 // insertChunk bounds the rows of one native block.
 const insertChunk = 5000
 
-// WriteFindings inserts findings as one INSERT of native blocks of insertChunk rows: per block one
-// typed slice per column (batch.Column(i).Append), sent with Flush. The batch's column buffers and
-// the chunk's slices are reused from block to block (a new batch per block grew every buffer from
-// zero again: the findings write was a third of a 1M-edge run's allocations).
+// WriteFindings inserts findings (a full run's) as one INSERT of native blocks of insertChunk rows:
+// per block one typed slice per column (batch.Column(i).Append), sent with Flush. The batch's
+// column buffers and the chunk's slices are reused from block to block (a new batch per block grew
+// every buffer from zero again: the findings write was a third of a 1M-edge run's allocations).
 func WriteFindings(ctx context.Context, conn driver.Conn, fs []Finding) error {
+	return writeFindings(ctx, conn, fs, len(fs))
+}
+
+// writeFindings is WriteFindings where the rows from fs[tombstones] on are a delta run's
+// tombstones (removed = 1; tombstone).
+func writeFindings(ctx context.Context, conn driver.Conn, fs []Finding, tombstones int) error {
 	if len(fs) == 0 {
 		return nil
 	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO findings ("+strings.Join(FindingColumns, ", ")+")")
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO findings ("+strings.Join(writeColumns, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("findings: prepare: %w", err)
 	}
 	var fc findingCols
 	for start := 0; start < len(fs); start += insertChunk {
 		end := min(start+insertChunk, len(fs))
-		if err := fc.fill(fs[start:end], b.Column); err != nil {
+		if err := fc.fill(fs[start:end], tombstones-start, b.Column); err != nil {
 			return errors.Join(err, b.Abort())
 		}
 		if end < len(fs) {
@@ -90,7 +100,7 @@ type findingCols struct {
 	runID, detector, subjectType, subject, subjectName, enterprise, component []string
 	category, industry, region, alternates                                    []string
 	computedAt, windowFrom, windowTo                                          []time.Time
-	chainLeader                                                               []uint8
+	chainLeader, removed                                                      []uint8
 	score, delta                                                              []float64
 	prevScore, tts, ttr                                                       []*float64
 	flags, termNames, termDetails, products                                   [][]string
@@ -106,7 +116,7 @@ func (c *findingCols) reset(n int) {
 	c.subjectName, c.enterprise, c.component = sized(c.subjectName, n), sized(c.enterprise, n), sized(c.component, n)
 	c.category, c.industry, c.region, c.alternates = sized(c.category, n), sized(c.industry, n), sized(c.region, n), sized(c.alternates, n)
 	c.computedAt, c.windowFrom, c.windowTo = sized(c.computedAt, n), sized(c.windowFrom, n), sized(c.windowTo, n)
-	c.chainLeader, c.score, c.delta = sized(c.chainLeader, n), sized(c.score, n), sized(c.delta, n)
+	c.chainLeader, c.removed, c.score, c.delta = sized(c.chainLeader, n), sized(c.removed, n), sized(c.score, n), sized(c.delta, n)
 	c.prevScore, c.tts, c.ttr = sized(c.prevScore, n), sized(c.tts, n), sized(c.ttr, n)
 	c.flags, c.termNames, c.termDetails, c.products = sized(c.flags, n), sized(c.termNames, n), sized(c.termDetails, n), sized(c.products, n)
 	c.termValues, c.termNorms, c.termWeights = sized(c.termValues, n), sized(c.termNorms, n), sized(c.termWeights, n)
@@ -133,7 +143,7 @@ func cut[T any](buf *[]T, n int) []T {
 	return (*buf)[l : l+n : l+n]
 }
 
-func (c *findingCols) add(f *Finding) error {
+func (c *findingCols) add(f *Finding, removed uint8) error {
 	n := len(f.Terms)
 	names, details := cut(&c.strs, n), cut(&c.strs, n)
 	vals, norms, ws, cs, ss := cut(&c.nums, n), cut(&c.nums, n), cut(&c.nums, n), cut(&c.nums, n), cut(&c.nums, n)
@@ -160,32 +170,33 @@ func (c *findingCols) add(f *Finding) error {
 	c.termDetails, c.tts, c.ttr = append(c.termDetails, details), append(c.tts, f.TTSDays), append(c.ttr, f.TTRDays)
 	c.alternates, c.products = append(c.alternates, aj), append(c.products, nzs(f.Products))
 	c.windowFrom, c.windowTo = append(c.windowFrom, clampTime(f.WindowFrom)), append(c.windowTo, clampTime(f.WindowTo))
+	c.removed = append(c.removed, removed)
 	return nil
 }
 
-// fill empties the chunk, adds fs to it, and appends its columns, in FindingColumns order, to
-// column(i) (a batch's columns, or an external table's).
-func (c *findingCols) fill(fs []Finding, column func(i int) driver.BatchColumn) error {
+// fill empties the chunk, adds fs to it (from fs[tombstones] on as tombstones), and appends its
+// columns, in writeColumns order, to column(i) (a batch's columns).
+func (c *findingCols) fill(fs []Finding, tombstones int, column func(i int) driver.BatchColumn) error {
 	c.reset(len(fs))
 	for i := range fs {
-		if err := c.add(&fs[i]); err != nil {
+		if err := c.add(&fs[i], b2u8(i >= tombstones)); err != nil {
 			return err
 		}
 	}
 	for i, col := range c.columns() {
 		if err := appendColumn(column(i), col); err != nil {
-			return fmt.Errorf("findings: column %s: %w", FindingColumns[i], err)
+			return fmt.Errorf("findings: column %s: %w", writeColumns[i], err)
 		}
 	}
 	return nil
 }
 
-// columns returns the typed slices in FindingColumns order.
+// columns returns the typed slices in writeColumns order.
 func (c *findingCols) columns() []any {
 	return []any{c.runID, c.computedAt, c.detector, c.subjectType, c.subject, c.subjectName,
 		c.enterprise, c.component, c.category, c.industry, c.region, c.chainLeader, c.score, c.prevScore, c.delta,
 		c.flags, c.termNames, c.termValues, c.termNorms, c.termWeights, c.termContribs, c.termShares,
-		c.termDetails, c.tts, c.ttr, c.alternates, c.products, c.windowFrom, c.windowTo}
+		c.termDetails, c.tts, c.ttr, c.alternates, c.products, c.windowFrom, c.windowTo, c.removed}
 }
 
 // clampTime keeps a time inside ClickHouse DateTime's range (1970..2105).
@@ -222,6 +233,8 @@ type RunRecord struct {
 	Error      string
 	WindowFrom time.Time
 	WindowTo   time.Time
+	BaseRunID  string    // a delta run's base (store_runs.go); "" for a full run
+	ComputedAt time.Time // the computed_at of the run's findings (zero: StartedAt)
 }
 
 // WriteRuns records finished detector runs in one insert.
@@ -234,8 +247,12 @@ func WriteRuns(ctx context.Context, conn driver.Conn, recs []RunRecord) error {
 		return fmt.Errorf("detector_runs: prepare: %w", err)
 	}
 	for _, r := range recs {
+		at := r.ComputedAt
+		if at.IsZero() {
+			at = r.StartedAt
+		}
 		if err := b.Append(r.RunID, r.Detector, r.StartedAt.UTC(), r.FinishedAt.UTC(), r.Findings, r.Status, r.Error,
-			clampTime(r.WindowFrom), clampTime(r.WindowTo)); err != nil {
+			clampTime(r.WindowFrom), clampTime(r.WindowTo), r.BaseRunID, clampTime(at)); err != nil {
 			return errors.Join(fmt.Errorf("detector_runs: append: %w", err), b.Abort())
 		}
 	}
@@ -274,7 +291,7 @@ func previousScores(ctx context.Context, conn driver.Conn, detector, runID strin
 	if runID == "" {
 		return out, nil
 	}
-	rows, err := conn.Query(ctx, "SELECT subject_type, subject, score FROM findings WHERE detector = ? AND run_id = ?", detector, runID)
+	rows, err := conn.Query(ctx, "SELECT subject_type, subject, score FROM "+RunsFindingsTable(detector, runID))
 	if err != nil {
 		return nil, fmt.Errorf("previous scores of %s: %w", detector, err)
 	}
@@ -288,18 +305,6 @@ func previousScores(ctx context.Context, conn driver.Conn, detector, runID strin
 		out[subjectKey{st, s}] = subjectState{score: sc}
 	}
 	return out, rows.Err()
-}
-
-// LatestRunsCondition is the SQL condition on findings that selects, per detector, the newest
-// successful run (run ids sort by time; detector_runs.status = 'ok'), finished at or before asOf
-// (zero: the newest). A failed or half-written run is never read. Every reader of findings (this
-// package, the API, the exposure metrics, the digest) uses this one definition of "latest".
-func LatestRunsCondition(asOf time.Time) string {
-	w := ""
-	if !asOf.IsZero() {
-		w = " AND finished_at <= toDateTime(" + strconv.FormatInt(asOf.Unix(), 10) + ")"
-	}
-	return "(detector, run_id) IN (SELECT detector, max(run_id) FROM detector_runs WHERE status = 'ok'" + w + " GROUP BY detector)"
 }
 
 // Filter selects findings for LatestFindings. Zero fields do not filter.
@@ -321,9 +326,8 @@ type Filter struct {
 // LatestFindings returns the findings of the latest successful run of each detector that match f,
 // highest score first (then detector, subject type, subject).
 func LatestFindings(ctx context.Context, conn driver.Conn, f Filter) ([]Finding, error) {
-	var where []string
+	where := []string{"1"}
 	var args []any
-	where = append(where, LatestRunsCondition(time.Time{}))
 	if len(f.Detectors) > 0 {
 		where = append(where, "has(?, detector)")
 		args = append(args, f.Detectors)
@@ -352,7 +356,7 @@ func LatestFindings(ctx context.Context, conn driver.Conn, f Filter) ([]Finding,
 		where = append(where, "score >= ?")
 		args = append(args, f.MinScore)
 	}
-	q := "SELECT " + strings.Join(FindingColumns, ", ") + " FROM findings WHERE " + strings.Join(where, " AND ") +
+	q := "SELECT " + strings.Join(FindingColumns, ", ") + " FROM " + LatestFindingsTable(time.Time{}) + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY score DESC, detector, subject_type, subject"
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)

@@ -469,9 +469,9 @@ func incrementalRun(ctx context.Context, runner *detectors.Runner) (string, erro
 	sum, err := runner.RunOnce(ctx)
 	stored, copied, notBuilt := 0, 0, 0
 	for _, d := range sum.Detectors {
-		stored, copied, notBuilt = stored+d.Findings, copied+d.Copied, notBuilt+d.Reused
+		stored, copied, notBuilt = stored+d.Findings, copied+d.Carried, notBuilt+d.Reused
 	}
-	return fmt.Sprintf("reused %s, delta %s, betweenness %s, %d of %d pairs reused, %d of %d findings copied from the previous run (%d not built again)",
+	return fmt.Sprintf("reused %s, delta %s, betweenness %s, %d of %d pairs reused, %d of %d findings carried from the previous run (%d not built again)",
 		strings.Join(sum.Reused, "+"), strings.Join(sum.Delta, "+"), sum.Betweenness, sum.PairsReused, sum.Pairs, copied, stored, notBuilt), err
 }
 

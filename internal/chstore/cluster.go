@@ -22,6 +22,9 @@ import (
 //     replicated shards; the Distributed table holds no data).
 //   - RENAME TABLE a TO b renames the local tables ON CLUSTER and re-creates the Distributed ones.
 //   - DROP TABLE t drops both. INSERT ... SELECT is kept: it reads and writes the Distributed tables.
+//   - CREATE VIEW v AS SELECT ... is created ON CLUSTER, on every node, reading the Distributed
+//     tables: the tables its query names are given the database (a node runs the DDL in its own
+//     default database).
 //   - Any other statement is an error, so a new kind of migration cannot silently stay single-node.
 type clusterDDL struct {
 	cluster, db string
@@ -37,6 +40,8 @@ var (
 	reAlter  = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$`)
 	reRename = regexp.MustCompile(`(?is)^\s*RENAME\s+TABLE\s+(.*)$`)
 	reDrop   = regexp.MustCompile(`(?is)^\s*DROP\s+TABLE\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$`)
+	reView   = regexp.MustCompile(`(?is)^\s*CREATE\s+VIEW\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(SELECT\s.*)$`)
+	reTable  = regexp.MustCompile(`(?i)\b(FROM|JOIN)(\s+)([A-Za-z_][A-Za-z0-9_]*)\b`)
 	reInsert = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+[A-Za-z_][A-Za-z0-9_]*\s*(\([^)]*\))?\s*SELECT\s`)
 	reOrder  = regexp.MustCompile(`(?is)\bORDER\s+BY\s+(\([^()]*\)|[A-Za-z_][A-Za-z0-9_]*)`)
 	rePair   = regexp.MustCompile(`(?is)^\s*([A-Za-z_][A-Za-z0-9_]*)\s+TO\s+([A-Za-z_][A-Za-z0-9_]*)\s*$`)
@@ -64,10 +69,13 @@ func (c *clusterDDL) rewrite(stmt string) ([]string, error) {
 			fmt.Sprintf("DROP TABLE IF EXISTS %s ON CLUSTER %s", c.q(m[2]+LocalSuffix), c.cluster),
 		}, nil
 	}
+	if m := reView.FindStringSubmatch(stmt); m != nil {
+		return c.view(m[2], m[3])
+	}
 	if reInsert.MatchString(stmt) {
 		return []string{stmt}, nil
 	}
-	return nil, fmt.Errorf("cluster mode: cannot rewrite statement %.60q (supported: CREATE TABLE ... ENGINE = *MergeTree, ALTER, RENAME, DROP TABLE, INSERT ... SELECT)", stmt)
+	return nil, fmt.Errorf("cluster mode: cannot rewrite statement %.60q (supported: CREATE TABLE ... ENGINE = *MergeTree, CREATE VIEW, ALTER, RENAME, DROP TABLE, INSERT ... SELECT)", stmt)
 }
 
 func (c *clusterDDL) q(table string) string { return c.db + "." + table }
@@ -93,6 +101,24 @@ func (c *clusterDDL) create(table, columns, engine, args, rest string) ([]string
 func (c *clusterDDL) distributed(table string) string {
 	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s ON CLUSTER %s AS %s ENGINE = Distributed(%s, %s, %s, %s)",
 		c.q(table), c.cluster, c.q(table+LocalSuffix), c.cluster, c.db, table+LocalSuffix, c.keys[table])
+}
+
+// view creates a view on every node; the tables its query reads, each created by an earlier
+// migration, are named with the database.
+func (c *clusterDDL) view(name, query string) ([]string, error) {
+	var unknown []string
+	q := reTable.ReplaceAllStringFunc(query, func(m string) string {
+		p := reTable.FindStringSubmatch(m)
+		if _, ok := c.keys[p[3]]; !ok {
+			unknown = append(unknown, p[3])
+			return m
+		}
+		return p[1] + p[2] + c.q(p[3])
+	})
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("cluster mode: view %s reads %s, which no earlier migration created", name, strings.Join(unknown, ", "))
+	}
+	return []string{fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s ON CLUSTER %s AS %s", c.q(name), c.cluster, q)}, nil
 }
 
 func (c *clusterDDL) alter(table, actions string) ([]string, error) {

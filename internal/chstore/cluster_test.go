@@ -88,8 +88,17 @@ func TestClusterDDLStatements(t *testing.T) {
 		"CREATE TABLE IF NOT EXISTS db.t ON CLUSTER cl AS db.t_local ENGINE = Distributed(cl, db, t_local, cityHash64(x))",
 	})
 
+	got, err = c.rewrite("CREATE VIEW IF NOT EXISTS v AS\n    SELECT a FROM t ALL INNER JOIN (SELECT a FROM t_old) AS o USING (a) WHERE a IN (SELECT a FROM t)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertStmts(t, "view", got, []string{
+		"CREATE VIEW IF NOT EXISTS db.v ON CLUSTER cl AS SELECT a FROM db.t ALL INNER JOIN (SELECT a FROM db.t_old) AS o USING (a) WHERE a IN (SELECT a FROM db.t)",
+	})
+
 	for _, bad := range []string{
 		"CREATE MATERIALIZED VIEW v AS SELECT 1",
+		"CREATE VIEW w AS SELECT a FROM nowhere",
 		"CREATE TABLE j (x UInt8) ENGINE = Log",
 		"ALTER TABLE nowhere ADD COLUMN x UInt8",
 		"OPTIMIZE TABLE t FINAL",

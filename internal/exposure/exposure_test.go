@@ -42,7 +42,7 @@ func TestOrderBy(t *testing.T) {
 
 func TestFilterSQL(t *testing.T) {
 	s := NewStore(nil, DefaultConfig())
-	w := s.where(Filter{Region: "Jiangsu'", Severity: "high", Flag: "single_source", MinScore: 50, ChainLeader: true,
+	w := s.from(Filter{Region: "Jiangsu'", Severity: "high", Flag: "single_source", MinScore: 50, ChainLeader: true,
 		AsOf: time.Unix(100, 0)})
 	for _, want := range []string{"detector IN ('exposure')", `region = 'Jiangsu\''`, "score >= 60", "score < 80",
 		"has(flags, 'single_source')", "chain_leader = 1", "status = 'ok' AND finished_at <= toDateTime(100)"} {

@@ -70,13 +70,19 @@ var Sorts = map[string]string{
 	"computed":   "computed_at",
 }
 
-// where renders the filter as a WHERE condition.
+// from renders the filter as the latest findings (as of f.AsOf) and a WHERE condition on them:
+// "<table> WHERE <condition>", to follow FROM.
+func (s *Store) from(f Filter) string {
+	return detectors.LatestFindingsTable(f.AsOf) + " WHERE " + s.where(f)
+}
+
+// where renders the filter, but for AsOf, as a WHERE condition.
 func (s *Store) where(f Filter) string {
 	dets := f.Detectors
 	if len(dets) == 0 {
 		dets = []string{s.cfg.Detector}
 	}
-	c := []string{detectors.LatestRunsCondition(f.AsOf), "detector IN " + Strs(dets)}
+	c := []string{"detector IN " + Strs(dets)}
 	eq := func(col, v string) {
 		if v != "" {
 			c = append(c, col+" = "+Str(v))
@@ -153,22 +159,22 @@ func (s *Store) Findings(ctx context.Context, f Filter, p Page) ([]detectors.Fin
 	if err != nil {
 		return nil, 0, err
 	}
-	where := s.where(f)
-	total, err := s.count(ctx, where)
+	from := s.from(f)
+	total, err := s.count(ctx, from)
 	if err != nil {
 		return nil, 0, err
 	}
 	if p.Limit <= 0 || uint64(p.Offset) >= total {
 		return []detectors.Finding{}, total, nil
 	}
-	q := "SELECT " + findingCols + " FROM " + FindingsTable + " WHERE " + where + " ORDER BY " + order +
+	q := "SELECT " + findingCols + " FROM " + from + " ORDER BY " + order +
 		" LIMIT " + Int(int64(p.Offset)) + ", " + Int(int64(p.Limit))
 	out, err := s.scanFindings(ctx, q)
 	return out, total, err
 }
 
-func (s *Store) count(ctx context.Context, where string) (uint64, error) {
-	rows, err := s.q.Query(ctx, "SELECT count() FROM "+FindingsTable+" WHERE "+where)
+func (s *Store) count(ctx context.Context, from string) (uint64, error) {
+	rows, err := s.q.Query(ctx, "SELECT count() FROM "+from)
 	if err != nil {
 		return 0, fmt.Errorf("count findings: %w", err)
 	}
@@ -260,8 +266,8 @@ type Count struct {
 
 // Counts groups the latest findings of detector by severity, category, industry and region.
 func (s *Store) Counts(ctx context.Context, detector string, asOf time.Time) ([]Count, error) {
-	q := "SELECT " + s.SeveritySQL("score") + " AS severity, category, industry, region, count() FROM " + FindingsTable +
-		" WHERE " + s.where(Filter{Detectors: []string{detector}, AsOf: asOf}) +
+	q := "SELECT " + s.SeveritySQL("score") + " AS severity, category, industry, region, count() FROM " +
+		s.from(Filter{Detectors: []string{detector}, AsOf: asOf}) +
 		" GROUP BY severity, category, industry, region ORDER BY severity, category, industry, region"
 	rows, err := s.q.Query(ctx, q)
 	if err != nil {
@@ -281,8 +287,8 @@ func (s *Store) Counts(ctx context.Context, detector string, asOf time.Time) ([]
 
 // FlagCounts counts the latest findings of detector per flag.
 func (s *Store) FlagCounts(ctx context.Context, detector string, asOf time.Time) (map[string]uint64, error) {
-	q := "SELECT arrayJoin(flags) AS flag, count() FROM " + FindingsTable + " WHERE " +
-		s.where(Filter{Detectors: []string{detector}, AsOf: asOf}) + " GROUP BY flag ORDER BY flag"
+	q := "SELECT arrayJoin(flags) AS flag, count() FROM " +
+		s.from(Filter{Detectors: []string{detector}, AsOf: asOf}) + " GROUP BY flag ORDER BY flag"
 	rows, err := s.q.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("count flags: %w", err)
@@ -310,7 +316,7 @@ type Run struct {
 
 // Runs returns the latest run of every detector that has findings.
 func (s *Store) Runs(ctx context.Context, asOf time.Time) ([]Run, error) {
-	q := "SELECT detector, run_id, max(computed_at), count() FROM " + FindingsTable + " WHERE " + detectors.LatestRunsCondition(asOf) +
+	q := "SELECT detector, run_id, max(computed_at), count() FROM " + detectors.LatestFindingsTable(asOf) +
 		" GROUP BY detector, run_id ORDER BY detector"
 	return queryAll(ctx, s.q, q, "read latest runs", func(rows driver.Rows, r *Run) error {
 		err := rows.Scan(&r.Detector, &r.RunID, &r.ComputedAt, &r.Findings)

@@ -379,7 +379,8 @@ func (g *gen) summary(ctx context.Context) error {
 	sv := g.s.read.Severity
 	q := "SELECT count(), countIf(score >= " + exposure.Num(sv.Critical) + "), countIf(score >= " + exposure.Num(sv.High) +
 		" AND score < " + exposure.Num(sv.Critical) + "), max(score), countIf(has(flags, 'single_source')), " +
-		"countIf(chain_leader = 1 AND score >= " + exposure.Num(sv.High) + ") FROM findings WHERE detector = " +
+		"countIf(chain_leader = 1 AND score >= " + exposure.Num(sv.High) + ") FROM " +
+		detectors.RunsFindingsTable(g.s.read.Detector, cur) + " WHERE detector = " +
 		exposure.Str(g.s.read.Detector) + " AND run_id = " + exposure.Str(cur) + " AND " + g.scopeSQL()
 	rows, err := g.s.q.Query(ctx, q)
 	if err != nil {
@@ -412,7 +413,7 @@ func (g *gen) wow(ctx context.Context, det, where, having, order string, limit i
 	q := "SELECT subject_type, subject, any(subject_name), any(enterprise_id), any(component_id), any(category), any(industry), " +
 		"any(region), max(chain_leader), maxIf(score, run_id = " + c + ") AS s_now, maxIf(score, run_id = " + p + ") AS s_prev, " +
 		"countIf(run_id = " + p + ") AS had_prev, anyIf(flags, run_id = " + c + "), anyIf(tts_days, run_id = " + c + "), " +
-		"anyIf(ttr_days, run_id = " + c + ") FROM findings WHERE detector = " + exposure.Str(det) + " AND run_id IN (" + c + ", " + p +
+		"anyIf(ttr_days, run_id = " + c + ") FROM " + detectors.RunsFindingsTable(det, cur, prev) + " WHERE detector = " + exposure.Str(det) + " AND run_id IN (" + c + ", " + p +
 		") AND " + where + " GROUP BY subject_type, subject HAVING countIf(run_id = " + c + ") > 0"
 	if having != "" {
 		q += " AND " + having
@@ -500,7 +501,7 @@ func (g *gen) rising(ctx context.Context) error {
 		c, p := exposure.Str(cur), exposure.Str(prev)
 		q := "SELECT countIf(had_prev = 0), countIf(had_prev > 0 AND s_now - s_prev >= " + exposure.Num(g.s.cfg.RisingMinDelta) + ") FROM (" +
 			"SELECT subject, maxIf(score, run_id = " + c + ") AS s_now, maxIf(score, run_id = " + p + ") AS s_prev, countIf(run_id = " + p +
-			") AS had_prev, countIf(run_id = " + c + ") AS has_now FROM findings WHERE detector = " + exposure.Str(det) +
+			") AS had_prev, countIf(run_id = " + c + ") AS has_now FROM " + detectors.RunsFindingsTable(det, cur, prev) + " WHERE detector = " + exposure.Str(det) +
 			" AND run_id IN (" + c + ", " + p + ") AND " + g.scopeSQL() + " GROUP BY subject_type, subject) WHERE has_now > 0"
 		rows, err := g.s.q.Query(ctx, q)
 		if err != nil {
@@ -532,7 +533,7 @@ func (g *gen) singleSource(ctx context.Context) error {
 	}
 	if cur != "" {
 		c, p := exposure.Str(cur), exposure.Str(prev)
-		q := "SELECT category, countIf(run_id = " + c + "), countIf(run_id = " + p + ") FROM findings WHERE detector = " +
+		q := "SELECT category, countIf(run_id = " + c + "), countIf(run_id = " + p + ") FROM " + detectors.RunsFindingsTable(det, cur, prev) + " WHERE detector = " +
 			exposure.Str(det) + " AND run_id IN (" + c + ", " + p + ") AND has(flags, 'single_source') AND " + g.scopeSQL() +
 			" GROUP BY category ORDER BY category"
 		rows, err := g.s.q.Query(ctx, q)
@@ -588,7 +589,7 @@ func (g *gen) chokeList(ctx context.Context) error {
 	}
 	exposed := map[string]int{}
 	if cur := g.cur[g.s.read.Detector]; cur != "" {
-		q := "SELECT component_id, uniqExact(enterprise_id) FROM findings WHERE detector = " + exposure.Str(g.s.read.Detector) +
+		q := "SELECT component_id, uniqExact(enterprise_id) FROM " + detectors.RunsFindingsTable(g.s.read.Detector, cur) + " WHERE detector = " + exposure.Str(g.s.read.Detector) +
 			" AND run_id = " + exposure.Str(cur) + " AND score >= " + exposure.Num(g.s.read.Severity.Medium) +
 			" AND component_id IN " + exposure.Strs(ids) + " AND " + g.scopeSQL() + " GROUP BY component_id"
 		if err := g.each(ctx, q, func(r driver.Rows) error {

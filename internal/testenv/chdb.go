@@ -16,6 +16,7 @@ var chdbScript []byte
 // ChdbResult is one query's outcome on chdb.
 type ChdbResult struct {
 	Rows  int    `json:"rows"`
+	TSV   string `json:"tsv"` // the result as TabSeparatedRaw text (values unescaped)
 	Error string `json:"error"`
 }
 

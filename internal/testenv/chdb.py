@@ -1,7 +1,8 @@
 """Runs SQL on chdb (an in-process current ClickHouse engine) for chainwatch's compatibility tests.
 
 stdin: {"database": "chainwatch", "setup": ["CREATE ...", "INSERT ..."], "queries": ["SELECT ..."]}
-stdout: {"version": "...", "setup_errors": [[i, "msg"]], "results": [{"rows": N, "error": "..."}]}
+stdout: {"version": "...", "setup_errors": [[i, "msg"]], "results": [{"rows": N, "tsv": "...", "error": "..."}]}
+(tsv: the result in ClickHouse's TabSeparatedRaw format, values unescaped, to compare with another engine's)
 """
 import json
 import sys
@@ -28,9 +29,10 @@ def main():
             try:
                 res = s.query(q, "JSONCompact")
                 data = json.loads(str(res) or '{"data": []}')
-                out["results"].append({"rows": len(data.get("data", [])), "error": ""})
+                tsv = str(s.query(q, "TabSeparatedRaw"))
+                out["results"].append({"rows": len(data.get("data", [])), "tsv": tsv, "error": ""})
             except Exception as e:
-                out["results"].append({"rows": 0, "error": str(e)[:2000]})
+                out["results"].append({"rows": 0, "tsv": "", "error": str(e)[:2000]})
         s.close()
     json.dump(out, sys.stdout)
 
