@@ -352,6 +352,7 @@ type recorder struct {
 	prod      chunked[prodRecord]
 	avail     chunked[availRecord]
 	overlay   *linkOverlay // links replacing recorded ones or added (a delta read), nil: none
+	base      *recorder    // with an overlay: the recorder it patches (withLinkDelta), until the fold
 	// dropped says the recorder's rows were let go once a built part held what they made
 	// (builtParts.dropRows): it can be taken with that part only, never replayed.
 	dropped bool

@@ -3,6 +3,7 @@ package detectors
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -24,12 +25,34 @@ import (
 // writes to them once built), the ids copied and their index cloned (the Builder goes on interning
 // the links' ids into its own). TestLoadCacheIntegration compares each cached load with an uncached
 // one and checks what was shared.
+//
+// The supply links (builtLinks) are replayed after the nodes, so their edges and the ids they
+// intern are a function of the nodes part and the links' recorder. A later Load that took the same
+// nodes part, and whose links recorder is the same or that recorder with a delta's overlay
+// (withLinkDelta), starts from copies of the last edges and patches them (patchLinks) instead of
+// replaying a million rows: TestPatchLinksMatchesReplay holds the result to the replay's.
 
 // builtParts are the parts of one Load's Inputs (nil: not made from a cached recorder's replay).
 type builtParts struct {
 	nodes *builtNodes
+	links *builtLinks
 	trade *builtTrade
 	prod  *builtProd
+}
+
+// builtLinks is what a Load's supply links step made: the Inputs' edges and ids just after it.
+// Its slices and map are the Inputs' own, which nothing writes once built; a Load that takes them
+// copies them first.
+type builtLinks struct {
+	nodes    *builtNodes // the nodes part the links were replayed on
+	rec      *recorder   // the links' recorder (its overlay folded into it once the Load succeeded)
+	ids      []string    // the Inputs' ids after the links, and their index
+	index    map[string]int32
+	supplies []SupplyEdge
+	bom      []BOMEdge
+	makes    []MakesEdge
+	stocks   map[uint64]StockEdge
+	patched  bool // made by patchLinks (for the tests)
 }
 
 type builtNodes struct {
@@ -110,6 +133,26 @@ func (p *replayer) step(i int, r *recorder) {
 			p.next.nodes = &builtNodes{rec: r, ids: slices.Clip(in.ids), index: maps.Clone(in.index),
 				ent: in.Enterprises, sup: in.Suppliers, comp: in.Components, prod: in.Products}
 		}
+	case "supply_links":
+		l := p.last.links
+		patched := l != nil && p.next.nodes == l.nodes && len(in.ids) == len(l.nodes.ids) &&
+			(r == l.rec && r.overlay == nil || r.overlay != nil && r.base == l.rec)
+		if patched {
+			r.patchLinks(b, l)
+		} else {
+			r.replayLinks(b)
+		}
+		// a stocks edge is one map entry per enterprise × component: two recorded links on one
+		// pair (the later wins in the replay) leave the part unmade, so a patch never has to know
+		// which came last
+		if p.keep && p.next.nodes != nil && len(in.Stocks) == r.stockLinks() {
+			index := p.next.nodes.index
+			if len(in.ids) > len(p.next.nodes.ids) {
+				index = maps.Clone(in.index)
+			}
+			p.next.links = &builtLinks{nodes: p.next.nodes, rec: r, ids: slices.Clip(in.ids), index: index,
+				supplies: in.Supplies, bom: in.BOM, makes: in.Makes, stocks: in.Stocks, patched: patched}
+		}
 	case "trade_totals":
 		p.totals = r
 		if t := p.last.trade; t != nil && t.totals == r {
@@ -143,5 +186,85 @@ func (p *replayer) step(i int, r *recorder) {
 		}
 	default:
 		r.replay(b)
+	}
+}
+
+// stockLinks is the number of stocks links a replay of r adds: its recorded ones and its overlay's
+// new keys of that type (once replayed: the overlay's rows are placed by the replay).
+func (r *recorder) stockLinks() int {
+	n := 0
+	if id, ok := r.strs.idx[schemas.LinkStocks]; ok {
+		n = r.linkTypes[id]
+	}
+	if ov := r.overlay; ov != nil {
+		for i, at := range ov.at {
+			if at == overlayNewKey && ov.rows[i].LinkType == schemas.LinkStocks {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// patchLinks adds r's links to b as replayLinks does, from the edges the last Load made of r (l.rec
+// is r) or of the recorder r patches with a delta's overlay (l.rec is r.base): b takes copies of
+// l's ids and edges, the edges of the recorded links the overlay replaces take the overlay's
+// figures in place (their keys, and so their ids, are the same), and the overlay's new keys are
+// added after them. It notes in the overlay where its rows went, as replayLinks does, for the fold.
+// b holds just the nodes part of l (the ids before the links are l.nodes's).
+func (r *recorder) patchLinks(b *Builder, l *builtLinks) {
+	in := b.in
+	if len(l.ids) > len(in.ids) {
+		in.ids = append(in.ids, l.ids[len(in.ids):]...)
+		in.index = maps.Clone(l.index)
+	}
+	in.Supplies, in.BOM, in.Makes, in.Stocks = slices.Clone(l.supplies), slices.Clone(l.bom), slices.Clone(l.makes), maps.Clone(l.stocks)
+	ov := r.overlay
+	if ov == nil {
+		return
+	}
+	ov.at = make([]int32, len(ov.rows))
+	for i := range ov.at {
+		ov.at[i] = overlayNewKey
+	}
+	st := r.strs.strs
+	kinds := make([]uint8, len(st))
+	for i, s := range st {
+		kinds[i] = linkKind(s)
+	}
+	// the edges of each kind are in the order of their links: a recorded link's edge is the next
+	// of its kind
+	var nextSupply int
+	pos := int32(-1)
+	r.links.each(func(x *linkRow) {
+		pos++
+		kind := kinds[x.typ]
+		idx := nextSupply
+		if kind == 'p' {
+			nextSupply++
+		}
+		i, ok := ov.replaces([5]uint32{x.typ, x.ent, x.prod, x.comp, x.sup})
+		if !ok {
+			return
+		}
+		ov.at[i] = overlayKeptOlder
+		o := &ov.rows[i]
+		if time.Unix(x.asOf, int64(x.asOfNs)).After(o.AsOf) {
+			return
+		}
+		ov.at[i] = pos
+		switch kind { // bom and makes edges are their key alone
+		case 'p':
+			e := &in.Supplies[idx]
+			e.Share, e.Qual = o.Share, qualOf(o.Qualification)
+		case 'k':
+			in.Stocks[pairKey(in.index[o.EnterpriseID], in.index[o.ComponentID])] = StockEdge{Inventory: o.InventoryUnits, PerDay: o.ConsumptionPerDay}
+		}
+	})
+	for i, at := range ov.at {
+		if at == overlayNewKey {
+			link := ov.rows[i]
+			b.AddLink(&link)
+		}
 	}
 }

@@ -231,7 +231,7 @@ func (r *recorder) withLinkDelta(d *recorder) (*recorder, bool) {
 	}
 	ov.index()
 	out := *r // shares the cached rows and string table, which neither changes
-	out.overlay = ov
+	out.overlay, out.base = ov, r
 	return &out, true
 }
 
@@ -260,7 +260,7 @@ func (r *recorder) foldOverlay() {
 			r.AddLink(&ov.rows[i])
 		}
 	}
-	r.overlay = nil
+	r.overlay, r.base = nil, nil
 }
 
 // replayLinks adds the recorded links to b in their order, each replaced by the overlay's version

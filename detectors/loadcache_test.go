@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -307,6 +308,10 @@ func TestLoadCacheDeltaIntegration(t *testing.T) {
 		}
 		if how != want {
 			t.Errorf("%s: supply_links %s, want %s (stats %+v)", step, how, want, st)
+		}
+		// a delta or an unchanged table patches the last load's edges (patchLinks), a read replays
+		if l := got.built.links; l == nil || l.patched != (how != "read") {
+			t.Errorf("%s: links part %+v, want one patched: %v", step, l, how != "read")
 		}
 		full, err := Load(ctx, conn, cfg, memoNow)
 		if err != nil {
@@ -886,5 +891,129 @@ func TestRunnerRunRowsIntegration(t *testing.T) {
 		if d.Err != nil {
 			t.Errorf("third run: %s: %v", d.Detector, d.Err)
 		}
+	}
+}
+
+// TestPatchLinksMatchesReplay: a Load that takes the last Load's nodes part and whose links
+// recorder is that Load's, with or without a delta's overlay, patches the last edges instead of
+// replaying the links; its ids, their index, the edges and where the overlay's rows went must be
+// those of a replay. Over a first delta (changed, older and new keys, some new ids), its fold and a
+// second delta, and an unchanged table. Two stocks links on one enterprise × component leave the
+// part unmade.
+func TestPatchLinksMatchesReplay(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	cfg := fixtureConfig()
+	link := func(i int, asOf time.Time) schemas.SupplyLink {
+		return schemas.SupplyLink{LinkType: []string{schemas.LinkSupplies, schemas.LinkBOM, schemas.LinkMakes, schemas.LinkStocks}[i%4],
+			EnterpriseID: fmt.Sprintf("E%d", i%41), ProductID: fmt.Sprintf("P%d", i%13), ComponentID: fmt.Sprintf("C%d", i),
+			SupplierID: fmt.Sprintf("S%d", i%31), Share: float64(i%10) / 10, Qualification: []string{"qualified", "in_progress"}[i%2],
+			InventoryUnits: float64(i), ConsumptionPerDay: 1, AsOf: asOf}
+	}
+	nodes := &recorder{} // the enterprises and suppliers; the links intern the components and products
+	for i := range 41 {
+		nodes.AddNode(&schemas.SupplyNode{NodeType: schemas.NodeEnterprise, NodeID: fmt.Sprintf("E%d", i), AsOf: now})
+	}
+	for i := range 31 {
+		nodes.AddNode(&schemas.SupplyNode{NodeType: schemas.NodeSupplier, NodeID: fmt.Sprintf("S%d", i), AsOf: now})
+	}
+	base := &recorder{}
+	for i := range 4000 {
+		l := link(i, now)
+		base.AddLink(&l)
+	}
+	// load replays (or takes) the nodes and then the links as a Load's replayer does, keeping the
+	// parts; plain replays both into a fresh Builder.
+	load := func(last builtParts, links *recorder) (*Inputs, builtParts) {
+		rp := &replayer{b: NewBuilder(cfg, now), keep: true, last: last}
+		rp.b.unique = true
+		rp.step(0, nodes)
+		rp.step(1, links)
+		return rp.b.in, rp.next
+	}
+	plain := func(links *recorder) *Inputs {
+		b := NewBuilder(cfg, now)
+		b.unique = true
+		nodes.replay(b)
+		links.replayLinks(b)
+		return b.in
+	}
+	same := func(step string, a, b *Inputs) {
+		t.Helper()
+		if !slices.Equal(a.ids, b.ids) || !maps.Equal(a.index, b.index) || !slices.Equal(a.Supplies, b.Supplies) ||
+			!slices.Equal(a.BOM, b.BOM) || !slices.Equal(a.Makes, b.Makes) || !maps.Equal(a.Stocks, b.Stocks) {
+			t.Fatalf("%s: the patched links differ from a replay (%d/%d ids, %d/%d supplies, %d/%d stocks)", step,
+				len(a.ids), len(b.ids), len(a.Supplies), len(b.Supplies), len(a.Stocks), len(b.Stocks))
+		}
+	}
+	delta := func(from, to, step int, asOf time.Time, share float64) *recorder {
+		d := &recorder{}
+		for i := from; i < to; i += step {
+			l := link(i, asOf)
+			l.Share, l.InventoryUnits, l.Qualification = share, float64(i)/2, "disqualified"
+			d.AddLink(&l)
+		}
+		return d
+	}
+	in1, parts1 := load(builtParts{}, base)
+	if parts1.links == nil || parts1.links.patched {
+		t.Fatalf("first load: links part %+v, want one made by a replay", parts1.links)
+	}
+	same("first load", in1, plain(base))
+
+	// a delta: every 11th link changed, 36 new keys (new component ids), and one older version
+	d1 := delta(0, 4400, 11, now.Add(time.Hour), 0.05)
+	older := link(3, now.Add(-time.Hour))
+	d1.AddLink(&older)
+	r1, ok := base.withLinkDelta(d1)
+	if !ok {
+		t.Fatal("the overlay was refused")
+	}
+	in2, parts2 := load(parts1, r1)
+	if parts2.links == nil || !parts2.links.patched {
+		t.Fatal("the delta load did not patch the last links")
+	}
+	at := slices.Clone(r1.overlay.at)
+	same("a delta", in2, plain(r1))
+	if !slices.Equal(at, r1.overlay.at) {
+		t.Fatal("the patch placed the overlay's rows elsewhere than the replay")
+	}
+	if !slices.Contains(at, overlayKeptOlder) || !slices.Contains(at, overlayNewKey) {
+		t.Fatal("the delta has no older version or no new key: the test does not exercise them")
+	}
+
+	// the fold, then a second delta on the folded rows (some keys of the first delta's new ones)
+	r1.foldOverlay()
+	r2, ok := r1.withLinkDelta(delta(0, 4500, 13, now.Add(2*time.Hour), 0.07))
+	if !ok {
+		t.Fatal("the second delta was refused")
+	}
+	in3, parts3 := load(parts2, r2)
+	if parts3.links == nil || !parts3.links.patched {
+		t.Fatal("the second delta load did not patch")
+	}
+	same("a second delta", in3, plain(r2))
+	r2.foldOverlay()
+
+	// unchanged: the same recorder, no overlay
+	in4, parts4 := load(parts3, r2)
+	if parts4.links == nil || !parts4.links.patched {
+		t.Fatal("the unchanged load did not take the last links")
+	}
+	same("unchanged", in4, plain(r2))
+	// another nodes part (a new nodes recorder): a replay
+	nodes = &recorder{nodes: nodes.nodes}
+	if _, p := load(parts4, r2); p.links == nil || p.links.patched {
+		t.Fatal("a load on other nodes patched the links of the last")
+	}
+
+	// two stocks links on one pair: no part
+	dup := &recorder{}
+	for _, p := range []string{"P1", "P2"} {
+		l := link(3, now)
+		l.ProductID = p
+		dup.AddLink(&l)
+	}
+	if _, p := load(builtParts{}, dup); p.links != nil {
+		t.Fatal("a part was made of links with two stocks edges on one pair")
 	}
 }
