@@ -356,7 +356,7 @@ func LatestFindings(ctx context.Context, conn driver.Conn, f Filter) ([]Finding,
 		where = append(where, "score >= ?")
 		args = append(args, f.MinScore)
 	}
-	q := "SELECT " + strings.Join(FindingColumns, ", ") + " FROM " + LatestFindingsTable(time.Time{}) + " WHERE " + strings.Join(where, " AND ") +
+	q := "SELECT " + strings.Join(FindingColumns, ", ") + " FROM " + LatestFindingsTable(time.Time{}, f.Detectors...) + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY score DESC, detector, subject_type, subject"
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)

@@ -35,11 +35,16 @@ import (
 func RunFindingsSQL(targets string) string {
 	tgt := "SELECT DISTINCT detector, run_id AS t_run, if(base_run_id = '', run_id, base_run_id) AS t_base, computed_at AS t_computed, " +
 		"window_from AS t_wf, window_to AS t_wt FROM detector_runs WHERE status = 'ok' AND (detector, run_id) IN (" + targets + ")"
-	chain := "SELECT DISTINCT detector, run_id, window_from AS own_wf, window_to AS own_wt, t_run, t_computed, t_wf, t_wt " +
+	chain := "SELECT DISTINCT detector, run_id, window_from AS own_wf, window_to AS own_wt, t_run, t_base, t_computed, t_wf, t_wt " +
 		"FROM detector_runs ALL INNER JOIN (" + tgt + ") AS t USING (detector) " +
 		"WHERE status = 'ok' AND run_id <= t_run AND (run_id = t_base OR base_run_id = t_base)"
 	keys := "SELECT detector, run_id FROM (" + chain + ")"
-	newest := "SELECT detector, subject_type, subject, max(run_id) FROM findings WHERE (detector, run_id) IN (" + keys +
+	// A subject's newest row is the base's unless a delta run of the chain wrote it, and then the
+	// newest of the deltas' (their run ids follow the base's): the sets to look rows up in hold the
+	// subjects the deltas wrote, a few thousand a run, not every subject of the run.
+	deltas := "SELECT detector, run_id FROM (" + chain + ") WHERE run_id != t_base"
+	touched := "SELECT detector, subject_type, subject FROM findings WHERE (detector, run_id) IN (" + deltas + ")"
+	newest := "SELECT detector, subject_type, subject, max(run_id) FROM findings WHERE (detector, run_id) IN (" + deltas +
 		") GROUP BY detector, subject_type, subject"
 	inner := make([]string, len(FindingColumns))
 	outer := make([]string, len(FindingColumns))
@@ -67,26 +72,38 @@ func RunFindingsSQL(targets string) string {
 	}
 	return "SELECT " + strings.Join(outer, ", ") + " FROM (SELECT " + strings.Join(inner, ", ") +
 		" FROM findings ALL INNER JOIN (" + chain + ") AS c USING (detector, run_id)" +
-		" WHERE (detector, run_id) IN (" + keys + ") AND (detector, subject_type, subject, run_id) IN (" + newest + ") AND removed = 0)"
+		" WHERE (detector, run_id) IN (" + keys + ") AND removed = 0 AND (run_id = t_base AND (detector, subject_type, subject) NOT IN (" +
+		touched + ") OR run_id != t_base AND (detector, subject_type, subject, run_id) IN (" + newest + ")))"
 }
 
 // LatestRunsSQL selects (detector, run_id) of the newest successful run of each detector (run ids
-// sort by time), finished at or before asOf (zero: the newest).
-func LatestRunsSQL(asOf time.Time) string {
+// sort by time), finished at or before asOf (zero: the newest); of the named detectors only, if
+// any are named.
+func LatestRunsSQL(asOf time.Time, detectors ...string) string {
 	w := ""
 	if !asOf.IsZero() {
 		w = " AND finished_at <= toDateTime(" + strconv.FormatInt(asOf.Unix(), 10) + ")"
+	}
+	if len(detectors) > 0 {
+		q := make([]string, len(detectors))
+		for i, d := range detectors {
+			q[i] = chstore.Quote(d)
+		}
+		w += " AND detector IN (" + strings.Join(q, ", ") + ")"
 	}
 	return "SELECT detector, max(run_id) FROM detector_runs WHERE status = 'ok'" + w + " GROUP BY detector"
 }
 
 // LatestFindingsTable is the findings of the newest successful run of each detector finished at
-// or before asOf (zero: the newest), as a parenthesized subquery to read FROM. A failed or
-// half-written run is never read. Every reader of the latest findings (this package, the API, the
-// exposure metrics, the chain map) uses this one definition of "latest"; with a zero asOf it is
-// the findings_latest view the dashboards read (migration 0009, TestFindingsLatestView).
-func LatestFindingsTable(asOf time.Time) string {
-	return "(" + RunFindingsSQL(LatestRunsSQL(asOf)) + ")"
+// or before asOf (zero: the newest), as a parenthesized subquery to read FROM; of the named
+// detectors only, if any are named (a reader that wants some detectors names them here: ClickHouse
+// 18.16 does not push a condition on the subquery's rows into it, and every detector's chain would
+// be read). A failed or half-written run is never read. Every reader of the latest findings (this
+// package, the API, the exposure metrics, the chain map) uses this one definition of "latest";
+// with a zero asOf and no detectors it is the findings_latest view the dashboards read (migration
+// 0009, TestFindingsLatestView).
+func LatestFindingsTable(asOf time.Time, detectors ...string) string {
+	return "(" + RunFindingsSQL(LatestRunsSQL(asOf, detectors...)) + ")"
 }
 
 // RunsFindingsTable is the findings of the named runs of one detector (empty and repeated ids

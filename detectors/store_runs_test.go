@@ -194,6 +194,11 @@ func TestDeltaRunsIntegration(t *testing.T) {
 	check("latest", latest, deltasL, want4)
 	view, deltasV := storedRun(t, ctx, conn, "findings_latest")
 	check("the findings_latest view", view, deltasV, want4)
+	named, deltasN := storedRun(t, ctx, conn, LatestFindingsTable(time.Time{}, NameSingleSource, NameChokepoint))
+	check("latest of single_source and chokepoint", named, deltasN, want4)
+	if other, _ := storedRun(t, ctx, conn, LatestFindingsTable(time.Time{}, NameExposure)); len(other) != 0 {
+		t.Errorf("latest of exposure alone: %d findings, want none", len(other))
+	}
 	got3, _ := storedRun(t, ctx, conn, RunsFindingsTable(NameSingleSource, "run3"))
 	if len(got3) != 0 {
 		t.Errorf("the failed run3 reads as %d findings", len(got3))

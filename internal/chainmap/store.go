@@ -124,7 +124,7 @@ func (s *Store) edges(ctx context.Context, items []string) ([]Edge, error) {
 
 // exposures reads the latest exposure findings on the items.
 func (s *Store) exposures(ctx context.Context, items []string) ([]Exposure, error) {
-	sql := "SELECT enterprise_id, component_id, max(score) FROM " + detectors.LatestFindingsTable(time.Time{}) +
+	sql := "SELECT enterprise_id, component_id, max(score) FROM " + detectors.LatestFindingsTable(time.Time{}, s.detector) +
 		" WHERE detector = " + exposure.Str(s.detector) +
 		" AND component_id IN " + exposure.Strs(items) + " GROUP BY enterprise_id, component_id ORDER BY enterprise_id, component_id"
 	var out []Exposure

@@ -73,16 +73,20 @@ var Sorts = map[string]string{
 // from renders the filter as the latest findings (as of f.AsOf) and a WHERE condition on them:
 // "<table> WHERE <condition>", to follow FROM.
 func (s *Store) from(f Filter) string {
-	return detectors.LatestFindingsTable(f.AsOf) + " WHERE " + s.where(f)
+	return detectors.LatestFindingsTable(f.AsOf, s.detectors(f)...) + " WHERE " + s.where(f)
+}
+
+// detectors are the detectors f reads: its own, or the configured one.
+func (s *Store) detectors(f Filter) []string {
+	if len(f.Detectors) == 0 {
+		return []string{s.cfg.Detector}
+	}
+	return f.Detectors
 }
 
 // where renders the filter, but for AsOf, as a WHERE condition.
 func (s *Store) where(f Filter) string {
-	dets := f.Detectors
-	if len(dets) == 0 {
-		dets = []string{s.cfg.Detector}
-	}
-	c := []string{"detector IN " + Strs(dets)}
+	c := []string{"detector IN " + Strs(s.detectors(f))}
 	eq := func(col, v string) {
 		if v != "" {
 			c = append(c, col+" = "+Str(v))

@@ -29,25 +29,34 @@ CREATE VIEW IF NOT EXISTS findings_latest AS
     alternates_json, products, if(run_id = t_run OR window_from != own_wf OR window_to != own_wt,
     window_from, t_wf) AS x_window_from, if(run_id = t_run OR window_from != own_wf OR window_to !=
     own_wt, window_to, t_wt) AS x_window_to FROM findings ALL INNER JOIN (SELECT DISTINCT detector,
-    run_id, window_from AS own_wf, window_to AS own_wt, t_run, t_computed, t_wf, t_wt FROM
+    run_id, window_from AS own_wf, window_to AS own_wt, t_run, t_base, t_computed, t_wf, t_wt FROM
     detector_runs ALL INNER JOIN (SELECT DISTINCT detector, run_id AS t_run, if(base_run_id = '',
     run_id, base_run_id) AS t_base, computed_at AS t_computed, window_from AS t_wf, window_to AS
     t_wt FROM detector_runs WHERE status = 'ok' AND (detector, run_id) IN (SELECT detector,
     max(run_id) FROM detector_runs WHERE status = 'ok' GROUP BY detector)) AS t USING (detector)
     WHERE status = 'ok' AND run_id <= t_run AND (run_id = t_base OR base_run_id = t_base)) AS c
     USING (detector, run_id) WHERE (detector, run_id) IN (SELECT detector, run_id FROM (SELECT
-    DISTINCT detector, run_id, window_from AS own_wf, window_to AS own_wt, t_run, t_computed, t_wf,
-    t_wt FROM detector_runs ALL INNER JOIN (SELECT DISTINCT detector, run_id AS t_run,
-    if(base_run_id = '', run_id, base_run_id) AS t_base, computed_at AS t_computed, window_from AS
-    t_wf, window_to AS t_wt FROM detector_runs WHERE status = 'ok' AND (detector, run_id) IN (SELECT
-    detector, max(run_id) FROM detector_runs WHERE status = 'ok' GROUP BY detector)) AS t USING
-    (detector) WHERE status = 'ok' AND run_id <= t_run AND (run_id = t_base OR base_run_id =
-    t_base))) AND (detector, subject_type, subject, run_id) IN (SELECT detector, subject_type,
-    subject, max(run_id) FROM findings WHERE (detector, run_id) IN (SELECT detector, run_id FROM
-    (SELECT DISTINCT detector, run_id, window_from AS own_wf, window_to AS own_wt, t_run,
+    DISTINCT detector, run_id, window_from AS own_wf, window_to AS own_wt, t_run, t_base,
     t_computed, t_wf, t_wt FROM detector_runs ALL INNER JOIN (SELECT DISTINCT detector, run_id AS
     t_run, if(base_run_id = '', run_id, base_run_id) AS t_base, computed_at AS t_computed,
     window_from AS t_wf, window_to AS t_wt FROM detector_runs WHERE status = 'ok' AND (detector,
     run_id) IN (SELECT detector, max(run_id) FROM detector_runs WHERE status = 'ok' GROUP BY
     detector)) AS t USING (detector) WHERE status = 'ok' AND run_id <= t_run AND (run_id = t_base OR
-    base_run_id = t_base))) GROUP BY detector, subject_type, subject) AND removed = 0);
+    base_run_id = t_base))) AND removed = 0 AND (run_id = t_base AND (detector, subject_type,
+    subject) NOT IN (SELECT detector, subject_type, subject FROM findings WHERE (detector, run_id)
+    IN (SELECT detector, run_id FROM (SELECT DISTINCT detector, run_id, window_from AS own_wf,
+    window_to AS own_wt, t_run, t_base, t_computed, t_wf, t_wt FROM detector_runs ALL INNER JOIN
+    (SELECT DISTINCT detector, run_id AS t_run, if(base_run_id = '', run_id, base_run_id) AS t_base,
+    computed_at AS t_computed, window_from AS t_wf, window_to AS t_wt FROM detector_runs WHERE
+    status = 'ok' AND (detector, run_id) IN (SELECT detector, max(run_id) FROM detector_runs WHERE
+    status = 'ok' GROUP BY detector)) AS t USING (detector) WHERE status = 'ok' AND run_id <= t_run
+    AND (run_id = t_base OR base_run_id = t_base)) WHERE run_id != t_base)) OR run_id != t_base AND
+    (detector, subject_type, subject, run_id) IN (SELECT detector, subject_type, subject,
+    max(run_id) FROM findings WHERE (detector, run_id) IN (SELECT detector, run_id FROM (SELECT
+    DISTINCT detector, run_id, window_from AS own_wf, window_to AS own_wt, t_run, t_base,
+    t_computed, t_wf, t_wt FROM detector_runs ALL INNER JOIN (SELECT DISTINCT detector, run_id AS
+    t_run, if(base_run_id = '', run_id, base_run_id) AS t_base, computed_at AS t_computed,
+    window_from AS t_wf, window_to AS t_wt FROM detector_runs WHERE status = 'ok' AND (detector,
+    run_id) IN (SELECT detector, max(run_id) FROM detector_runs WHERE status = 'ok' GROUP BY
+    detector)) AS t USING (detector) WHERE status = 'ok' AND run_id <= t_run AND (run_id = t_base OR
+    base_run_id = t_base)) WHERE run_id != t_base) GROUP BY detector, subject_type, subject)));
