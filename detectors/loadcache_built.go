@@ -3,7 +3,6 @@ package detectors
 import (
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/chainwatch/chainwatch/schemas"
 )
@@ -223,10 +222,7 @@ func (r *recorder) patchLinks(b *Builder, l *builtLinks) {
 	if ov == nil {
 		return
 	}
-	ov.at = make([]int32, len(ov.rows))
-	for i := range ov.at {
-		ov.at[i] = overlayNewKey
-	}
+	ov.begin()
 	st := r.strs.strs
 	kinds := make([]uint8, len(st))
 	for i, s := range st {
@@ -243,16 +239,10 @@ func (r *recorder) patchLinks(b *Builder, l *builtLinks) {
 		if kind == 'p' {
 			nextSupply++
 		}
-		i, ok := ov.replaces([5]uint32{x.typ, x.ent, x.prod, x.comp, x.sup})
-		if !ok {
+		o := ov.place(x, pos)
+		if o == nil {
 			return
 		}
-		ov.at[i] = overlayKeptOlder
-		o := &ov.rows[i]
-		if time.Unix(x.asOf, int64(x.asOfNs)).After(o.AsOf) {
-			return
-		}
-		ov.at[i] = pos
 		switch kind { // bom and makes edges are their key alone
 		case 'p':
 			e := &in.Supplies[idx]
@@ -261,10 +251,5 @@ func (r *recorder) patchLinks(b *Builder, l *builtLinks) {
 			in.Stocks[pairKey(in.index[o.EnterpriseID], in.index[o.ComponentID])] = StockEdge{Inventory: o.InventoryUnits, PerDay: o.ConsumptionPerDay}
 		}
 	})
-	for i, at := range ov.at {
-		if at == overlayNewKey {
-			link := ov.rows[i]
-			b.AddLink(&link)
-		}
-	}
+	ov.addNewKeys(b)
 }

@@ -276,10 +276,9 @@ func (r *recorder) replayLinks(b *Builder) {
 	ov := r.overlay
 	n := map[string]int{}
 	if ov != nil {
-		ov.at = make([]int32, len(ov.rows))
+		ov.begin()
 		for i := range ov.rows {
 			n[ov.rows[i].LinkType]++
-			ov.at[i] = overlayNewKey
 		}
 	}
 	// the Builder's slices and maps sized once for the links (growing them as they come allocates
@@ -307,14 +306,10 @@ func (r *recorder) replayLinks(b *Builder) {
 	r.links.each(func(x *linkRow) {
 		pos++
 		if ov != nil {
-			if i, ok := ov.replaces([5]uint32{x.typ, x.ent, x.prod, x.comp, x.sup}); ok {
-				ov.at[i] = overlayKeptOlder
-				if !time.Unix(x.asOf, int64(x.asOfNs)).After(ov.rows[i].AsOf) {
-					ov.at[i] = pos
-					l = ov.rows[i]
-					b.AddLink(&l)
-					return
-				}
+			if o := ov.place(x, pos); o != nil {
+				l = *o
+				b.AddLink(&l)
+				return
 			}
 		}
 		if kinds != nil { // a unique Builder: straight into the edges, no SupplyLink made
@@ -325,11 +320,42 @@ func (r *recorder) replayLinks(b *Builder) {
 		b.addLink(&l, &linkIDs{in: b.in, l: &l, tr: tr, x: x})
 	})
 	if ov != nil {
-		for i, at := range ov.at {
-			if at == overlayNewKey {
-				l = ov.rows[i]
-				b.AddLink(&l)
-			}
+		ov.addNewKeys(b)
+	}
+}
+
+// begin readies the overlay for a replay through it (replayLinks, patchLinks): every row a new key
+// until place finds the recorded link of its key.
+func (ov *linkOverlay) begin() {
+	ov.at = make([]int32, len(ov.rows))
+	for i := range ov.at {
+		ov.at[i] = overlayNewKey
+	}
+}
+
+// place notes in the overlay what a replay does with the recorded link x at position pos, and
+// returns the overlay row that takes its place (nil: the recorded link stays, having no overlay
+// row or a newer version than it).
+func (ov *linkOverlay) place(x *linkRow, pos int32) *schemas.SupplyLink {
+	i, ok := ov.replaces([5]uint32{x.typ, x.ent, x.prod, x.comp, x.sup})
+	if !ok {
+		return nil
+	}
+	ov.at[i] = overlayKeptOlder
+	if time.Unix(x.asOf, int64(x.asOfNs)).After(ov.rows[i].AsOf) {
+		return nil
+	}
+	ov.at[i] = pos
+	return &ov.rows[i]
+}
+
+// addNewKeys adds to b, in overlay order, the rows no recorded link has the key of (after the
+// recorded links, as a replay does).
+func (ov *linkOverlay) addNewKeys(b *Builder) {
+	for i, at := range ov.at {
+		if at == overlayNewKey {
+			l := ov.rows[i]
+			b.AddLink(&l)
 		}
 	}
 }
