@@ -543,7 +543,7 @@ var knownMetrics = []string{
 	"chainwatch_sink_records_consumed_total", "chainwatch_sink_rows_inserted_total", "chainwatch_sink_rejected_total",
 	"chainwatch_sink_step_errors_total", "chainwatch_sink_fetch_errors_total", "chainwatch_sink_commits_total",
 	"chainwatch_sink_batch_records", "chainwatch_sink_flush_duration_seconds", "chainwatch_sink_last_insert_timestamp_seconds",
-	"chainwatch_sink_consumer_lag_records",
+	"chainwatch_sink_consumer_lag_records", "chainwatch_sink_open_insert_rows", "chainwatch_sink_rewinds_total",
 	"chainwatch_collector_run_duration_seconds", "chainwatch_collector_runs_total", "chainwatch_collector_records_emitted_total",
 	"chainwatch_collector_records_rejected_total", "chainwatch_collector_last_success_timestamp_seconds",
 	"chainwatch_notifications_total", "chainwatch_notifications_failed_total", "chainwatch_notification_latency_seconds",

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/chainwatch/chainwatch/alerts"
 	"github.com/chainwatch/chainwatch/alerts/channels"
@@ -31,6 +30,7 @@ import (
 	"github.com/chainwatch/chainwatch/internal/exposure"
 	"github.com/chainwatch/chainwatch/internal/report"
 	"github.com/chainwatch/chainwatch/internal/sink"
+	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // Version is set at build time with -ldflags "-X github.com/chainwatch/chainwatch/internal/app.Version=...".
@@ -80,7 +80,8 @@ type App struct {
 	digestSched *report.Scheduler
 	srv         *http.Server
 	ln          net.Listener
-	readers     []*kafka.Reader
+	readers     []*sink.GroupReader
+	sinkConn    driver.Conn // the sink's pool (buildSinks)
 	sinks       []*sink.Sink
 
 	stop func() // cancels the context of the background loops (set by Start)
@@ -145,6 +146,14 @@ func New(ctx context.Context, cfg config.Config, opt Options) (a *App, err error
 func (a *App) connect(ctx context.Context) error {
 	var err error
 	if a.conn, err = connectClickHouse(ctx, a.cfg, a.log); err != nil {
+		return err
+	}
+	// The sink's own pool: an INSERT kept open across batches holds a connection per table
+	// (sink.insert_rows), besides the availability and dead-letter inserts between them.
+	sc := a.cfg.ClickHouse
+	sc.CreateDB = false
+	sc.MaxOpenConns = a.cfg.Sink.Workers * (len(schemas.Kinds()) + 2)
+	if a.sinkConn, err = chstore.Open(ctx, sc, a.log); err != nil {
 		return err
 	}
 	if a.cfg.ClickHouse.Cluster != "" {
@@ -244,9 +253,9 @@ func (a *App) buildSinks() {
 	m := sink.NewMetrics(a.reg)
 	for i := range a.cfg.Sink.Workers {
 		log := a.log.With("component", "sink", "worker", i)
-		r := sink.NewReader(a.cfg.Kafka, a.cfg.Sink, topics, log)
+		r := sink.NewGroupReader(a.cfg.Kafka, a.cfg.Sink, topics, log)
 		a.readers = append(a.readers, r)
-		s := sink.NewWithMetrics(a.cfg.Sink, a.cfg.Kafka.TopicPrefix, r, chstore.Inserter{Conn: a.conn}, a.producer, m, log)
+		s := sink.NewWithMetrics(a.cfg.Sink, a.cfg.Kafka.TopicPrefix, r, chstore.NewInsertStreams(a.sinkConn), a.producer, m, log)
 		s.OnStored(a.trig.stored) // availability rows → event-driven detector run
 		a.sinks = append(a.sinks, s)
 	}
@@ -365,6 +374,9 @@ func (a *App) close() {
 	}
 	if a.conn != nil {
 		_ = a.conn.Close()
+	}
+	if a.sinkConn != nil {
+		_ = a.sinkConn.Close()
 	}
 }
 

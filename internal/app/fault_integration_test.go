@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainwatch/chainwatch/internal/sink"
 	"github.com/chainwatch/chainwatch/internal/testenv"
 )
 
@@ -108,14 +109,21 @@ func TestFaultClickHouseDownIntegration(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	now := time.Now().UTC().Truncate(time.Second)
+	// The last records are produced while the server is down: 18.16 serves its open connections
+	// through a graceful shutdown, and a sink draining fast enough could store all that came
+	// before it, with nothing left to fail on.
+	tail := n / 10
 	produced := make(chan error, 1)
-	go func() { produced <- produceAll(ctx, kcfg, n, 5_000, now, 15*time.Minute) }()
+	go func() { produced <- produceAll(ctx, kcfg, n-tail, 5_000, now, 15*time.Minute) }()
 
-	got := waitRows(t, conn, randomPoint(n, 0.2, 0.5), 10*time.Minute)
+	got := waitRows(t, conn, randomPoint(n-tail, 0.2, 0.5), 10*time.Minute)
 	before := d.metric("chainwatch_sink_step_errors_total")
 	t0 := time.Now()
 	priv.script("stop")
 	t.Logf("clickhouse stopped at >= %d stored rows", got)
+	if err := produceRaw(ctx, kcfg, eventMessages(kcfg.TopicPrefix, n-tail, n, now), 5_000); err != nil {
+		t.Fatal(err)
+	}
 	if !until(2*time.Minute, 200*time.Millisecond, func() bool { return d.metric("chainwatch_sink_step_errors_total") > before }) {
 		t.Errorf("the sink recorded no failed step while ClickHouse was down")
 	}
@@ -167,7 +175,8 @@ func TestFaultClickHouseDownIntegration(t *testing.T) {
 
 // TestFaultClickHouseSIGSTOPIntegration: the (private) ClickHouse is frozen with SIGSTOP while
 // events keep arriving. The daemon holds at most two batches (back-pressure leaves the rest in
-// Kafka), its RSS stays bounded, /readyz goes false, and true again after SIGCONT.
+// Kafka, beyond the blocks it sent into INSERTs kept open), its RSS stays bounded, /readyz goes
+// false, and true again after SIGCONT.
 func TestFaultClickHouseSIGSTOPIntegration(t *testing.T) {
 	priv := newPrivateClickHouse(t)
 	ch := testenv.ClickHouseConfig(t)
@@ -205,11 +214,12 @@ func TestFaultClickHouseSIGSTOPIntegration(t *testing.T) {
 		produced <- produceRaw(ctx, kcfg, prod, 10_000)
 	}()
 	var maxRSS int64
-	var maxConsumed float64
+	var maxConsumed, maxOpen float64
 	sawNotReady := false
 	sample := func() {
 		maxRSS = max(maxRSS, d.rssKiB())
 		maxConsumed = max(maxConsumed, d.metric("chainwatch_sink_records_consumed_total"))
+		maxOpen = max(maxOpen, d.metric("chainwatch_sink_open_insert_rows"))
 	}
 	prodDone := false
 	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); {
@@ -242,16 +252,21 @@ func TestFaultClickHouseSIGSTOPIntegration(t *testing.T) {
 		t.Errorf("daemon exit after SIGTERM: %v", err)
 	}
 	held := maxConsumed - consumed0
-	t.Logf("RSS before %d KiB, max while frozen %d KiB (+%d KiB); records fetched while frozen %.0f of %d sent (bound 2 batches = %d)",
-		baseRSS, maxRSS, maxRSS-baseRSS, held, load, 2*batchRows)
+	t.Logf("RSS before %d KiB, max while frozen %d KiB (+%d KiB); records fetched while frozen %.0f of %d sent (bound 2 batches = %d, plus %.0f rows sent in open INSERTs)",
+		baseRSS, maxRSS, maxRSS-baseRSS, held, load, 2*batchRows, maxOpen)
 	if !sawNotReady {
 		t.Errorf("/readyz never went false while ClickHouse was frozen")
 	}
 	if !readyAgain {
 		t.Errorf("/readyz did not become true again after SIGCONT")
 	}
-	if held > 2*batchRows {
-		t.Errorf("the daemon fetched %.0f records while ClickHouse was frozen, more than the two batches (%d) it may hold", held, 2*batchRows)
+	// The rows of a backlog's open INSERTs left the daemon (into the socket until the server
+	// stopped reading): they are not held, and bounded by sink.insert_rows.
+	if held > 2*batchRows+maxOpen {
+		t.Errorf("the daemon fetched %.0f records while ClickHouse was frozen, more than the two batches (%d) it may hold and the %.0f rows of its open INSERTs", held, 2*batchRows, maxOpen)
+	}
+	if maxOpen > float64(sink.DefaultConfig().InsertRows) {
+		t.Errorf("open INSERTs carried %.0f rows, more than sink.insert_rows", maxOpen)
 	}
 	// Two batches of 5,000 rows, the reader's queue and fetch buffers: far below 256 MiB. Without
 	// back-pressure the frozen period's events (about 100 MB of JSON in CI) would all be held.
@@ -260,4 +275,50 @@ func TestFaultClickHouseSIGSTOPIntegration(t *testing.T) {
 	}
 	c := countEvents(t, conn, warm+load)
 	checkExact(t, fmt.Sprintf("ClickHouse SIGSTOP %s (RSS +%d KiB, fetched while frozen %.0f)", freeze.Round(time.Second), maxRSS-baseRSS, held), c)
+}
+
+// TestFaultClickHouseKill9MidInsertIntegration: the (private) ClickHouse is killed (SIGKILL) while
+// the sink drains a backlog through INSERTs kept open across batches (sink.insert_rows), and
+// started again. The batches those INSERTs carried are no longer in the daemon: it must go back
+// to the committed offsets and fetch them again (a rewind), and in the end every event is stored
+// once, none lost.
+func TestFaultClickHouseKill9MidInsertIntegration(t *testing.T) {
+	priv := newPrivateClickHouse(t)
+	ch := testenv.ClickHouseConfig(t)
+	ch.Addr = []string{priv.addr}
+	kcfg := testenv.Kafka(t)
+	n := sized(200_000, 1_000_000)
+	d := faultDaemon(t, kcfg, ch, "sink: {batch_rows: 5000, insert_rows: 60000, flush_interval: 200ms, retry_max: 1s}")
+	d.start()
+	conn := openCH(t, ch)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	if err := produceAll(ctx, kcfg, n, 10_000, now, 15*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the server once an open INSERT carries more than its first batch.
+	if !until(5*time.Minute, 10*time.Millisecond, func() bool { return d.metric("chainwatch_sink_open_insert_rows") > 5000 }) {
+		t.Fatal("the sink never kept an INSERT open across batches while draining the backlog")
+	}
+	open := d.metric("chainwatch_sink_open_insert_rows")
+	errs := d.metric("chainwatch_sink_step_errors_total")
+	priv.kill9()
+	t.Logf("clickhouse killed with %.0f rows in open INSERTs", open)
+	// The sink fails on its next step (a block of the open INSERTs, or an insert of its own that it
+	// retries until the server is back and then finds the open INSERTs broken).
+	if !until(2*time.Minute, 100*time.Millisecond, func() bool { return d.metric("chainwatch_sink_step_errors_total") > errs }) {
+		t.Errorf("the sink recorded no failed step with ClickHouse killed")
+	}
+	time.Sleep(3 * time.Second)
+	priv.script("start")
+	waitAllStored(t, conn, n, 15*time.Minute)
+	rewinds := d.metric("chainwatch_sink_rewinds_total")
+	if rewinds < 1 {
+		t.Errorf("the sink never went back to the committed offsets: the batches of the killed INSERTs were not fetched again")
+	}
+	if err := d.stop(); err != nil {
+		t.Errorf("daemon exit after SIGTERM: %v", err)
+	}
+	c := countEvents(t, conn, n)
+	checkExact(t, fmt.Sprintf("ClickHouse SIGKILL mid-insert (%.0f rows open, %.0f rewinds)", open, rewinds), c)
 }

@@ -25,15 +25,24 @@ type Config struct {
 	FetchMaxBytes int           `koanf:"fetch_max_bytes"`
 	QueueCapacity int           `koanf:"queue_capacity"`
 	FetchMaxWait  time.Duration `koanf:"fetch_max_wait"`
+	// InsertRows: while the sink is behind (draining a backlog), its batches go to ClickHouse as
+	// blocks of one INSERT per table kept open across them, and their offsets are committed when
+	// those INSERTs end: at InsertRows records, InsertMaxAge after the first batch, or when the
+	// sink has caught up. The server stores the blocks of one INSERT in few parts. BatchRows or
+	// less: one INSERT per batch.
+	InsertRows   int           `koanf:"insert_rows"`
+	InsertMaxAge time.Duration `koanf:"insert_max_age"`
 }
 
 // DefaultConfig is one worker inserting up to 25000 rows a batch (a smaller batch kept the drain under
 // 300 MB RSS at 5% less throughput, docs/benchmarks.md), fetching at most 1 MiB per
-// partition and queueing 2000 messages.
+// partition and queueing 2000 messages; a backlog goes in INSERTs of up to 200,000 rows kept open
+// across batches for at most 10 s.
 func DefaultConfig() Config {
 	return Config{BatchRows: 25000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
 		RetryMax: 15 * time.Second, Workers: 1, Decoders: 2, ShutdownWait: 30 * time.Second,
-		UrgentFlush: 100 * time.Millisecond, FetchMaxBytes: 1 << 20, QueueCapacity: 2000, FetchMaxWait: 250 * time.Millisecond}
+		UrgentFlush: 100 * time.Millisecond, FetchMaxBytes: 1 << 20, QueueCapacity: 2000, FetchMaxWait: 250 * time.Millisecond,
+		InsertRows: 200_000, InsertMaxAge: 10 * time.Second}
 }
 
 // Validate reports every problem by its key relative to the section.
@@ -55,5 +64,7 @@ func (c Config) Validate() error {
 	}
 	p.Positive("queue_capacity", c.QueueCapacity)
 	p.Duration("fetch_max_wait", c.FetchMaxWait)
+	p.Positive("insert_rows", c.InsertRows)
+	p.Duration("insert_max_age", c.InsertMaxAge)
 	return p.Err()
 }

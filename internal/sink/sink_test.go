@@ -375,13 +375,13 @@ func TestSinkReleasesColumnsOfAbsentKinds(t *testing.T) {
 		s.add(msg(3 * i))   // trade
 		s.add(msg(3*i + 1)) // availability
 	}
-	if err := s.flush(context.Background(), b); err != nil {
+	if err := s.flush(context.Background(), b, false); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 30; i++ {
 		s.add(msg(3 * i)) // trade only
 	}
-	if err := s.flush(context.Background(), b); err != nil {
+	if err := s.flush(context.Background(), b, false); err != nil {
 		t.Fatal(err)
 	}
 	if c := b.rows[schemas.KindAvailability].Cap(); c != 0 {
