@@ -594,10 +594,7 @@ func (s *Sink) apply(d decoded) schemas.Kind {
 	m := d.m
 	s.b.n++
 	s.consumed(m.Topic).Inc()
-	k := tp{m.Topic, m.Partition}
-	if prev, ok := s.b.last[k]; !ok || m.Offset > prev.Offset {
-		s.b.last[k] = m
-	}
+	keepLast(s.b.last, m)
 	switch {
 	case d.dead != nil:
 		s.b.scratch = d.dead.AppendValues(s.b.scratch[:0])
@@ -734,10 +731,8 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 		if g.last == nil {
 			g.last = map[tp]kafka.Message{}
 		}
-		for k, m := range b.last {
-			if prev, ok := g.last[k]; !ok || m.Offset > prev.Offset {
-				g.last[k] = m
-			}
+		for _, m := range b.last {
+			keepLast(g.last, m)
 		}
 		g.records += b.n
 		for _, k := range kinds[reported:] {
@@ -831,6 +826,14 @@ func (s *Sink) endGroup(ctx context.Context) error {
 	s.grpOpen.Store(false)
 	s.rewindWait = s.cfg.RetryMin
 	return nil
+}
+
+// keepLast keeps m in last if it is its partition's highest message.
+func keepLast(last map[tp]kafka.Message, m kafka.Message) {
+	k := tp{m.Topic, m.Partition}
+	if prev, ok := last[k]; !ok || m.Offset > prev.Offset {
+		last[k] = m
+	}
 }
 
 // commit commits the highest message of each partition (none: nothing to do), retrying.
