@@ -459,11 +459,16 @@ func (s *Sink) next(ctx context.Context) (decoded, error) {
 	return s.pipe.next(ctx)
 }
 
-// decodePipe: one goroutine fetches and deals the messages round-robin to the decoders; next reads
-// their outputs round-robin, so the records come out in fetch order.
+// decodePipe: one goroutine fetches and deals the messages, in chunks, round-robin to the decoders;
+// next reads their chunks back round-robin, so the records come out in fetch order. A chunk is one
+// channel hand-off each way for up to chunkSize messages, where one per message cost the daemon
+// more CPU than the decoders' parallel work saved (docs/benchmarks.md).
 type decodePipe struct {
-	outs   []chan decoded
-	i      int // the output next reads from
+	outs   []chan []decoded
+	i      int       // the output next reads from
+	cur    []decoded // the chunk next is handing out
+	pos    int
+	free   chan []decoded // handed-out chunks, for the fetcher to fill again
 	done   <-chan struct{}
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -475,23 +480,34 @@ func (p *decodePipe) stop() {
 	p.wg.Wait()
 }
 
-const decodeQueue = 256 // records queued per decoder, each way
+const (
+	decodeQueue = 8 // chunks queued per decoder, each way: at most 1,024 messages
+	// chunkSize is the most messages in one chunk. The fetcher sends a chunk early when the last
+	// message's partition had nothing more at its fetch (caughtUp), when the next
+	// message takes chunkWait to come, or on a fetch error, so a chunk never waits for a backlog
+	// that is not there.
+	chunkSize = 128
+	chunkWait = 2 * time.Millisecond
+)
 
 func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &decodePipe{outs: make([]chan decoded, n), done: ctx.Done(), cancel: cancel}
-	ins := make([]chan decoded, n)
+	p := &decodePipe{outs: make([]chan []decoded, n), done: ctx.Done(), cancel: cancel,
+		free: make(chan []decoded, n*(2*decodeQueue+2)+2)}
+	ins := make([]chan []decoded, n)
 	p.wg.Add(n + 1)
 	for i := range n {
-		ins[i], p.outs[i] = make(chan decoded, decodeQueue), make(chan decoded, decodeQueue)
-		go func(in <-chan decoded, out chan<- decoded) {
+		ins[i], p.outs[i] = make(chan []decoded, decodeQueue), make(chan []decoded, decodeQueue)
+		go func(in <-chan []decoded, out chan<- []decoded) {
 			defer p.wg.Done()
-			for d := range in {
-				if d.err == nil {
-					d = s.decode(d.m)
+			for c := range in {
+				for j := range c {
+					if c[j].err == nil {
+						c[j] = s.decode(c[j].m)
+					}
 				}
 				select {
-				case out <- d:
+				case out <- c:
 				case <-ctx.Done():
 					return
 				}
@@ -505,15 +521,52 @@ func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 				close(in)
 			}
 		}()
-		for i := 0; ; i = (i + 1) % n {
-			m, err := s.fetch.FetchMessage(ctx)
-			if err != nil && ctx.Err() != nil {
-				return
-			}
+		i := 0
+		var c []decoded
+		var cctx context.Context // ends chunkWait after the chunk's first message
+		ccancel := func() {}
+		defer func() { ccancel() }()
+		send := func() bool {
+			ccancel()
+			cctx, ccancel = nil, func() {}
 			select {
-			case ins[i] <- decoded{m: m, err: err}: // a fetch error keeps its place in the order
+			case ins[i] <- c:
 			case <-ctx.Done():
+				return false
+			}
+			i, c = (i+1)%n, nil
+			return true
+		}
+		for {
+			if c == nil {
+				select {
+				case c = <-p.free:
+				default:
+					c = make([]decoded, 0, chunkSize)
+				}
+			}
+			fctx := ctx
+			if len(c) > 0 {
+				if cctx == nil {
+					cctx, ccancel = chunkDeadline(ctx)
+				}
+				fctx = cctx
+			}
+			m, err := s.fetch.FetchMessage(fctx)
+			switch {
+			case err != nil && ctx.Err() != nil:
 				return
+			case err != nil && fctx != ctx && fctx.Err() != nil: // nothing came within chunkWait
+				if !send() {
+					return
+				}
+				continue
+			}
+			c = append(c, decoded{m: m, err: err}) // a fetch error keeps its place in the order
+			if err != nil || len(c) == chunkSize || caughtUp(m) {
+				if !send() {
+					return
+				}
 			}
 			if err != nil && !sleep(ctx, s.cfg.RetryMin) {
 				return
@@ -523,16 +576,37 @@ func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 	return p
 }
 
+// caughtUp: m was its partition's last message when it was fetched. A high-water mark of 0 is
+// unknown (not from a broker): the chunk then waits for chunkSize or chunkWait.
+func caughtUp(m kafka.Message) bool { return m.HighWaterMark > 0 && m.HighWaterMark-m.Offset <= 1 }
+
+// chunkDeadline is the context of the fetches that may add to a started chunk.
+func chunkDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, chunkWait)
+}
+
 func (p *decodePipe) next(ctx context.Context) (decoded, error) {
-	select {
-	case d := <-p.outs[p.i]:
-		p.i = (p.i + 1) % len(p.outs)
-		return d, d.err
-	case <-ctx.Done():
-		return decoded{}, ctx.Err()
-	case <-p.done:
-		return decoded{}, context.Canceled
+	if p.pos == len(p.cur) {
+		select {
+		case c := <-p.outs[p.i]:
+			p.i = (p.i + 1) % len(p.outs)
+			if p.cur != nil {
+				clear(p.cur) // drop the messages' references before the chunk is filled again
+				select {
+				case p.free <- p.cur[:0]:
+				default:
+				}
+			}
+			p.cur, p.pos = c, 0
+		case <-ctx.Done():
+			return decoded{}, ctx.Err()
+		case <-p.done:
+			return decoded{}, context.Canceled
+		}
 	}
+	d := p.cur[p.pos]
+	p.pos++
+	return d, d.err
 }
 
 // decoded is one fetched message, decoded (by a decode worker, in any goroutine): either an event

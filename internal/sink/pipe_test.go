@@ -1,0 +1,105 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// chunkFetcher serves its queue (a message or a fetch error each) and blocks when it is empty; it
+// records, per call, whether the fetch could add to a started chunk (its context has a deadline).
+type chunkFetcher struct {
+	queue     chan decoded
+	mu        sync.Mutex
+	deadlines []bool
+}
+
+func (f *chunkFetcher) FetchMessage(ctx context.Context) (kafka.Message, error) {
+	_, dl := ctx.Deadline()
+	f.mu.Lock()
+	f.deadlines = append(f.deadlines, dl)
+	f.mu.Unlock()
+	select {
+	case d := <-f.queue:
+		return d.m, d.err
+	case <-ctx.Done():
+		return kafka.Message{}, ctx.Err()
+	}
+}
+
+func (f *chunkFetcher) CommitMessages(context.Context, ...kafka.Message) error { return nil }
+
+// The decode pipe hands the fetched messages to the decoders in chunks, and out again in fetch
+// order: a backlog in full chunks of chunkSize; the rest when no message came within chunkWait;
+// at once after a message that was its partition's last (the next fetch then has no deadline);
+// at once with a fetch error, which keeps its place in the order.
+func TestDecodePipeChunks(t *testing.T) {
+	f := &chunkFetcher{queue: make(chan decoded, 1000)}
+	const backlog = 2*chunkSize + 44
+	for i := range backlog {
+		f.queue <- decoded{m: msg(i)} // high-water mark 0: unknown
+	}
+	s := New(cfg(), prefix, f, &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := s.startDecoders(ctx, 3)
+	defer p.stop()
+	var sizes []int
+	next := func(want int64) decoded {
+		t.Helper()
+		d, err := p.next(ctx)
+		if d.m.Offset != want {
+			t.Fatalf("got offset %d (err %v), want %d: out of fetch order", d.m.Offset, err, want)
+		}
+		if p.pos == 1 {
+			sizes = append(sizes, len(p.cur))
+		}
+		return d
+	}
+	for i := range backlog {
+		if d := next(int64(i)); d.kind == "" || d.rec == nil {
+			t.Fatalf("message %d was not decoded: %+v", i, d.reject)
+		}
+	}
+	if fmt.Sprint(sizes) != fmt.Sprint([]int{chunkSize, chunkSize, 44}) {
+		t.Errorf("chunk sizes %v, want [%d %d 44]", sizes, chunkSize, chunkSize)
+	}
+
+	// A caught-up partition's message goes alone, without waiting for more: the fetch that got it
+	// was already waiting (it is not recorded again), the one after it has no chunk deadline.
+	waitFor(t, "the fetcher waiting", func() bool { f.mu.Lock(); defer f.mu.Unlock(); return !f.deadlines[len(f.deadlines)-1] })
+	f.mu.Lock()
+	f.deadlines = nil
+	f.mu.Unlock()
+	m := msg(1000)
+	m.HighWaterMark = m.Offset + 1
+	f.queue <- decoded{m: m}
+	sizes = nil
+	next(1000)
+	waitFor(t, "the fetch after it", func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.deadlines) == 1 })
+	f.mu.Lock()
+	if fmt.Sprint(f.deadlines) != "[false]" {
+		t.Errorf("fetches with a chunk deadline: %v, want none (the chunk went at once)", f.deadlines)
+	}
+	f.mu.Unlock()
+	// A fetch error ends its chunk, in its place.
+	fail := errors.New("broker gone")
+	f.queue <- decoded{m: msg(1001)}
+	f.queue <- decoded{err: fail}
+	f.queue <- decoded{m: msg(1002)}
+	sizes = nil
+	next(1001)
+	if _, err := p.next(ctx); !errors.Is(err, fail) {
+		t.Fatalf("want the fetch error after offset 1001, got %v", err)
+	}
+	next(1002)
+	if fmt.Sprint(sizes) != "[2 1]" {
+		t.Errorf("chunk sizes %v, want [2 1]", sizes)
+	}
+}
