@@ -36,18 +36,21 @@ type Envelope struct {
 
 // EventID returns the deterministic id of a record: hex(sha256(source \x1f kind \x1f naturalKey))[:32].
 func EventID(source string, kind Kind, naturalKey string) string {
-	id := eventIDHex(source, kind, naturalKey)
+	var buf [256]byte
+	id := idHex(append(idPrefix(buf[:0], source, kind), naturalKey...))
 	return string(id[:])
 }
 
-// eventIDHex is EventID in a fixed array, hashed from a stack buffer for the usual short keys.
-func eventIDHex(source string, kind Kind, naturalKey string) [32]byte {
-	var buf [256]byte
-	b := append(buf[:0], source...)
+// idPrefix appends what precedes the natural key in the hashed text of an event id.
+func idPrefix(b []byte, source string, kind Kind) []byte {
+	b = append(b, source...)
 	b = append(b, 0x1f)
 	b = append(b, kind...)
-	b = append(b, 0x1f)
-	b = append(b, naturalKey...)
+	return append(b, 0x1f)
+}
+
+// idHex is the event id of the hashed text b, in a fixed array.
+func idHex(b []byte) [32]byte {
 	sum := sha256.Sum256(b)
 	var hx [32]byte
 	hex.Encode(hx[:], sum[:16])
@@ -124,24 +127,37 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // The plain shape producers write is decoded without reflection (fastjson.go); anything else, and
 // every error, goes through the reflective decoder.
 func Decode(value []byte, wantKind Kind) (Envelope, Record, error) {
-	env, rec, err := decode(value, wantKind, true)
+	return decodeFast(value, wantKind, false)
+}
+
+// DecodeShared is Decode without copying strings: the envelope's and the record's strings may
+// share value's memory, so value must not change while they are in use, and it stays in memory
+// as long as any of them does. The sink decodes every record this way: kafka-go gives each
+// message its own value, and the rows are copied into the INSERT's blocks within the batch.
+func DecodeShared(value []byte, wantKind Kind) (Envelope, Record, error) {
+	return decodeFast(value, wantKind, true)
+}
+
+func decodeFast(value []byte, wantKind Kind, shared bool) (Envelope, Record, error) {
+	env, rec, err := decode(value, wantKind, true, shared)
 	if err != nil {
 		// The fast path does not check the whole value (an invalid payload, "payload": null with
 		// a space): every error is the reflective decoder's, so its reason does not depend on the
 		// path (FuzzDecode).
-		return decode(value, wantKind, false)
+		return decode(value, wantKind, false, false)
 	}
 	return env, rec, nil
 }
 
-func decode(value []byte, wantKind Kind, tryFast bool) (Envelope, Record, error) {
+func decode(value []byte, wantKind Kind, tryFast, shared bool) (Envelope, Record, error) {
 	var env Envelope
+	var rec Record
 	fast := false
 	if tryFast {
-		env, fast = decodeEnvelopeFast(value)
+		env, rec, fast = decodeEnvelopeFast(value, shared)
 	}
 	if !fast {
-		env = Envelope{}
+		env, rec = Envelope{}, nil
 		if err := json.Unmarshal(value, &env); err != nil {
 			return env, nil, &DecodeError{"bad_json", err}
 		}
@@ -152,9 +168,11 @@ func decode(value []byte, wantKind Kind, tryFast bool) (Envelope, Record, error)
 	if wantKind != "" && env.Kind != wantKind {
 		return env, nil, &DecodeError{"kind_mismatch", fmt.Errorf("topic carries %q, record says %q", wantKind, env.Kind)}
 	}
-	var rec Record
-	if tryFast {
-		rec, fast = decodePayloadFast(env.Kind, env.Payload)
+	switch {
+	case rec != nil: // decoded with the envelope
+		fast = true
+	case tryFast:
+		rec, fast = decodePayloadFast(env.Kind, env.Payload, shared)
 	}
 	if !fast {
 		spec, _ := Lookup(env.Kind)
@@ -168,19 +186,21 @@ func decode(value []byte, wantKind Kind, tryFast bool) (Envelope, Record, error)
 	if err := rec.Validate(); err != nil {
 		return env, nil, &DecodeError{"invalid", err}
 	}
-	if nk := rec.NaturalKey(); !eventIDMatches(env.EventID, env.Source, env.Kind, nk) {
-		want := EventID(env.Source, env.Kind, nk)
+	if !eventIDMatches(env.EventID, env.Source, env.Kind, rec) {
+		want := EventID(env.Source, env.Kind, rec.NaturalKey())
 		return env, nil, &DecodeError{"invalid", fmt.Errorf("event_id: %s does not match the natural key (want %s)", env.EventID, want)}
 	}
 	return env, rec, nil
 }
 
-// eventIDMatches reports whether id == EventID(source, kind, naturalKey), without allocating for
-// the usual short keys (the sink checks every record).
-func eventIDMatches(id, source string, kind Kind, naturalKey string) bool {
+// eventIDMatches reports whether id == EventID(source, kind, rec.NaturalKey()), without allocating
+// for the usual short keys (the sink checks every record): the key is written into the hashed
+// buffer (appendKey) rather than built as a string.
+func eventIDMatches(id, source string, kind Kind, rec Record) bool {
 	if len(id) != 32 {
 		return false
 	}
-	hx := eventIDHex(source, kind, naturalKey)
+	var buf [256]byte // on the stack: the usual text is shorter
+	hx := idHex(appendKey(idPrefix(buf[:0], source, kind), rec))
 	return string(hx[:]) == id
 }

@@ -2,13 +2,14 @@ package schemas
 
 // Hooks for the external tests of the fast decoder (fastjson_test.go).
 var (
-	DecodeReflective   = func(v []byte, k Kind) (Envelope, Record, error) { return decode(v, k, false) }
+	DecodeReflective   = func(v []byte, k Kind) (Envelope, Record, error) { return decode(v, k, false, false) }
 	DecodeEnvelopeFast = decodeEnvelopeFast
 	DecodePayloadFast  = decodePayloadFast
-	FastFieldKeys      = func(k Kind) map[string]bool {
-		out := map[string]bool{}
-		for key := range fastFields[k] {
-			out[key] = true
+	// FastFieldKeys lists the keys of kind's fast setters, in their order.
+	FastFieldKeys = func(k Kind) []string {
+		var out []string
+		for _, f := range fastFields[k].fields {
+			out = append(out, f.name)
 		}
 		return out
 	}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A hand-written decoder for the envelope and the payloads, without reflection: the sink's hot path.
@@ -12,8 +13,9 @@ import (
 // the reflective path for that record, so errors and their reasons are the reflective decoder's own.
 
 type scanner struct {
-	b []byte
-	i int
+	b      []byte
+	i      int
+	shared bool // strings share b's memory (DecodeShared) instead of being copied
 }
 
 func (s *scanner) ws() {
@@ -61,11 +63,24 @@ func (s *scanner) strBytes() ([]byte, bool) {
 
 func (s *scanner) str() (string, bool) {
 	b, ok := s.strBytes()
+	if s.shared && len(b) > 0 {
+		return unsafe.String(&b[0], len(b)), ok
+	}
 	return string(b), ok
 }
 
-// num reads a number token (JSON grammar's characters, first a digit or '-', no leading zero).
-func (s *scanner) num() (string, bool) {
+// view is b as a string without a copy, for parsing only: it must not be kept (nor an error that
+// quotes it).
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// num reads a number token (JSON grammar's characters, first a digit or '-', no leading zero);
+// the token shares the scanner's memory.
+func (s *scanner) num() ([]byte, bool) {
 	s.ws()
 	start := s.i
 	for ; s.i < len(s.b); s.i++ {
@@ -76,16 +91,16 @@ func (s *scanner) num() (string, bool) {
 	}
 	tok := s.b[start:s.i]
 	if len(tok) == 0 || (tok[0] != '-' && (tok[0] < '0' || tok[0] > '9')) || tok[0] == '+' {
-		return "", false
+		return nil, false
 	}
 	d := tok
 	if d[0] == '-' {
 		d = d[1:]
 	}
 	if len(d) == 0 || (len(d) > 1 && d[0] == '0' && d[1] >= '0' && d[1] <= '9') {
-		return "", false
+		return nil, false
 	}
-	return string(tok), true
+	return tok, true
 }
 
 func (s *scanner) boolean() (bool, bool) {
@@ -168,15 +183,17 @@ func (s *scanner) timeValue() (time.Time, bool) {
 }
 
 // decodeEnvelopeFast decodes the envelope; ok is false when the reflective decoder must decide.
-func decodeEnvelopeFast(value []byte) (env Envelope, ok bool) {
-	s := &scanner{b: value}
+// With shared, its strings share value's memory. When the kind comes before the payload, as
+// producers write it, the payload is decoded in the same pass: rec is then its record (else nil).
+func decodeEnvelopeFast(value []byte, shared bool) (env Envelope, rec Record, ok bool) {
+	s := &scanner{b: value, shared: shared}
 	ok = s.object(func(k []byte) bool {
 		var ok bool
 		switch string(k) {
 		case "schema_version":
-			var n string
+			var n []byte
 			if n, ok = s.num(); ok {
-				v, err := strconv.ParseInt(n, 10, 64)
+				v, err := strconv.ParseInt(view(n), 10, 64)
 				env.SchemaVersion, ok = int(v), err == nil
 			}
 		case "event_id":
@@ -184,43 +201,112 @@ func decodeEnvelopeFast(value []byte) (env Envelope, ok bool) {
 		case "source":
 			env.Source, ok = s.str()
 		case "kind":
-			var k string
-			k, ok = s.str()
-			env.Kind = Kind(k)
+			var k []byte
+			k, ok = s.strBytes()
+			env.Kind = kindOf(k)
 		case "occurred_at":
 			env.OccurredAt, ok = s.timeValue()
 		case "ingested_at":
 			env.IngestedAt, ok = s.timeValue()
 		case "payload":
 			start := s.i
-			if ok = s.skip(); ok {
+			rec = nil
+			if fs := fastFields[env.Kind]; fs != nil {
+				rec, ok = s.record(env.Kind, fs)
+			} else {
+				ok = s.skip()
+			}
+			if ok {
 				env.Payload = value[start:s.i]
 			}
 		}
 		return ok
 	})
 	s.ws()
-	return env, ok && s.i == len(value)
+	if rec != nil && rec.Kind() != env.Kind { // a second "kind" after the payload
+		rec = nil
+	}
+	return env, rec, ok && s.i == len(value)
 }
 
-// decodePayloadFast decodes the payload of kind; ok is false when the reflective decoder must decide.
-func decodePayloadFast(kind Kind, payload []byte) (Record, bool) {
+// kindOf is k as a Kind, without a copy for the known kinds.
+func kindOf(k []byte) Kind {
+	switch string(k) {
+	case string(KindTrade):
+		return KindTrade
+	case string(KindProduction):
+		return KindProduction
+	case string(KindProcurement):
+		return KindProcurement
+	case string(KindAvailability):
+		return KindAvailability
+	case string(KindSupplyNode):
+		return KindSupplyNode
+	case string(KindSupplyLink):
+		return KindSupplyLink
+	case string(KindSubstitution):
+		return KindSubstitution
+	}
+	return Kind(k)
+}
+
+// decodePayloadFast decodes the payload of kind; ok is false when the reflective decoder must
+// decide. With shared, the record's strings share payload's memory.
+func decodePayloadFast(kind Kind, payload []byte, shared bool) (Record, bool) {
 	fs, found := fastFields[kind]
 	if !found {
 		return nil, false
 	}
-	spec, _ := Lookup(kind)
-	rec := spec.New()
-	s := &scanner{b: payload}
-	ok := s.object(func(k []byte) bool {
-		f, known := fs[string(k)]
-		return known && f(rec, s)
-	})
+	s := &scanner{b: payload, shared: shared}
+	rec, ok := s.record(kind, fs)
 	s.ws()
 	return rec, ok && s.i == len(payload)
 }
 
+// record reads the payload object of kind, whose fields are fs.
+func (s *scanner) record(kind Kind, fs *fieldSet) (Record, bool) {
+	spec, _ := Lookup(kind)
+	rec := spec.New()
+	next := 0 // producers write the fields in the list's order, leaving some out: look ahead first
+	ok := s.object(func(k []byte) bool {
+		i := next
+		for i < len(fs.fields) && string(k) != fs.fields[i].name {
+			i++
+		}
+		if i == len(fs.fields) {
+			var known bool
+			if i, known = fs.index[string(k)]; !known {
+				return false
+			}
+		}
+		next = i + 1
+		return fs.fields[i].set(rec, s)
+	})
+	return rec, ok
+}
+
 type setter func(any, *scanner) bool
+
+// field is one payload key and its setter.
+type field struct {
+	name string
+	set  setter
+}
+
+// fieldSet is the keys of one payload type in the order its JSON encoding writes them, and an
+// index for keys that come in another order.
+type fieldSet struct {
+	fields []field
+	index  map[string]int
+}
+
+func newFieldSet(fields []field) *fieldSet {
+	fs := &fieldSet{fields: fields, index: make(map[string]int, len(fields))}
+	for i, f := range fields {
+		fs.index[f.name] = i
+	}
+	return fs
+}
 
 func fStr[T any](get func(*T) *string) setter {
 	return func(r any, s *scanner) bool {
@@ -263,7 +349,7 @@ func fUint[T any, U uint8 | uint16](bits int, get func(*T) *U) setter {
 		if !ok {
 			return false
 		}
-		v, err := strconv.ParseUint(n, 10, bits)
+		v, err := strconv.ParseUint(view(n), 10, bits)
 		*get(r.(*T)) = U(v)
 		return err == nil
 	}
@@ -275,7 +361,7 @@ func fInt64[T any](get func(*T) *int64) setter {
 		if !ok {
 			return false
 		}
-		v, err := strconv.ParseInt(n, 10, 64)
+		v, err := strconv.ParseInt(view(n), 10, 64)
 		*get(r.(*T)) = v
 		return err == nil
 	}
@@ -287,7 +373,7 @@ func fFloat[T any](get func(*T) *float64) setter {
 		if !ok {
 			return false
 		}
-		v, err := strconv.ParseFloat(n, 64)
+		v, err := strconv.ParseFloat(view(n), 64)
 		*get(r.(*T)) = v
 		return err == nil
 	}
@@ -299,7 +385,7 @@ func fFloatPtr[T any](get func(*T) **float64) setter {
 		if !ok {
 			return false
 		}
-		v, err := strconv.ParseFloat(n, 64)
+		v, err := strconv.ParseFloat(view(n), 64)
 		*get(r.(*T)) = &v
 		return err == nil
 	}

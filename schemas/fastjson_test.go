@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,12 +32,14 @@ func TestFastDecodeMatchesReflective(t *testing.T) {
 		t.Fatalf("synth covers %d kinds, want all %d", len(kinds), len(schemas.Kinds()))
 	}
 	for _, v := range values {
-		env, ok := schemas.DecodeEnvelopeFast(v)
-		if !ok {
-			t.Fatalf("envelope not on the fast path: %s", v)
-		}
-		if _, ok := schemas.DecodePayloadFast(env.Kind, env.Payload); !ok {
-			t.Fatalf("payload not on the fast path: %s", v)
+		for _, shared := range []bool{false, true} {
+			env, rec, ok := schemas.DecodeEnvelopeFast(v, shared)
+			if !ok || rec == nil {
+				t.Fatalf("envelope and payload not on the fast path in one pass: %s", v)
+			}
+			if _, ok := schemas.DecodePayloadFast(env.Kind, env.Payload, shared); !ok {
+				t.Fatalf("payload not on the fast path: %s", v)
+			}
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -54,6 +57,9 @@ func TestFastDecodeMatchesReflective(t *testing.T) {
 		strings.Replace(good, `"schema_version":1`, `"schema_version":1.0`, 1),
 		strings.Replace(good, `"schema_version":1`, `"schema_version":01`, 1),
 		strings.Replace(good, `"schema_version":1`, `"extra":[1,{"a":"}"}],"schema_version":1`, 1),
+		strings.Replace(good, `"payload":`, `"kind":"production","payload":`, 1),
+		strings.Replace(good, `}}`, `},"kind":"production"}`, 1),
+		strings.Replace(good, `}}`, `},"payload":{}}`, 1),
 		good + " x", " " + good + "\n", good[:len(good)-1], "{}", "[]", "null", "",
 	} {
 		values = append(values, []byte(v))
@@ -66,7 +72,15 @@ func TestFastDecodeMatchesReflective(t *testing.T) {
 func compareDecoders(t *testing.T, v []byte) {
 	t.Helper()
 	for _, want := range append(schemas.Kinds(), "") {
-		e1, r1, err1 := schemas.Decode(v, want)
+		compareDecoded(t, v, want, schemas.Decode)
+		compareDecoded(t, v, want, schemas.DecodeShared)
+	}
+}
+
+func compareDecoded(t *testing.T, v []byte, want schemas.Kind, dec func([]byte, schemas.Kind) (schemas.Envelope, schemas.Record, error)) {
+	t.Helper()
+	{
+		e1, r1, err1 := dec(slices.Clone(v), want)
 		e2, r2, err2 := schemas.DecodeReflective(v, want)
 		if (err1 == nil) != (err2 == nil) || (err1 != nil && err1.Error() != err2.Error()) {
 			t.Fatalf("%s (want %q): fast err %v, reflective err %v", v, want, err1, err2)
@@ -83,17 +97,21 @@ func compareDecoders(t *testing.T, v []byte) {
 }
 
 // Every JSON field of every payload type has a fast setter (a missing one would silently send the
-// kind down the slow path).
+// kind down the slow path), listed in the order the JSON encoding writes the fields (another order
+// would cost the decoder a map lookup per key).
 func TestFastFieldsCoverPayloads(t *testing.T) {
 	for _, k := range schemas.Kinds() {
 		spec, _ := schemas.Lookup(k)
 		typ := reflect.TypeOf(spec.New()).Elem()
-		have := schemas.FastFieldKeys(k)
+		var want []string
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
-			if name != "" && name != "-" && !have[name] {
-				t.Errorf("%s: field %q has no fast setter (schemas/fastfields.go)", k, name)
+			if name != "" && name != "-" {
+				want = append(want, name)
 			}
+		}
+		if have := schemas.FastFieldKeys(k); !slices.Equal(have, want) {
+			t.Errorf("%s: fast setters for %v, want the JSON fields in order %v (schemas/fastfields.go)", k, have, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -10,8 +11,9 @@ import (
 
 // FuzzDecode fuzzes the envelope decoder the sink runs on every Kafka record: it must not panic,
 // the hand-written fast path must agree with the reflective decoder (same envelope, same record,
-// same reject reason), and an accepted record must survive a re-encode. Seeds: one valid event of
-// every kind, and the checked-in corpus in testdata/fuzz/FuzzDecode.
+// same reject reason), DecodeShared must agree with both, and an accepted record must survive a
+// re-encode. Seeds: one valid event of every kind, and the checked-in corpus in
+// testdata/fuzz/FuzzDecode.
 func FuzzDecode(f *testing.F) {
 	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	q := 5.0
@@ -33,7 +35,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, value []byte) {
 		fenv, frec, ferr := Decode(value, "")
-		renv, rrec, rerr := decode(value, "", false)
+		renv, rrec, rerr := decode(value, "", false, false)
 		if (ferr == nil) != (rerr == nil) {
 			t.Fatalf("fast path error %v, reflective error %v", ferr, rerr)
 		}
@@ -46,6 +48,10 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(fenv, renv) || !reflect.DeepEqual(frec, rrec) {
 			t.Fatalf("fast path and reflective decoder disagree:\n%+v %+v\n%+v %+v", fenv, frec, renv, rrec)
+		}
+		senv, srec, serr := DecodeShared(bytes.Clone(value), "")
+		if serr != nil || !reflect.DeepEqual(senv, renv) || !reflect.DeepEqual(srec, rrec) {
+			t.Fatalf("DecodeShared and the reflective decoder disagree (%v):\n%+v %+v\n%+v %+v", serr, senv, srec, renv, rrec)
 		}
 		again, err := NewEnvelope(fenv.Source, frec, fenv.IngestedAt)
 		if err != nil {

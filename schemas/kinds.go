@@ -3,7 +3,6 @@ package schemas
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -147,13 +146,23 @@ func (v *verrs) oneOf(field, val string, allowed ...string) {
 }
 func (v verrs) err() error { return errors.Join(v...) }
 
-var (
-	hsRe   = regexp.MustCompile(`^(\d{2}|\d{4}|\d{6})$`)
-	iso3Re = regexp.MustCompile(`^[A-Z]{3}$`)
-)
-
 // ValidHS reports whether code is an HS chapter, heading or subheading (2, 4 or 6 digits).
-func ValidHS(code string) bool { return hsRe.MatchString(code) }
+func ValidHS(code string) bool {
+	if len(code) != 2 && len(code) != 4 && len(code) != 6 {
+		return false
+	}
+	for i := range len(code) {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validISO3 reports whether s is three upper-case ASCII letters (an ISO 3166 alpha-3 code's shape).
+func validISO3(s string) bool {
+	return len(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] >= 'A' && s[2] <= 'Z'
+}
 
 // HSChapter returns the 2-digit chapter of an HS code.
 func HSChapter(code string) string {
@@ -167,7 +176,7 @@ func (v *verrs) iso3(field, val string, optional bool) {
 	if val == "" && optional {
 		return
 	}
-	if !iso3Re.MatchString(val) {
+	if !validISO3(val) {
 		v.add(field, "%q is not an ISO 3166 alpha-3 code", val)
 	}
 }
@@ -178,5 +187,3 @@ func b2u(b bool) uint8 {
 	}
 	return 0
 }
-
-func key(parts ...string) string { return strings.Join(parts, "|") }

@@ -29,10 +29,18 @@ type TradeFlow struct {
 	Estimated      bool     `json:"estimated,omitempty"`
 }
 
-func (*TradeFlow) Kind() Kind { return KindTrade }
-func (t *TradeFlow) NaturalKey() string {
-	return key(u16(t.ReporterM49), u16(t.PartnerM49), u16(t.Partner2M49), t.Flow, t.HSCode,
-		u16(uint16(t.Year)), u16(uint16(t.Month)), t.CustomsCode, u16(t.MOTCode))
+func (*TradeFlow) Kind() Kind           { return KindTrade }
+func (t *TradeFlow) NaturalKey() string { return string(t.appendKey(nil)) }
+func (t *TradeFlow) appendKey(b []byte) []byte {
+	b = strconv.AppendUint(b, uint64(t.ReporterM49), 10)
+	b = keyU16(b, t.PartnerM49)
+	b = keyU16(b, t.Partner2M49)
+	b = keyStr(b, t.Flow)
+	b = keyStr(b, t.HSCode)
+	b = keyU16(b, t.Year)
+	b = keyU16(b, uint16(t.Month))
+	b = keyStr(b, t.CustomsCode)
+	return keyU16(b, t.MOTCode)
 }
 func (t *TradeFlow) OccurredAt() time.Time {
 	m := time.Month(t.Month)
@@ -110,9 +118,10 @@ type ProductionStat struct {
 	Note        string   `json:"note,omitempty"`
 }
 
-func (*ProductionStat) Kind() Kind { return KindProduction }
-func (p *ProductionStat) NaturalKey() string {
-	return key(p.Commodity, p.Country, p.Stage, u16(p.Year))
+func (*ProductionStat) Kind() Kind           { return KindProduction }
+func (p *ProductionStat) NaturalKey() string { return string(p.appendKey(nil)) }
+func (p *ProductionStat) appendKey(b []byte) []byte {
+	return keyU16(keyStr(keyStr(append(b, p.Commodity...), p.Country), p.Stage), p.Year)
 }
 func (p *ProductionStat) OccurredAt() time.Time {
 	return time.Date(int(p.Year), 1, 1, 0, 0, 0, 0, time.UTC)
@@ -180,9 +189,10 @@ type ProcurementAward struct {
 	CompiledAt time.Time `json:"compiled_at,omitzero"`
 }
 
-func (*ProcurementAward) Kind() Kind              { return KindProcurement }
-func (a *ProcurementAward) NaturalKey() string    { return key(a.OCID, a.AwardID) }
-func (a *ProcurementAward) OccurredAt() time.Time { return a.Date }
+func (*ProcurementAward) Kind() Kind                  { return KindProcurement }
+func (a *ProcurementAward) NaturalKey() string        { return string(a.appendKey(nil)) }
+func (a *ProcurementAward) appendKey(b []byte) []byte { return keyStr(append(b, a.OCID...), a.AwardID) }
+func (a *ProcurementAward) OccurredAt() time.Time     { return a.Date }
 func (a *ProcurementAward) Validate() error {
 	var v verrs
 	v.required("ocid", a.OCID)
@@ -286,15 +296,16 @@ func (*ComponentAvailability) Kind() Kind { return KindAvailability }
 // NaturalKey is distributor, manufacturer, part number, the offer (SKU, else "pkg:" + packaging)
 // and as_of. A record without SKU and packaging keeps the key of schema version 1 records, so
 // re-imports of such feeds still collapse onto the rows stored before the SKU existed.
-func (c *ComponentAvailability) NaturalKey() string {
-	asOf := c.AsOf.UTC().Format(time.RFC3339)
+func (c *ComponentAvailability) NaturalKey() string { return string(c.appendKey(nil)) }
+func (c *ComponentAvailability) appendKey(b []byte) []byte {
+	b = keyStr(keyStr(append(b, c.Distributor...), c.Manufacturer), c.PartNumber)
 	switch {
 	case c.SKU != "":
-		return key(c.Distributor, c.Manufacturer, c.PartNumber, c.SKU, asOf)
+		b = keyStr(b, c.SKU)
 	case c.Packaging != "":
-		return key(c.Distributor, c.Manufacturer, c.PartNumber, "pkg:"+c.Packaging, asOf)
+		b = append(keyStr(b, "pkg:"), c.Packaging...)
 	}
-	return key(c.Distributor, c.Manufacturer, c.PartNumber, asOf)
+	return c.AsOf.UTC().AppendFormat(append(b, '|'), time.RFC3339)
 }
 func (c *ComponentAvailability) OccurredAt() time.Time { return c.AsOf }
 func (c *ComponentAvailability) Validate() error {
@@ -386,9 +397,10 @@ type SupplyNode struct {
 	AsOf        time.Time `json:"as_of"`
 }
 
-func (*SupplyNode) Kind() Kind              { return KindSupplyNode }
-func (n *SupplyNode) NaturalKey() string    { return key(n.NodeType, n.NodeID) }
-func (n *SupplyNode) OccurredAt() time.Time { return n.AsOf }
+func (*SupplyNode) Kind() Kind                  { return KindSupplyNode }
+func (n *SupplyNode) NaturalKey() string        { return string(n.appendKey(nil)) }
+func (n *SupplyNode) appendKey(b []byte) []byte { return keyStr(append(b, n.NodeType...), n.NodeID) }
+func (n *SupplyNode) OccurredAt() time.Time     { return n.AsOf }
 func (n *SupplyNode) Validate() error {
 	var v verrs
 	v.oneOf("node_type", n.NodeType, NodeEnterprise, NodeProduct, NodeComponent, NodeSupplier)
@@ -448,9 +460,11 @@ type SupplyLink struct {
 	AsOf              time.Time `json:"as_of"`
 }
 
-func (*SupplyLink) Kind() Kind { return KindSupplyLink }
-func (l *SupplyLink) NaturalKey() string {
-	return key(l.LinkType, l.EnterpriseID, l.ProductID, l.ComponentID, l.SupplierID)
+func (*SupplyLink) Kind() Kind           { return KindSupplyLink }
+func (l *SupplyLink) NaturalKey() string { return string(l.appendKey(nil)) }
+func (l *SupplyLink) appendKey(b []byte) []byte {
+	b = keyStr(keyStr(append(b, l.LinkType...), l.EnterpriseID), l.ProductID)
+	return keyStr(keyStr(b, l.ComponentID), l.SupplierID)
 }
 func (l *SupplyLink) OccurredAt() time.Time { return l.AsOf }
 func (l *SupplyLink) Validate() error {
@@ -520,9 +534,10 @@ type Substitution struct {
 	AsOf              time.Time `json:"as_of"`
 }
 
-func (*Substitution) Kind() Kind { return KindSubstitution }
-func (s *Substitution) NaturalKey() string {
-	return key(s.ComponentID, s.AltComponentID, s.AltSupplierID, s.EnterpriseID)
+func (*Substitution) Kind() Kind           { return KindSubstitution }
+func (s *Substitution) NaturalKey() string { return string(s.appendKey(nil)) }
+func (s *Substitution) appendKey(b []byte) []byte {
+	return keyStr(keyStr(keyStr(append(b, s.ComponentID...), s.AltComponentID), s.AltSupplierID), s.EnterpriseID)
 }
 func (s *Substitution) OccurredAt() time.Time { return s.AsOf }
 func (s *Substitution) Validate() error {
@@ -554,7 +569,31 @@ var substitutionSpec = Spec{Kind: KindSubstitution, Table: "substitutions", New:
 	Columns: []string{"component_id", "alt_component_id", "alt_supplier_id", "enterprise_id", "qualification_days",
 		"domestic", "country", "notes", "as_of"}}
 
-func u16(n uint16) string { return strconv.FormatUint(uint64(n), 10) }
+// keyStr and keyU16 append a natural key's next part: the parts are joined by "|".
+func keyStr(b []byte, s string) []byte { return append(append(b, '|'), s...) }
+func keyU16(b []byte, n uint16) []byte { return strconv.AppendUint(append(b, '|'), uint64(n), 10) }
+
+// appendKey appends rec's natural key (NaturalKey) to b. A type switch, not an interface method,
+// so that b stays on the caller's stack.
+func appendKey(b []byte, rec Record) []byte {
+	switch r := rec.(type) {
+	case *TradeFlow:
+		return r.appendKey(b)
+	case *ProductionStat:
+		return r.appendKey(b)
+	case *ProcurementAward:
+		return r.appendKey(b)
+	case *ComponentAvailability:
+		return r.appendKey(b)
+	case *SupplyNode:
+		return r.appendKey(b)
+	case *SupplyLink:
+		return r.appendKey(b)
+	case *Substitution:
+		return r.appendKey(b)
+	}
+	return append(b, rec.NaturalKey()...)
+}
 
 func nz(s []string) []string {
 	if s == nil {

@@ -240,16 +240,50 @@ func TestAvailabilityOfferKey(t *testing.T) {
 	}
 }
 
+// The natural keys of every kind, spelled out: they determine the event ids of stored rows, so
+// they must not change (the key is written into the hashed buffer, appendKey, not joined).
+func TestNaturalKeysUnchanged(t *testing.T) {
+	q := 5.0
+	for _, c := range []struct {
+		rec  Record
+		want string
+	}{
+		{&TradeFlow{ReporterM49: 842, PartnerM49: 156, Flow: "M", HSCode: "811292", Year: 2023, ValueUSD: 5, Quantity: &q}, "842|156|0|M|811292|2023|0||0"},
+		{&TradeFlow{ReporterM49: 0, PartnerM49: 65535, Partner2M49: 4, Flow: "RX", HSCode: "81", Year: 1988, Month: 12, CustomsCode: "C01", MOTCode: 2100}, "0|65535|4|RX|81|1988|12|C01|2100"},
+		{&ProductionStat{Commodity: "gallium", Country: "China", Stage: "mine", Year: 2023}, "gallium|China|mine|2023"},
+		{&ProcurementAward{OCID: "ocds-213czf-1", AwardID: "a|1"}, "ocds-213czf-1|a|1"},
+		{&ComponentAvailability{PartNumber: "P1", Manufacturer: "ST", Distributor: "X", AsOf: now}, "X|ST|P1|2026-11-23T10:00:00Z"},
+		{&ComponentAvailability{PartNumber: "P1", Manufacturer: "ST", Distributor: "X", SKU: "S", Packaging: "Tube", AsOf: now.In(time.FixedZone("", 3600))}, "X|ST|P1|S|2026-11-23T10:00:00Z"},
+		{&ComponentAvailability{PartNumber: "P1", Manufacturer: "ST", Distributor: "X", Packaging: "Tube", AsOf: now}, "X|ST|P1|pkg:Tube|2026-11-23T10:00:00Z"},
+		{&SupplyNode{NodeType: NodeComponent, NodeID: "C1"}, "component|C1"},
+		{&SupplyLink{LinkType: LinkSupplies, EnterpriseID: "E1", ComponentID: "C1", SupplierID: "S1"}, "supplies|E1||C1|S1"},
+		{&Substitution{ComponentID: "C1", AltSupplierID: "S2"}, "C1||S2|"},
+	} {
+		if got := c.rec.NaturalKey(); got != c.want {
+			t.Errorf("%s: natural key %q, want %q", c.rec.Kind(), got, c.want)
+		}
+		if got := string(appendKey([]byte("p"), c.rec)); got != "p"+c.want {
+			t.Errorf("%s: appendKey %q, want %q", c.rec.Kind(), got, "p"+c.want)
+		}
+	}
+}
+
 // The sink's allocation-free event-id check agrees with EventID, for short keys and for keys longer
 // than its stack buffer, and rejects any other id.
 func TestEventIDMatches(t *testing.T) {
-	for _, nk := range []string{"", "a|b|c", strings.Repeat("long-natural-key|", 40)} {
-		id := EventID("src", KindAvailability, nk)
-		if !eventIDMatches(id, "src", KindAvailability, nk) {
+	for _, rec := range []Record{
+		&SupplyNode{NodeType: NodeSupplier, NodeID: ""},
+		&SupplyNode{NodeType: NodeSupplier, NodeID: "S1"},
+		&SupplyNode{NodeType: NodeSupplier, NodeID: strings.Repeat("long-natural-key|", 40)},
+		&TradeFlow{ReporterM49: 842, PartnerM49: 156, Flow: "M", HSCode: "811292", Year: 2023},
+	} {
+		nk, kind := rec.NaturalKey(), rec.Kind()
+		id := EventID("src", kind, nk)
+		if !eventIDMatches(id, "src", kind, rec) {
 			t.Errorf("key %.20q: own id %s rejected", nk, id)
 		}
-		for _, bad := range []string{id[:31] + "x", id[:31], id + "0", "", EventID("src", KindTrade, nk), EventID("src2", KindAvailability, nk)} {
-			if eventIDMatches(bad, "src", KindAvailability, nk) {
+		for _, bad := range []string{id[:31] + "x", id[:31], id + "0", "", EventID("src", KindProduction, nk), EventID("src2", kind, nk), EventID("src", kind, nk+"|")} {
+			if eventIDMatches(bad, "src", kind, rec) {
 				t.Errorf("key %.20q: wrong id %q accepted", nk, bad)
 			}
 		}

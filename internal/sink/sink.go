@@ -648,7 +648,7 @@ func (s *Sink) decode(m kafka.Message) decoded {
 		d.reject = s.rejected(m, "", "unknown_topic", fmt.Errorf("topic %q carries no known kind", m.Topic))
 		return d
 	}
-	env, rec, err := schemas.Decode(m.Value, kind)
+	env, rec, err := schemas.DecodeShared(m.Value, kind) // kafka-go gives each message its own value
 	if err != nil {
 		reason := "invalid"
 		var de *schemas.DecodeError
