@@ -149,10 +149,11 @@ func (a *App) connect(ctx context.Context) error {
 		return err
 	}
 	// The sink's own pool: an INSERT kept open across batches holds a connection per table
-	// (sink.insert_rows), besides the availability and dead-letter inserts between them.
+	// (sink.insert_rows), twice while a full group ends beside the next one, besides the
+	// availability and dead-letter inserts between them.
 	sc := a.cfg.ClickHouse
 	sc.CreateDB = false
-	sc.MaxOpenConns = a.cfg.Sink.Workers * (len(schemas.Kinds()) + 2)
+	sc.MaxOpenConns = a.cfg.Sink.Workers * (2*len(schemas.Kinds()) + 2)
 	if a.sinkConn, err = chstore.Open(ctx, sc, a.log); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package chstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -22,7 +23,8 @@ import (
 // INSERT carrying the same 40 blocks 1.4–1.5 s.
 //
 // Each open INSERT holds a connection of conn's pool until End or Abort: the pool needs one per
-// statement written, besides what else uses it. InsertStreams is not safe for concurrent use.
+// statement written, twice over when a detached set ends while the next one is written (Detach),
+// besides what else uses it. InsertStreams is not safe for concurrent use.
 type InsertStreams struct {
 	conn  driver.Conn
 	open  map[string]*openInsert
@@ -93,26 +95,41 @@ func (s *InsertStreams) Open() (inserts, rows int) {
 	return len(s.open), rows
 }
 
-// End finishes the open INSERTs in the order they were opened and returns the rows each stored,
-// by statement. After the first failure the rest are aborted: their rows must be sent again.
+// End finishes the open INSERTs, all at once (the server writes their parts in parallel), and
+// returns the rows each stored, by statement. If any fails, the error names each failure; the
+// rows of those must be sent again (the others are stored, and collapse by event id when sent
+// again with them).
 func (s *InsertStreams) End() (map[string]int, error) {
-	stored := map[string]int{}
-	var err error
+	type result struct {
+		q   string
+		err error
+	}
+	done := make(chan result, len(s.order))
 	for _, q := range s.order {
-		o := s.open[q]
-		if err != nil {
-			_ = o.b.Abort()
+		go func(q string, b driver.Batch) { done <- result{q, b.Send()} }(q, s.open[q].b)
+	}
+	stored := map[string]int{}
+	var errs []error
+	for range s.order {
+		r := <-done
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("end insert of %d rows (%s): %w", s.open[r.q].rows, r.q, r.err))
 			continue
 		}
-		if e := o.b.Send(); e != nil {
-			err = fmt.Errorf("end insert of %d rows (%s): %w", o.rows, q, e)
-			continue
-		}
-		stored[q] = o.rows
+		stored[r.q] = s.open[r.q].rows
 	}
 	clear(s.open)
 	s.order = s.order[:0]
-	return stored, err
+	return stored, errors.Join(errs...)
+}
+
+// Detach hands the open INSERTs over to the returned function and leaves none open, so that the
+// next Write opens new ones (on other connections of the pool) while those end. end finishes
+// them as End does; it may run while s is written to.
+func (s *InsertStreams) Detach() (end func() (map[string]int, error)) {
+	d := &InsertStreams{conn: s.conn, open: s.open, order: s.order}
+	s.open, s.order = map[string]*openInsert{}, nil
+	return d.End
 }
 
 // Abort gives up every open INSERT and closes its connection. What the server does with the blocks

@@ -11,15 +11,20 @@ import (
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
-// chunk returns rows [from, to) of loadgen's trade events as columns.
+// tradeChunk returns rows [from, to) of loadgen's trade events as columns.
 func tradeChunk(t *testing.T, from, to int) *schemas.Columns {
+	return loadgenChunk(t, schemas.KindTrade, 0, from, to)
+}
+
+// loadgenChunk returns rows [from, to) of loadgen's events i with i%3 == rem, of kind, as columns.
+func loadgenChunk(t *testing.T, kind schemas.Kind, rem, from, to int) *schemas.Columns {
 	t.Helper()
-	spec, _ := schemas.Lookup(schemas.KindTrade)
+	spec, _ := schemas.Lookup(kind)
 	cols := schemas.NewColumns(len(schemas.EnvelopeColumns) + len(spec.Columns))
 	now := time.Unix(1_700_000_000, 0)
 	for i := from; i < to; i++ {
-		env := loadgen.Event(3*i, now) // i%3 == 0: trade
-		_, rec, err := schemas.Decode(loadgen.Encode(env), schemas.KindTrade)
+		env := loadgen.Event(3*i+rem, now)
+		_, rec, err := schemas.Decode(loadgen.Encode(env), kind)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +37,8 @@ func tradeChunk(t *testing.T, from, to int) *schemas.Columns {
 
 // TestInsertStreamsIntegration: blocks written to an open INSERT are stored only when it ends, in
 // one part for the whole stream on ClickHouse 18.16 (the server squashes the blocks); an aborted
-// INSERT stores nothing; a complete Insert goes beside the open ones.
+// INSERT stores what it was sent (18.16), and rows sent again collapse; a complete Insert goes
+// beside the open ones; detached INSERTs end while new ones take the next blocks.
 func TestInsertStreamsIntegration(t *testing.T) {
 	conn, ch := testenv.ClickHouse(t)
 	ctx := context.Background()
@@ -106,6 +112,45 @@ func TestInsertStreamsIntegration(t *testing.T) {
 	}
 	if n := count(); n != 6500 {
 		t.Errorf("after the last End: %d distinct rows, want 6500", n)
+	}
+
+	// Detached: the INSERTs of two tables end together while the next blocks go to a new INSERT;
+	// each stores its own rows, and neither is visible before its end.
+	links, _ := schemas.Lookup(schemas.KindSupplyLink)
+	countLinks := func() uint64 {
+		n, err := chstore.Count(ctx, conn, links.Table, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := 13; i < 15; i++ {
+		if err := streams.Write(ctx, spec.InsertSQL(), tradeChunk(t, i*500, (i+1)*500)); err != nil {
+			t.Fatal(err)
+		}
+		if err := streams.Write(ctx, links.InsertSQL(), loadgenChunk(t, schemas.KindSupplyLink, 2, i*500, (i+1)*500)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := streams.Detach()
+	if ins, rows := streams.Open(); ins != 0 || rows != 0 {
+		t.Errorf("open after Detach: %d inserts, %d rows; want none", ins, rows)
+	}
+	if err := streams.Write(ctx, spec.InsertSQL(), tradeChunk(t, 15*500, 16*500)); err != nil {
+		t.Fatal(err)
+	}
+	stored, err = end()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored[spec.InsertSQL()] != 1000 || stored[links.InsertSQL()] != 1000 || len(stored) != 2 {
+		t.Errorf("the detached end reported %v, want 1000 rows of each table", stored)
+	}
+	if n, l := count(), countLinks(); n != 6500+1000 || l != 1000 {
+		t.Errorf("after the detached end: %d trade rows, %d links; want 7500 and 1000", n, l)
+	}
+	if stored, err := streams.End(); err != nil || stored[spec.InsertSQL()] != 500 || count() != 8000 {
+		t.Errorf("the INSERT opened after Detach: %v %v, %d trade rows (want 500 stored, 8000)", stored, err, count())
 	}
 
 	// A block that does not fit its statement's columns fails the Write, and End after Abort is empty.

@@ -51,13 +51,14 @@ type Store interface {
 
 // StreamStore is a Store that can also keep one INSERT per statement open across batches
 // (chstore.InsertStreams): Write sends a block, End stores what the open INSERTs carried (rows by
-// statement), Abort drops them, Open counts the open INSERTs and the rows they carry.
+// statement), Abort drops them. Detach hands the open INSERTs over to a function that ends them
+// as End does, possibly while Write opens the next ones.
 type StreamStore interface {
 	Store
 	Write(ctx context.Context, insertSQL string, cols *schemas.Columns) error
 	End() (map[string]int, error)
 	Abort()
-	Open() (inserts, rows int)
+	Detach() (end func() (map[string]int, error))
 }
 
 // Rewinder is a Fetcher that can start over from the consumer group's committed offsets
@@ -98,7 +99,8 @@ type Sink struct {
 	streams    StreamStore
 	rewinder   Rewinder
 	grp        group         // the batches in the open INSERTs (the flush goroutine's)
-	grpOpen    atomic.Bool   // grp holds batches: collect cuts an idle wait short to end them
+	grpOpen    atomic.Bool   // grp holds batches, or ending is set: collect cuts an idle wait short to end them
+	ending     chan error    // the previous group's INSERTs ending in the background: its result, once (nil: none)
 	rewindWait time.Duration // the next pause before fetching again after a failed open INSERT
 	tables     map[string]string
 }
@@ -107,6 +109,7 @@ type Sink struct {
 type group struct {
 	batches int
 	records int
+	rows    int // sent in the open INSERTs (records less availability rows and rejects)
 	started time.Time
 	last    map[tp]kafka.Message
 	kinds   []schemas.Kind
@@ -338,7 +341,7 @@ func (s *Sink) Run(ctx context.Context) error {
 		if err := wait(); err != nil {
 			var rw *rewindError
 			if !errors.As(err, &rw) || ctx.Err() != nil {
-				return unflushed(err)
+				return unflushed(errors.Join(err, s.awaitEnding()))
 			}
 			if err := s.rewind(ctx, rw); err != nil {
 				return unflushed(err)
@@ -373,6 +376,7 @@ func (s *Sink) rewind(ctx context.Context, cause *rewindError) error {
 	if s.pipe != nil {
 		s.pipe.stop()
 	}
+	_ = s.awaitEnding() // stored and committed, or fetched again with the rest
 	s.b.reset()
 	s.spare.reset()
 	s.grp = group{}
@@ -750,9 +754,14 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	slices.SortFunc(kinds, urgentFirst)
 	behind := b.n >= s.cfg.BatchRows || b.lag() >= int64(s.cfg.BatchRows)
 	stream := s.streams != nil && behind && !final && b.n > 0
-	if !stream && s.grp.batches > 0 {
-		if err := s.endGroup(ctx); err != nil {
+	if !stream {
+		if err := s.awaitEnding(); err != nil {
 			return err
+		}
+		if s.grp.batches > 0 {
+			if err := s.endGroup(ctx, false); err != nil {
+				return err
+			}
 		}
 	}
 	reported := 0 // kinds[:reported] went to onStored already
@@ -816,7 +825,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 		}
 		b.reset()
 		if g.records >= s.cfg.InsertRows || s.now().Sub(g.started) >= s.cfg.InsertMaxAge {
-			return s.endGroup(ctx)
+			return s.endGroup(ctx, true)
 		}
 		return nil
 	}
@@ -846,7 +855,8 @@ func (s *Sink) writeGroup(ctx context.Context, b *batch, kinds []schemas.Kind) e
 			spec, _ := schemas.Lookup(k)
 			if err := s.streams.Write(ctx, spec.InsertSQL(), b.rows[k]); err != nil {
 				s.streams.Abort()
-				s.m.openRows.Set(0)
+				s.m.openRows.Sub(float64(s.grp.rows))
+				s.grp.rows = 0
 				return fmt.Errorf("%s: %w", spec.Table, err)
 			}
 		}
@@ -861,43 +871,86 @@ func (s *Sink) writeGroup(ctx context.Context, b *batch, kinds []schemas.Kind) e
 		s.m.stepErrors.WithLabelValues("open_insert").Inc()
 		return &rewindError{err}
 	}
+	sent := 0
 	for _, k := range kinds {
 		if k != schemas.KindAvailability {
+			sent += b.rows[k].Len()
 			b.rows[k].Reset() // sent: the server holds them until the INSERT ends
 		}
 	}
 	s.grp.batches++
+	s.grp.rows += sent
 	s.grpOpen.Store(true)
-	_, rows := s.streams.Open()
-	s.m.openRows.Set(float64(rows))
+	s.m.openRows.Add(float64(sent))
 	return nil
 }
 
 // endGroup ends the open INSERTs, then commits the offsets of the batches they carried and reports
-// their kinds stored. If the INSERTs fail, those batches are fetched again (*rewindError).
-func (s *Sink) endGroup(ctx context.Context) error {
-	start := s.now()
-	stored, err := s.streams.End()
-	s.m.openRows.Set(0)
-	if err != nil {
-		s.m.stepErrors.WithLabelValues("open_insert").Inc()
-		return &rewindError{err}
-	}
-	for q, n := range stored {
-		s.m.inserted.WithLabelValues(s.tables[q]).Add(float64(n))
-	}
-	g := &s.grp
-	if err := s.commit(ctx, g.last); err != nil {
+// their kinds stored. If the INSERTs fail, those batches are fetched again (*rewindError). With
+// async (a full group while the sink is still behind) that happens in the background: the next
+// batches go to new INSERTs meanwhile, so the server writes this group's parts while it receives
+// the next group's blocks, and the sink keeps fetching. Every later commit and end waits for it
+// first (awaitEnding), so offsets are still committed in order and never past a row not stored.
+func (s *Sink) endGroup(ctx context.Context, async bool) error {
+	if err := s.awaitEnding(); err != nil {
 		return err
 	}
-	s.m.lastInsert.SetToCurrentTime()
-	s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())
-	if s.onStored != nil && len(g.kinds) > 0 {
-		slices.SortFunc(g.kinds, urgentFirst)
-		s.onStored(g.kinds, true)
+	g := s.grp
+	s.grp = group{}
+	end := s.streams.Detach()
+	finish := func() error {
+		start := s.now()
+		stored, err := end()
+		s.m.openRows.Sub(float64(g.rows))
+		if err != nil {
+			s.m.stepErrors.WithLabelValues("open_insert").Inc()
+			return &rewindError{err}
+		}
+		for q, n := range stored {
+			s.m.inserted.WithLabelValues(s.tables[q]).Add(float64(n))
+		}
+		if err := s.commit(ctx, g.last); err != nil {
+			return err
+		}
+		s.m.lastInsert.SetToCurrentTime()
+		s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())
+		if s.onStored != nil && len(g.kinds) > 0 {
+			slices.SortFunc(g.kinds, urgentFirst)
+			s.onStored(g.kinds, true)
+		}
+		return nil
 	}
-	*g = group{}
+	if async {
+		done := make(chan error, 1)
+		s.ending = done
+		go func() { done <- finish() }()
+		return nil // grpOpen stays set until awaitEnding
+	}
 	s.grpOpen.Store(false)
+	if err := finish(); err != nil {
+		return err
+	}
+	s.rewindWait = s.cfg.RetryMin
+	return nil
+}
+
+// awaitEnding waits for the group ending in the background, if any. If it failed, the open
+// INSERTs are dropped too (their batches come after it), and the error is a *rewindError or a
+// commit that could not be made before ctx ended.
+func (s *Sink) awaitEnding() error {
+	if s.ending == nil {
+		return nil
+	}
+	err := <-s.ending
+	s.ending = nil
+	s.grpOpen.Store(s.grp.batches > 0)
+	if err != nil {
+		s.streams.Abort()
+		s.m.openRows.Sub(float64(s.grp.rows))
+		s.grp = group{}
+		s.grpOpen.Store(false)
+		return err
+	}
 	s.rewindWait = s.cfg.RetryMin
 	return nil
 }
