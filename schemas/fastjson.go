@@ -39,6 +39,14 @@ func (s *scanner) next(c byte) bool {
 	return false
 }
 
+// plainByte: printable ASCII but the quote and the backslash, what most of a string is made of.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // strBytes reads a string without escapes or control characters, in valid UTF-8.
 func (s *scanner) strBytes() ([]byte, bool) {
 	if !s.next('"') {
@@ -47,6 +55,9 @@ func (s *scanner) strBytes() ([]byte, bool) {
 	start, ascii := s.i, true
 	for ; s.i < len(s.b); s.i++ {
 		c := s.b[s.i]
+		if plainByte[c] {
+			continue
+		}
 		switch {
 		case c == '"':
 			out := s.b[start:s.i]
@@ -178,9 +189,47 @@ func (s *scanner) timeValue() (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
+	if t, ok := utcSeconds(b); ok {
+		return t, true
+	}
 	var t time.Time
 	return t, t.UnmarshalText(b) == nil
 }
+
+// utcSeconds parses the form producers write, "2006-01-02T15:04:05Z", when every field is in
+// range; anything else (fractions, offsets, bad dates) is left to time.Time.UnmarshalText, which
+// gives the same time for this form.
+func utcSeconds(b []byte) (time.Time, bool) {
+	if len(b) != 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != 'Z' {
+		return time.Time{}, false
+	}
+	ok := true
+	num := func(from, to int) int {
+		n := 0
+		for _, c := range b[from:to] {
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	y, mo, d := num(0, 4), num(5, 7), num(8, 10)
+	h, mi, sec := num(11, 13), num(14, 16), num(17, 19)
+	if !ok || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), true
+}
+
+func daysIn(m time.Month, year int) int {
+	if m == time.February && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		return 29
+	}
+	return monthDays[m]
+}
+
+var monthDays = [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // decodeEnvelopeFast decodes the envelope; ok is false when the reflective decoder must decide.
 // With shared, its strings share value's memory. When the kind comes before the payload, as
