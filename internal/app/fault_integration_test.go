@@ -97,8 +97,7 @@ func TestFaultKafkaKill9Integration(t *testing.T) {
 // duplicated.
 func TestFaultClickHouseDownIntegration(t *testing.T) {
 	priv := newPrivateClickHouse(t)
-	ch := testenv.ClickHouseConfig(t)
-	ch.Addr = []string{priv.addr}
+	ch := priv.config()
 	kcfg := testenv.Kafka(t)
 	n := sized(150_000, 1_000_000)
 	outage := sized(10*time.Second, 30*time.Second)
@@ -179,8 +178,7 @@ func TestFaultClickHouseDownIntegration(t *testing.T) {
 // false, and true again after SIGCONT.
 func TestFaultClickHouseSIGSTOPIntegration(t *testing.T) {
 	priv := newPrivateClickHouse(t)
-	ch := testenv.ClickHouseConfig(t)
-	ch.Addr = []string{priv.addr}
+	ch := priv.config()
 	kcfg := testenv.Kafka(t)
 	warm, load := 20_000, sized(200_000, 1_000_000)
 	freeze := sized(10*time.Second, 60*time.Second)
@@ -285,8 +283,7 @@ func TestFaultClickHouseSIGSTOPIntegration(t *testing.T) {
 // once, none lost.
 func TestFaultClickHouseKill9MidInsertIntegration(t *testing.T) {
 	priv := newPrivateClickHouse(t)
-	ch := testenv.ClickHouseConfig(t)
-	ch.Addr = []string{priv.addr}
+	ch := priv.config()
 	kcfg := testenv.Kafka(t)
 	n := sized(200_000, 1_000_000)
 	d := faultDaemon(t, kcfg, ch, "sink: {batch_rows: 5000, insert_rows: 60000, flush_interval: 200ms, retry_max: 1s}")

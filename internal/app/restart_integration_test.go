@@ -35,6 +35,13 @@ type privateClickHouse struct {
 	addr  string
 }
 
+// config is the test's ClickHouse config, pointed at this server.
+func (p *privateClickHouse) config() chstore.Config {
+	c := testenv.ClickHouseConfig(p.t)
+	c.Addr = []string{p.addr}
+	return c
+}
+
 func newPrivateClickHouse(t *testing.T) *privateClickHouse {
 	testenv.Integration(t)
 	if _, err := exec.LookPath("clickhouse-server"); err != nil {
@@ -81,8 +88,7 @@ func (p *privateClickHouse) kill9() {
 func TestSinkSurvivesClickHouseRestartIntegration(t *testing.T) {
 	ch := newPrivateClickHouse(t)
 	cfg := config.Default()
-	cfg.ClickHouse = testenv.ClickHouseConfig(t)
-	cfg.ClickHouse.Addr = []string{ch.addr}
+	cfg.ClickHouse = ch.config()
 	cfg.ClickHouse.DialTimeout = 2 * time.Second
 	cfg.ClickHouse.ReadTimeout = 10 * time.Second
 	cfg.Kafka = testenv.Kafka(t)

@@ -246,13 +246,21 @@ func InsertColumns(ctx context.Context, conn driver.Conn, insertSQL string, cols
 	if err != nil {
 		return fmt.Errorf("prepare %q: %w", insertSQL, err)
 	}
-	for i := range cols.Width() {
-		if err := b.Column(i).Append(cols.Column(i)); err != nil {
-			return errors.Join(fmt.Errorf("append column %d: %w", i, err), b.Abort())
-		}
+	if err := appendColumns(b, cols); err != nil {
+		return errors.Join(err, b.Abort())
 	}
 	if err := b.Send(); err != nil {
 		return fmt.Errorf("send %d rows: %w", cols.Len(), err)
+	}
+	return nil
+}
+
+// appendColumns appends cols to b column by column (InsertColumns, InsertStreams.Write).
+func appendColumns(b driver.Batch, cols *schemas.Columns) error {
+	for i := range cols.Width() {
+		if err := b.Column(i).Append(cols.Column(i)); err != nil {
+			return fmt.Errorf("append column %d: %w", i, err)
+		}
 	}
 	return nil
 }

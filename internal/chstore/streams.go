@@ -63,10 +63,8 @@ func (s *InsertStreams) Write(ctx context.Context, insertSQL string, cols *schem
 		s.open[insertSQL] = o
 		s.order = append(s.order, insertSQL)
 	}
-	for i := range cols.Width() {
-		if err := o.b.Column(i).Append(cols.Column(i)); err != nil {
-			return fmt.Errorf("append column %d: %w", i, err)
-		}
+	if err := appendColumns(o.b, cols); err != nil {
+		return err
 	}
 	// Flush writes to the connection without a deadline of its own: a server that stopped
 	// reading (SIGSTOP) blocks it until the socket drains. It then runs on while ctx has ended,

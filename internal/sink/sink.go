@@ -943,7 +943,6 @@ func (s *Sink) awaitEnding() error {
 	}
 	err := <-s.ending
 	s.ending = nil
-	s.grpOpen.Store(s.grp.batches > 0)
 	if err != nil {
 		s.streams.Abort()
 		s.m.openRows.Sub(float64(s.grp.rows))
@@ -951,6 +950,7 @@ func (s *Sink) awaitEnding() error {
 		s.grpOpen.Store(false)
 		return err
 	}
+	s.grpOpen.Store(s.grp.batches > 0)
 	s.rewindWait = s.cfg.RetryMin
 	return nil
 }
