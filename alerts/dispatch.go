@@ -69,6 +69,12 @@ func (m *Manager) flush(ent string, now time.Time) {
 	cfg := m.cfg
 	route := cfg.Route(ent)
 	firing, resolved, firingSet := m.groupAlerts(ent, route, now)
+	alternates := map[string][]string{}
+	for _, a := range firing {
+		if keys := alternateKeys(a); len(keys) > 0 {
+			alternates[a.Fingerprint] = keys
+		}
+	}
 	names := route.Channels
 	if len(names) == 0 {
 		names = m.notifiers.Names()
@@ -91,12 +97,12 @@ func (m *Manager) flush(ent string, now time.Time) {
 			sendResolved = rs.SendResolved()
 		}
 		k := nflogKey{ent, name}
-		owed, needed := m.dedup(k, firingSet, resolved, sendResolved, now, cfg.RepeatInterval)
+		owed, needed := m.dedup(k, firingSet, alternates, resolved, sendResolved, now, cfg.RepeatInterval)
 		if !needed {
 			continue
 		}
 		j := &job{
-			key: k, notifier: n, info: info, firing: firingSet, at: now,
+			key: k, notifier: n, info: info, firing: firingSet, alternates: alternates, at: now,
 			maxAttempts: cfg.Queue.MaxAttempts, timeout: cfg.Queue.NotifyTimeout,
 			retryMin: cfg.Queue.RetryMin, retryMax: cfg.Queue.RetryMax,
 		}

@@ -522,3 +522,77 @@ func TestPartFindingsRoutedToUsers(t *testing.T) {
 		t.Errorf("no_enterprise skipped = %v, want 1 (the part of C9)", v)
 	}
 }
+
+// TestNewAlternateRenotifies: a B计划 notification sent before the substitution list landed (no
+// alternates known) is followed, at the next group_interval, by one that names the alternates; the
+// same alternates again, ranked anew or fewer of them, are no news. An entry of a notification log
+// written before alternates were logged does not make a restart re-send.
+func TestNewAlternateRenotifies(t *testing.T) {
+	cfg := testConfig(t)
+	h := start(t, cfg, alerttest.NewClock(t0), nil)
+	withAlts := func(f detectors.Finding, ids ...string) detectors.Finding {
+		f.Alternates = nil
+		for _, id := range ids {
+			f.Alternates = append(f.Alternates, detectors.Alternate{SupplierID: id, Country: "CHN", Domestic: true, QualificationDays: 240, Origin: "substitution"})
+		}
+		return f
+	}
+	step := 0 * time.Minute
+	next := func(f detectors.Finding) []alerttest.Call {
+		t.Helper()
+		step += 6 * time.Minute
+		evaluate(t, h.m, step, f)
+		h.tick(t, step+time.Minute)
+		return h.rec.Calls()
+	}
+	evaluate(t, h.m, 0, withAlts(finding("ENT-1", "C-CNC5", 85)))
+	h.tick(t, 30*time.Second)
+	if c := lastCall(t, h.rec, 1); len(c.Alerts[0].Alternates) != 0 {
+		t.Fatalf("first notification has alternates: %+v", c.Alerts[0].Alternates)
+	}
+	calls := next(withAlts(finding("ENT-1", "C-CNC5", 85), "S-KEDE"))
+	if len(calls) != 2 || len(calls[1].Alerts[0].Alternates) != 1 || calls[1].Alerts[0].Alternates[0].SupplierID != "S-KEDE" {
+		t.Fatalf("the alternate that became known was not notified: %d calls", len(calls))
+	}
+	for _, tc := range []struct {
+		name string
+		alts []string
+		want int
+	}{
+		{"same alternate", []string{"S-KEDE"}, 2},
+		{"a second alternate", []string{"S-KEDE", "S-GSK"}, 3},
+		{"ranked anew", []string{"S-GSK", "S-KEDE"}, 3},
+		{"one dropped", []string{"S-GSK"}, 3},
+		{"none", nil, 3},
+		{"one back that was notified before", []string{"S-KEDE"}, 3},
+		{"a third", []string{"S-KEDE", "S-HNC"}, 4},
+	} {
+		if got := len(next(withAlts(finding("ENT-1", "C-CNC5", 85), tc.alts...))); got != tc.want {
+			t.Errorf("%s: %d notifications, want %d", tc.name, got, tc.want)
+		}
+	}
+	h.stop()
+
+	// A notification log from before alternates were logged: the entry has no "alternates".
+	path := filepath.Join(cfg.StateDir, "nflog.jsonl")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		i := strings.Index(line, `,"alternates":`)
+		if i < 0 {
+			t.Fatalf("logged entry without alternates: %s", line)
+		}
+		old = append(old, line[:i]+"}")
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(old, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h = start(t, cfg, alerttest.NewClock(t0.Add(step+2*time.Minute)), nil)
+	step += 6 * time.Minute
+	evaluate(t, h.m, step, withAlts(finding("ENT-1", "C-CNC5", 85), "S-KEDE", "S-HNC", "S-NEW"))
+	h.tick(t, step+time.Minute)
+	lastCall(t, h.rec, 0)
+}

@@ -1,6 +1,9 @@
 package alerts
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // notificationLog is what was last sent to each (group, integration) and which of those have a
 // notification in flight (Alertmanager's nflog). The dedup stage reads it before a notification
@@ -25,10 +28,12 @@ func (l *notificationLog) owedFingerprints() map[string]bool {
 
 // dedup is the dedup stage for one integration of a group: it returns the resolved alerts whose
 // resolution this integration is owed, and whether a notification is needed at all — a firing
-// alert it has not seen or has seen at a lower severity, a resolution owed, or repeat elapsed
-// since the last send of a still-firing group. A group with a notification in flight waits.
-func (l *notificationLog) dedup(k nflogKey, firing map[string]Severity, resolved []*Alert, sendResolved bool,
-	now time.Time, repeat time.Duration) (owed []*Alert, needed bool) {
+// alert it has not seen or has seen at a lower severity, a firing alert with an alternate it was
+// not notified with (a B计划 email sent before the substitution list landed is followed by one that
+// names the alternates), a resolution owed, or repeat elapsed since the last send of a still-firing
+// group. A group with a notification in flight waits.
+func (l *notificationLog) dedup(k nflogKey, firing map[string]Severity, alternates map[string][]string, resolved []*Alert,
+	sendResolved bool, now time.Time, repeat time.Duration) (owed []*Alert, needed bool) {
 	if l.inflight[k] {
 		return nil, false
 	}
@@ -54,7 +59,38 @@ func (l *notificationLog) dedup(k nflogKey, firing map[string]Severity, resolved
 			return owed, true
 		}
 	}
-	return owed, false
+	return owed, newAlternates(e, alternates)
+}
+
+// newAlternates reports whether a firing alert has an alternate that the entry's notification
+// did not name. Fewer alternates, or the same ones ranked anew, are no news. An entry from a log
+// written before alternates were logged (Alternates nil) has no record to compare with: false.
+func newAlternates(e *nflogEntry, alternates map[string][]string) bool {
+	if e.Alternates == nil {
+		return false
+	}
+	for fp, keys := range alternates {
+		sent := e.Alternates[fp]
+		for _, k := range keys {
+			if !slices.Contains(sent, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// alternateKeys names an alert's alternates ("supplier|component"), sorted, for the notification log.
+func alternateKeys(a *Alert) []string {
+	if len(a.Alternates) == 0 {
+		return nil
+	}
+	keys := make([]string, len(a.Alternates))
+	for i, alt := range a.Alternates {
+		keys[i] = alt.SupplierID + "|" + alt.ComponentID
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // record is the set-notifies stage: the entry replaces the group's previous one and is

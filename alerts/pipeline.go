@@ -29,6 +29,7 @@ type job struct {
 	alerts      []*Alert
 	info        GroupInfo
 	firing      map[string]Severity
+	alternates  map[string][]string // firing fingerprint → alternateKeys
 	resolved    []string
 	at          time.Time
 	maxAttempts int
@@ -116,7 +117,8 @@ func (m *Manager) retryStage(ctx context.Context, name string, j *job) bool {
 
 // setNotifiesStage records a delivered notification in the notification log.
 func (m *Manager) setNotifiesStage(j *job) {
-	e := &nflogEntry{Group: j.key.group, Integration: j.key.integration, SentAt: j.at, Firing: j.firing, Resolved: j.resolved}
+	e := &nflogEntry{Group: j.key.group, Integration: j.key.integration, SentAt: j.at, Firing: j.firing,
+		Alternates: j.alternates, Resolved: j.resolved}
 	m.mu.Lock()
 	appendErr, compactErr := m.record(e, m.store)
 	m.mu.Unlock()
