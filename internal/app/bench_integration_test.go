@@ -296,6 +296,14 @@ type ingestRun struct {
 	// at best reach, as a fraction of the ClickHouse ceiling too.
 	KafkaConsumerRate  float64 `json:"kafka_consumer_records_per_s"`
 	KafkaConsumerRatio float64 `json:"kafka_consumer_ratio"`
+	// The ClickHouse server's side, when it is the local one (deploy/local, its pid file): its CPU
+	// time per row and the parts it wrote (system.events MergeTreeDataWriterBlocks), during the
+	// drain and during the ceiling's inserts. Each part is a directory of two files per column;
+	// on this machine's ext4 a file's creation costs more the more files were deleted recently.
+	ServerCPUMicrosPerRow        float64 `json:"server_cpu_us_per_row,omitempty"`
+	ServerParts                  int64   `json:"server_parts,omitempty"`
+	CeilingServerCPUMicrosPerRow float64 `json:"ceiling_server_cpu_us_per_row,omitempty"`
+	CeilingServerParts           int64   `json:"ceiling_server_parts,omitempty"`
 }
 
 type ingestSummary struct {
@@ -310,6 +318,11 @@ type ingestSummary struct {
 	DaemonAfter float64     `json:"median_daemon_peak_rss_with_post_drain_run_mib"`
 	KafkaRate   float64     `json:"median_kafka_consumer_records_per_s"`
 	KafkaRatio  float64     `json:"median_kafka_consumer_ratio"`
+	DaemonCPU   float64     `json:"median_daemon_cpu_us_per_row"`
+	ServerCPU   float64     `json:"median_server_cpu_us_per_row,omitempty"`
+	ServerParts float64     `json:"median_server_parts"`
+	CeilCPU     float64     `json:"median_ceiling_server_cpu_us_per_row,omitempty"`
+	CeilParts   float64     `json:"median_ceiling_server_parts"`
 }
 
 func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
@@ -320,8 +333,9 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	for r := range runs {
 		t.Run(fmt.Sprintf("ingest-%d", r), func(t *testing.T) {
 			run := benchIngestOnce(t, bin, n, sum.SinkConfig, r)
-			t.Logf("ingest run %d: produce %.0f/s, sink %.0f rows/s, ceiling %.0f rows/s, ratio %.2f, daemon peak RSS %.0f MiB (%.0f MiB with the run after the drain), daemon CPU %.1f s (%.2f µs/row)",
-				r, run.ProduceRate, run.SinkRate, run.CeilingRate, run.Ratio, run.DaemonPeakRSSMB, run.DaemonPeakAfterMB, run.DaemonCPUSeconds, run.CPUMicrosPerRow)
+			t.Logf("ingest run %d: produce %.0f/s, sink %.0f rows/s, ceiling %.0f rows/s, ratio %.2f, daemon peak RSS %.0f MiB (%.0f MiB with the run after the drain), daemon CPU %.1f s (%.2f µs/row); server %.2f µs/row, %d parts (ceiling %.2f µs/row, %d parts)",
+				r, run.ProduceRate, run.SinkRate, run.CeilingRate, run.Ratio, run.DaemonPeakRSSMB, run.DaemonPeakAfterMB, run.DaemonCPUSeconds, run.CPUMicrosPerRow,
+				run.ServerCPUMicrosPerRow, run.ServerParts, run.CeilingServerCPUMicrosPerRow, run.CeilingServerParts)
 			sum.Runs = append(sum.Runs, run)
 		})
 	}
@@ -340,6 +354,11 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	sum.DaemonAfter = pick(func(r ingestRun) float64 { return r.DaemonPeakAfterMB })
 	sum.KafkaRate = pick(func(r ingestRun) float64 { return r.KafkaConsumerRate })
 	sum.KafkaRatio = pick(func(r ingestRun) float64 { return r.KafkaConsumerRatio })
+	sum.DaemonCPU = pick(func(r ingestRun) float64 { return r.CPUMicrosPerRow })
+	sum.ServerCPU = pick(func(r ingestRun) float64 { return r.ServerCPUMicrosPerRow })
+	sum.ServerParts = pick(func(r ingestRun) float64 { return float64(r.ServerParts) })
+	sum.CeilCPU = pick(func(r ingestRun) float64 { return r.CeilingServerCPUMicrosPerRow })
+	sum.CeilParts = pick(func(r ingestRun) float64 { return float64(r.CeilingServerParts) })
 	return sum
 }
 
@@ -401,6 +420,8 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	krate := kafkaConsumerCeiling(t, kcfg, n)
 	runtime.GC()
 	cfgYAML := "sink: " + sinkCfg + "\n"
+	srv := localServerPID(t)
+	srv0, parts0 := procCPUSeconds(srv), writerBlocks(t, conn)
 	pid, ready, stop := startIngestDaemon(t, bin, kcfg, ch, cfgYAML, run)
 	cpu0 := procCPUSeconds(pid)
 	var topics []string
@@ -429,6 +450,7 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	}
 	elapsed := time.Since(ready)
 	cpu := procCPUSeconds(pid) - cpu0
+	srvCPU, parts := procCPUSeconds(srv)-srv0, writerBlocks(t, conn)-parts0
 	peak = max(peak, procStatusKiB(pid, "VmHWM"))
 	after := peak
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
@@ -439,12 +461,45 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		t.Errorf("daemon stop: %v", err)
 	}
 	checkStored(t, conn, byTable)
-	ceilS, ceilBy, rows := benchCeiling(t, ch)
-	return ingestRun{Events: n, ByTable: byTable, ProduceRate: prate, SinkSeconds: elapsed.Seconds(),
+	ceilS, ceilBy, rows, ceilSrv := benchCeiling(t, ch, conn, srv)
+	res := ingestRun{Events: n, ByTable: byTable, ProduceRate: prate, SinkSeconds: elapsed.Seconds(),
 		SinkRate: float64(n) / elapsed.Seconds(), CeilingSeconds: ceilS, CeilingRate: float64(rows) / ceilS,
 		Ratio: (float64(n) / elapsed.Seconds()) / (float64(rows) / ceilS), DaemonPeakRSSMB: float64(peak) / 1024,
 		DaemonPeakAfterMB: float64(after) / 1024, DaemonCPUSeconds: cpu, CPUMicrosPerRow: cpu / float64(n) * 1e6,
-		CeilingTables: ceilBy, KafkaConsumerRate: krate, KafkaConsumerRatio: krate / (float64(rows) / ceilS)}
+		CeilingTables: ceilBy, KafkaConsumerRate: krate, KafkaConsumerRatio: krate / (float64(rows) / ceilS),
+		ServerParts: parts, CeilingServerParts: ceilSrv.parts}
+	if srv > 0 {
+		res.ServerCPUMicrosPerRow = srvCPU / float64(n) * 1e6
+		res.CeilingServerCPUMicrosPerRow = ceilSrv.cpu / float64(rows) * 1e6
+	}
+	return res
+}
+
+// localServerPID is the local ClickHouse server's pid (deploy/local/clickhouse.sh's pid file), 0
+// when the tests use another server.
+func localServerPID(t *testing.T) int {
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), ".state", "clickhouse", "clickhouse.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || procCPUSeconds(pid) < 0 {
+		return 0
+	}
+	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if !bytes.Contains(cmd, []byte("clickhouse")) {
+		return 0
+	}
+	return pid
+}
+
+// writerBlocks is the server's count of parts written by inserts since it started.
+func writerBlocks(t *testing.T, conn driver.Conn) int64 {
+	var v uint64
+	if err := conn.QueryRow(context.Background(), "SELECT sum(value) FROM system.events WHERE event = 'MergeTreeDataWriterBlocks'").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return int64(v)
 }
 
 // kafkaConsumerCeiling runs Kafka's own consumer benchmark (org.apache.kafka.tools.ConsumerPerformance,
@@ -602,7 +657,13 @@ func checkStored(t *testing.T, conn driver.Conn, byTable map[string]int) {
 
 // benchCeiling exports each table of ch.Database to a Native file with clickhouse-client, then times
 // clickhouse-client inserting those files into the same tables of a fresh database.
-func benchCeiling(t *testing.T, ch chstore.Config) (float64, map[string]float64, int64) {
+// ceilingServer is the server's side of the ceiling's inserts: CPU seconds (when srv > 0) and parts.
+type ceilingServer struct {
+	cpu   float64
+	parts int64
+}
+
+func benchCeiling(t *testing.T, ch chstore.Config, conn driver.Conn, srv int) (float64, map[string]float64, int64, ceilingServer) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -618,6 +679,7 @@ func benchCeiling(t *testing.T, ch chstore.Config) (float64, map[string]float64,
 	}
 	var total float64
 	var rows int64
+	var cs ceilingServer
 	by := map[string]float64{}
 	for _, k := range schemas.Kinds() {
 		spec, _ := schemas.Lookup(k)
@@ -644,9 +706,12 @@ func benchCeiling(t *testing.T, ch chstore.Config) (float64, map[string]float64,
 		in, _ := os.Open(file)
 		imp := clickhouseClient(ceil.Database, "INSERT INTO "+spec.Table+" ("+cols+") FORMAT Native")
 		imp.Stdin = in
+		srv0, parts0 := procCPUSeconds(srv), writerBlocks(t, conn)
 		start := time.Now()
 		out, err := imp.CombinedOutput()
 		s := time.Since(start).Seconds()
+		cs.cpu += procCPUSeconds(srv) - srv0
+		cs.parts += writerBlocks(t, conn) - parts0
 		in.Close()
 		if err != nil {
 			t.Fatalf("clickhouse-client insert %s: %v %s", spec.Table, err, out)
@@ -655,7 +720,7 @@ func benchCeiling(t *testing.T, ch chstore.Config) (float64, map[string]float64,
 		total += s
 		rows += int64(n)
 	}
-	return total, by, rows
+	return total, by, rows, cs
 }
 
 func printBench(res benchResults) {
@@ -670,6 +735,11 @@ func printBench(res benchResults) {
 		fmt.Printf("%-44s %14.2f  (target >= 0.80)\n", "ratio sink / ceiling", in.Ratio)
 		fmt.Printf("%-44s %14.0f\n", "Kafka's own consumer (no decode, no insert), /s", in.KafkaRate)
 		fmt.Printf("%-44s %14.2f\n", "  ratio Kafka consumer / ceiling", in.KafkaRatio)
+		fmt.Printf("%-44s %14.2f\n", "daemon CPU per row, µs", in.DaemonCPU)
+		if in.ServerCPU > 0 {
+			fmt.Printf("%-44s %14.2f  (ceiling's inserts: %.2f)\n", "ClickHouse server CPU per row, µs", in.ServerCPU, in.CeilCPU)
+		}
+		fmt.Printf("%-44s %14.0f  (ceiling's inserts: %.0f)\n", "parts written by the drain", in.ServerParts, in.CeilParts)
 		fmt.Printf("%-44s %14.0f\n", "daemon peak RSS while draining, MiB", in.DaemonRSS)
 		fmt.Printf("%-44s %14.0f\n", "  with the detector run after the drain, MiB", in.DaemonAfter)
 	}
