@@ -525,8 +525,9 @@ func TestPartFindingsRoutedToUsers(t *testing.T) {
 
 // TestNewAlternateRenotifies: a B计划 notification sent before the substitution list landed (no
 // alternates known) is followed, at the next group_interval, by one that names the alternates; the
-// same alternates again, ranked anew or fewer of them, are no news. An entry of a notification log
-// written before alternates were logged does not make a restart re-send.
+// same alternates again, ranked anew, fewer of them, or one named in any earlier email of the
+// incident are no news. An entry of a notification log written before alternates were logged does
+// not make a restart re-send.
 func TestNewAlternateRenotifies(t *testing.T) {
 	cfg := testConfig(t)
 	h := start(t, cfg, alerttest.NewClock(t0), nil)
@@ -566,6 +567,7 @@ func TestNewAlternateRenotifies(t *testing.T) {
 		{"none", nil, 3},
 		{"one back that was notified before", []string{"S-KEDE"}, 3},
 		{"a third", []string{"S-KEDE", "S-HNC"}, 4},
+		{"one named two emails ago, back alone", []string{"S-GSK"}, 4},
 	} {
 		if got := len(next(withAlts(finding("ENT-1", "C-CNC5", 85), tc.alts...))); got != tc.want {
 			t.Errorf("%s: %d notifications, want %d", tc.name, got, tc.want)

@@ -62,9 +62,11 @@ func (l *notificationLog) dedup(k nflogKey, firing map[string]Severity, alternat
 	return owed, newAlternates(e, alternates)
 }
 
-// newAlternates reports whether a firing alert has an alternate that the entry's notification
-// did not name. Fewer alternates, or the same ones ranked anew, are no news. An entry from a log
-// written before alternates were logged (Alternates nil) has no record to compare with: false.
+// newAlternates reports whether a firing alert has an alternate that the integration's
+// notifications have not named since the alert started firing (the entry keeps them all, see
+// record). Fewer alternates, the same ones ranked anew, or one named before coming back are no
+// news. An entry from a log written before alternates were logged (Alternates nil) has no record to
+// compare with: false.
 func newAlternates(e *nflogEntry, alternates map[string][]string) bool {
 	if e.Alternates == nil {
 		return false
@@ -78,6 +80,16 @@ func newAlternates(e *nflogEntry, alternates map[string][]string) bool {
 		}
 	}
 	return false
+}
+
+// mergeKeys is the sorted union of two sorted key lists.
+func mergeKeys(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // alternateKeys names an alert's alternates ("supplier|component"), sorted, for the notification log.
@@ -97,6 +109,15 @@ func alternateKeys(a *Alert) []string {
 // appended to the store (compacted now and then). The in-flight mark is cleared either way.
 func (l *notificationLog) record(e *nflogEntry, st *store) (appendErr, compactErr error) {
 	k := e.key()
+	if prev := l.nflog[k]; prev != nil && len(prev.Alternates) > 0 { // keep what was named while still firing
+		merged := make(map[string][]string, len(e.Alternates))
+		for fp := range e.Firing {
+			if keys := mergeKeys(e.Alternates[fp], prev.Alternates[fp]); len(keys) > 0 {
+				merged[fp] = keys
+			}
+		}
+		e.Alternates = merged
+	}
 	delete(l.inflight, k)
 	l.nflog[k] = e
 	appendErr = st.appendNflog(e)

@@ -29,9 +29,11 @@ type nflogEntry struct {
 	SentAt      time.Time           `json:"sent_at"`
 	Firing      map[string]Severity `json:"firing"`             // fingerprint → severity notified
 	Resolved    []string            `json:"resolved,omitempty"` // resolutions sent by this notification
-	// Alternates are the alternates notified per firing fingerprint (alternateKeys; alerts sent
-	// without any are absent). Never nil in an entry written since it was added: an entry read
-	// from an older log has none, and its alerts are not re-sent for alternates (newAlternates).
+	// Alternates are, per firing fingerprint, the alternates (alternateKeys) this integration's
+	// notifications have named since the alert started firing (record merges them with the previous
+	// entry's); alerts never sent with any are absent. Never nil in an entry written since it was
+	// added: an entry read from an older log has none, and its alerts are not re-sent for
+	// alternates (newAlternates).
 	Alternates map[string][]string `json:"alternates"`
 }
 
