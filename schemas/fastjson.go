@@ -74,14 +74,14 @@ func (s *scanner) strBytes() ([]byte, bool) {
 
 func (s *scanner) str() (string, bool) {
 	b, ok := s.strBytes()
-	if s.shared && len(b) > 0 {
-		return unsafe.String(&b[0], len(b)), ok
+	if s.shared {
+		return view(b), ok
 	}
 	return string(b), ok
 }
 
-// view is b as a string without a copy, for parsing only: it must not be kept (nor an error that
-// quotes it).
+// view is b as a string without a copy: for parsing only, where it must not be kept (nor an error
+// that quotes it), or for DecodeShared's strings, which share the message's memory by contract.
 func view(b []byte) string {
 	if len(b) == 0 {
 		return ""
@@ -278,26 +278,18 @@ func decodeEnvelopeFast(value []byte, shared bool) (env Envelope, rec Record, ok
 	return env, rec, ok && s.i == len(value)
 }
 
-// kindOf is k as a Kind, without a copy for the known kinds.
+// kindOf is k as a Kind, without a copy for the registered kinds.
 func kindOf(k []byte) Kind {
-	switch string(k) {
-	case string(KindTrade):
-		return KindTrade
-	case string(KindProduction):
-		return KindProduction
-	case string(KindProcurement):
-		return KindProcurement
-	case string(KindAvailability):
-		return KindAvailability
-	case string(KindSupplyNode):
-		return KindSupplyNode
-	case string(KindSupplyLink):
-		return KindSupplyLink
-	case string(KindSubstitution):
-		return KindSubstitution
+	for _, kind := range knownKinds {
+		if string(k) == string(kind) {
+			return kind
+		}
 	}
 	return Kind(k)
 }
+
+// knownKinds are the registered kinds (Kinds), for kindOf.
+var knownKinds = Kinds()
 
 // decodePayloadFast decodes the payload of kind; ok is false when the reflective decoder must
 // decide. With shared, the record's strings share payload's memory.

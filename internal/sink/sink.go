@@ -854,9 +854,7 @@ func (s *Sink) writeGroup(ctx context.Context, b *batch, kinds []schemas.Kind) e
 			}
 			spec, _ := schemas.Lookup(k)
 			if err := s.streams.Write(ctx, spec.InsertSQL(), b.rows[k]); err != nil {
-				s.streams.Abort()
-				s.m.openRows.Sub(float64(s.grp.rows))
-				s.grp.rows = 0
+				s.abortOpen()
 				return fmt.Errorf("%s: %w", spec.Table, err)
 			}
 		}
@@ -944,8 +942,7 @@ func (s *Sink) awaitEnding() error {
 	err := <-s.ending
 	s.ending = nil
 	if err != nil {
-		s.streams.Abort()
-		s.m.openRows.Sub(float64(s.grp.rows))
+		s.abortOpen()
 		s.grp = group{}
 		s.grpOpen.Store(false)
 		return err
@@ -953,6 +950,13 @@ func (s *Sink) awaitEnding() error {
 	s.grpOpen.Store(s.grp.batches > 0)
 	s.rewindWait = s.cfg.RetryMin
 	return nil
+}
+
+// abortOpen drops the open INSERTs and the rows they carried from the gauge.
+func (s *Sink) abortOpen() {
+	s.streams.Abort()
+	s.m.openRows.Sub(float64(s.grp.rows))
+	s.grp.rows = 0
 }
 
 // keepLast keeps m in last if it is its partition's highest message.
