@@ -337,8 +337,12 @@ attempts:
 // firing.
 func checkEmails(t *testing.T, smtp *smtpsink.Sink, survivor *App, before int) {
 	t.Helper()
-	if counterSum(t, survivor.reg, "chainwatch_alerts_evaluations_total") == 0 {
-		t.Fatal("the new leader never evaluated alerts: the duplicate check is empty")
+	// The new leader's evaluation follows its first detector run after the failover (reading the
+	// findings back, then Evaluate), which on the loaded cluster may still be under way now.
+	if !until(2*time.Minute, 500*time.Millisecond, func() bool {
+		return counterSum(t, survivor.reg, "chainwatch_alerts_evaluations_total") > 0
+	}) {
+		t.Fatal("the new leader never evaluated alerts (waited 2 min): the duplicate check is empty")
 	}
 	var msgs []smtpsink.Message
 	var missing []string
