@@ -540,7 +540,7 @@ func TestGrafanaProvisioning(t *testing.T) {
 // knownMetrics are the metric families chainwatch exposes (sink, lag poller, collectors, notifiers,
 // exposure collector); rules and dashboards may only use these.
 var knownMetrics = []string{
-	"chainwatch_sink_records_consumed_total", "chainwatch_sink_rows_inserted_total", "chainwatch_sink_rejected_total",
+	"chainwatch_sink_records_consumed_total", "chainwatch_sink_events_consumed_total", "chainwatch_sink_rows_inserted_total", "chainwatch_sink_rejected_total",
 	"chainwatch_sink_step_errors_total", "chainwatch_sink_fetch_errors_total", "chainwatch_sink_commits_total",
 	"chainwatch_sink_batch_records", "chainwatch_sink_flush_duration_seconds", "chainwatch_sink_last_insert_timestamp_seconds",
 	"chainwatch_sink_consumer_lag_records", "chainwatch_sink_open_insert_rows", "chainwatch_sink_rewinds_total",

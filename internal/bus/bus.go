@@ -1,8 +1,11 @@
 // Package bus is chainwatch's Kafka layer (segmentio/kafka-go): topic creation, the producer that
 // collectors emit through (it implements collectors.Emitter), and consumer-lag measurement.
 //
-// Topics: one per event kind, "<prefix>.<kind>.v1", plus "<prefix>.deadletter.v1". Records are keyed
-// by event id (natural-key hash) so every version of a record lands on one partition.
+// Topics: one per event kind, "<prefix>.<kind>.v1", plus "<prefix>.deadletter.v1". A kind topic's
+// record carries one envelope (JSON) or several (packed: JSON Lines, see schemas.PackedLines), and
+// is keyed by its (first) event id. Records of one natural key may sit in different partitions and
+// arrive in any order: every event table is a ReplacingMergeTree on the event's version column
+// (ingested_at, as_of), so the newest version wins whatever the order.
 package bus
 
 import (
@@ -122,11 +125,14 @@ func codec(name string) compress.Compression {
 // Producer writes envelopes to their kind topics and rejects to the dead-letter topic,
 // with acks=all, explicit compression and batching, and retries. Safe for concurrent use.
 type Producer struct {
-	w        *kafka.Writer
-	prefix   string
-	dlq      string
-	produced *prometheus.CounterVec
-	failed   *prometheus.CounterVec
+	w      *kafka.Writer
+	prefix string
+	dlq    string
+	// packing (kafka.events_per_record, kafka.record_bytes)
+	perRecord, recordBytes int
+	produced               *prometheus.CounterVec
+	events                 *prometheus.CounterVec
+	failed                 *prometheus.CounterVec
 }
 
 // NewProducer builds a producer; metrics go to reg.
@@ -147,37 +153,106 @@ func NewProducer(cfg Config, reg prometheus.Registerer) *Producer {
 			AllowAutoTopicCreation: false,
 			Transport:              cfg.ClientTransport(),
 		},
-		prefix: cfg.TopicPrefix,
-		dlq:    schemas.DeadLetterTopic(cfg.TopicPrefix),
+		prefix:    cfg.TopicPrefix,
+		dlq:       schemas.DeadLetterTopic(cfg.TopicPrefix),
+		perRecord: max(1, cfg.EventsPerRecord), recordBytes: max(1, cfg.RecordBytes),
 		produced: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chainwatch_producer_records_total", Help: "Records written to Kafka, by topic."}, []string{"topic"}),
+			Name: "chainwatch_producer_records_total", Help: "Records written to Kafka, by topic (a packed record holds several events)."}, []string{"topic"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainwatch_producer_events_total", Help: "Events written to Kafka, by kind topic (in packed records or one per record)."}, []string{"topic"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainwatch_producer_errors_total", Help: "Kafka write calls that failed after retries."}, []string{"topic"}),
 	}
 	if reg != nil {
-		reg.MustRegister(p.produced, p.failed)
+		reg.MustRegister(p.produced, p.events, p.failed)
 	}
 	for _, t := range Topics(cfg.TopicPrefix) { // zeros rather than absent series
 		p.produced.WithLabelValues(t)
 		p.failed.WithLabelValues(t)
+		if t != p.dlq {
+			p.events.WithLabelValues(t)
+		}
 	}
 	return p
 }
 
 // Emit writes envelopes to their kind topics. It returns when all are acknowledged by all in-sync replicas.
+//
+// Envelopes of one topic that follow each other in envs share a record, packed (JSON Lines, header
+// schemas.ContentTypeHeader: schemas.PackedContentType), up to kafka.events_per_record of them and
+// kafka.record_bytes; a record of one envelope is written as plain JSON. A packed record is keyed
+// by its first envelope's event id. Each record's events keep their order.
 func (p *Producer) Emit(ctx context.Context, envs ...schemas.Envelope) error {
 	if len(envs) == 0 {
 		return nil
 	}
-	msgs := make([]kafka.Message, len(envs))
+	msgs, events, err := p.pack(envs)
+	if err != nil {
+		return err
+	}
+	if err := p.write(ctx, msgs); err != nil {
+		return err
+	}
+	for t, n := range events {
+		p.events.WithLabelValues(t).Add(float64(n))
+	}
+	return nil
+}
+
+// open is a record being packed.
+type open struct {
+	key   []byte
+	value []byte
+	n     int
+}
+
+// pack encodes envs into records: per topic, the envelopes in their order, each record holding up
+// to eventsPerRecord of them within recordBytes (an envelope larger than that gets a record of its
+// own). It returns the records and the events per topic.
+func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]int, error) {
+	var msgs []kafka.Message
+	events := map[string]int{}
+	opens := map[string]*open{}
+	var topics []string // of opens, in first-seen order
+	done := func(topic string, o *open) {
+		m := kafka.Message{Topic: topic, Key: o.key, Value: o.value}
+		if o.n > 1 {
+			m.Headers = []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.PackedContentType)}}
+		}
+		msgs = append(msgs, m)
+	}
 	for i := range envs {
 		b, err := json.Marshal(&envs[i])
 		if err != nil {
-			return fmt.Errorf("kafka: encode event %s: %w", envs[i].EventID, err)
+			return nil, nil, fmt.Errorf("kafka: encode event %s: %w", envs[i].EventID, err)
 		}
-		msgs[i] = kafka.Message{Topic: envs[i].Kind.Topic(p.prefix), Key: envs[i].Key(), Value: b}
+		topic := envs[i].Kind.Topic(p.prefix)
+		events[topic]++
+		o := opens[topic]
+		if o != nil && (o.n >= p.perRecord || len(o.value)+1+len(b) > p.recordBytes) {
+			done(topic, o)
+			o = nil
+		}
+		if o == nil {
+			o = &open{key: envs[i].Key(), value: b, n: 1}
+			if _, seen := opens[topic]; !seen {
+				topics = append(topics, topic)
+			}
+			opens[topic] = o
+			continue
+		}
+		if o.n == 1 { // a second envelope: give the pack room for the rest
+			o.value = append(make([]byte, 0, min(p.recordBytes, 2*len(o.value)*p.perRecord)), o.value...)
+		}
+		o.value = append(append(o.value, '\n'), b...)
+		o.n++
 	}
-	return p.write(ctx, msgs)
+	for _, t := range topics {
+		if o := opens[t]; o != nil {
+			done(t, o)
+		}
+	}
+	return msgs, events, nil
 }
 
 // Reject writes rejects to the dead-letter topic, with the reason in headers too.

@@ -2,9 +2,11 @@ package bus_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/chainwatch/chainwatch/internal/bus"
@@ -55,24 +57,70 @@ func TestProduceConsumeCommit(t *testing.T) {
 	}
 	r := sink.NewReader(cfg, sink.DefaultConfig(), bus.Topics(cfg.TopicPrefix), nil)
 	defer r.Close()
-	seen := map[string]int{}
+	seen := map[string]int{}    // events by topic
+	records := map[string]int{} // records by topic
 	byKey := map[string]string{}
-	for n := 0; n < 301; n++ {
+	kinds := map[string]schemas.Kind{}
+	for _, k := range schemas.Kinds() {
+		kinds[k.Topic("unit")] = k
+	}
+	order := map[int][]string{} // the trade events' ids by partition, as read
+	for n := 0; n < 301; {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
 			t.Fatalf("after %d: %v", n, err)
 		}
-		seen[m.Topic]++
+		records[m.Topic]++
 		if prev, ok := byKey[string(m.Key)]; ok && prev != m.Topic {
 			t.Errorf("key %s on two topics", m.Key)
 		}
 		byKey[string(m.Key)] = m.Topic
+		lines := [][]byte{m.Value}
+		if isPacked(m) {
+			lines = lines[:0]
+			for _, l := range schemas.PackedLines(m.Value) {
+				lines = append(lines, l)
+			}
+		}
+		for i, l := range lines {
+			n++
+			seen[m.Topic]++
+			if m.Topic == schemas.DeadLetterTopic("unit") {
+				continue
+			}
+			env, _, err := schemas.Decode(l, kinds[m.Topic])
+			if err != nil {
+				t.Fatalf("%s offset %d line %d: %v", m.Topic, m.Offset, i+1, err)
+			}
+			if i == 0 && string(m.Key) != env.EventID {
+				t.Errorf("%s offset %d: key %s, first event %s", m.Topic, m.Offset, m.Key, env.EventID)
+			}
+			if m.Topic == schemas.KindTrade.Topic("unit") {
+				order[m.Partition] = append(order[m.Partition], env.EventID)
+			}
+		}
 		if err := r.CommitMessages(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if seen[schemas.KindTrade.Topic("unit")] != 100 || seen[schemas.DeadLetterTopic("unit")] != 1 {
-		t.Errorf("per topic: %v", seen)
+		t.Errorf("events per topic: %v", seen)
+	}
+	// 100 events of a topic in one Emit: packs of kafka.events_per_record (16), then the rest.
+	if want := (100 + cfg.EventsPerRecord - 1) / cfg.EventsPerRecord; cfg.EventsPerRecord < 2 ||
+		records[schemas.KindTrade.Topic("unit")] != want || records[schemas.DeadLetterTopic("unit")] != 1 {
+		t.Errorf("records per topic: %v", records)
+	}
+	for p, got := range order {
+		var want []string // the trade events of p's records, in the order emitted
+		for _, e := range envs {
+			if slices.Contains(got, e.EventID) {
+				want = append(want, e.EventID)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("partition %d's events out of their emitted order:\n got %v\nwant %v", p, got, want)
+		}
 	}
 	lag, err := bus.Lag(ctx, cfg, cfg.GroupID, bus.Topics(cfg.TopicPrefix))
 	if err != nil {
@@ -82,5 +130,67 @@ func TestProduceConsumeCommit(t *testing.T) {
 		if n != 0 {
 			t.Errorf("lag %s = %d", topic, n)
 		}
+	}
+}
+
+func isPacked(m kafka.Message) bool {
+	for _, h := range m.Headers {
+		if h.Key == schemas.ContentTypeHeader && string(h.Value) == schemas.PackedContentType {
+			return true
+		}
+	}
+	return false
+}
+
+// TestProducerPackLimits: a record holds at most kafka.record_bytes of envelopes (one larger
+// envelope gets a record of its own), and kafka.events_per_record 1 writes plain, unpacked records.
+func TestProducerPackLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		perRecord, size int
+	}{{"record_bytes", 64, 2048}, {"one per record", 1, 256 << 10}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := fakeKafka(t)
+			cfg.EventsPerRecord, cfg.RecordBytes = tc.perRecord, tc.size
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := bus.EnsureTopics(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			p := bus.NewProducer(cfg, nil)
+			defer p.Close()
+			var envs []schemas.Envelope
+			for i := 0; i < 60; i++ {
+				envs = append(envs, loadgen.Event(3*i, time.Now())) // every third loadgen event: one kind
+			}
+			if err := p.Emit(ctx, envs...); err != nil {
+				t.Fatal(err)
+			}
+			r := sink.NewReader(cfg, sink.DefaultConfig(), []string{envs[0].Kind.Topic("unit")}, nil)
+			defer r.Close()
+			records, maxSize, maxEvents := 0, 0, 0
+			for n := 0; n < len(envs); {
+				m, err := r.FetchMessage(ctx)
+				if err != nil {
+					t.Fatalf("after %d events: %v", n, err)
+				}
+				records++
+				events := 1
+				if isPacked(m) {
+					events = 0
+					for range schemas.PackedLines(m.Value) {
+						events++
+					}
+				}
+				n += events
+				maxSize, maxEvents = max(maxSize, len(m.Value)), max(maxEvents, events)
+			}
+			switch {
+			case tc.perRecord == 1 && (records != len(envs) || maxEvents != 1):
+				t.Errorf("events_per_record 1: %d records, up to %d events each", records, maxEvents)
+			case tc.perRecord > 1 && (maxSize > tc.size || maxEvents < 2 || records < 2):
+				t.Errorf("record_bytes %d: %d records, up to %d bytes and %d events each", tc.size, records, maxSize, maxEvents)
+			}
+		})
 	}
 }

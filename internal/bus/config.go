@@ -18,11 +18,16 @@ type Config struct {
 	BatchSize         int           `koanf:"batch_size"`  // producer records per batch
 	BatchBytes        int64         `koanf:"batch_bytes"` // producer bytes per batch
 	BatchTimeout      time.Duration `koanf:"batch_timeout"`
-	MaxAttempts       int           `koanf:"max_attempts"` // producer retries
-	WriteTimeout      time.Duration `koanf:"write_timeout"`
-	GroupID           string        `koanf:"group_id"`
-	SessionTimeout    time.Duration `koanf:"session_timeout"` // consumer group: how soon a dead sink's partitions move
-	DialTimeout       time.Duration `koanf:"dial_timeout"`
+	// EventsPerRecord is the most envelopes the producer packs into one Kafka record of a kind
+	// topic (JSON Lines, schemas.PackedContentType), up to RecordBytes of them; 1 writes one
+	// envelope per record, unpacked. The sink reads both.
+	EventsPerRecord int           `koanf:"events_per_record"`
+	RecordBytes     int           `koanf:"record_bytes"`
+	MaxAttempts     int           `koanf:"max_attempts"` // producer retries
+	WriteTimeout    time.Duration `koanf:"write_timeout"`
+	GroupID         string        `koanf:"group_id"`
+	SessionTimeout  time.Duration `koanf:"session_timeout"` // consumer group: how soon a dead sink's partitions move
+	DialTimeout     time.Duration `koanf:"dial_timeout"`
 	// TLS and SASL secure the connections of the producer, the sink's consumer and the admin
 	// client (topic creation, /readyz).
 	TLS  confkit.TLS `koanf:"tls"`
@@ -77,6 +82,7 @@ func DefaultConfig() Config {
 	return Config{
 		Brokers: []string{"127.0.0.1:19092"}, TopicPrefix: "chainwatch", Partitions: 3, ReplicationFactor: 1,
 		CreateTopics: true, ClientID: "chainwatch", Compression: "lz4", BatchSize: 5000, BatchBytes: 4 << 20,
+		EventsPerRecord: 16, RecordBytes: 256 << 10,
 		BatchTimeout: 5 * time.Millisecond, MaxAttempts: 10, WriteTimeout: 30 * time.Second,
 		GroupID: "chainwatch-sink", SessionTimeout: 10 * time.Second, DialTimeout: 10 * time.Second,
 	}
@@ -97,6 +103,12 @@ func (c Config) Validate() error {
 		p.Add("batch_bytes", "must be > 0, got %d", c.BatchBytes)
 	}
 	p.Duration("batch_timeout", c.BatchTimeout)
+	if c.EventsPerRecord < 1 || c.EventsPerRecord > 10000 {
+		p.Add("events_per_record", "must be within 1..10000, got %d", c.EventsPerRecord)
+	}
+	if c.RecordBytes < 1<<10 || int64(c.RecordBytes) > min(c.BatchBytes, 1000000) && c.BatchBytes > 0 {
+		p.Add("record_bytes", "must be within 1024..min(batch_bytes, 1000000) (the broker's default message.max.bytes is 1 MiB), got %d", c.RecordBytes)
+	}
 	p.Positive("max_attempts", c.MaxAttempts)
 	p.Duration("write_timeout", c.WriteTimeout)
 	p.Duration("dial_timeout", c.DialTimeout)

@@ -6,7 +6,8 @@ import (
 	"github.com/chainwatch/chainwatch/internal/confkit"
 )
 
-// Config is the "sink" section: batching and retry of the Kafka → ClickHouse sink.
+// Config is the "sink" section: batching and retry of the Kafka → ClickHouse sink. BatchRows and
+// InsertRows count events (a packed Kafka record holds several); QueueCapacity counts records.
 type Config struct {
 	BatchRows     int           `koanf:"batch_rows"`
 	FlushInterval time.Duration `koanf:"flush_interval"`
@@ -27,7 +28,7 @@ type Config struct {
 	FetchMaxWait  time.Duration `koanf:"fetch_max_wait"`
 	// InsertRows: while the sink is behind (draining a backlog), its batches go to ClickHouse as
 	// blocks of one INSERT per table kept open across them, and their offsets are committed when
-	// those INSERTs end: at InsertRows records, InsertMaxAge after the first batch, or when the
+	// those INSERTs end: at InsertRows events, InsertMaxAge after the first batch, or when the
 	// sink has caught up. The server stores the blocks of one INSERT in few parts. BatchRows or
 	// less: one INSERT per batch.
 	InsertRows   int           `koanf:"insert_rows"`

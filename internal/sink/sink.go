@@ -20,6 +20,7 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,6 +94,7 @@ type Sink struct {
 	onStored func(kinds []schemas.Kind, behind bool) // as a batch's rows land: the kinds stored (OnStored)
 
 	consumedBy map[string]prometheus.Counter // m.consumed by topic, without a label lookup per record
+	eventsBy   map[string]prometheus.Counter // m.events by topic
 	pipe       *decodePipe                   // the decode workers (sink.decoders > 1), started by Run
 
 	// INSERTs kept open across batches while behind (nil: one INSERT per batch)
@@ -131,6 +133,15 @@ func (s *Sink) consumed(topic string) prometheus.Counter {
 	return c
 }
 
+func (s *Sink) events(topic string) prometheus.Counter {
+	c, ok := s.eventsBy[topic]
+	if !ok {
+		c = s.m.events.WithLabelValues(topic)
+		s.eventsBy[topic] = c
+	}
+	return c
+}
+
 // OnStored sets f to be called as a batch's rows land, with the kinds stored since the last call
 // (sorted) and whether the sink is behind: the batch was full (batch_rows records), or its
 // partitions' high-water marks are at least batch_rows records past the batch (a backlog is being
@@ -154,7 +165,7 @@ func NewWithMetrics(cfg Config, topicPrefix string, fetch Fetcher, store Store, 
 		kinds[k.Topic(topicPrefix)] = k
 	}
 	s := &Sink{cfg: cfg, kinds: kinds, dlqTopic: schemas.DeadLetterTopic(topicPrefix), fetch: fetch, store: store,
-		dlq: dlq, log: log, m: m, now: time.Now, consumedBy: map[string]prometheus.Counter{}}
+		dlq: dlq, log: log, m: m, now: time.Now, consumedBy: map[string]prometheus.Counter{}, eventsBy: map[string]prometheus.Counter{}}
 	s.b, s.spare = newBatch(), newBatch()
 	s.tables = map[string]string{}
 	for _, k := range schemas.Kinds() {
@@ -172,9 +183,11 @@ func NewWithMetrics(cfg Config, topicPrefix string, fetch Fetcher, store Store, 
 	for topic, k := range kinds {
 		spec, _ := schemas.Lookup(k)
 		s.m.consumed.WithLabelValues(topic)
+		s.m.events.WithLabelValues(topic)
 		s.m.inserted.WithLabelValues(spec.Table)
 	}
 	s.m.consumed.WithLabelValues(s.dlqTopic)
+	s.m.events.WithLabelValues(s.dlqTopic)
 	s.m.inserted.WithLabelValues(schemas.RejectedTable)
 	for _, r := range RejectReasons {
 		s.m.rejected.WithLabelValues(r)
@@ -405,7 +418,7 @@ func drainContext(ctx context.Context, wait time.Duration) (context.Context, con
 	return dctx, func() { stop(); cancel() }
 }
 
-// collect fetches until batch_rows messages or flush_interval after the first message, or ctx ends.
+// collect fetches until batch_rows events or flush_interval after the first message, or ctx ends.
 // The flush deadline is one context per batch, not one per message.
 func (s *Sink) collect(ctx context.Context) {
 	fctx, cancel := context.WithCancel(ctx) // cancelled at flush_interval after the first message
@@ -492,6 +505,10 @@ const (
 	// that is not there.
 	chunkSize = 128
 	chunkWait = 2 * time.Millisecond
+	// chunkBytes ends a chunk early by its records' values: packed records (up to
+	// kafka.events_per_record events each) go a few to a chunk, so the decoders' queues hold about
+	// as many events, and as much memory, as with one event per record.
+	chunkBytes = 64 << 10
 )
 
 func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
@@ -527,6 +544,7 @@ func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 		}()
 		i := 0
 		var c []decoded
+		size := 0                // the chunk's values, in bytes
 		var cctx context.Context // ends chunkWait after the chunk's first message
 		ccancel := func() {}
 		defer func() { ccancel() }()
@@ -538,7 +556,7 @@ func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 			case <-ctx.Done():
 				return false
 			}
-			i, c = (i+1)%n, nil
+			i, c, size = (i+1)%n, nil, 0
 			return true
 		}
 		for {
@@ -567,7 +585,8 @@ func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 				continue
 			}
 			c = append(c, decoded{m: m, err: err}) // a fetch error keeps its place in the order
-			if err != nil || len(c) == chunkSize || caughtUp(m) {
+			size += len(m.Value)
+			if err != nil || len(c) == chunkSize || size >= chunkBytes || caughtUp(m) {
 				if !send() {
 					return
 				}
@@ -613,16 +632,25 @@ func (p *decodePipe) next(ctx context.Context) (decoded, error) {
 	return d, d.err
 }
 
-// decoded is one fetched message, decoded (by a decode worker, in any goroutine): either an event
-// (kind, env, rec), a rejected-table row from the dead-letter topic (dead), or a sink reject.
+// decoded is one fetched message, decoded (by a decode worker, in any goroutine): either a
+// rejected-table row from the dead-letter topic (dead), or the record's event (event: a row or a
+// sink reject), or a packed record's events (pack).
 type decoded struct {
-	m      kafka.Message
-	err    error // a fetch error: no message
+	m    kafka.Message
+	err  error // a fetch error: no message
+	dead *schemas.Rejected
+	event
+	pack []event // a packed record's events, in their order (nil: not packed)
+}
+
+// event is one event of a record: a row of kind (env, rec) or a sink reject.
+type event struct {
 	kind   schemas.Kind
 	env    schemas.Envelope
 	rec    schemas.Record
-	dead   *schemas.Rejected
 	reject *schemas.Rejected
+	line   int    // its line in a packed record (0: not packed)
+	raw    []byte // a packed event's line
 }
 
 // decode turns m into a decoded record. It touches no sink state but the read-only topic maps, so
@@ -652,43 +680,90 @@ func (s *Sink) decode(m kafka.Message) decoded {
 		d.reject = s.rejected(m, "", "unknown_topic", fmt.Errorf("topic %q carries no known kind", m.Topic))
 		return d
 	}
-	env, rec, err := schemas.DecodeShared(m.Value, kind) // kafka-go gives each message its own value
+	if packed(m.Headers) {
+		d.pack = make([]event, 0, bytes.Count(m.Value, []byte{'\n'})+1)
+		for line, v := range schemas.PackedLines(m.Value) {
+			d.pack = append(d.pack, event{line: line, raw: v})
+			s.decodeEvent(m, kind, &d.pack[len(d.pack)-1])
+		}
+		if len(d.pack) > 0 {
+			return d
+		}
+		d.pack = nil // no event in it: rejected as an unpacked record of that value would be
+	}
+	s.decodeEvent(m, kind, &d.event)
+	return d
+}
+
+// packed: the record's headers mark it packed (schemas.PackedContentType).
+func packed(hs []kafka.Header) bool {
+	for _, h := range hs {
+		if strings.EqualFold(h.Key, schemas.ContentTypeHeader) && string(h.Value) == schemas.PackedContentType {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeEvent decodes e's value (its line, or m's value) as an event of kind.
+func (s *Sink) decodeEvent(m kafka.Message, kind schemas.Kind, e *event) {
+	value := m.Value
+	if e.line > 0 {
+		value = e.raw
+	}
+	env, rec, err := schemas.DecodeShared(value, kind) // kafka-go gives each message its own value
 	if err != nil {
 		reason := "invalid"
 		var de *schemas.DecodeError
 		if errors.As(err, &de) {
 			reason = de.Reason
 		}
-		d.reject = s.rejected(m, env.Source, reason, err)
-		return d
+		e.reject = s.eventRejected(m, e, env.Source, reason, err)
+		return
 	}
-	d.kind, d.env, d.rec = kind, env, rec
-	return d
+	e.kind, e.env, e.rec = kind, env, rec
 }
 
 // apply adds a decoded message to the batch (the collecting goroutine only); it returns the
-// record's kind (empty for rejects and dead letters).
+// record's kind (empty for rejects and dead letters; availability if any of a pack's events is).
 func (s *Sink) apply(d decoded) schemas.Kind {
 	m := d.m
-	s.b.n++
 	s.consumed(m.Topic).Inc()
 	keepLast(s.b.last, m)
 	switch {
 	case d.dead != nil:
+		s.b.n++
+		s.events(m.Topic).Inc()
 		s.b.scratch = d.dead.AppendValues(s.b.scratch[:0])
 		s.appendRow(m, s.b.rejected)
 		return ""
-	case d.reject != nil:
-		s.addReject(d.reject)
+	case d.pack != nil:
+		var kind schemas.Kind
+		for i := range d.pack {
+			if k := s.applyEvent(m, &d.pack[i]); k != "" && kind != schemas.KindAvailability {
+				kind = k
+			}
+		}
+		return kind
+	}
+	return s.applyEvent(m, &d.event)
+}
+
+// applyEvent adds one event of m to the batch.
+func (s *Sink) applyEvent(m kafka.Message, e *event) schemas.Kind {
+	s.b.n++
+	s.events(m.Topic).Inc()
+	if e.reject != nil {
+		s.addReject(e.reject)
 		return ""
 	}
 	// A row that does not fit the columns' types is a bug in a payload type's appendColumns; the
 	// record is rejected rather than stopping the sink.
-	if err := s.b.rows[d.kind].AppendRecord(&d.env, d.rec); err != nil {
-		s.addReject(s.rejected(m, "", "invalid", err))
+	if err := s.b.rows[e.kind].AppendRecord(&e.env, e.rec); err != nil {
+		s.addReject(s.eventRejected(m, e, "", "invalid", err))
 		return ""
 	}
-	return d.kind
+	return e.kind
 }
 
 // appendRow moves the scratch row (a dead letter's) into cols. A row that does not fit the columns'
@@ -709,6 +784,18 @@ func (s *Sink) rejected(m kafka.Message, source, reason string, err error) *sche
 		Source: source, Kind: s.kinds[m.Topic], Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
 		Key: string(m.Key), Reason: reason, Detail: err.Error(), Raw: m.Value, ReceivedAt: s.now().UTC(),
 	}
+}
+
+// eventRejected is rejected for e of m: a packed event's reject has its own id
+// (schemas.PackedRejectID), its line as raw bytes, and its line named in the detail.
+func (s *Sink) eventRejected(m kafka.Message, e *event, source, reason string, err error) *schemas.Rejected {
+	r := s.rejected(m, source, reason, err)
+	if e.line > 0 {
+		r.RejectID = schemas.PackedRejectID(m.Topic, int32(m.Partition), m.Offset, e.line)
+		r.Raw = e.raw
+		r.Detail = fmt.Sprintf("line %d of a packed record: %s", e.line, r.Detail)
+	}
+	return r
 }
 
 func (s *Sink) addReject(r *schemas.Rejected) {
@@ -1017,6 +1104,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // Metrics are the sink's Prometheus metrics, shared by the workers of a process.
 type Metrics struct {
 	consumed     *prometheus.CounterVec
+	events       *prometheus.CounterVec
 	inserted     *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
 	stepErrors   *prometheus.CounterVec
@@ -1033,7 +1121,9 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_records_consumed_total",
-			Help: "Kafka records read by the sink (rows in), by topic."}, []string{"topic"}),
+			Help: "Kafka records read by the sink, by topic (a packed record holds several events)."}, []string{"topic"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_events_consumed_total",
+			Help: "Events read by the sink (rows in: stored + rejected), by topic; a dead letter is one."}, []string{"topic"}),
 		inserted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_rows_inserted_total",
 			Help: "Rows sent to ClickHouse (rows stored), by table; re-sent duplicates collapse in the table."}, []string{"table"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chainwatch_sink_rejected_total",
@@ -1045,7 +1135,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		commits: prometheus.NewCounter(prometheus.CounterOpts{Name: "chainwatch_sink_commits_total",
 			Help: "Offset commits, each after the rows of its batches were stored (one batch, or the batches of the INSERTs kept open)."}),
 		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chainwatch_sink_batch_records",
-			Help: "Records per committed batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
+			Help: "Events (rows in, rejects included) per committed batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
 		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chainwatch_sink_flush_duration_seconds",
 			Help: "Time to store and commit one batch, retries included.", Buckets: prometheus.ExponentialBuckets(0.001, 3, 12)}),
 		lastInsert: prometheus.NewGauge(prometheus.GaugeOpts{Name: "chainwatch_sink_last_insert_timestamp_seconds",
@@ -1056,7 +1146,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Times an INSERT kept open across batches failed and the sink fetched its batches again from the committed offsets."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.consumed, m.inserted, m.rejected, m.stepErrors, m.fetchErrors, m.commits, m.batchRows, m.flushSeconds, m.lastInsert,
+		reg.MustRegister(m.consumed, m.events, m.inserted, m.rejected, m.stepErrors, m.fetchErrors, m.commits, m.batchRows, m.flushSeconds, m.lastInsert,
 			m.openRows, m.rewinds)
 	}
 	return m

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -475,5 +476,56 @@ func TestUrgentFirst(t *testing.T) {
 	slices.SortFunc(kinds, urgentFirst)
 	if got := fmt.Sprint(kinds); got != "[availability aardvark procurement supply_link trade]" {
 		t.Errorf("order %s", got)
+	}
+}
+
+// TestSinkPackedRecords: a packed record's events are rows of their own; a bad line is rejected on
+// its own (id topic/partition/offset/line, its line as raw bytes) and the pack's other events are
+// stored; blank lines are no events; events in = stored + rejected, and records are counted apart.
+func TestSinkPackedRecords(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	s := New(cfg(), prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	topic := schemas.KindTrade.Topic(prefix)
+	var value []byte
+	for i := 0; i < 5; i++ {
+		env := loadgen.Event(3*i, time.Unix(1_700_000_000, 0))
+		if env.Kind != schemas.KindTrade {
+			t.Fatalf("loadgen event %d is %s", 3*i, env.Kind)
+		}
+		value = append(append(value, loadgen.Encode(env)...), '\n')
+		if i == 2 {
+			value = append(value, "{\"schema_version\":1,\"nope\r\n\r\n"...) // line 4: bad; line 5: blank
+		}
+	}
+	packed := []kafka.Header{{Key: "Content-Type", Value: []byte(schemas.PackedContentType)}}
+	f.msgs <- kafka.Message{Topic: topic, Partition: 0, Offset: 10, Value: value, Headers: packed}
+	f.msgs <- msg(30) // a plain record after it
+	f.msgs <- kafka.Message{Topic: topic, Partition: 1, Offset: 4, Value: []byte("\n \n"), Headers: packed}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "committed", func() bool { return len(f.commits()) == 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := st.total(); got != 6 {
+		t.Errorf("stored %d rows, want 6 (5 of the pack, 1 plain)", got)
+	}
+	if len(dlq.got) != 2 {
+		t.Fatalf("dead letters: %+v", dlq.got)
+	}
+	r := dlq.got[0]
+	if r.RejectID != topic+"/0/10/4" || r.Reason != "bad_json" || string(r.Raw) != "{\"schema_version\":1,\"nope\r" ||
+		!strings.HasPrefix(r.Detail, "line 4 of a packed record: ") || r.Offset != 10 {
+		t.Errorf("the pack's bad line: %+v", r)
+	}
+	if r := dlq.got[1]; r.RejectID != topic+"/1/4" || r.Reason != "bad_json" { // a pack of no event
+		t.Errorf("the empty pack: %+v", r)
+	}
+	events := testutil.ToFloat64(s.m.events.WithLabelValues(topic))
+	records := testutil.ToFloat64(s.m.consumed.WithLabelValues(topic))
+	if events != 8 || records != 3 {
+		t.Errorf("events consumed %v (want 8 = 6 stored + 2 rejected), records %v (want 3)", events, records)
 	}
 }
