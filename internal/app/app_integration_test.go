@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,24 @@ func tableCounts(t *testing.T, conn driver.Conn) map[string]uint64 {
 	return out
 }
 
+// packByTopic packs msgs into one record per topic (JSON Lines, schemas.PackedContentType), in
+// their order, as chainwatch's producer does.
+func packByTopic(msgs []kafka.Message) []kafka.Message {
+	var out []kafka.Message
+	at := map[string]int{}
+	for _, m := range msgs {
+		i, ok := at[m.Topic]
+		if !ok {
+			at[m.Topic] = len(out)
+			out = append(out, kafka.Message{Topic: m.Topic, Key: m.Key, Value: slices.Clone(m.Value),
+				Headers: []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.PackedContentType)}}})
+			continue
+		}
+		out[i].Value = append(append(out[i].Value, '\n'), m.Value...)
+	}
+	return out
+}
+
 func sumEvents(c map[string]uint64) uint64 {
 	var s uint64
 	for t, n := range c {
@@ -129,9 +148,10 @@ func sumEvents(c map[string]uint64) uint64 {
 	return s
 }
 
-// TestSinkExactCountsIntegration: 100,000 records through the real broker into the real ClickHouse;
-// 5% are exact re-sends, 1% malformed in eight ways. Distinct stored rows must equal the valid distinct
-// events, and rejected rows the malformed records, each with its reason.
+// TestSinkExactCountsIntegration: 100,000 events through the real broker into the real ClickHouse;
+// 5% are exact re-sends, 1% malformed in eight ways. Every other block of 100 goes in packed records
+// (JSON Lines, one per topic), its malformed event a line among good ones. Distinct stored rows must
+// equal the valid distinct events, and rejected rows the malformed events, each with its reason.
 func TestSinkExactCountsIntegration(t *testing.T) {
 	cfg, conn := testConfig(t)
 	const total = 100_000
@@ -153,13 +173,14 @@ func TestSinkExactCountsIntegration(t *testing.T) {
 			if err := prod.WriteRaw(ctx, msgs...); err != nil {
 				t.Fatalf("produce: %v", err)
 			}
-			sent += len(msgs)
 			msgs = msgs[:0]
 		}
 	}
+	packedBad := 0 // malformed events sent as a line of a pack
 	// Interleave: every 100 records carry 94 new events, 5 exact re-sends of earlier ones, 1 malformed.
 	next := 0
 	for block := 0; block < total/100; block++ {
+		start := len(msgs)
 		for j := 0; j < 94; j++ {
 			env := loadgen.Event(next, now)
 			msgs = append(msgs, kafka.Message{Topic: env.Kind.Topic(cfg.Kafka.TopicPrefix), Key: env.Key(), Value: loadgen.Encode(env)})
@@ -172,6 +193,11 @@ func TestSinkExactCountsIntegration(t *testing.T) {
 		m := loadgen.Bad(block, now, r)
 		wantReasons[m.Reason]++
 		msgs = append(msgs, kafka.Message{Topic: m.Kind.Topic(cfg.Kafka.TopicPrefix), Value: m.Value})
+		sent += len(msgs) - start
+		if block%2 == 0 {
+			msgs = append(msgs[:start], packByTopic(msgs[start:])...)
+			packedBad++
+		}
 		send(false)
 	}
 	send(true)
@@ -214,6 +240,13 @@ func TestSinkExactCountsIntegration(t *testing.T) {
 	if empty != 0 {
 		t.Errorf("%d rejected rows lack detail or raw bytes", empty)
 	}
+	var lines uint64 // rejects of a pack's line: topic/partition/offset/line, the line named
+	if err := conn.QueryRow(ctx, "SELECT count() FROM rejected FINAL WHERE length(splitByChar('/', reject_id)) = 4 AND detail LIKE 'line % of a packed record: %'").Scan(&lines); err != nil {
+		t.Fatal(err)
+	}
+	if lines != uint64(packedBad) {
+		t.Errorf("%d rejected lines of packs, want %d", lines, packedBad)
+	}
 	// Per-table exactness: every kind got exactly its share of distinct events.
 	wantPerKind := map[string]uint64{"trade_flows": 0, "component_availability": 0, "supply_links": 0}
 	for i := 0; i < valid; i++ {
@@ -244,7 +277,7 @@ func TestSinkExactCountsIntegration(t *testing.T) {
 			t.Errorf("lag on %s after drain = %d, want 0", topic, n)
 		}
 	}
-	t.Logf("stored %d distinct events, %d rejected %v, from %d records", sumEvents(got), got[schemas.RejectedTable], gotReasons, total)
+	t.Logf("stored %d distinct events, %d rejected %v, from %d events (%d malformed ones as lines of packs)", sumEvents(got), got[schemas.RejectedTable], gotReasons, total, packedBad)
 }
 
 // TestHealthAndMetricsIntegration: /healthz, /readyz and /metrics of a running daemon, and the whole

@@ -106,7 +106,7 @@ func TestProduceConsumeCommit(t *testing.T) {
 	if seen[schemas.KindTrade.Topic("unit")] != 100 || seen[schemas.DeadLetterTopic("unit")] != 1 {
 		t.Errorf("events per topic: %v", seen)
 	}
-	// 100 events of a topic in one Emit: packs of kafka.events_per_record (16), then the rest.
+	// 100 events of a topic in one Emit: packs of kafka.events_per_record (8), then the rest.
 	if want := (100 + cfg.EventsPerRecord - 1) / cfg.EventsPerRecord; cfg.EventsPerRecord < 2 ||
 		records[schemas.KindTrade.Topic("unit")] != want || records[schemas.DeadLetterTopic("unit")] != 1 {
 		t.Errorf("records per topic: %v", records)

@@ -82,7 +82,7 @@ func DefaultConfig() Config {
 	return Config{
 		Brokers: []string{"127.0.0.1:19092"}, TopicPrefix: "chainwatch", Partitions: 3, ReplicationFactor: 1,
 		CreateTopics: true, ClientID: "chainwatch", Compression: "lz4", BatchSize: 5000, BatchBytes: 4 << 20,
-		EventsPerRecord: 16, RecordBytes: 256 << 10,
+		EventsPerRecord: 8, RecordBytes: 256 << 10,
 		BatchTimeout: 5 * time.Millisecond, MaxAttempts: 10, WriteTimeout: 30 * time.Second,
 		GroupID: "chainwatch-sink", SessionTimeout: 10 * time.Second, DialTimeout: 10 * time.Second,
 	}

@@ -143,9 +143,9 @@ func (s *Sink) events(topic string) prometheus.Counter {
 }
 
 // OnStored sets f to be called as a batch's rows land, with the kinds stored since the last call
-// (sorted) and whether the sink is behind: the batch was full (batch_rows records), or its
-// partitions' high-water marks are at least batch_rows records past the batch (a backlog is being
-// drained). A batch holding availability rows inserts them first and reports them at once, before
+// (sorted) and whether the sink is behind: the batch was full (batch_rows events), or its
+// partitions' high-water marks are at least batch_rows events past the batch, counting each record
+// past it as the batch's events per record (a backlog is being drained). A batch holding availability rows inserts them first and reports them at once, before
 // its other tables and its commit (they wake the event-driven detectors, which read nothing else
 // of the batch: under load a bulk trade insert took 0.4 s); every batch then reports its other
 // kinds after its commit (none when it held only rejects), unless it had none left to report. f
@@ -283,7 +283,8 @@ type tp struct {
 
 // batch holds what was fetched since the last commit. Its slices are reused between flushes.
 type batch struct {
-	n        int                               // messages fetched
+	n        int                               // events fetched (rows in: a packed record's events each)
+	records  int                               // Kafka records fetched
 	rows     map[schemas.Kind]*schemas.Columns // decoded events by kind, column by column
 	rejected *schemas.Columns                  // rows for the rejected table (from the dead-letter topic)
 	toDLQ    []schemas.Rejected                // sink rejects to publish before commit
@@ -303,17 +304,22 @@ func newBatch() *batch {
 	return b
 }
 
-// lag is how many records the partitions of the batch held past it when they were fetched.
+// lag is about how many events the partitions of the batch held past it when they were fetched:
+// the records past it, times the batch's events per record (packed records hold several), so a
+// backlog of packed records counts as behind as the same events one per record would.
 func (b *batch) lag() int64 {
 	var n int64
 	for _, m := range b.last {
 		n += max(0, m.HighWaterMark-m.Offset-1)
 	}
+	if b.records > 0 && b.n > b.records {
+		n = n * int64(b.n) / int64(b.records)
+	}
 	return n
 }
 
 func (b *batch) reset() {
-	b.n = 0
+	b.n, b.records = 0, 0
 	for _, c := range b.rows {
 		c.Reset()
 	}
@@ -728,6 +734,7 @@ func (s *Sink) decodeEvent(m kafka.Message, kind schemas.Kind, e *event) {
 // record's kind (empty for rejects and dead letters; availability if any of a pack's events is).
 func (s *Sink) apply(d decoded) schemas.Kind {
 	m := d.m
+	s.b.records++
 	s.consumed(m.Topic).Inc()
 	keepLast(s.b.last, m)
 	switch {

@@ -245,6 +245,34 @@ func BenchmarkSinkDecodeAndBatch(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
 
+// BenchmarkSinkDecodeAndBatchPacked is BenchmarkSinkDecodeAndBatch over packed records of 8
+// events (kafka.events_per_record's default): one op is one event.
+func BenchmarkSinkDecodeAndBatchPacked(b *testing.B) {
+	const per = 8
+	var msgs []kafka.Message
+	for i := 0; i < 10000; i += 3 * per { // every third loadgen event is a trade event: one topic
+		m := kafka.Message{Topic: schemas.KindTrade.Topic(prefix), Offset: int64(i),
+			Headers: []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.PackedContentType)}}}
+		for j := 0; j < per; j++ {
+			if j > 0 {
+				m.Value = append(m.Value, '\n')
+			}
+			m.Value = append(m.Value, msg(i+3*j).Value...)
+		}
+		msgs = append(msgs, m)
+	}
+	s := New(cfg(), prefix, newFetcher(), &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += per {
+		s.add(msgs[(i/per)%len(msgs)])
+		if s.b.n >= 10000 {
+			s.b.reset()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
 // The consumer-group timeouts come from config: after a kill -9 the partitions move after
 // kafka.session_timeout, not kafka-go's 30 s default.
 func TestReaderUsesGroupTimeouts(t *testing.T) {
@@ -527,5 +555,22 @@ func TestSinkPackedRecords(t *testing.T) {
 	records := testutil.ToFloat64(s.m.consumed.WithLabelValues(topic))
 	if events != 8 || records != 3 {
 		t.Errorf("events consumed %v (want 8 = 6 stored + 2 rejected), records %v (want 3)", events, records)
+	}
+}
+
+// A batch's lag counts the records past it as its events per record: ten records of 16 events
+// behind a batch of packs are 160 events of backlog, as they would be sent one per record.
+func TestBatchLagCountsPackedEvents(t *testing.T) {
+	for _, tc := range []struct {
+		n, records int
+		past       int64
+		want       int64
+	}{{n: 16, records: 1, past: 10, want: 160}, {n: 100, records: 100, past: 10, want: 10}, {n: 0, records: 0, past: 10, want: 10}} {
+		b := newBatch()
+		b.n, b.records = tc.n, tc.records
+		keepLast(b.last, kafka.Message{Topic: "t", Offset: 5, HighWaterMark: 5 + tc.past + 1})
+		if got := b.lag(); got != tc.want {
+			t.Errorf("%d events in %d records, %d records past: lag %d, want %d", tc.n, tc.records, tc.past, got, tc.want)
+		}
 	}
 }
