@@ -145,11 +145,12 @@ func (s *Sink) events(topic string) prometheus.Counter {
 // OnStored sets f to be called as a batch's rows land, with the kinds stored since the last call
 // (sorted) and whether the sink is behind: the batch was full (batch_rows events), or its
 // partitions' high-water marks are at least batch_rows events past the batch, counting each record
-// past it as the batch's events per record (a backlog is being drained). A batch holding availability rows inserts them first and reports them at once, before
-// its other tables and its commit (they wake the event-driven detectors, which read nothing else
-// of the batch: under load a bulk trade insert took 0.4 s); every batch then reports its other
-// kinds after its commit (none when it held only rejects), unless it had none left to report. f
-// runs on the flush path: it must not block. Call before Run.
+// past it as the batch's events per record (a backlog is being drained). A batch holding
+// availability rows inserts them first and reports them at once, before its other tables and its
+// commit (they wake the event-driven detectors, which read nothing else of the batch: under load a
+// bulk trade insert took 0.4 s); every batch then reports its other kinds after its commit (none
+// when it held only rejects), unless it had none left to report. f runs on the flush path: it must
+// not block. Call before Run.
 func (s *Sink) OnStored(f func(kinds []schemas.Kind, behind bool)) { s.onStored = f }
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
