@@ -125,19 +125,17 @@ func (e *rewindError) Error() string { return "open insert failed: " + e.err.Err
 func (e *rewindError) Unwrap() error { return e.err }
 
 func (s *Sink) consumed(topic string) prometheus.Counter {
-	c, ok := s.consumedBy[topic]
-	if !ok {
-		c = s.m.consumed.WithLabelValues(topic)
-		s.consumedBy[topic] = c
-	}
-	return c
+	return cached(s.consumedBy, s.m.consumed, topic)
 }
 
-func (s *Sink) events(topic string) prometheus.Counter {
-	c, ok := s.eventsBy[topic]
+func (s *Sink) events(topic string) prometheus.Counter { return cached(s.eventsBy, s.m.events, topic) }
+
+// cached is vec's counter for topic, kept in by so a record needs no label lookup.
+func cached(by map[string]prometheus.Counter, vec *prometheus.CounterVec, topic string) prometheus.Counter {
+	c, ok := by[topic]
 	if !ok {
-		c = s.m.events.WithLabelValues(topic)
-		s.eventsBy[topic] = c
+		c = vec.WithLabelValues(topic)
+		by[topic] = c
 	}
 	return c
 }
