@@ -130,7 +130,7 @@ func packByTopic(msgs []kafka.Message) []kafka.Message {
 		if !ok {
 			at[m.Topic] = len(out)
 			out = append(out, kafka.Message{Topic: m.Topic, Key: m.Key, Value: slices.Clone(m.Value),
-				Headers: []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.PackedContentType)}}})
+				Headers: bus.PackedHeaders()})
 			continue
 		}
 		out[i].Value = append(append(out[i].Value, '\n'), m.Value...)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -178,10 +179,9 @@ func NewProducer(cfg Config, reg prometheus.Registerer) *Producer {
 
 // Emit writes envelopes to their kind topics. It returns when all are acknowledged by all in-sync replicas.
 //
-// Envelopes of one topic that follow each other in envs share a record, packed (JSON Lines, header
-// schemas.ContentTypeHeader: schemas.PackedContentType), up to kafka.events_per_record of them and
-// kafka.record_bytes; a record of one envelope is written as plain JSON. A packed record is keyed
-// by its first envelope's event id. Each record's events keep their order.
+// The envelopes of one topic in envs share records, packed (JSON Lines, PackedHeaders), in their
+// order, up to kafka.events_per_record of them and kafka.record_bytes; a record of one envelope is
+// written as plain JSON. A packed record is keyed by its first envelope's event id.
 func (p *Producer) Emit(ctx context.Context, envs ...schemas.Envelope) error {
 	if len(envs) == 0 {
 		return nil
@@ -197,6 +197,22 @@ func (p *Producer) Emit(ctx context.Context, envs ...schemas.Envelope) error {
 		p.events.WithLabelValues(t).Add(float64(n))
 	}
 	return nil
+}
+
+// PackedHeaders are the headers that mark a record packed (schemas.PackedContentType).
+func PackedHeaders() []kafka.Header {
+	return []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.PackedContentType)}}
+}
+
+// IsPacked reports whether a record's headers mark it packed: the header name is matched
+// case-insensitively, as HTTP's, the content type exactly.
+func IsPacked(hs []kafka.Header) bool {
+	for _, h := range hs {
+		if strings.EqualFold(h.Key, schemas.ContentTypeHeader) && string(h.Value) == schemas.PackedContentType {
+			return true
+		}
+	}
+	return false
 }
 
 // open is a record being packed.
@@ -217,7 +233,7 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 	done := func(topic string, o *open) {
 		m := kafka.Message{Topic: topic, Key: o.key, Value: o.value}
 		if o.n > 1 {
-			m.Headers = []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.PackedContentType)}}
+			m.Headers = PackedHeaders()
 		}
 		msgs = append(msgs, m)
 	}
@@ -241,16 +257,11 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 			opens[topic] = o
 			continue
 		}
-		if o.n == 1 { // a second envelope: give the pack room for the rest
-			o.value = append(make([]byte, 0, min(p.recordBytes, 2*len(o.value)*p.perRecord)), o.value...)
-		}
-		o.value = append(append(o.value, '\n'), b...)
+		o.value = append(append(o.value, '\n'), b...) // o.value is json.Marshal's, ours to grow
 		o.n++
 	}
 	for _, t := range topics {
-		if o := opens[t]; o != nil {
-			done(t, o)
-		}
+		done(t, opens[t])
 	}
 	return msgs, events, nil
 }

@@ -36,9 +36,9 @@ type Config struct {
 }
 
 // DefaultConfig is one worker inserting up to 25000 rows a batch (a smaller batch kept the drain under
-// 300 MB RSS at 5% less throughput, docs/benchmarks.md), fetching at most 1 MiB per
-// partition and queueing 500 records (up to 4,000 events in packs of 8); a backlog goes in INSERTs of up to 200,000 rows kept open
-// across batches for at most 10 s.
+// 300 MB RSS at 5% less throughput, docs/benchmarks.md), fetching at most 1 MiB per partition and
+// queueing 500 records (up to 4,000 events in packs of 8); a backlog goes in INSERTs of up to
+// 200,000 rows kept open across batches for at most 10 s.
 func DefaultConfig() Config {
 	return Config{BatchRows: 25000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
 		RetryMax: 15 * time.Second, Workers: 1, Decoders: 2, ShutdownWait: 30 * time.Second,

@@ -655,7 +655,7 @@ type event struct {
 	rec    schemas.Record
 	reject *schemas.Rejected
 	line   int    // its line in a packed record (0: not packed)
-	raw    []byte // a packed event's line
+	raw    []byte // its bytes: the record's value, or its line of a pack
 }
 
 // decode turns m into a decoded record. It touches no sink state but the read-only topic maps, so
@@ -685,7 +685,7 @@ func (s *Sink) decode(m kafka.Message) decoded {
 		d.reject = s.rejected(m, "", "unknown_topic", fmt.Errorf("topic %q carries no known kind", m.Topic))
 		return d
 	}
-	if packed(m.Headers) {
+	if bus.IsPacked(m.Headers) {
 		d.pack = make([]event, 0, bytes.Count(m.Value, []byte{'\n'})+1)
 		for line, v := range schemas.PackedLines(m.Value) {
 			d.pack = append(d.pack, event{line: line, raw: v})
@@ -696,27 +696,14 @@ func (s *Sink) decode(m kafka.Message) decoded {
 		}
 		d.pack = nil // no event in it: rejected as an unpacked record of that value would be
 	}
+	d.raw = m.Value
 	s.decodeEvent(m, kind, &d.event)
 	return d
 }
 
-// packed: the record's headers mark it packed (schemas.PackedContentType).
-func packed(hs []kafka.Header) bool {
-	for _, h := range hs {
-		if strings.EqualFold(h.Key, schemas.ContentTypeHeader) && string(h.Value) == schemas.PackedContentType {
-			return true
-		}
-	}
-	return false
-}
-
-// decodeEvent decodes e's value (its line, or m's value) as an event of kind.
+// decodeEvent decodes e's bytes as an event of kind.
 func (s *Sink) decodeEvent(m kafka.Message, kind schemas.Kind, e *event) {
-	value := m.Value
-	if e.line > 0 {
-		value = e.raw
-	}
-	env, rec, err := schemas.DecodeShared(value, kind) // kafka-go gives each message its own value
+	env, rec, err := schemas.DecodeShared(e.raw, kind) // kafka-go gives each message its own value
 	if err != nil {
 		reason := "invalid"
 		var de *schemas.DecodeError

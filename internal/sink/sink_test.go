@@ -252,7 +252,7 @@ func BenchmarkSinkDecodeAndBatchPacked(b *testing.B) {
 	var msgs []kafka.Message
 	for i := 0; i < 10000; i += 3 * per { // every third loadgen event is a trade event: one topic
 		m := kafka.Message{Topic: schemas.KindTrade.Topic(prefix), Offset: int64(i),
-			Headers: []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.PackedContentType)}}}
+			Headers: bus.PackedHeaders()}
 		for j := 0; j < per; j++ {
 			if j > 0 {
 				m.Value = append(m.Value, '\n')
