@@ -5,6 +5,7 @@ import (
 	"context"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 
 	"strings"
@@ -277,13 +278,21 @@ func (a *Analysis) components(ctx context.Context) error {
 		}
 		c.OnList = c.Info.Chokepoint || list[strings.ToLower(a.in.ID(c.Comp))] ||
 			(c.Info.HSCode != "" && list[c.Info.HSCode]) || (c.Material != "" && list[c.Material])
-		conc, ok := concT[c.Conc]
-		if !ok {
-			conc = concTerms(a.in, c.Conc)
-			concT[c.Conc] = conc
+		if _, ok := concT[c.Conc]; !ok {
+			concT[c.Conc] = concTerms(a.in, c.Conc)
 		}
-		c.chokeTerms, c.chokeFlags = a.componentChokeTerms(c, conc)
+	}
+	// Each component's chokepoint terms read the shared results and write only the component: two
+	// or more goroutines split them (at 1M edges they were 50 ms of the analysis's last step, which
+	// every detector waits on).
+	bdetail := betweennessDetail(a.Betweenness)
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(a.Comps)/compChunkMin))
+	if err := parallelRange(ctx, len(a.Comps), workers, func(_, ci int) {
+		c := a.Comps[ci]
+		c.chokeTerms, c.chokeFlags = a.componentChokeTerms(c, concT[c.Conc], bdetail)
 		c.ChokeScore = Composite(c.chokeTerms)
+	}); err != nil {
+		return err
 	}
 	a.compareComps()
 	if memo != nil && a.pairSince != nil {
@@ -295,6 +304,9 @@ func (a *Analysis) components(ctx context.Context) error {
 	}
 	return nil
 }
+
+// compChunkMin is the fewest components worth a goroutine of their own in the chokepoint terms.
+var compChunkMin = 2000
 
 // componentInfo is a component's node attributes, or those of a component that is no node.
 func componentInfo(in *Inputs, id int32) *NodeInfo {

@@ -46,9 +46,9 @@ func TestPairMemoMatchesFresh(t *testing.T) {
 	cfg.MaxFindingsPerDetector = 3000
 	base := memoNetwork(t, 20000)
 	memo := NewPairMemo()
-	old := pairChunkMin
-	pairChunkMin = 1000 // several workers, each counting its reused pairs
-	defer func() { pairChunkMin = old }()
+	old, oldBlock := pairChunkMin, parallelBlock
+	pairChunkMin, parallelBlock = 1000, 100 // several workers, each counting its reused pairs
+	defer func() { pairChunkMin, parallelBlock = old, oldBlock }()
 	build := func(cfg Config, recs []schemas.Record, memo *PairMemo) (*Inputs, *Analysis) {
 		t.Helper()
 		in := memoInputs(cfg, recs, nil, nil)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 	"golang.org/x/sync/errgroup"
@@ -99,59 +100,46 @@ func (a *Analysis) pairs(ctx context.Context) error {
 	} else {
 		a.Pairs = make([]PairMetrics, len(keys))
 	}
-	// Each pair's metrics read the shared indexes and write only their own element: the pairs are
-	// computed in contiguous chunks, one goroutine per CPU.
+	// Each pair's metrics read the shared indexes and write only their own element: one goroutine
+	// per CPU computes them (parallelRange).
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(keys)/pairChunkMin))
-	chunk := (len(keys) + workers - 1) / max(workers, 1)
-	reused := make([]int, workers) // per chunk
-	g, gctx := errgroup.WithContext(ctx)
-	for lo := 0; lo < len(keys); lo += chunk {
-		hi := min(lo+chunk, len(keys))
-		g.Go(func() error {
-			var sc altScratch
-			var h hasher
-			var prods []int32 // a reused pair's products, listed again
-			for pi := lo; pi < hi; pi++ {
-				if err := tick(gctx, pi); err != nil {
-					return err
+	scratch := make([]pairScratch, workers)
+	err = parallelRange(ctx, len(keys), workers, func(w, pi int) {
+		s := &scratch[w]
+		if memo != nil {
+			fps[pi] = a.pairFingerprint(&s.h, pi, keys[pi], ix, cands)
+			a.pairSince[pi] = a.seq
+			if old, oi, ok := reuse.lookup(pi, keys[pi], fps[pi]); ok {
+				p := &a.Pairs[pi] // old itself when in place
+				if p != old {
+					*p = *old
 				}
-				if memo != nil {
-					fps[pi] = a.pairFingerprint(&h, pi, keys[pi], ix, cands)
-					a.pairSince[pi] = a.seq
-					if old, oi, ok := reuse.lookup(pi, keys[pi], fps[pi]); ok {
-						p := &a.Pairs[pi] // old itself when in place
-						if p != old {
-							*p = *old
-						}
-						// the products are listed again into a scratch slice: nearly always the
-						// same, the old list is kept (a new one per pair was 380,000 allocations
-						// per rescore at 1M edges)
-						prods = a.appendPairProducts(prods[:0], p, ix)
-						if slices.Equal(prods, p.Products) {
-							a.pairSince[pi] = reuse.snap.since[oi]
-						} else {
-							p.Products = nil
-							if len(prods) > 0 {
-								p.Products = slices.Clone(prods)
-							}
-						}
-						reused[lo/chunk]++
-						continue
+				// the products are listed again into a scratch slice: nearly always the same, the
+				// old list is kept (a new one per pair was 380,000 allocations per rescore at 1M
+				// edges)
+				s.prods = a.appendPairProducts(s.prods[:0], p, ix)
+				if slices.Equal(s.prods, p.Products) {
+					a.pairSince[pi] = reuse.snap.since[oi]
+				} else {
+					p.Products = nil
+					if len(s.prods) > 0 {
+						p.Products = slices.Clone(s.prods)
 					}
 				}
-				if inPlace {
-					a.Pairs[pi] = PairMetrics{}
-				}
-				a.pairMetrics(&a.Pairs[pi], pi, keys[pi], ix, &sc)
+				s.reused++
+				return
 			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+		}
+		if inPlace {
+			a.Pairs[pi] = PairMetrics{}
+		}
+		a.pairMetrics(&a.Pairs[pi], pi, keys[pi], ix, &s.sc)
+	})
+	if err != nil {
 		return err
 	}
-	for _, n := range reused {
-		a.PairsReused += n
+	for _, s := range scratch {
+		a.PairsReused += s.reused
 	}
 	memo.store(&pairSnapshot{seq: a.seq, since: a.pairSince, cfg: in.Cfg, global: global, keys: keys, fps: fps, pairs: a.Pairs})
 	a.altIx = &pairIndex{order: ix.order, spans: ix.spans, compCands: ix.compCands}
@@ -160,6 +148,54 @@ func (a *Analysis) pairs(ctx context.Context) error {
 
 // pairChunkMin is the fewest pairs worth a goroutine of their own.
 var pairChunkMin = 20000
+
+// pairScratch is one goroutine's scratch space in the pair step, and its count of reused pairs.
+type pairScratch struct {
+	sc     altScratch
+	h      hasher
+	prods  []int32 // a reused pair's products, listed again
+	reused int
+	_      [64]byte // two goroutines' scratch spaces share no cache line
+}
+
+// parallelBlock is how many items a goroutine of parallelRange takes at a time.
+var parallelBlock = 4096
+
+// parallelRange calls f(w, i) for each i in [0, n) on workers goroutines (w is the goroutine's
+// index, 0 ≤ w < workers, for scratch space of its own; one goroutine: the caller's), each taking
+// the next block of parallelBlock items when it is done with one: work given out in halves ahead
+// of time ended 50 ms apart in the pair step at 1M edges, where a changed pair costs far more than
+// a reused one and the changes need not fall evenly. It stops at the first error of ctx.
+func parallelRange(ctx context.Context, n, workers int, f func(w, i int)) error {
+	if workers <= 1 {
+		for i := range n {
+			if err := tick(ctx, i); err != nil {
+				return err
+			}
+			f(0, i)
+		}
+		return nil
+	}
+	var next atomic.Int64 // the first item of the next block
+	g, gctx := errgroup.WithContext(ctx)
+	for w := range workers {
+		g.Go(func() error {
+			for {
+				lo := int(next.Add(int64(parallelBlock))) - parallelBlock
+				if lo >= n {
+					return nil
+				}
+				for i := lo; i < min(lo+parallelBlock, n); i++ {
+					if err := tick(gctx, i); err != nil {
+						return err
+					}
+					f(w, i)
+				}
+			}
+		})
+	}
+	return g.Wait()
+}
 
 // pairLayout fills the pair step's layout (ix.order, ix.numGroups, ix.spans, a.pairIdx) and returns
 // the pair keys. The layout depends only on which pairs and supplies links there are, not on their
@@ -649,21 +685,16 @@ func (a *Analysis) matchAwards() map[uint64][]int32 {
 	if len(in.Awards) == 0 {
 		return out
 	}
-	supByName := map[string]int32{}
-	for id, n := range in.Suppliers {
-		if n.Name != "" {
-			supByName[strings.ToLower(strings.TrimSpace(n.Name))] = id
-		}
-	}
-	entByName := map[string]int32{}
-	for id, n := range in.Enterprises {
-		if n.Name != "" {
-			entByName[strings.ToLower(strings.TrimSpace(n.Name))] = id
-		}
-	}
+	// The name indexes are made when an award first needs one: most awards name their buyer and
+	// suppliers by node id, and indexing every supplier's name took about 50 ms of a rescore at 1M
+	// edges, on the path every detector waits on.
+	var supByName, entByName map[string]int32
 	for _, aw := range in.Awards {
 		ent := in.Lookup(aw.BuyerID)
 		if _, ok := in.Enterprises[ent]; !ok {
+			if entByName == nil {
+				entByName = nameIndex(in.Enterprises)
+			}
 			var ok2 bool
 			if ent, ok2 = entByName[strings.ToLower(strings.TrimSpace(aw.BuyerName))]; !ok2 {
 				continue
@@ -683,6 +714,9 @@ func (a *Analysis) matchAwards() map[uint64][]int32 {
 				if i < len(aw.SupplierNames) {
 					name = strings.ToLower(strings.TrimSpace(aw.SupplierNames[i]))
 				}
+				if supByName == nil {
+					supByName = nameIndex(in.Suppliers)
+				}
 				var ok2 bool
 				if s, ok2 = supByName[name]; !ok2 {
 					continue
@@ -696,4 +730,16 @@ func (a *Analysis) matchAwards() map[uint64][]int32 {
 		}
 	}
 	return out
+}
+
+// nameIndex maps the lower-cased, trimmed names of nodes to their ids (nodes without a name are
+// left out; of two nodes with one name, either).
+func nameIndex(nodes map[int32]*NodeInfo) map[string]int32 {
+	idx := make(map[string]int32, len(nodes))
+	for id, n := range nodes {
+		if n.Name != "" {
+			idx[strings.ToLower(strings.TrimSpace(n.Name))] = id
+		}
+	}
+	return idx
 }

@@ -94,14 +94,17 @@ func importDetail(home string, c *ConcMetrics) string {
 
 func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
-func (a *Analysis) componentChokeTerms(c *CompMetrics, conc []Term) ([]Term, []string) {
+// componentChokeTerms returns a component's chokepoint terms and flags: conc is its concentration
+// terms (concTerms of c.Conc, shared: copied), bdetail the betweenness term's detail (the same for
+// every component of the analysis).
+func (a *Analysis) componentChokeTerms(c *CompMetrics, conc []Term, bdetail string) ([]Term, []string) {
 	in := a.in
 	cfg := in.Cfg.Chokepoint
 	w := cfg.Weights
 	t := append(make([]Term, 0, len(conc)+3), conc...) // concTerms(in, c.Conc), shared: copied
 	t = append(t,
 		term("reach", c.Reach, Saturate(c.Reach, cfg.ReachHalf), w.Reach, fmt.Sprintf("%d enterprises (%d chain leaders ×%.0f), %d products", c.Enterprises, c.ChainLeaders, cfg.ChainLeaderWeight, len(c.Products))),
-		term("betweenness", c.Betweenness, c.BetweennessRel, w.Betweenness, betweennessDetail(a.Betweenness)))
+		term("betweenness", c.Betweenness, c.BetweennessRel, w.Betweenness, bdetail))
 	// dominant source: the supply map's top supplier country, else the world-level dominant source.
 	dom, share, from := "", 0.0, ""
 	if len(c.CountryShares) > 0 {

@@ -190,9 +190,19 @@ func TestDetectorsIntegration(t *testing.T) {
 	}
 	for _, n := range []string{"chainwatch_detectors_run_duration_seconds", "chainwatch_detectors_findings_total",
 		"chainwatch_detectors_errors_total", "chainwatch_detectors_last_success_timestamp_seconds",
-		"chainwatch_detectors_last_run_findings", "chainwatch_detectors_load_duration_seconds"} {
+		"chainwatch_detectors_last_run_findings", "chainwatch_detectors_load_duration_seconds",
+		"chainwatch_detectors_gc_after_run_duration_seconds"} {
 		if !seen[n] {
 			t.Errorf("metric %s not registered", n)
+		}
+	}
+	// each run started a collection as it ended (the second none if the first's still ran)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n := histogramCount(t, promReg, "chainwatch_detectors_gc_after_run_duration_seconds"); n >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no collection observed 10 s after two runs ended")
 		}
 	}
 }

@@ -16,9 +16,9 @@ func TestPairsParallelEqualsSequential(t *testing.T) {
 	cfg := benchConfig()
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	run := func(chunkMin int) map[string][]Finding {
-		old := pairChunkMin
-		pairChunkMin = chunkMin
-		defer func() { pairChunkMin = old }()
+		old, oldBlock := pairChunkMin, parallelBlock
+		pairChunkMin, parallelBlock = chunkMin, 16 // blocks interleave between the workers
+		defer func() { pairChunkMin, parallelBlock = old, oldBlock }()
 		b := NewBuilder(cfg, now)
 		synth.Generate(synth.Config{Edges: 3000, TradeRows: 3000, Seed: 7, Now: now}, func(r schemas.Record) { b.Add(r) })
 		in := b.Inputs()

@@ -3,6 +3,9 @@ package detectors
 import (
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestScoreOrder(t *testing.T) {
@@ -41,4 +44,59 @@ func TestScoreOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCollectGarbageAfterRun: the collection a run starts as it ends runs on its own goroutine and
+// is observed in chainwatch_detectors_gc_after_run_duration_seconds; while one runs, another is not
+// started.
+func TestCollectGarbageAfterRun(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	r, err := NewRunner(nil, fixtureConfig(), reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		t.Helper()
+		return histogramCount(t, reg, "chainwatch_detectors_gc_after_run_duration_seconds")
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d collections before any run", n)
+	}
+	r.collecting.Store(true) // one still runs: none is started
+	r.collectGarbage()
+	time.Sleep(50 * time.Millisecond)
+	if n := count(); n != 0 {
+		t.Fatalf("%d collections started while one ran, want 0", n)
+	}
+	r.collecting.Store(false)
+	r.collectGarbage()
+	for deadline := time.Now().Add(10 * time.Second); count() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d collections observed 10 s after a run ended, want 1", count())
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); r.collecting.Load(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the collection is still marked running 10 s after it was observed")
+		}
+	}
+}
+
+// histogramCount is the sample count of the histogram name, of one series, gathered from reg.
+func histogramCount(t *testing.T, reg *prometheus.Registry, name string) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			if len(mf.GetMetric()) != 1 {
+				t.Fatalf("%s: %d series, want 1", name, len(mf.GetMetric()))
+			}
+			return int(mf.GetMetric()[0].GetHistogram().GetSampleCount())
+		}
+	}
+	t.Fatalf("%s not registered", name)
+	return 0
 }

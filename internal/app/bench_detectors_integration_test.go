@@ -52,6 +52,11 @@ type detChild struct {
 	// an hour after the one before (the daemon's interval); LaterMode is the last one's load.
 	Later     []float64 `json:"later_rescores_s,omitempty"`
 	LaterMode string    `json:"later_mode,omitempty"`
+	// GCAfterRun is the mean wall time of the garbage collections the runner started as its runs
+	// ended (Runner.collectGarbage), GCsAfterRun how many there were: the rescores above do not
+	// include them.
+	GCAfterRun  float64 `json:"gc_after_run_s"`
+	GCsAfterRun int     `json:"gcs_after_run"`
 }
 
 type detSize struct {
@@ -304,7 +309,8 @@ func TestBenchDetectorsChild(t *testing.T) {
 	}
 	defer conn.Close()
 	stopProf := childProfile(t, os.Getenv("CHAINWATCH_BENCH_CHILD_NAME"))
-	runner, err := detectors.NewRunner(conn, benchDetConfig(), prometheus.NewRegistry(), testLogger(t))
+	reg := prometheus.NewRegistry()
+	runner, err := detectors.NewRunner(conn, benchDetConfig(), reg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,12 +336,45 @@ func TestBenchDetectorsChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cpu incrCPU
+	childHeapProfile(t, incrProfileName(os.Getenv("CHAINWATCH_BENCH_CHILD_NAME"))+".before")
+	stopProf = childProfile(t, incrProfileName(os.Getenv("CHAINWATCH_BENCH_CHILD_NAME")))
 	res.Changed, res.Incremental, res.IncrMode, cpu = benchIncremental(t, conn, runner)
+	stopProf()
+	childHeapProfile(t, incrProfileName(os.Getenv("CHAINWATCH_BENCH_CHILD_NAME")))
 	res.IncrGoCPU, res.IncrClickHouseCPU = cpu.goSec, cpu.clickhouseSec
 	res.IncrPeakRSSMiB = float64(procStatusKiB(os.Getpid(), "VmHWM")) / 1024
 	res.Later, res.LaterMode = benchLaterRescores(t, conn, runner, benchRescores())
+	res.GCsAfterRun, res.GCAfterRun = gcsAfterRun(t, reg, 2+len(res.Later))
 	b, _ := json.Marshal(res)
 	fmt.Printf("BENCHCHILD %s\n", b)
+}
+
+// incrProfileName is the name of a child's profiles of its first incremental rescore ("" for none).
+func incrProfileName(name string) string {
+	if name == "" {
+		return ""
+	}
+	return name + ".incremental"
+}
+
+// childHeapProfile writes the heap profile (live objects, and all allocations so far) to
+// <CHAINWATCH_BENCH_PPROF>/<name>.heap.pprof, after a collection: the rescore's allocations are
+// the difference of the profiles written before and after it (go tool pprof -diff_base). That
+// collection also changes the rescore's timing, so profiled runs are not the figures.
+func childHeapProfile(t *testing.T, name string) {
+	dir := os.Getenv("CHAINWATCH_BENCH_PPROF")
+	if dir == "" || name == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name+".heap.pprof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func childProfile(t *testing.T, name string) func() {
@@ -408,6 +447,34 @@ func benchLaterRescores(t *testing.T, conn driver.Conn, runner *detectors.Runner
 		walls, mode = append(walls, wall), m
 	}
 	return walls, mode
+}
+
+// gcsAfterRun returns how many collections the runner started as its runs ended, and their mean
+// wall time, once runs of them are done (a run does not start one while the last still runs: after
+// ten seconds it returns what there is).
+func gcsAfterRun(t *testing.T, reg *prometheus.Registry, runs int) (int, float64) {
+	t.Helper()
+	var n int
+	var sum float64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "chainwatch_detectors_gc_after_run_duration_seconds" {
+				h := mf.GetMetric()[0].GetHistogram()
+				n, sum = int(h.GetSampleCount()), h.GetSampleSum()
+			}
+		}
+		if n >= runs || time.Now().After(deadline) {
+			break
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return n, sum / float64(n)
 }
 
 // incrCPU is the CPU time a rescore took: this process's and the local ClickHouse server's.
@@ -500,6 +567,10 @@ func printDetectors(d *detSummary) {
 		if s.IncrCHCPU >= 0 {
 			fmt.Printf("%-9d the rescore's CPU (median): go %.2f s, clickhouse %.2f s (merges included): at least %.2f s on %d cores\n",
 				s.Edges, s.IncrGoCPU, s.IncrCHCPU, (s.IncrGoCPU+s.IncrCHCPU)/float64(runtime.NumCPU()), runtime.NumCPU())
+			if len(s.Runs) > 0 && s.Runs[0].GCsAfterRun > 0 {
+				fmt.Printf("%-9d not in the times above: the collection each run starts as it ends, %.2f s of wall time (mean of %d, first child)\n",
+					s.Edges, s.Runs[0].GCAfterRun, s.Runs[0].GCsAfterRun)
+			}
 		}
 	}
 	fmt.Printf("growth exponent (log-log slope of total_s on links): %.2f (target <= 1.1; 1M edges target <= 10 s, <= 1024 MiB; incremental <= 1 s)\n", d.Exponent)
