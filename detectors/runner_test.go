@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chainwatch/chainwatch/internal/testenv"
 )
 
 func TestScoreOrder(t *testing.T) {
@@ -85,18 +87,9 @@ func TestCollectGarbageAfterRun(t *testing.T) {
 // histogramCount is the sample count of the histogram name, of one series, gathered from reg.
 func histogramCount(t *testing.T, reg *prometheus.Registry, name string) int {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	m := testenv.Metric(t, reg, name)
+	if m == nil {
+		t.Fatalf("%s not registered", name)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			if len(mf.GetMetric()) != 1 {
-				t.Fatalf("%s: %d series, want 1", name, len(mf.GetMetric()))
-			}
-			return int(mf.GetMetric()[0].GetHistogram().GetSampleCount())
-		}
-	}
-	t.Fatalf("%s not registered", name)
-	return 0
+	return int(m.GetHistogram().GetSampleCount())
 }

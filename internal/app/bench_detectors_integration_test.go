@@ -457,15 +457,8 @@ func gcsAfterRun(t *testing.T, reg *prometheus.Registry, runs int) (int, float64
 	var n int
 	var sum float64
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mf := range mfs {
-			if mf.GetName() == "chainwatch_detectors_gc_after_run_duration_seconds" {
-				h := mf.GetMetric()[0].GetHistogram()
-				n, sum = int(h.GetSampleCount()), h.GetSampleSum()
-			}
+		if m := testenv.Metric(t, reg, "chainwatch_detectors_gc_after_run_duration_seconds"); m != nil {
+			n, sum = int(m.GetHistogram().GetSampleCount()), m.GetHistogram().GetSampleSum()
 		}
 		if n >= runs || time.Now().After(deadline) {
 			break

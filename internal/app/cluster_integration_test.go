@@ -226,15 +226,8 @@ func checkSlots(t *testing.T, conn driver.Conn, interval time.Duration, killedAt
 
 func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			m := mf.GetMetric()[0]
-			return m.GetGauge().GetValue()
-		}
+	if m := testenv.Metric(t, reg, name); m != nil {
+		return m.GetGauge().GetValue()
 	}
 	return -1
 }
