@@ -308,7 +308,8 @@ func TestBenchDetectorsChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	stopProf := childProfile(t, os.Getenv("CHAINWATCH_BENCH_CHILD_NAME"))
+	name := os.Getenv("CHAINWATCH_BENCH_CHILD_NAME")
+	stopProf := childProfile(t, name)
 	reg := prometheus.NewRegistry()
 	runner, err := detectors.NewRunner(conn, benchDetConfig(), reg, testLogger(t))
 	if err != nil {
@@ -336,11 +337,11 @@ func TestBenchDetectorsChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cpu incrCPU
-	childHeapProfile(t, incrProfileName(os.Getenv("CHAINWATCH_BENCH_CHILD_NAME"))+".before")
-	stopProf = childProfile(t, incrProfileName(os.Getenv("CHAINWATCH_BENCH_CHILD_NAME")))
+	childHeapProfile(t, profileName(name, ".incremental.before"))
+	stopProf = childProfile(t, profileName(name, ".incremental"))
 	res.Changed, res.Incremental, res.IncrMode, cpu = benchIncremental(t, conn, runner)
 	stopProf()
-	childHeapProfile(t, incrProfileName(os.Getenv("CHAINWATCH_BENCH_CHILD_NAME")))
+	childHeapProfile(t, profileName(name, ".incremental"))
 	res.IncrGoCPU, res.IncrClickHouseCPU = cpu.goSec, cpu.clickhouseSec
 	res.IncrPeakRSSMiB = float64(procStatusKiB(os.Getpid(), "VmHWM")) / 1024
 	res.Later, res.LaterMode = benchLaterRescores(t, conn, runner, benchRescores())
@@ -349,12 +350,13 @@ func TestBenchDetectorsChild(t *testing.T) {
 	fmt.Printf("BENCHCHILD %s\n", b)
 }
 
-// incrProfileName is the name of a child's profiles of its first incremental rescore ("" for none).
-func incrProfileName(name string) string {
+// profileName is the name of a child's profiles of one of its steps: name and the step's suffix
+// ("" for none: a child without a name writes no profile).
+func profileName(name, suffix string) string {
 	if name == "" {
 		return ""
 	}
-	return name + ".incremental"
+	return name + suffix
 }
 
 // childHeapProfile writes the heap profile (live objects, and all allocations so far) to
