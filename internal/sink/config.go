@@ -38,12 +38,13 @@ type Config struct {
 // DefaultConfig is one worker inserting up to 25000 rows a batch (a smaller batch kept the drain under
 // 300 MB RSS at 5% less throughput, docs/benchmarks.md), fetching at most 1 MiB per partition and
 // queueing 500 records (up to 4,000 events in packs of 8); a backlog goes in INSERTs of up to
-// 200,000 rows kept open across batches for at most 10 s.
+// 500,000 rows kept open across batches for at most 10 s (fewer parts than 200,000 and 300,000, a
+// shorter last end than 1,000,000: docs/benchmarks.md).
 func DefaultConfig() Config {
 	return Config{BatchRows: 25000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
 		RetryMax: 15 * time.Second, Workers: 1, Decoders: 2, ShutdownWait: 30 * time.Second,
 		UrgentFlush: 100 * time.Millisecond, FetchMaxBytes: 1 << 20, QueueCapacity: 500, FetchMaxWait: 250 * time.Millisecond,
-		InsertRows: 200_000, InsertMaxAge: 10 * time.Second}
+		InsertRows: 500_000, InsertMaxAge: 10 * time.Second}
 }
 
 // Validate reports every problem by its key relative to the section.

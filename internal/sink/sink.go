@@ -101,9 +101,10 @@ type Sink struct {
 	streams    StreamStore
 	rewinder   Rewinder
 	grp        group         // the batches in the open INSERTs (the flush goroutine's)
-	grpOpen    atomic.Bool   // grp holds batches, or ending is set: collect cuts an idle wait short to end them
+	grpOpen    atomic.Bool   // grp holds batches (or a batch on its way), or ending is set: collect cuts an idle wait short to end them
 	ending     chan error    // the previous group's INSERTs ending in the background: its result, once (nil: none)
 	rewindWait time.Duration // the next pause before fetching again after a failed open INSERT
+	tail       bool          // the last message collected ended a backlog: nothing past it (collect's)
 	tables     map[string]string
 }
 
@@ -370,6 +371,9 @@ func (s *Sink) Run(ctx context.Context) error {
 		if s.b.n > 0 || s.grpOpen.Load() {
 			b := s.b
 			s.b, s.spare = s.spare, b
+			if _, stream := s.behind(b, final); stream {
+				s.grpOpen.Store(true) // before the next collect starts, which then ends it if idle
+			}
 			inflight = make(chan error, 1)
 			go func() { inflight <- s.flush(fctx, b, final) }()
 		}
@@ -399,6 +403,7 @@ func (s *Sink) rewind(ctx context.Context, cause *rewindError) error {
 	s.spare.reset()
 	s.grp = group{}
 	s.grpOpen.Store(false)
+	s.tail = false
 	s.m.openRows.Set(0)
 	if !sleep(ctx, s.rewindWait) {
 		return errors.Join(cause, ctx.Err())
@@ -429,9 +434,13 @@ func (s *Sink) collect(ctx context.Context) {
 	fctx, cancel := context.WithCancel(ctx) // cancelled at flush_interval after the first message
 	defer cancel()
 	var deadline *time.Timer
-	urgent := false       // the batch holds availability rows
-	if s.grpOpen.Load() { // INSERTs are open: if nothing comes, end them flush_interval from now
-		deadline = time.AfterFunc(s.cfg.FlushInterval, cancel)
+	var urgentAt time.Time // when the batch's first availability row came (zero: none yet)
+	if s.grpOpen.Load() {  // INSERTs are open: if nothing comes, end them flush_interval from now
+		wait := s.cfg.FlushInterval
+		if s.tail { // or sooner if the last batch ended the backlog
+			wait = tailWait
+		}
+		deadline = time.AfterFunc(wait, cancel)
 	}
 	defer func() {
 		if deadline != nil {
@@ -457,16 +466,41 @@ func (s *Sink) collect(ctx context.Context) {
 				deadline.Stop()
 			}
 			deadline = time.AfterFunc(s.cfg.FlushInterval, cancel)
-			urgent = false
+			urgentAt = time.Time{}
 		}
-		if s.apply(d) == schemas.KindAvailability && !urgent {
-			urgent = true // flush soon: availability rows wake the detectors
-			if s.cfg.UrgentFlush < s.cfg.FlushInterval-s.now().Sub(s.b.started) {
-				deadline.Reset(s.cfg.UrgentFlush)
-			}
+		if s.apply(d) == schemas.KindAvailability && urgentAt.IsZero() {
+			urgentAt = s.now() // flush soon: availability rows wake the detectors
+			deadline.Reset(s.due(urgentAt, false))
 		}
+		// The end of a backlog: INSERTs are open and every partition of the batch had nothing past
+		// its last message. The batch then goes tailWait after its last message, not at
+		// flush_interval, and ends those INSERTs: the backlog is stored and committed that much
+		// sooner. A message that shows more behind it gives the batch its deadline back.
+		t := caughtUp(d.m) && s.b.lag() == 0
+		if (t || s.tail) && s.grpOpen.Load() {
+			deadline.Reset(s.due(urgentAt, t))
+		}
+		s.tail = t
 	}
 }
+
+// due is how long from now the batch being collected may wait: flush_interval after its first
+// message, urgent_flush after its first availability row (urgentAt, if any), tailWait with tail.
+func (s *Sink) due(urgentAt time.Time, tail bool) time.Duration {
+	now := s.now()
+	wait := s.cfg.FlushInterval - now.Sub(s.b.started)
+	if !urgentAt.IsZero() {
+		wait = min(wait, s.cfg.UrgentFlush-now.Sub(urgentAt))
+	}
+	if tail {
+		wait = min(wait, tailWait)
+	}
+	return max(wait, 0)
+}
+
+// tailWait is how long a batch at the end of a backlog waits for one more message (collect). A
+// backlog's messages come from the decode pipe within its chunk wait (chunkWait) of each other.
+const tailWait = 10 * chunkWait
 
 // next returns the next fetched message, decoded: from the decode workers, or fetched and decoded
 // here with sink.decoders 1.
@@ -818,8 +852,9 @@ func urgentFirst(a, b schemas.Kind) int {
 //
 // A batch of a sink that is behind, unless final, goes into the open INSERTs instead (availability
 // rows and dead letters still get INSERTs of their own): its offsets are committed when those end.
-// A batch that is not behind ends the open INSERTs first. An empty batch only ends them. A
-// *rewindError says the open INSERTs failed and the batches they carried must be fetched again.
+// A batch that is not behind goes into the open INSERTs as their last, and ends them. An empty
+// batch only ends them. A *rewindError says the open INSERTs failed and the batches they carried
+// must be fetched again.
 func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	start := s.now()
 	if err := s.retry(ctx, "deadletter", func() error { return s.dlq.Reject(ctx, b.toDLQ...) }); err != nil {
@@ -832,9 +867,11 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 		}
 	}
 	slices.SortFunc(kinds, urgentFirst)
-	behind := b.n >= s.cfg.BatchRows || b.lag() >= int64(s.cfg.BatchRows)
-	stream := s.streams != nil && behind && !final && b.n > 0
-	if !stream {
+	behind, stream := s.behind(b, final)
+	// The end of a backlog: a batch that is not behind, while INSERTs are open, goes into them as
+	// their last blocks, and they end now (no INSERTs and parts of its own).
+	last := !stream && s.streams != nil && b.n > 0 && s.grp.batches > 0
+	if !stream && !last {
 		if err := s.awaitEnding(); err != nil {
 			return err
 		}
@@ -846,7 +883,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	}
 	reported := 0 // kinds[:reported] went to onStored already
 	for i, k := range kinds {
-		if stream && k != schemas.KindAvailability {
+		if (stream || last) && k != schemas.KindAvailability {
 			continue // written to the open INSERTs below
 		}
 		spec, _ := schemas.Lookup(k)
@@ -861,7 +898,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 			reported = i + 1
 		}
 	}
-	if stream {
+	if stream || last {
 		if err := s.writeGroup(ctx, b, kinds); err != nil {
 			return err
 		}
@@ -889,7 +926,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	if b.n > 0 {
 		s.m.batchRows.Observe(float64(b.n))
 	}
-	if stream {
+	if stream || last {
 		g := &s.grp
 		if g.last == nil {
 			g.last = map[tp]kafka.Message{}
@@ -904,6 +941,9 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 			}
 		}
 		b.reset()
+		if last {
+			return s.endGroup(ctx, false)
+		}
 		if g.records >= s.cfg.InsertRows || s.now().Sub(g.started) >= s.cfg.InsertMaxAge {
 			return s.endGroup(ctx, true)
 		}
@@ -920,6 +960,13 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	}
 	b.reset()
 	return nil
+}
+
+// behind: b is a full batch, or its partitions held a batch more past it. stream: b goes to
+// the open INSERTs (a sink with StreamStore, behind, not its last batch before a stop).
+func (s *Sink) behind(b *batch, final bool) (behind, stream bool) {
+	behind = b.n >= s.cfg.BatchRows || b.lag() >= int64(s.cfg.BatchRows)
+	return behind, s.streams != nil && behind && !final && b.n > 0
 }
 
 // writeGroup sends the batch's rows (but availability's) as blocks of the open INSERTs. A failure
@@ -964,8 +1011,9 @@ func (s *Sink) writeGroup(ctx context.Context, b *batch, kinds []schemas.Kind) e
 }
 
 // endGroup ends the open INSERTs, then commits the offsets of the batches they carried and reports
-// their kinds stored. If the INSERTs fail, those batches are fetched again (*rewindError). With
-// async (a full group while the sink is still behind) that happens in the background: the next
+// their kinds stored, as behind with async. If the INSERTs fail, those batches are fetched again
+// (*rewindError). With async (a full group while the sink is still behind) that happens in the
+// background: the next
 // batches go to new INSERTs meanwhile, so the server writes this group's parts while it receives
 // the next group's blocks, and the sink keeps fetching. Every later commit and end waits for it
 // first (awaitEnding), so offsets are still committed in order and never past a row not stored.
@@ -994,7 +1042,7 @@ func (s *Sink) endGroup(ctx context.Context, async bool) error {
 		s.m.flushSeconds.Observe(s.now().Sub(start).Seconds())
 		if s.onStored != nil && len(g.kinds) > 0 {
 			slices.SortFunc(g.kinds, urgentFirst)
-			s.onStored(g.kinds, true)
+			s.onStored(g.kinds, async) // ended in the background while behind, else caught up, idle or stopping
 		}
 		return nil
 	}

@@ -111,7 +111,8 @@ type streamStore struct {
 	open                 map[string][]string
 	writes, ends         int
 	failWrites, failEnds []int
-	inserts              int // complete inserts of event tables
+	inserts              int            // complete inserts of event tables
+	insertsBy            map[string]int // complete inserts by statement
 	endedGroups          int
 	endDelay             time.Duration // how long an end takes (the server writing the parts)
 	ending               bool          // an end is under way
@@ -120,7 +121,7 @@ type streamStore struct {
 }
 
 func newStreamStore() *streamStore {
-	return &streamStore{stored: map[string]int{}, open: map[string][]string{}}
+	return &streamStore{stored: map[string]int{}, open: map[string][]string{}, insertsBy: map[string]int{}}
 }
 
 func ids(cols *schemas.Columns) []string { return slices.Clone(cols.Column(0).([]string)) }
@@ -128,6 +129,7 @@ func ids(cols *schemas.Columns) []string { return slices.Clone(cols.Column(0).([
 func (s *streamStore) Insert(_ context.Context, sql string, cols *schemas.Columns) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.insertsBy[sql]++
 	if sql != schemas.RejectedInsertSQL() {
 		s.inserts++
 		for _, id := range ids(cols) {
@@ -342,5 +344,84 @@ func TestSinkOneInsertPerBatchWithoutStreams(t *testing.T) {
 	}
 	if s := New(streamCfg(), prefix, newFetcher(), st, &fakeDLQ{}, nil, slog.New(slog.DiscardHandler)); s.streams != nil {
 		t.Error("a fetcher that cannot rewind keeps inserts open")
+	}
+}
+
+// The end of a backlog is stored and committed as soon as every partition shows nothing past
+// its last message (tailWait), not flush_interval later, also when the backlog was one full batch
+// (the open INSERTs' first); a last message with more behind it (the rest not fetched yet) keeps
+// its batch waiting for flush_interval. The last batch goes into the open INSERTs (only
+// availability rows get INSERTs of their own), and their end is reported as caught up (not
+// behind), which releases the detectors' held wake-up.
+func TestSinkEndsBacklogWhenCaughtUp(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		n      int
+		behind int64 // records past each partition's last message, by its high-water mark
+	}{{"caught up", 2550, 0}, {"one full batch", 100, 0}, {"more behind", 2550, 50}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := streamCfg()
+			c.FlushInterval = time.Minute
+			n := tc.n
+			msgs := make([]kafka.Message, n)
+			end := map[tp]int64{}
+			for i := range msgs {
+				msgs[i] = msg(i)
+				end[tp{msgs[i].Topic, msgs[i].Partition}] = msgs[i].Offset + 1
+			}
+			for i := range msgs {
+				msgs[i].HighWaterMark = end[tp{msgs[i].Topic, msgs[i].Partition}] + tc.behind
+			}
+			st := newStreamStore()
+			f := newLogFetcher(msgs, st)
+			s := New(c, prefix, f, st, &fakeDLQ{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+			var mu sync.Mutex
+			lastBehind := true
+			s.OnStored(func(_ []schemas.Kind, behind bool) { mu.Lock(); lastBehind = behind; mu.Unlock() })
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- s.Run(ctx) }()
+			committed := func() bool {
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				for k, e := range end {
+					if f.committed[k] != e-1 {
+						return false
+					}
+				}
+				return true
+			}
+			if tc.behind == 0 {
+				waitFor(t, "the backlog stored and committed well before flush_interval", committed)
+				mu.Lock()
+				if lastBehind {
+					t.Error("the backlog's end was reported behind: the detectors' wake-up stays held")
+				}
+				mu.Unlock()
+				avail, _ := schemas.Lookup(schemas.KindAvailability)
+				st.mu.Lock()
+				for sql, k := range st.insertsBy {
+					if sql != avail.InsertSQL() {
+						t.Errorf("%d INSERTs of their own for %.40s…: the last batch did not go into the open INSERTs", k, sql)
+					}
+				}
+				st.mu.Unlock()
+			} else {
+				time.Sleep(300 * time.Millisecond)
+				if committed() {
+					t.Error("a batch whose partitions had more behind it was committed before flush_interval")
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if distinct, _, _ := st.counts(); distinct != n || !committed() {
+				t.Errorf("after the drain: %d of %d events stored, committed to the end %v", distinct, n, committed())
+			}
+			if _, bad := f.state(); len(bad) > 0 {
+				t.Errorf("%d commits passed unstored rows, first %s", len(bad), bad[0])
+			}
+		})
 	}
 }
