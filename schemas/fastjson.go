@@ -1,6 +1,8 @@
 package schemas
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -47,15 +49,26 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// strBytes reads a string without escapes or control characters, in valid UTF-8.
+// strBytes reads a string without escapes or control characters, in valid UTF-8. It reads eight
+// bytes at a time, jumping to the first one that is not plain (special8), and the last few one
+// by one.
 func (s *scanner) strBytes() ([]byte, bool) {
 	if !s.next('"') {
 		return nil, false
 	}
 	start, ascii := s.i, true
-	for ; s.i < len(s.b); s.i++ {
-		c := s.b[s.i]
-		if plainByte[c] {
+	for s.i < len(s.b) {
+		var c byte
+		if s.i+8 <= len(s.b) {
+			m := special8(binary.LittleEndian.Uint64(s.b[s.i:]))
+			if m == 0 {
+				s.i += 8
+				continue
+			}
+			s.i += bits.TrailingZeros64(m) >> 3
+			c = s.b[s.i]
+		} else if c = s.b[s.i]; plainByte[c] {
+			s.i++
 			continue
 		}
 		switch {
@@ -65,11 +78,24 @@ func (s *scanner) strBytes() ([]byte, bool) {
 			return out, ascii || utf8.Valid(out)
 		case c == '\\' || c < 0x20:
 			return nil, false
-		case c >= 0x80:
-			ascii = false
 		}
+		ascii = false // c >= 0x80
+		s.i++
 	}
 	return nil, false
+}
+
+// special8 has the high bit of each byte of x (little-endian: the first byte lowest) set for the
+// bytes that are not plainByte (a quote, a backslash, a control character below 0x20, or 0x80
+// and up), and may set it for bytes after the first such byte, never before it: its lowest set
+// bit is the first such byte, and it is zero when there is none. (v-0x01…)&^v&0x80… flags the
+// zero bytes of v, and (x-0x20…)&^x&0x80… the bytes below 0x20, and a borrow, which can flag a
+// byte that is not, starts only at a flagged one; the quote and the backslash are the zero bytes
+// of x xor their repeats.
+func special8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, bs := x^(ones*'"'), x^(ones*'\\')
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x | x) & highs
 }
 
 func (s *scanner) str() (string, bool) {
