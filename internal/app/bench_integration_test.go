@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -306,6 +307,12 @@ type ingestRun struct {
 	ServerParts                  int64   `json:"server_parts,omitempty"`
 	CeilingServerCPUMicrosPerRow float64 `json:"ceiling_server_cpu_us_per_row,omitempty"`
 	CeilingServerParts           int64   `json:"ceiling_server_parts,omitempty"`
+	// The same ceiling with the files' rows in the order they were produced to Kafka, as the sink
+	// reads them (its partitions interleaved), not the tables' sort order, which an export from
+	// the table has: the server sorts each part it writes, and sorted input is the cheap case.
+	CeilingUnsortedRate                  float64 `json:"ceiling_unsorted_rows_per_s"`
+	RatioUnsorted                        float64 `json:"ratio_unsorted"`
+	CeilingUnsortedServerCPUMicrosPerRow float64 `json:"ceiling_unsorted_server_cpu_us_per_row,omitempty"`
 }
 
 type ingestSummary struct {
@@ -325,6 +332,10 @@ type ingestSummary struct {
 	ServerParts float64     `json:"median_server_parts"`
 	CeilCPU     float64     `json:"median_ceiling_server_cpu_us_per_row,omitempty"`
 	CeilParts   float64     `json:"median_ceiling_server_parts"`
+	// the ceiling with unsorted files (ingestRun.CeilingUnsortedRate)
+	CeilingUnsortedRate float64 `json:"median_ceiling_unsorted_rows_per_s"`
+	RatioUnsorted       float64 `json:"median_ratio_unsorted"`
+	CeilUnsortedCPU     float64 `json:"median_ceiling_unsorted_server_cpu_us_per_row,omitempty"`
 }
 
 func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
@@ -335,9 +346,9 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	for r := range runs {
 		t.Run(fmt.Sprintf("ingest-%d", r), func(t *testing.T) {
 			run := benchIngestOnce(t, bin, n, sum.SinkConfig, r)
-			t.Logf("ingest run %d: produce %.0f/s, sink %.0f rows/s, ceiling %.0f rows/s, ratio %.2f, daemon peak RSS %.0f MiB (%.0f MiB with the run after the drain), daemon CPU %.1f s (%.2f µs/row); server %.2f µs/row, %d parts (ceiling %.2f µs/row, %d parts)",
+			t.Logf("ingest run %d: produce %.0f/s, sink %.0f rows/s, ceiling %.0f rows/s, ratio %.2f, daemon peak RSS %.0f MiB (%.0f MiB with the run after the drain), daemon CPU %.1f s (%.2f µs/row); server %.2f µs/row, %d parts (ceiling %.2f µs/row, %d parts); unsorted files' ceiling %.0f rows/s, ratio %.2f",
 				r, run.ProduceRate, run.SinkRate, run.CeilingRate, run.Ratio, run.DaemonPeakRSSMB, run.DaemonPeakAfterMB, run.DaemonCPUSeconds, run.CPUMicrosPerRow,
-				run.ServerCPUMicrosPerRow, run.ServerParts, run.CeilingServerCPUMicrosPerRow, run.CeilingServerParts)
+				run.ServerCPUMicrosPerRow, run.ServerParts, run.CeilingServerCPUMicrosPerRow, run.CeilingServerParts, run.CeilingUnsortedRate, run.RatioUnsorted)
 			sum.Runs = append(sum.Runs, run)
 		})
 	}
@@ -361,13 +372,16 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	sum.ServerParts = pick(func(r ingestRun) float64 { return float64(r.ServerParts) })
 	sum.CeilCPU = pick(func(r ingestRun) float64 { return r.CeilingServerCPUMicrosPerRow })
 	sum.CeilParts = pick(func(r ingestRun) float64 { return float64(r.CeilingServerParts) })
+	sum.CeilingUnsortedRate = pick(func(r ingestRun) float64 { return r.CeilingUnsortedRate })
+	sum.RatioUnsorted = pick(func(r ingestRun) float64 { return r.RatioUnsorted })
+	sum.CeilUnsortedCPU = pick(func(r ingestRun) float64 { return r.CeilingUnsortedServerCPUMicrosPerRow })
 	return sum
 }
 
 // produceSynth streams n realistic records of every kind (internal/synth: supply map, substitutions,
 // awards, availability, production, then trade rows) through envelopes and the bus producer, as a
 // collector does. It returns the distinct event ids per table and the produce rate.
-func produceSynth(t *testing.T, kcfg bus.Config, n int) (map[string]int, float64) {
+func produceSynth(t *testing.T, kcfg bus.Config, n int) (map[string]int, []string, float64) {
 	ctx := context.Background()
 	if err := bus.EnsureTopics(ctx, kcfg); err != nil {
 		t.Fatal(err)
@@ -376,6 +390,7 @@ func produceSynth(t *testing.T, kcfg bus.Config, n int) (map[string]int, float64
 	defer prod.Close()
 	now := time.Now().UTC()
 	ids := map[string]schemas.Kind{}
+	order := make([]string, 0, n) // distinct event ids, as first produced
 	buf := make([]schemas.Envelope, 0, 2000)
 	var perr error
 	start := time.Now()
@@ -390,6 +405,9 @@ func produceSynth(t *testing.T, kcfg bus.Config, n int) (map[string]int, float64
 			return
 		}
 		produced++
+		if _, ok := ids[env.EventID]; !ok {
+			order = append(order, env.EventID)
+		}
 		ids[env.EventID] = env.Kind
 		if buf = append(buf, env); len(buf) == cap(buf) {
 			perr = prod.Emit(ctx, buf...)
@@ -411,7 +429,7 @@ func produceSynth(t *testing.T, kcfg bus.Config, n int) (map[string]int, float64
 		spec, _ := schemas.Lookup(k)
 		byTable[spec.Table]++
 	}
-	return byTable, rate
+	return byTable, order, rate
 }
 
 func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) ingestRun {
@@ -425,13 +443,13 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		kcfg.EventsPerRecord = p
 	}
 	t.Cleanup(func() { deleteTopics(kcfg) })
-	byTable, prate := produceSynth(t, kcfg, n)
+	byTable, order, prate := produceSynth(t, kcfg, n)
 	krate := kafkaConsumerCeiling(t, kcfg, n)
 	runtime.GC()
 	cfgYAML := "sink: " + sinkCfg + "\n"
 	srv := localServerPID(t)
 	srv0, parts0 := procCPUSeconds(srv), writerBlocks(t, conn)
-	pid, ready, stop := startIngestDaemon(t, bin, kcfg, ch, cfgYAML, run)
+	pid, ready, drained, stop := startIngestDaemon(t, bin, kcfg, ch, cfgYAML, run)
 	cpu0 := procCPUSeconds(pid)
 	var topics []string
 	for _, k := range schemas.Kinds() {
@@ -468,6 +486,7 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		t.Fatalf("not every offset committed: %v", committed)
 	}
 	elapsed := time.Since(ready)
+	drained()
 	cpu := procCPUSeconds(pid) - cpu0
 	srvCPU, parts := procCPUSeconds(srv)-srv0, writerBlocks(t, conn)-parts0
 	peak = max(peak, procStatusKiB(pid, "VmHWM"))
@@ -480,16 +499,23 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		t.Errorf("daemon stop: %v", err)
 	}
 	checkStored(t, conn, byTable)
-	ceilS, ceilBy, rows, ceilSrv := benchCeiling(t, ch, conn, srv)
+	ceilS, ceilBy, rows, ceilSrv := benchCeiling(t, ch, conn, srv, "")
+	storeProduceOrder(t, conn, order)
+	uncS, _, uncRows, uncSrv := benchCeiling(t, ch, conn, srv, produceOrderJoin)
+	if uncRows != rows {
+		t.Fatalf("the produce-order ceiling inserted %d rows, the sorted one %d", uncRows, rows)
+	}
 	res := ingestRun{Events: n, KafkaRecords: records, ByTable: byTable, ProduceRate: prate, SinkSeconds: elapsed.Seconds(),
 		SinkRate: float64(n) / elapsed.Seconds(), CeilingSeconds: ceilS, CeilingRate: float64(rows) / ceilS,
 		Ratio: (float64(n) / elapsed.Seconds()) / (float64(rows) / ceilS), DaemonPeakRSSMB: float64(peak) / 1024,
 		DaemonPeakAfterMB: float64(after) / 1024, DaemonCPUSeconds: cpu, CPUMicrosPerRow: cpu / float64(n) * 1e6,
 		CeilingTables: ceilBy, KafkaConsumerRate: krate, KafkaConsumerRatio: krate / (float64(rows) / ceilS),
-		ServerParts: parts, CeilingServerParts: ceilSrv.parts}
+		ServerParts: parts, CeilingServerParts: ceilSrv.parts,
+		CeilingUnsortedRate: float64(rows) / uncS, RatioUnsorted: (float64(n) / elapsed.Seconds()) / (float64(rows) / uncS)}
 	if srv > 0 {
 		res.ServerCPUMicrosPerRow = srvCPU / float64(n) * 1e6
 		res.CeilingServerCPUMicrosPerRow = ceilSrv.cpu / float64(rows) * 1e6
+		res.CeilingUnsortedServerCPUMicrosPerRow = uncSrv.cpu / float64(rows) * 1e6
 	}
 	return res
 }
@@ -603,13 +629,14 @@ func kafkaClasspath() string {
 }
 
 // startIngestDaemon starts the real binary; with CHAINWATCH_BENCH_PPROF set it runs the daemon in
-// this process instead and writes a CPU profile of the drain (ingest-<run>.cpu.pprof) there.
-func startIngestDaemon(t *testing.T, bin string, kcfg bus.Config, ch chstore.Config, yaml string, run int) (int, time.Time, func() error) {
+// this process instead and writes a CPU profile of the drain (ingest-<run>.cpu.pprof) there, from
+// its start until drained is called.
+func startIngestDaemon(t *testing.T, bin string, kcfg bus.Config, ch chstore.Config, yaml string, run int) (pid int, ready time.Time, drained func(), stop func() error) {
 	dir := os.Getenv("CHAINWATCH_BENCH_PPROF")
 	if dir == "" {
 		d := benchDaemon(t, bin, kcfg, ch, yaml)
 		d.start()
-		return d.cmd.Process.Pid, time.Now(), func() error {
+		return d.cmd.Process.Pid, time.Now(), func() {}, func() error {
 			if n := d.metric("chainwatch_sink_rewinds_total"); n > 0 {
 				t.Logf("ingest run %d: the sink rewound %v times", run, n)
 			}
@@ -634,11 +661,17 @@ func startIngestDaemon(t *testing.T, bin string, kcfg bus.Config, ch chstore.Con
 	if err := pprof.StartCPUProfile(f); err != nil {
 		t.Fatal(err)
 	}
-	_, stop := startDaemon(t, cfg)
-	return os.Getpid(), time.Now(), func() error {
-		pprof.StopCPUProfile()
-		f.Close()
-		return stop()
+	_, stopApp := startDaemon(t, cfg)
+	var once sync.Once
+	drained = func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
+	}
+	return os.Getpid(), time.Now(), drained, func() error {
+		drained()
+		return stopApp()
 	}
 }
 
@@ -661,6 +694,10 @@ func yamlSink(y string, cfg *config.Config) error {
 			cfg.Sink.Decoders, _ = strconv.Atoi(s)
 		case "flush_interval":
 			cfg.Sink.FlushInterval, _ = time.ParseDuration(s)
+		case "insert_rows":
+			cfg.Sink.InsertRows, _ = strconv.Atoi(s)
+		default:
+			return fmt.Errorf("sink yaml: %s is not applied to the in-process daemon", k)
 		}
 	}
 	return nil
@@ -682,18 +719,57 @@ func checkStored(t *testing.T, conn driver.Conn, byTable map[string]int) {
 
 // benchCeiling exports each table of ch.Database to a Native file with clickhouse-client, then times
 // clickhouse-client inserting those files into the same tables of a fresh database.
+// produceOrderJoin orders an export by the produce order of its events (storeProduceOrder).
+const produceOrderJoin = "ANY INNER JOIN bench_produce_order USING event_id ORDER BY seq"
+
+// storeProduceOrder stores the event ids in the order they were produced (bench_produce_order:
+// event_id, seq), for produceOrderJoin.
+func storeProduceOrder(t *testing.T, conn driver.Conn, ids []string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := conn.Exec(ctx, "CREATE TABLE bench_produce_order (event_id String, seq UInt64) ENGINE = MergeTree ORDER BY event_id"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO bench_produce_order (event_id, seq)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := make([]uint64, len(ids))
+	for i := range seq {
+		seq[i] = uint64(i)
+	}
+	if err := b.Column(0).Append(ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Column(1).Append(seq); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // ceilingServer is the server's side of the ceiling's inserts: CPU seconds (when srv > 0) and parts.
 type ceilingServer struct {
 	cpu   float64
 	parts int64
 }
 
-func benchCeiling(t *testing.T, ch chstore.Config, conn driver.Conn, srv int) (float64, map[string]float64, int64, ceilingServer) {
+// benchCeiling exports every table the drain filled with clickhouse-client (FORMAT Native; with
+// order, a JOIN and ORDER BY clause, its rows in that order, else as the table gives them: in its
+// sort order) and times
+// clickhouse-client inserting each file into a fresh copy of the tables: the seconds in all, by
+// table, the rows, and the server's side.
+func benchCeiling(t *testing.T, ch chstore.Config, conn driver.Conn, srv int, order string) (float64, map[string]float64, int64, ceilingServer) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	ceil := ch
 	ceil.Database = ch.Database + "_ceil"
+	orderBy := ""
+	if order != "" {
+		orderBy = " " + order
+	}
 	cconn, err := chstore.Open(ctx, ceil, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -714,7 +790,7 @@ func benchCeiling(t *testing.T, ch chstore.Config, conn driver.Conn, srv int) (f
 		if err != nil {
 			t.Fatal(err)
 		}
-		exp := clickhouseClient(ch.Database, "SELECT "+cols+" FROM "+spec.Table+" FORMAT Native")
+		exp := clickhouseClient(ch.Database, "SELECT "+cols+" FROM "+spec.Table+orderBy+" FORMAT Native")
 		var stderr strings.Builder
 		exp.Stdout, exp.Stderr = f, &stderr
 		if err := exp.Run(); err != nil {
@@ -758,11 +834,13 @@ func printBench(res benchResults) {
 		fmt.Printf("%-44s %14.0f\n", "Kafka -> sink -> ClickHouse, rows/s", in.SinkRate)
 		fmt.Printf("%-44s %14.0f\n", "clickhouse-client FORMAT Native, rows/s", in.CeilingRate)
 		fmt.Printf("%-44s %14.2f  (target >= 0.80)\n", "ratio sink / ceiling", in.Ratio)
+		fmt.Printf("%-44s %14.0f\n", "  the same, files not in the tables' order", in.CeilingUnsortedRate)
+		fmt.Printf("%-44s %14.2f\n", "  ratio sink / unsorted files' ceiling", in.RatioUnsorted)
 		fmt.Printf("%-44s %14.0f\n", "Kafka's own consumer (no decode, no insert), /s", in.KafkaRate)
 		fmt.Printf("%-44s %14.2f\n", "  ratio Kafka consumer / ceiling", in.KafkaRatio)
 		fmt.Printf("%-44s %14.2f\n", "daemon CPU per row, µs", in.DaemonCPU)
 		if in.ServerCPU > 0 {
-			fmt.Printf("%-44s %14.2f  (ceiling's inserts: %.2f)\n", "ClickHouse server CPU per row, µs", in.ServerCPU, in.CeilCPU)
+			fmt.Printf("%-44s %14.2f  (ceiling's inserts: %.2f, unsorted %.2f)\n", "ClickHouse server CPU per row, µs", in.ServerCPU, in.CeilCPU, in.CeilUnsortedCPU)
 		}
 		fmt.Printf("%-44s %14.0f  (ceiling's inserts: %.0f)\n", "parts written by the drain", in.ServerParts, in.CeilParts)
 		fmt.Printf("%-44s %14.0f\n", "daemon peak RSS while draining, MiB", in.DaemonRSS)
