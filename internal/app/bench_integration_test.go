@@ -756,10 +756,9 @@ type ceilingServer struct {
 }
 
 // benchCeiling exports every table the drain filled with clickhouse-client (FORMAT Native; with
-// order, a JOIN and ORDER BY clause, its rows in that order, else as the table gives them: in its
-// sort order) and times
-// clickhouse-client inserting each file into a fresh copy of the tables: the seconds in all, by
-// table, the rows, and the server's side.
+// order, a JOIN and ORDER BY clause such as produceOrderJoin, its rows in that order, else as the
+// table gives them: in its sort order) and times clickhouse-client inserting each file into a
+// fresh copy of the tables: the seconds in all, by table, the rows, and the server's side.
 func benchCeiling(t *testing.T, ch chstore.Config, conn driver.Conn, srv int, order string) (float64, map[string]float64, int64, ceilingServer) {
 	t.Helper()
 	ctx := context.Background()

@@ -1013,10 +1013,10 @@ func (s *Sink) writeGroup(ctx context.Context, b *batch, kinds []schemas.Kind) e
 // endGroup ends the open INSERTs, then commits the offsets of the batches they carried and reports
 // their kinds stored, as behind with async. If the INSERTs fail, those batches are fetched again
 // (*rewindError). With async (a full group while the sink is still behind) that happens in the
-// background: the next
-// batches go to new INSERTs meanwhile, so the server writes this group's parts while it receives
-// the next group's blocks, and the sink keeps fetching. Every later commit and end waits for it
-// first (awaitEnding), so offsets are still committed in order and never past a row not stored.
+// background: the next batches go to new INSERTs meanwhile, so the server writes this group's
+// parts while it receives the next group's blocks, and the sink keeps fetching. Every later commit
+// and end waits for it first (awaitEnding), so offsets are still committed in order and never
+// past a row not stored.
 func (s *Sink) endGroup(ctx context.Context, async bool) error {
 	if err := s.awaitEnding(); err != nil {
 		return err
