@@ -197,13 +197,10 @@ func TestDetectorsIntegration(t *testing.T) {
 		}
 	}
 	// each run started a collection as it ended (the second none if the first's still ran)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if n := histogramCount(t, promReg, "chainwatch_detectors_gc_after_run_duration_seconds"); n >= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no collection observed 10 s after two runs ended")
-		}
+	if !testenv.Until(10*time.Second, 20*time.Millisecond, func() bool {
+		return histogramCount(t, promReg, "chainwatch_detectors_gc_after_run_duration_seconds") >= 1
+	}) {
+		t.Fatal("no collection observed 10 s after two runs ended")
 	}
 }
 

@@ -72,15 +72,11 @@ func TestCollectGarbageAfterRun(t *testing.T) {
 	}
 	r.collecting.Store(false)
 	r.collectGarbage()
-	for deadline := time.Now().Add(10 * time.Second); count() != 1; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d collections observed 10 s after a run ended, want 1", count())
-		}
+	if !testenv.Until(10*time.Second, 10*time.Millisecond, func() bool { return count() == 1 }) {
+		t.Fatalf("%d collections observed 10 s after a run ended, want 1", count())
 	}
-	for deadline := time.Now().Add(10 * time.Second); r.collecting.Load(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the collection is still marked running 10 s after it was observed")
-		}
+	if !testenv.Until(10*time.Second, 10*time.Millisecond, func() bool { return !r.collecting.Load() }) {
+		t.Fatal("the collection is still marked running 10 s after it was observed")
 	}
 }
 

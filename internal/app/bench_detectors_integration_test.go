@@ -221,7 +221,7 @@ func waitMergesDone(t *testing.T, conn driver.Conn, max time.Duration) {
 	t.Helper()
 	start := time.Now()
 	var n uint64
-	if until(max, 200*time.Millisecond, func() bool {
+	if testenv.Until(max, 200*time.Millisecond, func() bool {
 		if err := conn.QueryRow(context.Background(), "SELECT count() FROM system.merges").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
@@ -458,14 +458,12 @@ func gcsAfterRun(t *testing.T, reg *prometheus.Registry, runs int) (int, float64
 	t.Helper()
 	var n int
 	var sum float64
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	testenv.Until(10*time.Second, 50*time.Millisecond, func() bool {
 		if m := testenv.Metric(t, reg, "chainwatch_detectors_gc_after_run_duration_seconds"); m != nil {
 			n, sum = int(m.GetHistogram().GetSampleCount()), m.GetHistogram().GetSampleSum()
 		}
-		if n >= runs || time.Now().After(deadline) {
-			break
-		}
-	}
+		return n >= runs
+	})
 	if n == 0 {
 		return 0, 0
 	}

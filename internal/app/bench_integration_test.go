@@ -468,7 +468,7 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	}
 	var peak int64
 	var committed map[string]map[int]int64
-	if !until(30*time.Minute, 100*time.Millisecond, func() bool {
+	if !testenv.Until(30*time.Minute, 100*time.Millisecond, func() bool {
 		peak = max(peak, procStatusKiB(pid, "VmRSS"))
 		c, err := committedOffsets(ctx, kcfg, topics, kcfg.Partitions)
 		if err != nil {

@@ -257,7 +257,7 @@ func clusterAlerts(c alerts.Config, dir string, port int) alerts.Config {
 func leaderOf(t *testing.T, regs ...*prometheus.Registry) int {
 	t.Helper()
 	leader := -1
-	if !until(time.Minute, 100*time.Millisecond, func() bool {
+	if !testenv.Until(time.Minute, 100*time.Millisecond, func() bool {
 		held := 0
 		for i, reg := range regs {
 			if gauge(t, reg, "chainwatch_lease_held") == 1 {
@@ -355,14 +355,14 @@ func checkEmails(t *testing.T, smtp *smtpsink.Sink, survivor *App, before int) {
 	t.Helper()
 	// The new leader's evaluation follows its first detector run after the failover (reading the
 	// findings back, then Evaluate), which on the loaded cluster may still be under way now.
-	if !until(2*time.Minute, 500*time.Millisecond, func() bool {
+	if !testenv.Until(2*time.Minute, 500*time.Millisecond, func() bool {
 		return counterSum(t, survivor.reg, "chainwatch_alerts_evaluations_total") > 0
 	}) {
 		t.Fatal("the new leader never evaluated alerts (waited 2 min): the duplicate check is empty")
 	}
 	var msgs []smtpsink.Message
 	var missing []string
-	until(30*time.Second, 500*time.Millisecond, func() bool { // an owed flush may be a tick away
+	testenv.Until(30*time.Second, 500*time.Millisecond, func() bool { // an owed flush may be a tick away
 		msgs = smtp.Messages()
 		last := map[string]emailContent{}
 		for _, m := range msgs {

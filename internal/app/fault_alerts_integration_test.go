@@ -121,7 +121,7 @@ func importDemo(t *testing.T, conn driver.Conn, kcfg bus.Config) uint64 {
 func waitEvaluations(t *testing.T, d *daemonProc, n float64) {
 	t.Helper()
 	from := max(0, d.metric("chainwatch_alerts_evaluations_total"))
-	if !until(2*time.Minute, 200*time.Millisecond, func() bool { return d.metric("chainwatch_alerts_evaluations_total") >= from+n }) {
+	if !testenv.Until(2*time.Minute, 200*time.Millisecond, func() bool { return d.metric("chainwatch_alerts_evaluations_total") >= from+n }) {
 		t.Fatalf("the daemon did not evaluate alerts %v more times", n)
 	}
 }
@@ -158,7 +158,7 @@ func TestFaultSMTPDownIntegration(t *testing.T) {
 	d.start()
 	importDemo(t, conn, kcfg)
 
-	if !until(2*time.Minute, 200*time.Millisecond, func() bool {
+	if !testenv.Until(2*time.Minute, 200*time.Millisecond, func() bool {
 		return d.metric("chainwatch_notifications_failed_total", `integration="email"`) >= 3 && fail.hits.Load() >= 1 && hang.open.Load() >= 1
 	}) {
 		t.Fatalf("alerts did not fire against the dead SMTP server and the webhooks (email failures %v, 500 hits %d, hanging %d)",
@@ -171,7 +171,7 @@ func TestFaultSMTPDownIntegration(t *testing.T) {
 
 	d.start()
 	// The restarted daemon fails against the still dead server too, before SMTP comes back.
-	if !until(2*time.Minute, 200*time.Millisecond, func() bool {
+	if !testenv.Until(2*time.Minute, 200*time.Millisecond, func() bool {
 		return d.metric("chainwatch_notifications_failed_total", `integration="email"`) >= 1
 	}) {
 		t.Fatalf("the restarted daemon did not try email while SMTP was down")

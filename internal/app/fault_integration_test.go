@@ -123,7 +123,7 @@ func TestFaultClickHouseDownIntegration(t *testing.T) {
 	if err := produceRaw(ctx, kcfg, eventMessages(kcfg.TopicPrefix, n-tail, n, now), 5_000); err != nil {
 		t.Fatal(err)
 	}
-	if !until(2*time.Minute, 200*time.Millisecond, func() bool { return d.metric("chainwatch_sink_step_errors_total") > before }) {
+	if !testenv.Until(2*time.Minute, 200*time.Millisecond, func() bool { return d.metric("chainwatch_sink_step_errors_total") > before }) {
 		t.Errorf("the sink recorded no failed step while ClickHouse was down")
 	}
 	// Freeze the daemon so neither its offsets nor the tables move, then compare them.
@@ -244,7 +244,7 @@ func TestFaultClickHouseSIGSTOPIntegration(t *testing.T) {
 	priv.signal(syscall.SIGCONT)
 	stopped = false
 	t.Logf("clickhouse resumed (SIGCONT) after %s", time.Since(t0).Round(time.Second))
-	readyAgain := until(3*time.Minute, 500*time.Millisecond, func() bool { return d.ready() == 1 })
+	readyAgain := testenv.Until(3*time.Minute, 500*time.Millisecond, func() bool { return d.ready() == 1 })
 	waitAllStored(t, conn, warm+load, 15*time.Minute)
 	if err := d.stop(); err != nil {
 		t.Errorf("daemon exit after SIGTERM: %v", err)
@@ -295,7 +295,7 @@ func TestFaultClickHouseKill9MidInsertIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kill the server once an open INSERT carries more than its first batch.
-	if !until(5*time.Minute, 10*time.Millisecond, func() bool { return d.metric("chainwatch_sink_open_insert_rows") > 5000 }) {
+	if !testenv.Until(5*time.Minute, 10*time.Millisecond, func() bool { return d.metric("chainwatch_sink_open_insert_rows") > 5000 }) {
 		t.Fatal("the sink never kept an INSERT open across batches while draining the backlog")
 	}
 	open := d.metric("chainwatch_sink_open_insert_rows")
@@ -304,7 +304,7 @@ func TestFaultClickHouseKill9MidInsertIntegration(t *testing.T) {
 	t.Logf("clickhouse killed with %.0f rows in open INSERTs", open)
 	// The sink fails on its next step (a block of the open INSERTs, or an insert of its own that it
 	// retries until the server is back and then finds the open INSERTs broken).
-	if !until(2*time.Minute, 100*time.Millisecond, func() bool { return d.metric("chainwatch_sink_step_errors_total") > errs }) {
+	if !testenv.Until(2*time.Minute, 100*time.Millisecond, func() bool { return d.metric("chainwatch_sink_step_errors_total") > errs }) {
 		t.Errorf("the sink recorded no failed step with ClickHouse killed")
 	}
 	time.Sleep(3 * time.Second)

@@ -401,20 +401,6 @@ func waitRows(t *testing.T, conn driver.Conn, n uint64, timeout time.Duration) u
 	}
 }
 
-// until polls cond every step until it holds or timeout passes, and reports which.
-func until(timeout, step time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(step)
-	}
-}
-
 // randomPoint is a random count in [lo, hi) of n.
 func randomPoint(n int, lo, hi float64) uint64 {
 	return uint64(float64(n) * (lo + (hi-lo)*rand.Float64()))
