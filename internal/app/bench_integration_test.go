@@ -765,10 +765,6 @@ func benchCeiling(t *testing.T, ch chstore.Config, conn driver.Conn, srv int, or
 	dir := t.TempDir()
 	ceil := ch
 	ceil.Database = ch.Database + "_ceil"
-	orderBy := ""
-	if order != "" {
-		orderBy = " " + order
-	}
 	cconn, err := chstore.Open(ctx, ceil, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -789,7 +785,7 @@ func benchCeiling(t *testing.T, ch chstore.Config, conn driver.Conn, srv int, or
 		if err != nil {
 			t.Fatal(err)
 		}
-		exp := clickhouseClient(ch.Database, "SELECT "+cols+" FROM "+spec.Table+orderBy+" FORMAT Native")
+		exp := clickhouseClient(ch.Database, "SELECT "+cols+" FROM "+spec.Table+" "+order+" FORMAT Native")
 		var stderr strings.Builder
 		exp.Stdout, exp.Stderr = f, &stderr
 		if err := exp.Run(); err != nil {

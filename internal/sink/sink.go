@@ -870,8 +870,8 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	behind, stream := s.behind(b, final)
 	// The end of a backlog: a batch that is not behind, while INSERTs are open, goes into them as
 	// their last blocks, and they end now (no INSERTs and parts of its own).
-	last := !stream && s.streams != nil && b.n > 0 && s.grp.batches > 0
-	if !stream && !last {
+	closing := !stream && s.streams != nil && b.n > 0 && s.grp.batches > 0
+	if !stream && !closing {
 		if err := s.awaitEnding(); err != nil {
 			return err
 		}
@@ -883,7 +883,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	}
 	reported := 0 // kinds[:reported] went to onStored already
 	for i, k := range kinds {
-		if (stream || last) && k != schemas.KindAvailability {
+		if (stream || closing) && k != schemas.KindAvailability {
 			continue // written to the open INSERTs below
 		}
 		spec, _ := schemas.Lookup(k)
@@ -898,7 +898,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 			reported = i + 1
 		}
 	}
-	if stream || last {
+	if stream || closing {
 		if err := s.writeGroup(ctx, b, kinds); err != nil {
 			return err
 		}
@@ -926,7 +926,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	if b.n > 0 {
 		s.m.batchRows.Observe(float64(b.n))
 	}
-	if stream || last {
+	if stream || closing {
 		g := &s.grp
 		if g.last == nil {
 			g.last = map[tp]kafka.Message{}
@@ -941,7 +941,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 			}
 		}
 		b.reset()
-		if last {
+		if closing {
 			return s.endGroup(ctx, false)
 		}
 		if g.records >= s.cfg.InsertRows || s.now().Sub(g.started) >= s.cfg.InsertMaxAge {
