@@ -12,6 +12,7 @@ import (
 type Columns struct {
 	n    int
 	cols []column
+	w    RowWriter // AppendRecord's, kept here: a writer of its own would go to the heap every row
 }
 
 // NewColumns returns an empty batch of width columns.
@@ -215,13 +216,14 @@ func (c *Columns) AppendRecord(env *Envelope, rec Record) error {
 	if !ok {
 		return c.AppendRow(rec.AppendValues(AppendEnvelope(nil, env)))
 	}
-	w := RowWriter{c: c}
-	put(&w, env.EventID)
-	put(&w, env.Source)
-	put(&w, env.OccurredAt.UTC())
-	put(&w, env.IngestedAt.UTC())
-	put(&w, uint16(env.SchemaVersion))
-	ca.appendColumns(&w)
+	w := &c.w
+	*w = RowWriter{c: c}
+	put(w, env.EventID)
+	put(w, env.Source)
+	put(w, env.OccurredAt.UTC())
+	put(w, env.IngestedAt.UTC())
+	put(w, uint16(env.SchemaVersion))
+	ca.appendColumns(w)
 	if w.err == nil && w.i != len(c.cols) {
 		w.err = fmt.Errorf("columns: row has %d values, want %d", w.i, len(c.cols))
 	}

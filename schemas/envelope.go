@@ -157,8 +157,10 @@ func decode(value []byte, wantKind Kind, tryFast, shared bool) (Envelope, Record
 		env, rec, fast = decodeEnvelopeFast(value, shared)
 	}
 	if !fast {
-		env, rec = Envelope{}, nil
-		if err := json.Unmarshal(value, &env); err != nil {
+		var slow Envelope // not env: taking env's address would put every decode's envelope on the heap
+		err := json.Unmarshal(value, &slow)
+		env, rec = slow, nil
+		if err != nil {
 			return env, nil, &DecodeError{"bad_json", err}
 		}
 	}

@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/chainwatch/chainwatch/internal/bus"
+	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // chunkFetcher serves its queue (a message or a fetch error each) and blocks when it is empty; it
@@ -101,5 +104,80 @@ func TestDecodePipeChunks(t *testing.T) {
 	next(1002)
 	if fmt.Sprint(sizes) != "[2 1]" {
 		t.Errorf("chunk sizes %v, want [2 1]", sizes)
+	}
+}
+
+// A chunk slot keeps its pack's memory for the next messages' events (decode, decodePipe.next):
+// packed records of 1 to 9 events, some lines not JSON, go through the pipe many times over
+// its chunks, and each comes out with exactly its own events, in line order, its rejects where
+// its bad lines are and nowhere else; and the slots' memory is used again.
+func TestDecodePipeReusesPacks(t *testing.T) {
+	f := &chunkFetcher{queue: make(chan decoded, 4096)}
+	s := New(cfg(), prefix, f, &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := s.startDecoders(ctx, 2)
+	defer p.stop()
+	type line struct {
+		id  string // the event id ("" for a bad line)
+		bad bool
+	}
+	const records = 3000
+	want := make([][]line, records)
+	go func() {
+		for r := range records {
+			m := kafka.Message{Topic: schemas.KindTrade.Topic(prefix), Offset: int64(r), Headers: bus.PackedHeaders()}
+			for j := range r%9 + 1 {
+				if j > 0 {
+					m.Value = append(m.Value, '\n')
+				}
+				if (r+j)%7 == 3 {
+					m.Value = append(m.Value, "{bad"...)
+					want[r] = append(want[r], line{bad: true})
+					continue
+				}
+				v := msg(3 * (r*9 + j)).Value // every third loadgen event is a trade event
+				env, _, err := schemas.Decode(v, schemas.KindTrade)
+				if err != nil {
+					panic(err)
+				}
+				m.Value = append(m.Value, v...)
+				want[r] = append(want[r], line{id: env.EventID})
+			}
+			select {
+			case f.queue <- decoded{m: m}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	reused := 0
+	seen := map[*event]bool{}
+	for r := range records {
+		d, err := p.next(ctx)
+		if err != nil || d.m.Offset != int64(r) {
+			t.Fatalf("record %d: got offset %d, err %v", r, d.m.Offset, err)
+		}
+		if len(d.pack) != len(want[r]) {
+			t.Fatalf("record %d: %d events, want %d", r, len(d.pack), len(want[r]))
+		}
+		for j, e := range d.pack {
+			w := want[r][j]
+			switch {
+			case e.line != j+1:
+				t.Fatalf("record %d event %d: line %d", r, j, e.line)
+			case w.bad && (e.reject == nil || e.rec != nil):
+				t.Fatalf("record %d line %d: a bad line, decoded as %+v", r, j+1, e.env)
+			case !w.bad && (e.reject != nil || e.rec == nil || e.env.EventID != w.id):
+				t.Fatalf("record %d line %d: event %q (reject %v), want %q", r, j+1, e.env.EventID, e.reject, w.id)
+			}
+		}
+		if seen[&d.pack[0]] {
+			reused++
+		}
+		seen[&d.pack[0]] = true
+	}
+	if reused == 0 {
+		t.Fatal("no chunk slot's pack memory was used again")
 	}
 }

@@ -510,7 +510,7 @@ func (s *Sink) next(ctx context.Context) (decoded, error) {
 		if err != nil {
 			return decoded{}, err
 		}
-		return s.decode(m), nil
+		return s.decode(m, nil), nil
 	}
 	return s.pipe.next(ctx)
 }
@@ -563,7 +563,7 @@ func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 			for c := range in {
 				for j := range c {
 					if c[j].err == nil {
-						c[j] = s.decode(c[j].m)
+						c[j] = s.decode(c[j].m, c[j].pack[:0])
 					}
 				}
 				select {
@@ -623,7 +623,14 @@ func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 				}
 				continue
 			}
-			c = append(c, decoded{m: m, err: err}) // a fetch error keeps its place in the order
+			// A fetch error keeps its place in the order. A recycled chunk's slots keep their
+			// packs' memory (next), for the decoders to fill again.
+			if len(c) < cap(c) {
+				c = c[:len(c)+1]
+				c[len(c)-1].m, c[len(c)-1].err = m, err
+			} else {
+				c = append(c, decoded{m: m, err: err})
+			}
 			size += len(m.Value)
 			if err != nil || len(c) == chunkSize || size >= chunkBytes || caughtUp(m) {
 				if !send() {
@@ -653,7 +660,13 @@ func (p *decodePipe) next(ctx context.Context) (decoded, error) {
 		case c := <-p.outs[p.i]:
 			p.i = (p.i + 1) % len(p.outs)
 			if p.cur != nil {
-				clear(p.cur) // drop the messages' references before the chunk is filled again
+				// Drop the messages' references before the chunk is filled again; the packs'
+				// memory stays in their slots, for the next messages' events.
+				for j := range p.cur {
+					pk := p.cur[j].pack
+					clear(pk)
+					p.cur[j] = decoded{pack: pk[:0]}
+				}
 				select {
 				case p.free <- p.cur[:0]:
 				default:
@@ -693,8 +706,9 @@ type event struct {
 }
 
 // decode turns m into a decoded record. It touches no sink state but the read-only topic maps, so
-// several decode workers run it at once.
-func (s *Sink) decode(m kafka.Message) decoded {
+// several decode workers run it at once. A packed record's events go into pack's memory, if it
+// has room (a recycled chunk slot's), else into a new slice.
+func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 	d := decoded{m: m}
 	if m.Topic == s.dlqTopic {
 		var r schemas.Rejected
@@ -720,7 +734,10 @@ func (s *Sink) decode(m kafka.Message) decoded {
 		return d
 	}
 	if bus.IsPacked(m.Headers) {
-		d.pack = make([]event, 0, bytes.Count(m.Value, []byte{'\n'})+1)
+		d.pack = pack[:0]
+		if cap(pack) == 0 {
+			d.pack = make([]event, 0, bytes.Count(m.Value, []byte{'\n'})+1)
+		}
 		for line, v := range schemas.PackedLines(m.Value) {
 			d.pack = append(d.pack, event{line: line, raw: v})
 			s.decodeEvent(m, kind, &d.pack[len(d.pack)-1])
