@@ -39,6 +39,7 @@ import (
 	"github.com/chainwatch/chainwatch/internal/bus"
 	"github.com/chainwatch/chainwatch/internal/chstore"
 	"github.com/chainwatch/chainwatch/internal/config"
+	"github.com/chainwatch/chainwatch/internal/sink"
 	"github.com/chainwatch/chainwatch/internal/synth"
 	"github.com/chainwatch/chainwatch/internal/testenv"
 	"github.com/chainwatch/chainwatch/schemas"
@@ -164,13 +165,21 @@ func machineInfo(t *testing.T) benchMachine {
 
 // brokerCmdline returns the NUL-separated command line of the running local broker ("" if none).
 func brokerCmdline() string {
+	_, cmd := brokerProc()
+	return cmd
+}
+
+// brokerProc is the pid and command line of the local Kafka broker (the kafka.Kafka process); 0
+// and "" when none runs on this machine.
+func brokerProc() (int, string) {
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), "kafka.Kafka") {
-			return string(b)
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+			return pid, string(b)
 		}
 	}
-	return ""
+	return 0, ""
 }
 
 // kafkaVersion is read from the running broker's class path (kafka_<scala>-<version>.jar).
@@ -313,6 +322,18 @@ type ingestRun struct {
 	CeilingUnsortedRate                  float64 `json:"ceiling_unsorted_rows_per_s"`
 	RatioUnsorted                        float64 `json:"ratio_unsorted"`
 	CeilingUnsortedServerCPUMicrosPerRow float64 `json:"ceiling_unsorted_server_cpu_us_per_row,omitempty"`
+	// The local Kafka broker's CPU time per row during the drain (0: no broker on this machine).
+	BrokerCPUMicrosPerRow float64 `json:"broker_cpu_us_per_row,omitempty"`
+	// The sink's own consumer alone (kafkaGoRead): sink.NewReader reading every record of the run
+	// in a child process, nothing decoded or stored; its events per second, and the CPU the child
+	// and the broker spent per event.
+	KafkaGoReadRate         float64 `json:"kafka_go_read_events_per_s"`
+	KafkaGoReadCPUMicros    float64 `json:"kafka_go_read_cpu_us_per_event"`
+	KafkaGoReadBrokerMicros float64 `json:"kafka_go_read_broker_cpu_us_per_event,omitempty"`
+	// What 0.8 of the ceiling leaves: the CPU time per row of all the machine's cores at
+	// 0.8 × ceiling_rows_per_s, against what the drain took (daemon + server + broker).
+	BudgetMicrosPerRow   float64 `json:"cpu_budget_us_per_row_at_0_8"`
+	DrainCPUMicrosPerRow float64 `json:"drain_cpu_us_per_row,omitempty"`
 }
 
 type ingestSummary struct {
@@ -336,6 +357,12 @@ type ingestSummary struct {
 	CeilingUnsortedRate float64 `json:"median_ceiling_unsorted_rows_per_s"`
 	RatioUnsorted       float64 `json:"median_ratio_unsorted"`
 	CeilUnsortedCPU     float64 `json:"median_ceiling_unsorted_server_cpu_us_per_row,omitempty"`
+	BrokerCPU           float64 `json:"median_broker_cpu_us_per_row,omitempty"`
+	KafkaGoRate         float64 `json:"median_kafka_go_read_events_per_s"`
+	KafkaGoCPU          float64 `json:"median_kafka_go_read_cpu_us_per_event"`
+	KafkaGoBroker       float64 `json:"median_kafka_go_read_broker_cpu_us_per_event,omitempty"`
+	Budget              float64 `json:"median_cpu_budget_us_per_row_at_0_8"`
+	DrainCPU            float64 `json:"median_drain_cpu_us_per_row,omitempty"`
 }
 
 func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
@@ -375,6 +402,12 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	sum.CeilingUnsortedRate = pick(func(r ingestRun) float64 { return r.CeilingUnsortedRate })
 	sum.RatioUnsorted = pick(func(r ingestRun) float64 { return r.RatioUnsorted })
 	sum.CeilUnsortedCPU = pick(func(r ingestRun) float64 { return r.CeilingUnsortedServerCPUMicrosPerRow })
+	sum.BrokerCPU = pick(func(r ingestRun) float64 { return r.BrokerCPUMicrosPerRow })
+	sum.KafkaGoRate = pick(func(r ingestRun) float64 { return r.KafkaGoReadRate })
+	sum.KafkaGoCPU = pick(func(r ingestRun) float64 { return r.KafkaGoReadCPUMicros })
+	sum.KafkaGoBroker = pick(func(r ingestRun) float64 { return r.KafkaGoReadBrokerMicros })
+	sum.Budget = pick(func(r ingestRun) float64 { return r.BudgetMicrosPerRow })
+	sum.DrainCPU = pick(func(r ingestRun) float64 { return r.DrainCPUMicrosPerRow })
 	return sum
 }
 
@@ -445,12 +478,14 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	t.Cleanup(func() { deleteTopics(kcfg) })
 	byTable, order, prate := produceSynth(t, kcfg, n)
 	krate := kafkaConsumerCeiling(t, kcfg, n)
+	kread := kafkaGoRead(t, kcfg, n)
 	runtime.GC()
 	cfgYAML := "sink: " + sinkCfg + "\n"
 	srv := localServerPID(t)
 	srv0, parts0 := procCPUSeconds(srv), writerBlocks(t, conn)
+	bpid, _ := brokerProc()
 	pid, ready, drained, stop := startIngestDaemon(t, bin, kcfg, ch, cfgYAML, run)
-	cpu0 := procCPUSeconds(pid)
+	cpu0, brk0 := procCPUSeconds(pid), procCPUSeconds(bpid)
 	var topics []string
 	for _, k := range schemas.Kinds() {
 		topics = append(topics, k.Topic(kcfg.TopicPrefix))
@@ -487,7 +522,7 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	}
 	elapsed := time.Since(ready)
 	drained()
-	cpu := procCPUSeconds(pid) - cpu0
+	cpu, brkCPU := procCPUSeconds(pid)-cpu0, procCPUSeconds(bpid)-brk0
 	srvCPU, parts := procCPUSeconds(srv)-srv0, writerBlocks(t, conn)-parts0
 	peak = max(peak, procStatusKiB(pid, "VmHWM"))
 	after := peak
@@ -511,11 +546,19 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		DaemonPeakAfterMB: float64(after) / 1024, DaemonCPUSeconds: cpu, CPUMicrosPerRow: cpu / float64(n) * 1e6,
 		CeilingTables: ceilBy, KafkaConsumerRate: krate, KafkaConsumerRatio: krate / (float64(rows) / ceilS),
 		ServerParts: parts, CeilingServerParts: ceilSrv.parts,
-		CeilingUnsortedRate: float64(rows) / uncS, RatioUnsorted: (float64(n) / elapsed.Seconds()) / (float64(rows) / uncS)}
+		CeilingUnsortedRate: float64(rows) / uncS, RatioUnsorted: (float64(n) / elapsed.Seconds()) / (float64(rows) / uncS),
+		KafkaGoReadRate: kread.rate, KafkaGoReadCPUMicros: kread.cpuMicros, KafkaGoReadBrokerMicros: kread.brokerMicros,
+		BudgetMicrosPerRow: float64(runtime.NumCPU()) * 1e6 / (0.8 * float64(rows) / ceilS)}
 	if srv > 0 {
 		res.ServerCPUMicrosPerRow = srvCPU / float64(n) * 1e6
 		res.CeilingServerCPUMicrosPerRow = ceilSrv.cpu / float64(rows) * 1e6
 		res.CeilingUnsortedServerCPUMicrosPerRow = uncSrv.cpu / float64(rows) * 1e6
+	}
+	if bpid > 0 && brkCPU >= 0 {
+		res.BrokerCPUMicrosPerRow = brkCPU / float64(n) * 1e6
+		if srv > 0 {
+			res.DrainCPUMicrosPerRow = res.CPUMicrosPerRow + res.ServerCPUMicrosPerRow + res.BrokerCPUMicrosPerRow
+		}
 	}
 	return res
 }
@@ -593,6 +636,118 @@ func kafkaConsumerCeiling(t *testing.T, kcfg bus.Config, n int) float64 {
 		t.Fatalf("kafka ConsumerPerformance read no record of the %d events", n)
 	}
 	return float64(n) / (fetchMS / 1000)
+}
+
+// kafkaRead is what reading alone costs with the sink's own consumer (kafkaGoRead).
+type kafkaRead struct {
+	Records      int64   `json:"records"`
+	Events       int64   `json:"events"`
+	Seconds      float64 `json:"seconds"`
+	CPUSeconds   float64 `json:"cpu_s"`
+	BrokerSecond float64 `json:"broker_cpu_s"` // -1: no local broker
+
+	rate, cpuMicros, brokerMicros float64
+}
+
+// kafkaGoRead times the sink's own consumer with nothing after it: a child process
+// (TestBenchKafkaReadChild) reads every record of the run's topics through sink.NewReader (kafka-go,
+// a new consumer group, the sink's default fetch settings) and counts their events (a packed
+// record's lines), decoding nothing, storing nothing. From its first record to its last it
+// measures its own CPU time and the local broker's. That is the part of a drain's CPU no
+// decoder or store can save.
+func kafkaGoRead(t *testing.T, kcfg bus.Config, n int) kafkaRead {
+	t.Helper()
+	var topics []string
+	for _, k := range schemas.Kinds() {
+		topics = append(topics, k.Topic(kcfg.TopicPrefix))
+	}
+	counts, err := bus.Lag(context.Background(), kcfg, "bench-kafka-go-count-"+testenv.Suffix(), topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records int64
+	for _, c := range counts {
+		records += c
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchKafkaReadChild$", "-test.v", "-test.timeout=10m")
+	cmd.Env = append(os.Environ(), "CHAINWATCH_BENCH_READ_PREFIX="+kcfg.TopicPrefix,
+		"CHAINWATCH_BENCH_READ_BROKERS="+strings.Join(kcfg.Brokers, ","),
+		"CHAINWATCH_BENCH_READ_RECORDS="+strconv.FormatInt(records, 10))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kafka-go read child: %v\n%s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		js, ok := strings.CutPrefix(l, "BENCHREAD ")
+		if !ok {
+			continue
+		}
+		var r kafkaRead
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Records != records || r.Events != int64(n) {
+			t.Fatalf("kafka-go read child read %d records and %d events, want %d and %d", r.Records, r.Events, records, n)
+		}
+		r.rate = float64(r.Events) / r.Seconds
+		r.cpuMicros = r.CPUSeconds / float64(r.Events) * 1e6
+		if r.BrokerSecond >= 0 {
+			r.brokerMicros = r.BrokerSecond / float64(r.Events) * 1e6
+		}
+		return r
+	}
+	t.Fatalf("kafka-go read child printed no result:\n%s", out)
+	return kafkaRead{}
+}
+
+// TestBenchKafkaReadChild is kafkaGoRead's reader, in its own process (started by the bench).
+func TestBenchKafkaReadChild(t *testing.T) {
+	prefix := os.Getenv("CHAINWATCH_BENCH_READ_PREFIX")
+	if prefix == "" {
+		t.Skip("started by the ingest bench only")
+	}
+	want, err := strconv.ParseInt(os.Getenv("CHAINWATCH_BENCH_READ_RECORDS"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kcfg := bus.DefaultConfig()
+	kcfg.Brokers = strings.Split(os.Getenv("CHAINWATCH_BENCH_READ_BROKERS"), ",")
+	kcfg.GroupID = "bench-kafka-go-read-" + testenv.Suffix()
+	var topics []string
+	for _, k := range schemas.Kinds() {
+		topics = append(topics, k.Topic(prefix))
+	}
+	r := sink.NewReader(kcfg, sink.DefaultConfig(), topics, nil)
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bpid, _ := brokerProc()
+	self := os.Getpid()
+	var res kafkaRead
+	var start time.Time
+	var cpu0, brk0 float64
+	for res.Records < want {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatalf("after %d of %d records: %v", res.Records, want, err)
+		}
+		if res.Records == 0 { // from the first record: the group's join is not reading
+			start, cpu0, brk0 = time.Now(), procCPUSeconds(self), procCPUSeconds(bpid)
+		}
+		res.Records++
+		res.Events++
+		if bus.IsPacked(m.Headers) {
+			res.Events += int64(bytes.Count(m.Value, []byte{'\n'}))
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	res.CPUSeconds = procCPUSeconds(self) - cpu0
+	res.BrokerSecond = -1
+	if bpid > 0 {
+		res.BrokerSecond = procCPUSeconds(bpid) - brk0
+	}
+	b, _ := json.Marshal(res)
+	fmt.Printf("BENCHREAD %s\n", b)
 }
 
 // consumerPerfResult reads ConsumerPerformance's result line: records consumed and fetch time (ms).
@@ -833,9 +988,16 @@ func printBench(res benchResults) {
 		fmt.Printf("%-44s %14.2f\n", "  ratio sink / unsorted files' ceiling", in.RatioUnsorted)
 		fmt.Printf("%-44s %14.0f\n", "Kafka's own consumer (no decode, no insert), /s", in.KafkaRate)
 		fmt.Printf("%-44s %14.2f\n", "  ratio Kafka consumer / ceiling", in.KafkaRatio)
+		fmt.Printf("%-44s %14.0f  (its CPU %.2f µs/event, the broker's %.2f)\n", "the sink's kafka-go reader alone, /s", in.KafkaGoRate, in.KafkaGoCPU, in.KafkaGoBroker)
 		fmt.Printf("%-44s %14.2f\n", "daemon CPU per row, µs", in.DaemonCPU)
 		if in.ServerCPU > 0 {
 			fmt.Printf("%-44s %14.2f  (ceiling's inserts: %.2f, unsorted %.2f)\n", "ClickHouse server CPU per row, µs", in.ServerCPU, in.CeilCPU, in.CeilUnsortedCPU)
+		}
+		if in.BrokerCPU > 0 {
+			fmt.Printf("%-44s %14.2f\n", "Kafka broker CPU per row, µs", in.BrokerCPU)
+		}
+		if in.DrainCPU > 0 {
+			fmt.Printf("%-44s %14.2f  (at 0.8 × ceiling, %d cores give %.2f)\n", "drain CPU per row, all three, µs", in.DrainCPU, res.Machine.Cores, in.Budget)
 		}
 		fmt.Printf("%-44s %14.0f  (ceiling's inserts: %.0f)\n", "parts written by the drain", in.ServerParts, in.CeilParts)
 		fmt.Printf("%-44s %14.0f\n", "daemon peak RSS while draining, MiB", in.DaemonRSS)
