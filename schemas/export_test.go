@@ -13,4 +13,6 @@ var (
 		}
 		return out
 	}
+	// FastFieldsNew is an empty record from kind's fast setters' fieldSet.
+	FastFieldsNew = func(k Kind) Record { return fastFields[k].new() }
 )

@@ -7,7 +7,7 @@ import "time"
 // here (a field added to a payload type without a line below) only sends its records down the
 // reflective path; TestFastFieldsCoverPayloads checks that every JSON field has a line, in order.
 var fastFields = map[Kind]*fieldSet{
-	KindTrade: newFieldSet([]field{
+	KindTrade: fieldsOf[TradeFlow]([]field{
 		{"reporter_m49", fUint(16, func(t *TradeFlow) *uint16 { return &t.ReporterM49 })},
 		{"reporter_iso3", fStr(func(t *TradeFlow) *string { return &t.ReporterISO3 })},
 		{"partner_m49", fUint(16, func(t *TradeFlow) *uint16 { return &t.PartnerM49 })},
@@ -26,7 +26,7 @@ var fastFields = map[Kind]*fieldSet{
 		{"qty_unit", fStr(func(t *TradeFlow) *string { return &t.QtyUnit })},
 		{"estimated", fBool(func(t *TradeFlow) *bool { return &t.Estimated })},
 	}),
-	KindProduction: newFieldSet([]field{
+	KindProduction: fieldsOf[ProductionStat]([]field{
 		{"commodity", fStr(func(p *ProductionStat) *string { return &p.Commodity })},
 		{"country", fStr(func(p *ProductionStat) *string { return &p.Country })},
 		{"country_iso3", fStr(func(p *ProductionStat) *string { return &p.CountryISO3 })},
@@ -38,7 +38,7 @@ var fastFields = map[Kind]*fieldSet{
 		{"flag", fStr(func(p *ProductionStat) *string { return &p.Flag })},
 		{"note", fStr(func(p *ProductionStat) *string { return &p.Note })},
 	}),
-	KindProcurement: newFieldSet([]field{
+	KindProcurement: fieldsOf[ProcurementAward]([]field{
 		{"ocid", fStr(func(a *ProcurementAward) *string { return &a.OCID })},
 		{"release_id", fStr(func(a *ProcurementAward) *string { return &a.ReleaseID })},
 		{"award_id", fStr(func(a *ProcurementAward) *string { return &a.AwardID })},
@@ -57,7 +57,7 @@ var fastFields = map[Kind]*fieldSet{
 		{"currency", fStr(func(a *ProcurementAward) *string { return &a.Currency })},
 		{"compiled_at", fTime(func(a *ProcurementAward) *time.Time { return &a.CompiledAt })},
 	}),
-	KindAvailability: newFieldSet([]field{
+	KindAvailability: fieldsOf[ComponentAvailability]([]field{
 		{"part_number", fStr(func(c *ComponentAvailability) *string { return &c.PartNumber })},
 		{"manufacturer", fStr(func(c *ComponentAvailability) *string { return &c.Manufacturer })},
 		{"distributor", fStr(func(c *ComponentAvailability) *string { return &c.Distributor })},
@@ -72,7 +72,7 @@ var fastFields = map[Kind]*fieldSet{
 		{"currency", fStr(func(c *ComponentAvailability) *string { return &c.Currency })},
 		{"as_of", fTime(func(c *ComponentAvailability) *time.Time { return &c.AsOf })},
 	}),
-	KindSupplyNode: newFieldSet([]field{
+	KindSupplyNode: fieldsOf[SupplyNode]([]field{
 		{"node_type", fStr(func(n *SupplyNode) *string { return &n.NodeType })},
 		{"node_id", fStr(func(n *SupplyNode) *string { return &n.NodeID })},
 		{"name", fStr(func(n *SupplyNode) *string { return &n.Name })},
@@ -87,7 +87,7 @@ var fastFields = map[Kind]*fieldSet{
 		{"chokepoint", fBool(func(n *SupplyNode) *bool { return &n.Chokepoint })},
 		{"as_of", fTime(func(n *SupplyNode) *time.Time { return &n.AsOf })},
 	}),
-	KindSupplyLink: newFieldSet([]field{
+	KindSupplyLink: fieldsOf[SupplyLink]([]field{
 		{"link_type", fStr(func(l *SupplyLink) *string { return &l.LinkType })},
 		{"enterprise_id", fStr(func(l *SupplyLink) *string { return &l.EnterpriseID })},
 		{"product_id", fStr(func(l *SupplyLink) *string { return &l.ProductID })},
@@ -100,7 +100,7 @@ var fastFields = map[Kind]*fieldSet{
 		{"consumption_per_day", fFloat(func(l *SupplyLink) *float64 { return &l.ConsumptionPerDay })},
 		{"as_of", fTime(func(l *SupplyLink) *time.Time { return &l.AsOf })},
 	}),
-	KindSubstitution: newFieldSet([]field{
+	KindSubstitution: fieldsOf[Substitution]([]field{
 		{"component_id", fStr(func(s *Substitution) *string { return &s.ComponentID })},
 		{"alt_component_id", fStr(func(s *Substitution) *string { return &s.AltComponentID })},
 		{"alt_supplier_id", fStr(func(s *Substitution) *string { return &s.AltSupplierID })},

@@ -222,11 +222,12 @@ func (s *scanner) timeValue() (time.Time, bool) {
 	return t, t.UnmarshalText(b) == nil
 }
 
-// utcSeconds parses the form producers write, "2006-01-02T15:04:05Z", when every field is in
-// range; anything else (fractions, offsets, bad dates) is left to time.Time.UnmarshalText, which
-// gives the same time for this form.
+// utcSeconds parses the forms producers write, "2006-01-02T15:04:05Z" and the same with a
+// fraction of 1 to 9 digits ("…05.123456789Z", what time.Time's JSON gives for time.Now), when
+// every field is in range; anything else (more digits, offsets, bad dates) is left to
+// time.Time.UnmarshalText, which gives the same time for these forms.
 func utcSeconds(b []byte) (time.Time, bool) {
-	if len(b) != 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != 'Z' {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
 		return time.Time{}, false
 	}
 	ok := true
@@ -240,12 +241,23 @@ func utcSeconds(b []byte) (time.Time, bool) {
 		}
 		return n
 	}
+	nsec := 0
+	switch frac := len(b) - 21; {
+	case frac == -1: // no fraction: b[19] is the Z
+	case frac >= 1 && frac <= 9 && b[19] == '.':
+		nsec = num(20, 20+frac)
+		for range 9 - frac {
+			nsec *= 10
+		}
+	default:
+		return time.Time{}, false
+	}
 	y, mo, d := num(0, 4), num(5, 7), num(8, 10)
 	h, mi, sec := num(11, 13), num(14, 16), num(17, 19)
 	if !ok || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) || h > 23 || mi > 59 || sec > 59 {
 		return time.Time{}, false
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), true
+	return time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC), true
 }
 
 func daysIn(m time.Month, year int) int {
@@ -287,7 +299,7 @@ func decodeEnvelopeFast(value []byte, shared bool) (env Envelope, rec Record, ok
 			start := s.i
 			rec = nil
 			if fs := fastFields[env.Kind]; fs != nil {
-				rec, ok = s.record(env.Kind, fs)
+				rec, ok = s.record(fs)
 			} else {
 				ok = s.skip()
 			}
@@ -325,15 +337,14 @@ func decodePayloadFast(kind Kind, payload []byte, shared bool) (Record, bool) {
 		return nil, false
 	}
 	s := &scanner{b: payload, shared: shared}
-	rec, ok := s.record(kind, fs)
+	rec, ok := s.record(fs)
 	s.ws()
 	return rec, ok && s.i == len(payload)
 }
 
-// record reads the payload object of kind, whose fields are fs.
-func (s *scanner) record(kind Kind, fs *fieldSet) (Record, bool) {
-	spec, _ := Lookup(kind)
-	rec := spec.New()
+// record reads a payload object whose fields are fs.
+func (s *scanner) record(fs *fieldSet) (Record, bool) {
+	rec := fs.new()
 	next := 0 // producers write the fields in the list's order, leaving some out: look ahead first
 	ok := s.object(func(k []byte) bool {
 		i := next
@@ -365,10 +376,15 @@ type field struct {
 type fieldSet struct {
 	fields []field
 	index  map[string]int
+	new    func() Record // an empty record of the type (its Spec's New, without the registry lookup)
 }
 
-func newFieldSet(fields []field) *fieldSet {
-	fs := &fieldSet{fields: fields, index: make(map[string]int, len(fields))}
+// fieldsOf is the fieldSet of payload type T, whose fields are fields.
+func fieldsOf[T any, P interface {
+	*T
+	Record
+}](fields []field) *fieldSet {
+	fs := &fieldSet{fields: fields, index: make(map[string]int, len(fields)), new: func() Record { return P(new(T)) }}
 	for i, f := range fields {
 		fs.index[f.name] = i
 	}

@@ -113,5 +113,8 @@ func TestFastFieldsCoverPayloads(t *testing.T) {
 		if have := schemas.FastFieldKeys(k); !slices.Equal(have, want) {
 			t.Errorf("%s: fast setters for %v, want the JSON fields in order %v (schemas/fastfields.go)", k, have, want)
 		}
+		if have := reflect.TypeOf(schemas.FastFieldsNew(k)).Elem(); have != typ {
+			t.Errorf("%s: the fast decoder makes a %v, the spec a %v (schemas/fastfields.go)", k, have, typ)
+		}
 	}
 }
