@@ -272,26 +272,34 @@ func insertSynth(t *testing.T, conn driver.Conn, edges int) (synth.Stats, int) {
 
 func runDetChild(t *testing.T, db, name, memLimit string) detChild {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchDetectorsChild$", "-test.v", "-test.timeout=60m")
 	if memLimit == "" {
 		memLimit = "off" // the runtime's spelling; also overrides a GOMEMLIMIT of the bench's own
 	}
-	cmd.Env = append(os.Environ(), "CHAINWATCH_BENCH_CHILD_DB="+db, "CHAINWATCH_BENCH_CHILD_NAME="+name, "GOMEMLIMIT="+memLimit)
-	out, err := cmd.CombinedOutput()
+	var c detChild
+	benchChild(t, "TestBenchDetectorsChild", "BENCHCHILD", &c,
+		"CHAINWATCH_BENCH_CHILD_DB="+db, "CHAINWATCH_BENCH_CHILD_NAME="+name, "GOMEMLIMIT="+memLimit)
+	return c
+}
+
+// benchChild runs test (a TestBench…Child of this binary) in a process of its own, with env added
+// to this one's, and decodes into out the JSON it printed on the line starting with prefix.
+func benchChild(t *testing.T, test, prefix string, out any, env ...string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.v", "-test.timeout=60m")
+	cmd.Env = append(os.Environ(), env...)
+	b, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("detector child: %v\n%s", err, out)
+		t.Fatalf("%s: %v\n%s", test, err, b)
 	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if js, ok := strings.CutPrefix(l, "BENCHCHILD "); ok {
-			var c detChild
-			if err := json.Unmarshal([]byte(js), &c); err != nil {
-				t.Fatal(err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if js, ok := strings.CutPrefix(l, prefix+" "); ok {
+			if err := json.Unmarshal([]byte(js), out); err != nil {
+				t.Fatalf("%s: %v", test, err)
 			}
-			return c
+			return
 		}
 	}
-	t.Fatalf("detector child printed no result:\n%s", out)
-	return detChild{}
+	t.Fatalf("%s printed no result:\n%s", test, b)
 }
 
 // TestBenchDetectorsChild is one detector run in its own process (started by the bench).

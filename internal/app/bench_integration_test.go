@@ -486,21 +486,10 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	bpid, _ := brokerProc()
 	pid, ready, drained, stop := startIngestDaemon(t, bin, kcfg, ch, cfgYAML, run)
 	cpu0, brk0 := procCPUSeconds(pid), procCPUSeconds(bpid)
-	var topics []string
-	for _, k := range schemas.Kinds() {
-		topics = append(topics, k.Topic(kcfg.TopicPrefix))
-	}
 	ctx := context.Background()
 	// The records the n events went to Kafka in (a packed record holds several): done when the
 	// group's committed offsets cover them all.
-	lag, err := bus.Lag(ctx, kcfg, "bench-count-"+testenv.Suffix(), topics)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var records int64
-	for _, r := range lag {
-		records += r
-	}
+	topics, _, records := runRecords(t, kcfg)
 	var peak int64
 	var committed map[string]map[int]int64
 	if !testenv.Until(30*time.Minute, 100*time.Millisecond, func() bool {
@@ -590,6 +579,23 @@ func writerBlocks(t *testing.T, conn driver.Conn) int64 {
 	return int64(v)
 }
 
+// runRecords returns the run's kind topics, the records each holds and their sum: the lag of a new
+// consumer group.
+func runRecords(t *testing.T, kcfg bus.Config) (topics []string, byTopic map[string]int64, total int64) {
+	t.Helper()
+	for _, k := range schemas.Kinds() {
+		topics = append(topics, k.Topic(kcfg.TopicPrefix))
+	}
+	byTopic, err := bus.Lag(context.Background(), kcfg, "bench-count-"+testenv.Suffix(), topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range byTopic {
+		total += c
+	}
+	return topics, byTopic, total
+}
+
 // kafkaConsumerCeiling runs Kafka's own consumer benchmark (org.apache.kafka.tools.ConsumerPerformance,
 // from the kafka-tools jar the local broker runs with) over every topic of the run, one topic after
 // the other in throwaway groups, and returns the n events fetched per second of fetch time (group
@@ -601,15 +607,8 @@ func kafkaConsumerCeiling(t *testing.T, kcfg bus.Config, n int) float64 {
 	if cp == "" {
 		t.Fatal("kafka consumer ceiling: no running kafka.Kafka process to take the kafka-tools classpath from")
 	}
-	var topics []string
-	for _, k := range schemas.Kinds() {
-		topics = append(topics, k.Topic(kcfg.TopicPrefix))
-	}
+	topics, counts, _ := runRecords(t, kcfg)
 	group := "bench-kafka-ceiling-" + testenv.Suffix()
-	counts, err := bus.Lag(context.Background(), kcfg, group, topics) // a new group: every record
-	if err != nil {
-		t.Fatal(err)
-	}
 	var records, fetchMS float64
 	for _, topic := range topics {
 		count := counts[topic]
@@ -657,47 +656,20 @@ type kafkaRead struct {
 // decoder or store can save.
 func kafkaGoRead(t *testing.T, kcfg bus.Config, n int) kafkaRead {
 	t.Helper()
-	var topics []string
-	for _, k := range schemas.Kinds() {
-		topics = append(topics, k.Topic(kcfg.TopicPrefix))
-	}
-	counts, err := bus.Lag(context.Background(), kcfg, "bench-kafka-go-count-"+testenv.Suffix(), topics)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var records int64
-	for _, c := range counts {
-		records += c
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchKafkaReadChild$", "-test.v", "-test.timeout=10m")
-	cmd.Env = append(os.Environ(), "CHAINWATCH_BENCH_READ_PREFIX="+kcfg.TopicPrefix,
+	_, _, records := runRecords(t, kcfg)
+	var r kafkaRead
+	benchChild(t, "TestBenchKafkaReadChild", "BENCHREAD", &r, "CHAINWATCH_BENCH_READ_PREFIX="+kcfg.TopicPrefix,
 		"CHAINWATCH_BENCH_READ_BROKERS="+strings.Join(kcfg.Brokers, ","),
 		"CHAINWATCH_BENCH_READ_RECORDS="+strconv.FormatInt(records, 10))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("kafka-go read child: %v\n%s", err, out)
+	if r.Records != records || r.Events != int64(n) {
+		t.Fatalf("kafka-go read child read %d records and %d events, want %d and %d", r.Records, r.Events, records, n)
 	}
-	for _, l := range strings.Split(string(out), "\n") {
-		js, ok := strings.CutPrefix(l, "BENCHREAD ")
-		if !ok {
-			continue
-		}
-		var r kafkaRead
-		if err := json.Unmarshal([]byte(js), &r); err != nil {
-			t.Fatal(err)
-		}
-		if r.Records != records || r.Events != int64(n) {
-			t.Fatalf("kafka-go read child read %d records and %d events, want %d and %d", r.Records, r.Events, records, n)
-		}
-		r.rate = float64(r.Events) / r.Seconds
-		r.cpuMicros = r.CPUSeconds / float64(r.Events) * 1e6
-		if r.BrokerSecond >= 0 {
-			r.brokerMicros = r.BrokerSecond / float64(r.Events) * 1e6
-		}
-		return r
+	r.rate = float64(r.Events) / r.Seconds
+	r.cpuMicros = r.CPUSeconds / float64(r.Events) * 1e6
+	if r.BrokerSecond >= 0 {
+		r.brokerMicros = r.BrokerSecond / float64(r.Events) * 1e6
 	}
-	t.Fatalf("kafka-go read child printed no result:\n%s", out)
-	return kafkaRead{}
+	return r
 }
 
 // TestBenchKafkaReadChild is kafkaGoRead's reader, in its own process (started by the bench).
