@@ -639,11 +639,11 @@ func kafkaConsumerCeiling(t *testing.T, kcfg bus.Config, n int) float64 {
 
 // kafkaRead is what reading alone costs with the sink's own consumer (kafkaGoRead).
 type kafkaRead struct {
-	Records      int64   `json:"records"`
-	Events       int64   `json:"events"`
-	Seconds      float64 `json:"seconds"`
-	CPUSeconds   float64 `json:"cpu_s"`
-	BrokerSecond float64 `json:"broker_cpu_s"` // -1: no local broker
+	Records          int64   `json:"records"`
+	Events           int64   `json:"events"`
+	Seconds          float64 `json:"seconds"`
+	CPUSeconds       float64 `json:"cpu_s"`
+	BrokerCPUSeconds float64 `json:"broker_cpu_s"` // -1: no local broker
 
 	rate, cpuMicros, brokerMicros float64
 }
@@ -666,8 +666,8 @@ func kafkaGoRead(t *testing.T, kcfg bus.Config, n int) kafkaRead {
 	}
 	r.rate = float64(r.Events) / r.Seconds
 	r.cpuMicros = r.CPUSeconds / float64(r.Events) * 1e6
-	if r.BrokerSecond >= 0 {
-		r.brokerMicros = r.BrokerSecond / float64(r.Events) * 1e6
+	if r.BrokerCPUSeconds >= 0 {
+		r.brokerMicros = r.BrokerCPUSeconds / float64(r.Events) * 1e6
 	}
 	return r
 }
@@ -714,9 +714,9 @@ func TestBenchKafkaReadChild(t *testing.T) {
 	}
 	res.Seconds = time.Since(start).Seconds()
 	res.CPUSeconds = procCPUSeconds(self) - cpu0
-	res.BrokerSecond = -1
+	res.BrokerCPUSeconds = -1
 	if bpid > 0 {
-		res.BrokerSecond = procCPUSeconds(bpid) - brk0
+		res.BrokerCPUSeconds = procCPUSeconds(bpid) - brk0
 	}
 	b, _ := json.Marshal(res)
 	fmt.Printf("BENCHREAD %s\n", b)
