@@ -563,7 +563,7 @@ func (s *Sink) startDecoders(ctx context.Context, n int) *decodePipe {
 			for c := range in {
 				for j := range c {
 					if c[j].err == nil {
-						c[j] = s.decode(c[j].m, c[j].pack[:0])
+						c[j] = s.decode(c[j].m, c[j].pack)
 					}
 				}
 				select {
