@@ -583,9 +583,7 @@ func writerBlocks(t *testing.T, conn driver.Conn) int64 {
 // consumer group.
 func runRecords(t *testing.T, kcfg bus.Config) (topics []string, byTopic map[string]int64, total int64) {
 	t.Helper()
-	for _, k := range schemas.Kinds() {
-		topics = append(topics, k.Topic(kcfg.TopicPrefix))
-	}
+	topics = bus.KindTopics(kcfg.TopicPrefix)
 	byTopic, err := bus.Lag(context.Background(), kcfg, "bench-count-"+testenv.Suffix(), topics)
 	if err != nil {
 		t.Fatal(err)
@@ -685,11 +683,7 @@ func TestBenchKafkaReadChild(t *testing.T) {
 	kcfg := bus.DefaultConfig()
 	kcfg.Brokers = strings.Split(os.Getenv("CHAINWATCH_BENCH_READ_BROKERS"), ",")
 	kcfg.GroupID = "bench-kafka-go-read-" + testenv.Suffix()
-	var topics []string
-	for _, k := range schemas.Kinds() {
-		topics = append(topics, k.Topic(prefix))
-	}
-	r := sink.NewReader(kcfg, sink.DefaultConfig(), topics, nil)
+	r := sink.NewReader(kcfg, sink.DefaultConfig(), bus.KindTopics(prefix), nil)
 	defer r.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

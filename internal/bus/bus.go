@@ -25,11 +25,17 @@ import (
 
 // Topics returns every topic chainwatch uses: one per kind, then the dead-letter topic.
 func Topics(prefix string) []string {
+	return append(KindTopics(prefix), schemas.DeadLetterTopic(prefix))
+}
+
+// KindTopics returns the kind topics, one per kind in Kinds order (Topics without the
+// dead-letter topic).
+func KindTopics(prefix string) []string {
 	var out []string
 	for _, k := range schemas.Kinds() {
 		out = append(out, k.Topic(prefix))
 	}
-	return append(out, schemas.DeadLetterTopic(prefix))
+	return out
 }
 
 // TopicKinds maps each kind topic to its kind (the dead-letter topic is absent).
