@@ -267,25 +267,20 @@ func (h *hasher) sub(s *Sub) {
 	h.str(s.Notes)
 }
 
-// candsDigests digests each component's global candidates, in their rank order.
-func candsDigests(cands map[int32][]candidate) map[int32]uint64 {
-	out := make(map[int32]uint64, len(cands))
-	var h hasher
-	for comp, cs := range cands {
-		h.buf = h.buf[:0]
-		h.int(int64(len(cs)))
-		for _, c := range cs {
-			h.int(int64(c.sup))
-			h.boolean(c.domestic)
-			h.str(c.country)
-		}
-		out[comp] = xxhash.Sum64(h.buf)
+// candsDigest digests a component's global candidates, in their rank order.
+func candsDigest(h *hasher, cs []candidate) uint64 {
+	h.buf = h.buf[:0]
+	h.int(int64(len(cs)))
+	for _, c := range cs {
+		h.int(int64(c.sup))
+		h.boolean(c.domestic)
+		h.str(c.country)
 	}
-	return out
+	return xxhash.Sum64(h.buf)
 }
 
 // pairFingerprint digests the own inputs of pair pi, key k (see PairMemo).
-func (a *Analysis) pairFingerprint(h *hasher, pi int, k uint64, ix *pairIndex, cands map[int32]uint64) uint64 {
+func (a *Analysis) pairFingerprint(h *hasher, pi int, k uint64, ix *pairIndex) uint64 {
 	in := a.in
 	h.buf = h.buf[:0]
 	if g := ix.spans[pi]; g[1] > g[0] {
@@ -312,7 +307,7 @@ func (a *Analysis) pairFingerprint(h *hasher, pi int, k uint64, ix *pairIndex, c
 		h.int(0)
 	}
 	_, comp := pairOf(k)
-	c, ok := cands[comp]
+	c, ok := ix.candDigests[comp]
 	h.boolean(ok)
 	h.int(int64(c))
 	return xxhash.Sum64(h.buf)

@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -53,6 +54,84 @@ func TestPairsParallelEqualsSequential(t *testing.T) {
 					t.Logf("first difference at %d:\n%+v\n%+v", i, fs[i], par[name][i])
 					break
 				}
+			}
+		}
+	}
+}
+
+// TestComponentCandidatesBlocks checks the block-parallel candidate lists against a plain
+// reading: per component of the sorted supplies, its qualified suppliers once each, domestic first
+// when configured, then by id; and their digests. Blocks of 5 links, taken one at a time by the
+// workers, cut through most components, so a component listed by no block or by two fails it.
+func TestComponentCandidatesBlocks(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, domesticFirst := range []bool{true, false} {
+		cfg := benchConfig()
+		cfg.Exposure.DomesticFirst = domesticFirst
+		b := NewBuilder(cfg, now)
+		synth.Generate(synth.Config{Edges: 3000, TradeRows: 3000, Seed: 11, Now: now}, func(r schemas.Record) { b.Add(r) })
+		in := b.Inputs()
+		a, err := in.Analysis(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		order := a.altIx.order
+		want := map[int32][]candidate{}
+		for i := 0; i < len(order); {
+			comp := in.Supplies[order[i]].Comp
+			seen := map[int32]bool{}
+			var cs []candidate
+			for ; i < len(order) && in.Supplies[order[i]].Comp == comp; i++ {
+				e := &in.Supplies[order[i]]
+				if e.Qual == QualQualified && !seen[e.Sup] {
+					seen[e.Sup] = true
+					info := in.Suppliers[e.Sup]
+					cs = append(cs, candidate{e.Sup, in.isDomestic(info), countryOf(info)})
+				}
+			}
+			sort.Slice(cs, func(x, y int) bool {
+				if domesticFirst && cs[x].domestic != cs[y].domestic {
+					return cs[x].domestic
+				}
+				return in.ID(cs[x].sup) < in.ID(cs[y].sup)
+			})
+			want[comp] = cs
+		}
+		domestic, multi := 0, 0
+		for _, cs := range want {
+			if len(cs) > 1 {
+				multi++
+			}
+			for _, c := range cs {
+				if c.domestic {
+					domestic++
+				}
+			}
+		}
+		if len(want) < 50 || multi < 20 || domestic == 0 {
+			t.Fatalf("a network too plain to test: %d components, %d with several candidates, %d domestic candidates", len(want), multi, domestic)
+		}
+		for _, block := range []int{5, 1 << 30} {
+			oldCand, oldPar := candBlock, parallelBlock
+			candBlock, parallelBlock = block, 1
+			ix := &pairIndex{order: order}
+			err := a.componentCandidates(context.Background(), ix, true)
+			candBlock, parallelBlock = oldCand, oldPar
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ix.compCands, want) {
+				t.Errorf("domestic first %v, blocks of %d: the candidate lists differ from a plain reading", domesticFirst, block)
+			}
+			var h hasher
+			for comp, cs := range want {
+				if d, ok := ix.candDigests[comp]; !ok || d != candsDigest(&h, cs) {
+					t.Errorf("domestic first %v, blocks of %d: component %s: digest %x (%v), want %x", domesticFirst, block, in.ID(comp), d, ok, candsDigest(&h, cs))
+					break
+				}
+			}
+			if len(ix.candDigests) != len(want) {
+				t.Errorf("domestic first %v, blocks of %d: %d digests for %d components", domesticFirst, block, len(ix.candDigests), len(want))
 			}
 		}
 	}
