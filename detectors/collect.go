@@ -2,7 +2,6 @@ package detectors
 
 import (
 	"cmp"
-	"slices"
 )
 
 // collector keeps the best findings of one detector run, at most limit of them (0 = all), in the
@@ -171,7 +170,7 @@ func (c *collector) add(f Finding) {
 func (c *collector) result() []Finding {
 	out := c.slab
 	order := c.heap
-	slices.SortFunc(order, func(a, b int32) int { return compareFindings(&out[a], &out[b]) })
+	sortOrder(out, order)
 	permute(out, order)
 	for i := range out {
 		if f := &out[i]; f.pair != nil {

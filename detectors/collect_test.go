@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
+	"sort"
 	"testing"
 )
 
@@ -199,6 +201,25 @@ func TestNthSmallest(t *testing.T) {
 					t.Fatalf("%s n=%d k=%d: %v, want %v (input %v)", name, n, k, got, want[k], xs)
 				}
 			}
+		}
+	}
+}
+
+// TestSortFindings checks the index sort against a stable sort of the findings themselves: score
+// descending, subject type, subject, and findings equal in all three in their first order.
+func TestSortFindings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, n := range []int{0, 1, 2, 7, 100, 5000} {
+		fs := make([]Finding, n)
+		for i := range fs {
+			fs[i] = Finding{Score: float64(rng.IntN(20)), SubjectType: []string{"component", "supplier"}[rng.IntN(2)],
+				Subject: fmt.Sprintf("S%d", rng.IntN(max(1, n/3))), Detector: fmt.Sprint(i)} // Detector: the first order
+		}
+		want := slices.Clone(fs)
+		sort.SliceStable(want, func(i, j int) bool { return compareFindings(&want[i], &want[j]) < 0 })
+		sortFindings(fs)
+		if !reflect.DeepEqual(fs, want) {
+			t.Errorf("%d findings: order differs from a stable sort", n)
 		}
 	}
 }

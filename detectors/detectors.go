@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -135,8 +136,45 @@ func uniqueFlags(flags []string) []string {
 	return out
 }
 
+// sortFindings orders findings by score descending, then subject type and subject (compareFindings).
+// It sorts the findings' indexes and then moves each finding once (permute): a Finding is about
+// 400 bytes with pointers, and a sort swapping the findings themselves moved each about log n times,
+// through the write barriers whenever a garbage collection was marking (at 1M edges the
+// chokepoint detector's sort was most of its memmoves). Equal findings keep their order.
 func sortFindings(fs []Finding) {
-	sort.Slice(fs, func(i, j int) bool { return compareFindings(&fs[i], &fs[j]) < 0 })
+	order := make([]int32, len(fs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	sortOrder(fs, order)
+	permute(fs, order)
+}
+
+// sortOrder sorts order, indexes into fs, into the findings order (compareFindings), equal findings
+// by index. The comparisons read a copy of the scores beside the indexes, in one array: most
+// findings differ in score, and reading each from its Finding was a cache miss per comparison
+// (about 800,000 comparisons for 50,000 findings).
+func sortOrder(fs []Finding, order []int32) {
+	type keyed struct {
+		score float64
+		i     int32
+	}
+	ks := make([]keyed, len(order))
+	for k, i := range order {
+		ks[k] = keyed{fs[i].Score, i}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return cmp.Or(compareFindings(&fs[a.i], &fs[b.i]), cmp.Compare(a.i, b.i))
+	})
+	for k := range ks {
+		order[k] = ks[k].i
+	}
 }
 
 // compareFindings orders findings as sortFindings does: score descending, then subject type and
