@@ -113,42 +113,28 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	b := NewBuilder(cfg, now)
 	b.unique = true // the SQL returns one row per natural key
 	args := loadArgs{cfg: cfg, now: b.in.Now, windowFrom: b.in.WindowFrom}
-	sigs, err := c.signatures(ctx, conn, cfg)
-	if err != nil {
-		return nil, LoadStats{}, err
-	}
 	recs := make([]*recorder, len(loadSteps))
 	ready := make([]chan struct{}, len(loadSteps))
 	for i := range ready {
 		ready[i] = make(chan struct{})
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(lctx)
 	g.SetLimit(loadParallelism)
 	// The recorders are replayed in loadSteps order as soon as each is there, while the slower
 	// queries still run: the Builder's work overlaps ClickHouse's.
 	rp := &replayer{b: b, keep: c != nil, last: c.lastBuilt()}
 	replayed := make(chan error, 1)
 	go func() { replayed <- rp.inOrder(gctx, recs, ready) }()
-	cached := make([]*recorder, len(loadSteps))
 	outcome := make([]string, len(loadSteps)) // "reused", "read" or "delta"; each goroutine sets its own
 	plans := make([]*deltaPlan, len(loadSteps))
-	for i, s := range loadSteps {
-		outcome[i] = "read"
-		if cached[i] = c.lookup(s.name, sigs[s.table].sig); cached[i] != nil {
-			outcome[i] = "reused"
-		}
-	}
-	for _, i := range launchOrder() {
+	read := func(i int, sig tableSig) {
 		s := loadSteps[i]
-		if cached[i] != nil {
-			recs[i] = cached[i]
-			close(ready[i])
-			continue
-		}
 		g.Go(func() error {
 			var err error
 			if s.delta != nil && c != nil { // the delta counts precede this step's data query
-				if plans[i], err = c.planDelta(gctx, conn, s, sigs[s.table]); err != nil {
+				if plans[i], err = c.planDelta(gctx, conn, s, sig); err != nil {
 					return err
 				}
 			}
@@ -160,6 +146,46 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 			close(ready[i])
 			return nil
 		})
+	}
+	// The steps no cache can spare are read whatever the signatures say: their queries start
+	// before the signatures query, beside it (in a rescore at 1M edges they had waited about
+	// 45 ms for it, and then shared the server with the delta read of the changed links).
+	for _, i := range launchOrder() {
+		if !loadSteps[i].cacheable {
+			outcome[i] = "read"
+			read(i, tableSig{})
+		}
+	}
+	sigs, err := c.signatures(gctx, conn, cfg)
+	if err != nil {
+		failed := gctx.Err() != nil // a read failed first and ended the signatures query: its error is the cause
+		cancel()
+		if werr := g.Wait(); failed && werr != nil { // else the reads already started end with lctx
+			err = werr
+		}
+		<-replayed
+		return nil, LoadStats{}, err
+	}
+	cached := make([]*recorder, len(loadSteps))
+	for i, s := range loadSteps {
+		if !s.cacheable {
+			continue
+		}
+		outcome[i] = "read"
+		if cached[i] = c.lookup(s.name, sigs[s.table].sig); cached[i] != nil {
+			outcome[i] = "reused"
+		}
+	}
+	for _, i := range launchOrder() {
+		s := loadSteps[i]
+		switch {
+		case !s.cacheable:
+		case cached[i] != nil:
+			recs[i] = cached[i]
+			close(ready[i])
+		default:
+			read(i, sigs[s.table])
+		}
 	}
 	err = g.Wait()
 	if rerr := <-replayed; err == nil {

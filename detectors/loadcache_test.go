@@ -208,7 +208,8 @@ func TestRecorderReplaysLinks(t *testing.T) {
 }
 
 // TestLoadQueryFailsIntegration: a failing query ends the load with its step named, while the
-// recorders already loaded are being replayed, and the cache keeps what it had.
+// recorders already loaded are being replayed, and the cache keeps what it had; a failing
+// signatures query ends it with its own error.
 func TestLoadQueryFailsIntegration(t *testing.T) {
 	conn, ctx, now := fixtureInClickHouse(t)
 	cfg := fixtureConfig()
@@ -232,6 +233,21 @@ func TestLoadQueryFailsIntegration(t *testing.T) {
 	}
 	if len(st.Reused) == 0 {
 		t.Errorf("the failed load emptied the cache: reused %v", st.Reused)
+	}
+	// the signatures query failing, while the reads that do not wait for it run: its error, and
+	// the load returns (the reads started end with it)
+	if err := conn.Exec(ctx, "RENAME TABLE production_stats TO production_stats_gone"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = cache.Load(ctx, conn, cfg, now)
+	if err == nil || !strings.Contains(err.Error(), "change signatures") || !strings.Contains(err.Error(), "production_stats") {
+		t.Fatalf("load with a signed table missing: %v, want the signatures query's error", err)
+	}
+	if err := conn.Exec(ctx, "RENAME TABLE production_stats_gone TO production_stats"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cache.Load(ctx, conn, cfg, now); err != nil {
+		t.Fatal(err)
 	}
 }
 
