@@ -128,6 +128,9 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	replayed := make(chan error, 1)
 	go func() { replayed <- rp.inOrder(gctx, recs, ready) }()
 	outcome := make([]string, len(loadSteps)) // "reused", "read" or "delta"; each goroutine sets its own
+	for i := range outcome {
+		outcome[i] = "read"
+	}
 	plans := make([]*deltaPlan, len(loadSteps))
 	read := func(i int, sig tableSig) {
 		s := loadSteps[i]
@@ -152,7 +155,6 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	// 45 ms for it, and then shared the server with the delta read of the changed links).
 	for _, i := range launchOrder() {
 		if !loadSteps[i].cacheable {
-			outcome[i] = "read"
 			read(i, tableSig{})
 		}
 	}
@@ -169,9 +171,8 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	cached := make([]*recorder, len(loadSteps))
 	for i, s := range loadSteps {
 		if !s.cacheable {
-			continue
+			continue // read already, by its own goroutine
 		}
-		outcome[i] = "read"
 		if cached[i] = c.lookup(s.name, sigs[s.table].sig); cached[i] != nil {
 			outcome[i] = "reused"
 		}

@@ -706,8 +706,9 @@ type event struct {
 }
 
 // decode turns m into a decoded record. It touches no sink state but the read-only topic maps, so
-// several decode workers run it at once. A packed record's events go into pack's memory, if it
-// has room (a recycled chunk slot's), else into a new slice.
+// several decode workers run it at once. A packed record's events go into pack's memory when it
+// has some (a recycled chunk slot's; appends grow it as needed), else into a new slice sized by
+// the record's lines.
 func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 	d := decoded{m: m}
 	if m.Topic == s.dlqTopic {
