@@ -59,6 +59,7 @@ type Analysis struct {
 	GraphReused bool
 	graphNodes  []graphNode
 	idsDigest   uint64 // of in.ids, when the runner's memos are on
+	prodsDigest uint64 // of the BOM and makes links (productsDigest), when the runner's memos are on
 }
 
 // SupShare is one supplier's share of an enterprise × component.

@@ -83,7 +83,6 @@ func (m *PairMemo) keepComps(c *compMemo) {
 // compStructure digests what the components' shape reads besides the configuration: the pair step's
 // run digest (ids and node attributes), the pair keys in order, the BOM and the makes links.
 func (a *Analysis) compStructure() uint64 {
-	in := a.in
 	h := newStreamHasher()
 	h.int(int64(a.global))
 	h.int(int64(len(a.Pairs)))
@@ -91,16 +90,7 @@ func (a *Analysis) compStructure() uint64 {
 		h.int(int64(pairKey(a.Pairs[i].Ent, a.Pairs[i].Comp)))
 		h.spill()
 	}
-	h.int(int64(len(in.BOM)))
-	for _, b := range in.BOM {
-		h.int(int64(pairKey(b.Prod, b.Comp)))
-		h.spill()
-	}
-	h.int(int64(len(in.Makes)))
-	for _, m := range in.Makes {
-		h.int(int64(pairKey(m.Ent, m.Prod)))
-		h.spill()
-	}
+	h.int(int64(a.prodsDigest)) // the BOM and the makes links, digested in the pair step
 	return h.sum()
 }
 

@@ -161,6 +161,7 @@ type pairSnapshot struct {
 	since  []uint64 // per pair, the number of the run since which its metrics and products are the same
 	cfg    Config
 	global uint64
+	prods  uint64 // productsDigest of the run's Inputs
 	keys   []uint64
 	fps    []uint64
 	pairs  []PairMetrics
@@ -213,19 +214,32 @@ func idsDigest(ids []string) uint64 {
 // substitution list. (The configuration is compared as it is.) The node maps are digested entry by
 // entry and the entries' digests summed, which does not depend on the maps' iteration order.
 func pairGlobalDigest(in *Inputs, ids uint64) uint64 {
-	var h, e hasher
+	var h hasher
 	h.int(int64(ids))
-	for role, m := range []map[int32]*NodeInfo{in.Enterprises, in.Suppliers, in.Components} {
+	if n := in.built.nodes; n != nil {
+		// the node maps are the part's (replayer.step)
+		h.int(int64(n.nodesDigest()))
+	} else {
+		h.int(int64(nodesDigest(in.Enterprises, in.Suppliers, in.Components)))
+	}
+	h.int(int64(len(in.Subs)))
+	for i := range in.Subs {
+		h.sub(&in.Subs[i])
+	}
+	return xxhash.Sum64(h.buf)
+}
+
+// nodesDigest digests the node attributes of the enterprises, suppliers and components, in any
+// map order: per role the count and the sum of each node's digest.
+func nodesDigest(ent, sup, comp map[int32]*NodeInfo) uint64 {
+	var h, e hasher
+	for role, m := range []map[int32]*NodeInfo{ent, sup, comp} {
 		var sum uint64
 		for id, info := range m {
 			sum += e.nodeInfo(int64(role), id, info)
 		}
 		h.int(int64(len(m)))
 		h.int(int64(sum))
-	}
-	h.int(int64(len(in.Subs)))
-	for i := range in.Subs {
-		h.sub(&in.Subs[i])
 	}
 	return xxhash.Sum64(h.buf)
 }

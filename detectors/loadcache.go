@@ -110,6 +110,7 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 		c.loading.Lock()
 		defer c.loading.Unlock()
 	}
+	c.configure(cfg)
 	b := NewBuilder(cfg, now)
 	b.unique = true // the SQL returns one row per natural key
 	args := loadArgs{cfg: cfg, now: b.in.Now, windowFrom: b.in.WindowFrom}
@@ -132,33 +133,50 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 		outcome[i] = "read"
 	}
 	plans := make([]*deltaPlan, len(loadSteps))
-	read := func(i int, sig tableSig) {
+	// readInto reads step i into recs[i] (as a delta when its plan says so).
+	readInto := func(i int, plan *deltaPlan) error {
 		s := loadSteps[i]
+		r, how, err := readStep(gctx, conn, s, args, plan)
+		if err != nil {
+			return fmt.Errorf("load %s: %w", s.name, err)
+		}
+		recs[i], outcome[i] = r, how
+		close(ready[i])
+		return nil
+	}
+	read := func(i int) { g.Go(func() error { return readInto(i, nil) }) }
+	// A step with deltas (with a cache) is planned by a query of its own, which gives its table's
+	// signature too (planDelta); then it is taken from the cache, or read as a delta or in full.
+	deltaSigs := make([]tableSig, len(loadSteps))
+	readDelta := func(i int) {
 		g.Go(func() error {
-			var err error
-			if s.delta != nil && c != nil { // the delta counts precede this step's data query
-				if plans[i], err = c.planDelta(gctx, conn, s, sig); err != nil {
-					return err
-				}
-			}
-			r, how, err := readStep(gctx, conn, s, args, plans[i])
+			s := loadSteps[i]
+			sig, plan, err := c.planDelta(gctx, conn, s)
 			if err != nil {
-				return fmt.Errorf("load %s: %w", s.name, err)
+				return err
 			}
-			recs[i], outcome[i] = r, how
-			close(ready[i])
-			return nil
+			deltaSigs[i] = sig
+			if rec := c.lookup(s.name, sig.sig); rec != nil {
+				recs[i], outcome[i] = rec, "reused"
+				close(ready[i])
+				return nil
+			}
+			plans[i] = plan
+			return readInto(i, plan)
 		})
 	}
-	// The steps no cache can spare are read whatever the signatures say: their queries start
-	// before the signatures query, beside it (in a rescore at 1M edges they had waited about
-	// 45 ms for it, and then shared the server with the delta read of the changed links).
+	// The steps no cache can spare are read whatever the signatures say, and the steps with deltas
+	// are planned without them: their queries start before the signatures query, beside it (in a
+	// rescore at 1M edges they had waited 45 to 110 ms for it, and then shared the server with the
+	// delta read of the changed links).
 	for _, i := range launchOrder() {
-		if !loadSteps[i].cacheable {
-			read(i, tableSig{})
+		if s := loadSteps[i]; !s.cacheable {
+			read(i)
+		} else if planned(c, s) {
+			readDelta(i)
 		}
 	}
-	sigs, err := c.signatures(gctx, conn, cfg)
+	sigs, err := c.signatures(gctx, conn)
 	if err != nil {
 		failed := gctx.Err() != nil // a read failed first and ended the signatures query: its error is the cause
 		cancel()
@@ -170,7 +188,7 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	}
 	cached := make([]*recorder, len(loadSteps))
 	for i, s := range loadSteps {
-		if !s.cacheable {
+		if !s.cacheable || planned(c, s) {
 			continue // read already, by its own goroutine
 		}
 		if cached[i] = c.lookup(s.name, sigs[s.table].sig); cached[i] != nil {
@@ -180,12 +198,12 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	for _, i := range launchOrder() {
 		s := loadSteps[i]
 		switch {
-		case !s.cacheable:
+		case !s.cacheable || planned(c, s):
 		case cached[i] != nil:
 			recs[i] = cached[i]
 			close(ready[i])
 		default:
-			read(i, sigs[s.table])
+			read(i)
 		}
 	}
 	err = g.Wait()
@@ -205,6 +223,11 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	}
 	if err != nil {
 		return nil, st, err
+	}
+	for i, s := range loadSteps {
+		if planned(c, s) {
+			sigs[s.table] = deltaSigs[i]
+		}
 	}
 	c.store(recs, sigs, plans, &rp.next)
 	in := b.Inputs()
@@ -246,8 +269,11 @@ func (p *replayer) inOrder(ctx context.Context, recs []*recorder, ready []chan s
 // tableSig is a table's change signature: count(), max(ingested_at) and the sum of the rows'
 // digests (rowDigest).
 type tableSig struct {
-	sig  string
-	last time.Time
+	sig string
+}
+
+func newTableSig(n uint64, last time.Time, digest uint64) tableSig {
+	return tableSig{sig: fmt.Sprintf("%d@%d#%x", n, last.Unix(), digest)}
 }
 
 // rowDigest is the SQL of a row's version digest: a hash of its occurred_at (the version of the
@@ -260,17 +286,12 @@ type tableSig struct {
 const rowDigest = "intHash64(toUInt64(occurred_at) * 4294967296 + toUInt64(ingested_at))"
 
 // signatures reads count(), max(ingested_at) and the sum of the row digests of every cacheable
-// table (nothing without a cache).
-func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config) (map[string]tableSig, error) {
+// table that no step with deltas reads (nothing without a cache).
+func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn) (map[string]tableSig, error) {
 	sigs := map[string]tableSig{}
 	if c == nil {
 		return sigs, nil
 	}
-	c.mu.Lock()
-	if key := fmt.Sprintf("%+v", cfg); key != c.cfgKey { // another config: nothing cached applies
-		c.cfgKey, c.entries, c.built = key, map[string]cacheEntry{}, builtParts{}
-	}
-	c.mu.Unlock()
 	query, tables := signaturesSQL()
 	rows, err := conn.Query(ctx, query)
 	if err != nil {
@@ -287,7 +308,7 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 		if int(t) >= len(tables) {
 			return nil, fmt.Errorf("load: change signatures: table number %d of %d", t, len(tables))
 		}
-		sigs[tables[t]] = tableSig{sig: fmt.Sprintf("%d@%d#%x", n, last.Unix(), digest), last: last}
+		sigs[tables[t]] = newTableSig(n, last, digest)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load: change signatures: %w", err)
@@ -300,13 +321,31 @@ func (c *LoadCache) signatures(ctx context.Context, conn driver.Conn, cfg Config
 	return sigs, nil
 }
 
-// signaturesSQL is the query of the cacheable tables' signatures, one row per table (t: its index
-// in tables): one query for every table (a UNION ALL, whose parts ClickHouse runs in parallel), one
-// round trip before the load's reads instead of one per table.
+// configure empties the cache when cfg is not the configuration of what it holds: nothing cached
+// applies then.
+func (c *LoadCache) configure(cfg Config) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if key := fmt.Sprintf("%+v", cfg); key != c.cfgKey {
+		c.cfgKey, c.entries, c.built = key, map[string]cacheEntry{}, builtParts{}
+	}
+}
+
+// planned reports whether step s of a load with cache c is planned by a query of its own
+// (planDelta), which gives its table's signature: a step with deltas, with a cache.
+func planned(c *LoadCache, s loadStep) bool { return c != nil && s.cacheable && s.delta != nil }
+
+// signaturesSQL is the query of the signatures of the cacheable tables that no step with deltas
+// reads (those have their own, planDelta), one row per table (t: its index in tables): one query
+// for every table (a UNION ALL, whose parts ClickHouse runs in parallel), one round trip before the
+// load's reads instead of one per table.
 func signaturesSQL() (query string, tables []string) {
 	var parts []string
 	for _, s := range loadSteps {
-		if !s.cacheable || slices.Contains(tables, s.table) {
+		if !s.cacheable || s.delta != nil || slices.Contains(tables, s.table) {
 			continue
 		}
 		tables = append(tables, s.table)

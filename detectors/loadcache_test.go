@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -248,6 +249,21 @@ func TestLoadQueryFailsIntegration(t *testing.T) {
 	}
 	if _, _, err := cache.Load(ctx, conn, cfg, now); err != nil {
 		t.Fatal(err)
+	}
+	// the supply links' own plan query (planDelta, started beside the signatures query) failing:
+	// the step named
+	if err := conn.Exec(ctx, "RENAME TABLE supply_links TO supply_links_gone"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = cache.Load(ctx, conn, cfg, now)
+	if err == nil || !strings.Contains(err.Error(), "load supply_links") {
+		t.Fatalf("load with the links table missing: %v, want the failing step named", err)
+	}
+	if err := conn.Exec(ctx, "RENAME TABLE supply_links_gone TO supply_links"); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, err := cache.Load(ctx, conn, cfg, now); err != nil || !slices.Contains(st.Reused, "supply_links") {
+		t.Fatalf("load after the links table is back: %v, reused %v (want supply_links among them)", err, st.Reused)
 	}
 }
 
@@ -530,9 +546,9 @@ func TestLoadCacheLateVersionIntegration(t *testing.T) {
 	load("after the late versions")
 }
 
-// TestRowDigestOnCurrentClickHouseIntegration: the signatures query runs on current ClickHouse
-// (chdb) over the migrated tables, and a sum of row digests there is the one ClickHouse 18.16
-// computes for the same rows.
+// TestRowDigestOnCurrentClickHouseIntegration: the signatures query and the links' plan queries
+// (planDelta) run on current ClickHouse (chdb) over the migrated tables, and a sum of row digests
+// there is the one ClickHouse 18.16 computes for the same rows.
 func TestRowDigestOnCurrentClickHouseIntegration(t *testing.T) {
 	conn, _ := testenv.ClickHouse(t)
 	rows := "(SELECT toDateTime(1700000000 + number) AS occurred_at, toDateTime(1700000000 + 7 * number) AS ingested_at FROM numbers(1000))"
@@ -548,6 +564,8 @@ func TestRowDigestOnCurrentClickHouseIntegration(t *testing.T) {
 	out := testenv.Chdb(t, setup, []string{
 		sigs,
 		"SELECT 1 FROM (SELECT sum(" + rowDigest + ") AS d FROM " + rows + ") WHERE d = " + strconv.FormatUint(digest, 10),
+		"SELECT max(ingested_at) FROM supply_links", // planDelta's queries, the parameters spelt out
+		strings.ReplaceAll(deltaCountsSQL("supply_links"), "?", "1700000000"),
 	})
 	if len(out.SetupErrors) > 0 {
 		t.Fatalf("chdb %s: setup errors %v", out.Version, out.SetupErrors)
@@ -559,6 +577,9 @@ func TestRowDigestOnCurrentClickHouseIntegration(t *testing.T) {
 	}
 	if got := out.Results[0].Rows; got != len(tables) {
 		t.Errorf("chdb %s: %d signature rows, want %d", out.Version, got, len(tables))
+	}
+	if out.Results[2].Rows != 1 || out.Results[3].Rows != 1 {
+		t.Errorf("chdb %s: the plan queries gave %d and %d rows, want one each", out.Version, out.Results[2].Rows, out.Results[3].Rows)
 	}
 	if out.Results[1].Rows != 1 {
 		t.Errorf("chdb %s: the digest sum differs from ClickHouse 18.16's %d", out.Version, digest)
@@ -917,6 +938,9 @@ func TestRunnerRunRowsIntegration(t *testing.T) {
 // second delta, and an unchanged table. Two stocks links on one enterprise × component leave the
 // part unmade.
 func TestPatchLinksMatchesReplay(t *testing.T) {
+	// the search for the overlay's links in spans of 300 of the 4,000 (and 2 CPUs at least)
+	defer func(n, procs int) { patchSplit = n; runtime.GOMAXPROCS(procs) }(patchSplit, runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	patchSplit = 300
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	cfg := fixtureConfig()
 	link := func(i int, asOf time.Time) schemas.SupplyLink {

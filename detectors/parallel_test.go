@@ -136,3 +136,49 @@ func TestComponentCandidatesBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestChokepointSupplierFindings: the chokepoint run, which finds its reported suppliers before it
+// builds any finding, reports every supplier that supplierFinding reports, in the analysis's
+// supplier order, and no other (the synth network has both kinds).
+func TestChokepointSupplierFindings(t *testing.T) {
+	cfg := benchConfig()
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	b := NewBuilder(cfg, now)
+	synth.Generate(synth.Config{Edges: 3000, TradeRows: 3000, Seed: 7, Now: now}, func(r schemas.Record) { b.Add(r) })
+	in := b.Inputs()
+	in.Cfg.MaxFindingsPerDetector = 0 // all of them
+	fs, err := chokepoint{}.Run(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := in.Analysis(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chokeRun{in: in, a: a, list: listSet(in.Cfg.Chokepoint.List), hsReach: hsCodeReach(a.Comps)}
+	want := map[string]Finding{}
+	for _, s := range a.Sups {
+		if f, ok := r.supplierFinding(s); ok {
+			one := []Finding{f}
+			normalizeFindings(one) // as the run's findings are
+			want[f.Subject] = one[0]
+		}
+	}
+	got := map[string]Finding{}
+	for _, f := range fs {
+		if f.SubjectType == SubjectSupplier {
+			got[f.Subject] = f
+		}
+	}
+	if len(want) == 0 || len(want) == len(a.Sups) {
+		t.Fatalf("%d of %d suppliers reported: the test needs some of each", len(want), len(a.Sups))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d supplier findings, want %d", len(got), len(want))
+	}
+	for id, w := range want {
+		if g, ok := got[id]; !ok || !reflect.DeepEqual(g, w) {
+			t.Errorf("supplier %s: finding %+v, want %+v", id, g, w)
+		}
+	}
+}
