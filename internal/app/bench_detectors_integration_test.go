@@ -288,6 +288,13 @@ func benchChild(t *testing.T, test, prefix string, out any, env ...string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.v", "-test.timeout=60m")
 	cmd.Env = append(os.Environ(), env...)
 	b, err := cmd.CombinedOutput()
+	if dir := os.Getenv("CHAINWATCH_BENCH_CHILD_LOGS"); dir != "" {
+		// the child's whole output (GODEBUG=gctrace=1 goes there too), one file per child
+		name := filepath.Join(dir, fmt.Sprintf("%s-%d.log", test, time.Now().UnixNano()))
+		if werr := os.WriteFile(name, b, 0o644); werr != nil {
+			t.Fatalf("%s: %v", test, werr)
+		}
+	}
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", test, err, b)
 	}
