@@ -210,17 +210,7 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	if rerr := <-replayed; err == nil {
 		err = rerr
 	}
-	var st LoadStats
-	for i, s := range loadSteps {
-		switch outcome[i] {
-		case "reused":
-			st.Reused = append(st.Reused, s.name)
-		case "delta":
-			st.Delta = append(st.Delta, s.name)
-		default:
-			st.Read = append(st.Read, s.name)
-		}
-	}
+	st := loadStats(outcome)
 	if err != nil {
 		return nil, st, err
 	}
@@ -233,6 +223,22 @@ func (c *LoadCache) Load(ctx context.Context, conn driver.Conn, cfg Config, now 
 	in := b.Inputs()
 	in.built = rp.next
 	return in, st, nil
+}
+
+// loadStats lists the steps by their outcome ("reused", "delta", else read).
+func loadStats(outcome []string) LoadStats {
+	var st LoadStats
+	for i, s := range loadSteps {
+		switch outcome[i] {
+		case "reused":
+			st.Reused = append(st.Reused, s.name)
+		case "delta":
+			st.Delta = append(st.Delta, s.name)
+		default:
+			st.Read = append(st.Read, s.name)
+		}
+	}
+	return st
 }
 
 // launchOrder is the order the queries start in: the slow ones first (slowFirst), then loadSteps order.
