@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/synth"
-	"github.com/chainwatch/chainwatch/schemas"
 )
 
 func TestDedupeAlternates(t *testing.T) {
@@ -39,9 +38,7 @@ func TestAlternatesOnDemand(t *testing.T) {
 	cfg := benchConfig()
 	cfg.MaxFindingsPerDetector = 500
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	b := NewBuilder(cfg, now)
-	synth.Generate(synth.Config{Edges: 20000, TradeRows: 20000, Seed: 3, Now: now}, func(r schemas.Record) { b.Add(r) })
-	in := b.Inputs()
+	in := synthInputs(cfg, now, synth.Config{Edges: 20000, TradeRows: 20000, Seed: 3})
 	a, err := in.Analysis(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -108,9 +105,7 @@ func TestAltSummaryMatchesAlternates(t *testing.T) {
 	for _, tc := range []struct{ regions, domesticFirst bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
 		cfg := benchConfig()
 		cfg.Regions.RankAlternates, cfg.Exposure.DomesticFirst = tc.regions, tc.domesticFirst
-		b := NewBuilder(cfg, now)
-		synth.Generate(synth.Config{Edges: 20000, TradeRows: 1000, Seed: 5, Now: now}, func(r schemas.Record) { b.Add(r) })
-		in := b.Inputs()
+		in := synthInputs(cfg, now, synth.Config{Edges: 20000, TradeRows: 1000, Seed: 5})
 		for id, info := range in.Suppliers {
 			if info != nil && id%3 == 0 {
 				info.Tags, info.RegionGroup = []string{"专精特新"}, "京津冀"

@@ -121,16 +121,13 @@ func (a *Analysis) pairs(ctx context.Context) error {
 				if p != old {
 					*p = *old
 				}
-				// the products are listed again into a scratch slice: nearly always the same, the
-				// old list is kept (a new one per pair was 380,000 allocations per rescore at 1M
-				// edges)
-				if sameProds {
-					a.pairSince[pi] = reuse.snap.since[oi]
-					s.reused++
-					return
+				// without sameProds the products are listed again into a scratch slice: nearly
+				// always the same, the old list is kept (a new one per pair was 380,000
+				// allocations per rescore at 1M edges)
+				if !sameProds {
+					s.prods = a.appendPairProducts(s.prods[:0], p, ix)
 				}
-				s.prods = a.appendPairProducts(s.prods[:0], p, ix)
-				if slices.Equal(s.prods, p.Products) {
+				if sameProds || slices.Equal(s.prods, p.Products) {
 					a.pairSince[pi] = reuse.snap.since[oi]
 				} else {
 					p.Products = nil

@@ -171,14 +171,18 @@ func (chokepoint) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 	}
 	// the reported suppliers are found first, so that every finding goes into one allocation
 	// (appends of the suppliers' findings grew it to about three times its size at 1M edges)
-	r := chokeRun{in: in, a: a, list: listSet(in.Cfg.Chokepoint.List), hsReach: hsCodeReach(a.Comps)}
-	var sups []int32
+	r := newChokeRun(in, a)
+	type reported struct {
+		s  *SupplierMetric
+		sc supScore
+	}
+	var sups []reported
 	for i, s := range a.Sups {
 		if err := tick(ctx, i); err != nil {
 			return nil, err
 		}
 		if sc := r.supplierScore(s); chokeReported(in, sc.score, sc.flags) {
-			sups = append(sups, int32(i))
+			sups = append(sups, reported{s, sc})
 		}
 	}
 	out := make([]Finding, 0, n+len(sups))
@@ -206,10 +210,8 @@ func (chokepoint) Run(ctx context.Context, in *Inputs) ([]Finding, error) {
 			out = append(out, f)
 		}
 	}
-	for _, i := range sups {
-		if f, ok := r.supplierFinding(a.Sups[i]); ok {
-			out = append(out, f)
-		}
+	for i := range sups {
+		out = append(out, r.supplierFindingOf(sups[i].s, &sups[i].sc))
 	}
 	return capFindings(out, in.Cfg.MaxFindingsPerDetector), ctx.Err()
 }
@@ -245,6 +247,11 @@ type chokeRun struct {
 	a       *Analysis
 	list    map[string]bool
 	hsReach map[string]*CompMetrics
+}
+
+// newChokeRun readies the scoring of a run's HS codes, materials and suppliers.
+func newChokeRun(in *Inputs, a *Analysis) chokeRun {
+	return chokeRun{in: in, a: a, list: listSet(in.Cfg.Chokepoint.List), hsReach: hsCodeReach(a.Comps)}
 }
 
 // concFinding scores an HS code or material: its concentration terms, the reach summed over the
@@ -341,7 +348,13 @@ func (r chokeRun) supplierFinding(s *SupplierMetric) (Finding, bool) {
 	if !chokeReported(r.in, sc.score, sc.flags) {
 		return Finding{}, false
 	}
-	in, terms, flags, score, id := r.in, sc.terms[:], sc.flags, sc.score, sc.id
+	return r.supplierFindingOf(s, &sc), true
+}
+
+// supplierFindingOf is the finding of a reported supplier, of its score sc (supplierScore).
+func (r chokeRun) supplierFindingOf(s *SupplierMetric, sc *supScore) Finding {
+	in, flags, score, id := r.in, sc.flags, sc.score, sc.id
+	terms := append([]Term(nil), sc.terms[:]...)
 	terms[0].Detail = betweennessDetail(r.a.Betweenness)
 	terms[1].Detail = fmt.Sprintf("supplies %d enterprises (%d chain leaders)", s.Enterprises, s.ChainLeaders)
 	terms[2].Detail = fmt.Sprintf("sole qualified source in %d of %d enterprise × component pairs; foreign=%v", s.SolePairs, s.Pairs, s.Foreign)
@@ -350,5 +363,5 @@ func (r chokeRun) supplierFinding(s *SupplierMetric) (Finding, bool) {
 	if s.Info != nil {
 		f.SubjectName, f.Region, f.Industry = s.Info.Name, s.Info.Region, s.Info.Industry
 	}
-	return f, true
+	return f
 }

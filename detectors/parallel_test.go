@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chainwatch/chainwatch/internal/synth"
-	"github.com/chainwatch/chainwatch/schemas"
 )
 
 // TestPairsParallelEqualsSequential: the pair metrics computed in parallel chunks give the same
@@ -20,9 +19,7 @@ func TestPairsParallelEqualsSequential(t *testing.T) {
 		old, oldBlock := pairChunkMin, parallelBlock
 		pairChunkMin, parallelBlock = chunkMin, 16 // blocks interleave between the workers
 		defer func() { pairChunkMin, parallelBlock = old, oldBlock }()
-		b := NewBuilder(cfg, now)
-		synth.Generate(synth.Config{Edges: 3000, TradeRows: 3000, Seed: 7, Now: now}, func(r schemas.Record) { b.Add(r) })
-		in := b.Inputs()
+		in := synthInputs(cfg, now, synth.Config{Edges: 3000, TradeRows: 3000, Seed: 7})
 		reg, _ := NewRegistry(cfg)
 		dets, _ := reg.Select()
 		out := map[string][]Finding{}
@@ -68,9 +65,7 @@ func TestComponentCandidatesBlocks(t *testing.T) {
 	for _, domesticFirst := range []bool{true, false} {
 		cfg := benchConfig()
 		cfg.Exposure.DomesticFirst = domesticFirst
-		b := NewBuilder(cfg, now)
-		synth.Generate(synth.Config{Edges: 3000, TradeRows: 3000, Seed: 11, Now: now}, func(r schemas.Record) { b.Add(r) })
-		in := b.Inputs()
+		in := synthInputs(cfg, now, synth.Config{Edges: 3000, TradeRows: 3000, Seed: 11})
 		a, err := in.Analysis(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -143,9 +138,7 @@ func TestComponentCandidatesBlocks(t *testing.T) {
 func TestChokepointSupplierFindings(t *testing.T) {
 	cfg := benchConfig()
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	b := NewBuilder(cfg, now)
-	synth.Generate(synth.Config{Edges: 3000, TradeRows: 3000, Seed: 7, Now: now}, func(r schemas.Record) { b.Add(r) })
-	in := b.Inputs()
+	in := synthInputs(cfg, now, synth.Config{Edges: 3000, TradeRows: 3000, Seed: 7})
 	in.Cfg.MaxFindingsPerDetector = 0 // all of them
 	fs, err := chokepoint{}.Run(context.Background(), in)
 	if err != nil {
@@ -155,7 +148,7 @@ func TestChokepointSupplierFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := chokeRun{in: in, a: a, list: listSet(in.Cfg.Chokepoint.List), hsReach: hsCodeReach(a.Comps)}
+	r := newChokeRun(in, a)
 	want := map[string]Finding{}
 	for _, s := range a.Sups {
 		if f, ok := r.supplierFinding(s); ok {

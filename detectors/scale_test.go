@@ -32,6 +32,14 @@ type scaleResult struct {
 	Sampled    bool    `json:"sampled"`
 }
 
+// synthInputs builds the Inputs of the synthetic network sc (its clock set to now) under cfg.
+func synthInputs(cfg Config, now time.Time, sc synth.Config) *Inputs {
+	b := NewBuilder(cfg, now)
+	sc.Now = now
+	synth.Generate(sc, func(r schemas.Record) { b.Add(r) })
+	return b.Inputs()
+}
+
 func benchConfig() Config {
 	cfg := DefaultConfig()
 	cfg.Chokepoint.Materials = map[string]ChokepointMaterial{"cobalt": {HSCodes: []string{"810520", "282200"}, SubstitutionIndex: 0.9}}
