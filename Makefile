@@ -60,7 +60,7 @@ soak:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := collectors:FuzzTrade collectors:FuzzComtradeCSVLine collectors:FuzzBACI collectors:FuzzUSGS \
 	collectors:FuzzOCDS collectors:FuzzAvailability collectors:FuzzSupplyMapCSV collectors:FuzzSupplyMapYAML \
-	collectors:FuzzWillems collectors:FuzzSubstitution collectors:FuzzDupJSONKey schemas:FuzzDecode internal/config:FuzzLoad
+	collectors:FuzzWillems collectors:FuzzSubstitution collectors:FuzzDupJSONKey schemas:FuzzDecode schemas:FuzzDecodeProto internal/config:FuzzLoad
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "== $$fn ($$pkg, $(FUZZTIME))"; \

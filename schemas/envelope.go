@@ -88,8 +88,17 @@ func NewEnvelope(source string, rec Record, now time.Time) (Envelope, error) {
 // Key is the Kafka record key: the event id, so every version of a natural key lands on one partition.
 func (e *Envelope) Key() []byte { return []byte(e.EventID) }
 
-// ValidateEnvelope checks the envelope fields (not the payload).
+// ValidateEnvelope checks the envelope fields (not the payload's own).
 func (e *Envelope) ValidateEnvelope() error {
+	errs := e.headerErrors()
+	if len(e.Payload) == 0 || string(e.Payload) == "null" {
+		errs = append(errs, errors.New("payload: missing"))
+	}
+	return errors.Join(errs...)
+}
+
+// headerErrors are the problems of the envelope's fields but the payload, whatever its encoding.
+func (e *Envelope) headerErrors() []error {
 	var errs []error
 	if e.SchemaVersion < 1 || e.SchemaVersion > SchemaVersion {
 		errs = append(errs, fmt.Errorf("schema_version: %d not supported (1..%d)", e.SchemaVersion, SchemaVersion))
@@ -106,10 +115,7 @@ func (e *Envelope) ValidateEnvelope() error {
 	if e.OccurredAt.IsZero() {
 		errs = append(errs, errors.New("occurred_at: missing"))
 	}
-	if len(e.Payload) == 0 || string(e.Payload) == "null" {
-		errs = append(errs, errors.New("payload: missing"))
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // DecodeError is returned by Decode: Reason is a short machine-friendly class
@@ -186,14 +192,22 @@ func decode(value []byte, wantKind Kind, tryFast, shared bool) (Envelope, Record
 			return env, nil, &DecodeError{"bad_payload", err}
 		}
 	}
+	if err := checkRecord(&env, rec); err != nil {
+		return env, nil, err
+	}
+	return env, rec, nil
+}
+
+// checkRecord validates a decoded record and its envelope's event id.
+func checkRecord(env *Envelope, rec Record) error {
 	if err := rec.Validate(); err != nil {
-		return env, nil, &DecodeError{"invalid", err}
+		return &DecodeError{"invalid", err}
 	}
 	if !eventIDMatches(env.EventID, env.Source, env.Kind, rec) {
 		want := EventID(env.Source, env.Kind, rec.NaturalKey())
-		return env, nil, &DecodeError{"invalid", fmt.Errorf("event_id: %s does not match the natural key (want %s)", env.EventID, want)}
+		return &DecodeError{"invalid", fmt.Errorf("event_id: %s does not match the natural key (want %s)", env.EventID, want)}
 	}
-	return env, rec, nil
+	return nil
 }
 
 // eventIDMatches reports whether id == EventID(source, kind, rec.NaturalKey()), without allocating

@@ -358,17 +358,24 @@ func (s *scanner) record(fs *fieldSet) (Record, bool) {
 			}
 		}
 		next = i + 1
-		return fs.fields[i].set(rec, s)
+		return fs.fields[i].c.json(rec, s)
 	})
 	return rec, ok
 }
 
 type setter func(any, *scanner) bool
 
-// field is one payload key and its setter.
+// field is one payload key and how it is read and written: from JSON (fastjson.go) and in
+// protobuf's wire format (protobuf.go), whose field number is its place in the list, from 1.
 type field struct {
 	name string
-	set  setter
+	c    codec
+}
+
+// codec is a field's JSON setter and its protobuf codec.
+type codec struct {
+	json setter
+	pb   pbCodec
 }
 
 // fieldSet is the keys of one payload type in the order its JSON encoding writes them, and an
@@ -391,16 +398,16 @@ func fieldsOf[T any, P interface {
 	return fs
 }
 
-func fStr[T any](get func(*T) *string) setter {
-	return func(r any, s *scanner) bool {
+func fStr[T any](get func(*T) *string) codec {
+	return codec{json: func(r any, s *scanner) bool {
 		v, ok := s.str()
 		*get(r.(*T)) = v
 		return ok
-	}
+	}, pb: pbStr(get)}
 }
 
-func fStrs[T any](get func(*T) *[]string) setter {
-	return func(r any, s *scanner) bool {
+func fStrs[T any](get func(*T) *[]string) codec {
+	return codec{json: func(r any, s *scanner) bool {
 		if !s.next('[') {
 			return false
 		}
@@ -423,11 +430,11 @@ func fStrs[T any](get func(*T) *[]string) setter {
 		}
 		*get(r.(*T)) = out
 		return true
-	}
+	}, pb: pbStrs(get)}
 }
 
-func fUint[T any, U uint8 | uint16](bits int, get func(*T) *U) setter {
-	return func(r any, s *scanner) bool {
+func fUint[T any, U uint8 | uint16](bits int, get func(*T) *U) codec {
+	return codec{json: func(r any, s *scanner) bool {
 		n, ok := s.num()
 		if !ok {
 			return false
@@ -435,11 +442,11 @@ func fUint[T any, U uint8 | uint16](bits int, get func(*T) *U) setter {
 		v, err := strconv.ParseUint(view(n), 10, bits)
 		*get(r.(*T)) = U(v)
 		return err == nil
-	}
+	}, pb: pbUint(bits, get)}
 }
 
-func fInt64[T any](get func(*T) *int64) setter {
-	return func(r any, s *scanner) bool {
+func fInt64[T any](get func(*T) *int64) codec {
+	return codec{json: func(r any, s *scanner) bool {
 		n, ok := s.num()
 		if !ok {
 			return false
@@ -447,11 +454,11 @@ func fInt64[T any](get func(*T) *int64) setter {
 		v, err := strconv.ParseInt(view(n), 10, 64)
 		*get(r.(*T)) = v
 		return err == nil
-	}
+	}, pb: pbInt64(get)}
 }
 
-func fFloat[T any](get func(*T) *float64) setter {
-	return func(r any, s *scanner) bool {
+func fFloat[T any](get func(*T) *float64) codec {
+	return codec{json: func(r any, s *scanner) bool {
 		n, ok := s.num()
 		if !ok {
 			return false
@@ -459,11 +466,11 @@ func fFloat[T any](get func(*T) *float64) setter {
 		v, err := strconv.ParseFloat(view(n), 64)
 		*get(r.(*T)) = v
 		return err == nil
-	}
+	}, pb: pbFloat(get)}
 }
 
-func fFloatPtr[T any](get func(*T) **float64) setter {
-	return func(r any, s *scanner) bool {
+func fFloatPtr[T any](get func(*T) **float64) codec {
+	return codec{json: func(r any, s *scanner) bool {
 		n, ok := s.num()
 		if !ok {
 			return false
@@ -471,21 +478,21 @@ func fFloatPtr[T any](get func(*T) **float64) setter {
 		v, err := strconv.ParseFloat(view(n), 64)
 		*get(r.(*T)) = &v
 		return err == nil
-	}
+	}, pb: pbFloatPtr(get)}
 }
 
-func fBool[T any](get func(*T) *bool) setter {
-	return func(r any, s *scanner) bool {
+func fBool[T any](get func(*T) *bool) codec {
+	return codec{json: func(r any, s *scanner) bool {
 		v, ok := s.boolean()
 		*get(r.(*T)) = v
 		return ok
-	}
+	}, pb: pbBool(get)}
 }
 
-func fTime[T any](get func(*T) *time.Time) setter {
-	return func(r any, s *scanner) bool {
+func fTime[T any](get func(*T) *time.Time) codec {
+	return codec{json: func(r any, s *scanner) bool {
 		v, ok := s.timeValue()
 		*get(r.(*T)) = v
 		return ok
-	}
+	}, pb: pbTime(get)}
 }

@@ -10,7 +10,8 @@ package app
 // CHAINWATCH_BENCH_EDGES (detector sizes, default 10000,100000,1000000), CHAINWATCH_BENCH_SAMPLES
 // (latency samples per run, default 40), CHAINWATCH_BENCH_PARTS (ingest,detectors,latency),
 // CHAINWATCH_BENCH_OUT (default bench/results.json), CHAINWATCH_BENCH_BIN (a prebuilt daemon, e.g.
-// of an older commit, for before/after figures), CHAINWATCH_BENCH_PPROF (a directory: the
+// of an older commit, for before/after figures), CHAINWATCH_BENCH_ENCODING (the producer's
+// kafka.encoding: protobuf, json), CHAINWATCH_BENCH_PPROF (a directory: the
 // daemon's CPU profile of each ingest run and the detector child's are written there).
 
 import (
@@ -475,6 +476,9 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		}
 		kcfg.EventsPerRecord = p
 	}
+	if v := os.Getenv("CHAINWATCH_BENCH_ENCODING"); v != "" { // kafka.encoding of the producer
+		kcfg.Encoding = v
+	}
 	t.Cleanup(func() { deleteTopics(kcfg) })
 	byTable, order, prate := produceSynth(t, kcfg, n)
 	krate := kafkaConsumerCeiling(t, kcfg, n)
@@ -701,9 +705,13 @@ func TestBenchKafkaReadChild(t *testing.T) {
 			start, cpu0, brk0 = time.Now(), procCPUSeconds(self), procCPUSeconds(bpid)
 		}
 		res.Records++
-		res.Events++
-		if bus.IsPacked(m.Headers) {
-			res.Events += int64(bytes.Count(m.Value, []byte{'\n'}))
+		switch bus.RecordFormat(m.Headers) { // counted, not decoded
+		case bus.FormatJSONLines:
+			res.Events += 1 + int64(bytes.Count(m.Value, []byte{'\n'}))
+		case bus.FormatProtoPack:
+			schemas.ProtoPackEvents(m.Value, func(int, []byte, error) bool { res.Events++; return true })
+		default:
+			res.Events++
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()

@@ -2,8 +2,9 @@
 // collectors emit through (it implements collectors.Emitter), and consumer-lag measurement.
 //
 // Topics: one per event kind, "<prefix>.<kind>.v1", plus "<prefix>.deadletter.v1". A kind topic's
-// record carries one envelope (JSON) or several (packed: JSON Lines, see schemas.PackedLines), and
-// is keyed by its (first) event id. Records of one natural key may sit in different partitions and
+// record carries a protobuf pack of envelopes (schemas.ProtoPackEvents, the producer's default),
+// one JSON envelope, or several as JSON Lines (schemas.PackedLines), and is keyed by its (first)
+// event id. Records of one natural key may sit in different partitions and
 // arrive in any order: every event table is a ReplacingMergeTree on the event's version column
 // (ingested_at, as_of), so the newest version wins whatever the order.
 package bus
@@ -135,8 +136,9 @@ type Producer struct {
 	w      *kafka.Writer
 	prefix string
 	dlq    string
-	// packing (kafka.events_per_record, kafka.record_bytes)
+	// packing (kafka.events_per_record, kafka.record_bytes, kafka.encoding)
 	perRecord, recordBytes int
+	protobuf               bool
 	produced               *prometheus.CounterVec
 	events                 *prometheus.CounterVec
 	failed                 *prometheus.CounterVec
@@ -163,6 +165,7 @@ func NewProducer(cfg Config, reg prometheus.Registerer) *Producer {
 		prefix:    cfg.TopicPrefix,
 		dlq:       schemas.DeadLetterTopic(cfg.TopicPrefix),
 		perRecord: max(1, cfg.EventsPerRecord), recordBytes: max(1, cfg.RecordBytes),
+		protobuf: cfg.Encoding != EncodingJSON,
 		produced: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainwatch_producer_records_total", Help: "Records written to Kafka, by topic (a packed record holds several events)."}, []string{"topic"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -185,9 +188,10 @@ func NewProducer(cfg Config, reg prometheus.Registerer) *Producer {
 
 // Emit writes envelopes to their kind topics. It returns when all are acknowledged by all in-sync replicas.
 //
-// The envelopes of one topic in envs share records, packed (JSON Lines, PackedHeaders), in their
-// order, up to kafka.events_per_record of them and kafka.record_bytes; a record of one envelope is
-// written as plain JSON. A packed record is keyed by its first envelope's event id.
+// The envelopes of one topic in envs share records, in their order, up to kafka.events_per_record
+// of them and kafka.record_bytes: protobuf packs (kafka.encoding protobuf, ProtoPackHeaders, also
+// for one event), or JSON Lines packs (json, PackedHeaders) where a record of one envelope is
+// written as plain JSON. A record is keyed by its first envelope's event id.
 func (p *Producer) Emit(ctx context.Context, envs ...schemas.Envelope) error {
 	if len(envs) == 0 {
 		return nil
@@ -210,16 +214,36 @@ func PackedHeaders() []kafka.Header {
 	return []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.PackedContentType)}}
 }
 
-// IsPacked reports whether a record's headers mark it packed: the header name is matched
+// ProtoPackHeaders are the headers that mark a record a protobuf pack (schemas.ProtoPackContentType).
+func ProtoPackHeaders() []kafka.Header {
+	return []kafka.Header{{Key: schemas.ContentTypeHeader, Value: []byte(schemas.ProtoPackContentType)}}
+}
+
+// Record formats, by their content-type header (RecordFormat).
+const (
+	FormatJSON      = iota // no known content type: one JSON envelope
+	FormatJSONLines        // schemas.PackedContentType
+	FormatProtoPack        // schemas.ProtoPackContentType
+)
+
+// RecordFormat is the format a record's headers declare: the header name is matched
 // case-insensitively, as HTTP's, the content type exactly.
-func IsPacked(hs []kafka.Header) bool {
+func RecordFormat(hs []kafka.Header) int {
 	for _, h := range hs {
-		if strings.EqualFold(h.Key, schemas.ContentTypeHeader) && string(h.Value) == schemas.PackedContentType {
-			return true
+		if strings.EqualFold(h.Key, schemas.ContentTypeHeader) {
+			switch string(h.Value) {
+			case schemas.PackedContentType:
+				return FormatJSONLines
+			case schemas.ProtoPackContentType:
+				return FormatProtoPack
+			}
 		}
 	}
-	return false
+	return FormatJSON
 }
+
+// IsPacked reports whether a record's headers mark it a JSON Lines pack.
+func IsPacked(hs []kafka.Header) bool { return RecordFormat(hs) == FormatJSONLines }
 
 // open is a record being packed.
 type open struct {
@@ -238,16 +262,21 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 	var topics []string // of opens, in first-seen order
 	done := func(topic string, o *open) {
 		m := kafka.Message{Topic: topic, Key: o.key, Value: o.value}
-		if o.n > 1 {
+		switch {
+		case p.protobuf:
+			m.Headers = ProtoPackHeaders()
+		case o.n > 1:
 			m.Headers = PackedHeaders()
 		}
 		msgs = append(msgs, m)
 	}
+	var scratch []byte
 	for i := range envs {
-		b, err := json.Marshal(&envs[i])
+		b, err := p.encode(&envs[i], scratch[:0])
 		if err != nil {
 			return nil, nil, fmt.Errorf("kafka: encode event %s: %w", envs[i].EventID, err)
 		}
+		scratch = b
 		topic := envs[i].Kind.Topic(p.prefix)
 		events[topic]++
 		o := opens[topic]
@@ -256,20 +285,36 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 			o = nil
 		}
 		if o == nil {
-			o = &open{key: envs[i].Key(), value: b, n: 1}
+			o = &open{key: envs[i].Key(), value: append([]byte(nil), b...), n: 1}
 			if _, seen := opens[topic]; !seen {
 				topics = append(topics, topic)
 			}
 			opens[topic] = o
 			continue
 		}
-		o.value = append(append(o.value, '\n'), b...) // o.value is json.Marshal's, ours to grow
+		if !p.protobuf {
+			o.value = append(o.value, '\n')
+		}
+		o.value = append(o.value, b...)
 		o.n++
 	}
 	for _, t := range topics {
 		done(t, opens[t])
 	}
 	return msgs, events, nil
+}
+
+// encode appends env to b as one event of a record: a protobuf Pack's events field, or its JSON.
+func (p *Producer) encode(env *schemas.Envelope, b []byte) ([]byte, error) {
+	if !p.protobuf {
+		j, err := json.Marshal(env)
+		return append(b, j...), err
+	}
+	rec, err := schemas.RecordOf(env)
+	if err != nil {
+		return b, err
+	}
+	return schemas.AppendProtoEvent(b, env, rec)
 }
 
 // Reject writes rejects to the dead-letter topic, with the reason in headers too.

@@ -33,7 +33,14 @@ func fakeKafka(t *testing.T) bus.Config {
 // TestProduceConsumeCommit: topics are created, events and rejects go to their topics keyed by id,
 // a consumer group reads them all, and after a commit the group's lag is zero.
 func TestProduceConsumeCommit(t *testing.T) {
+	for _, enc := range []string{bus.EncodingProtobuf, bus.EncodingJSON} {
+		t.Run(enc, func(t *testing.T) { testProduceConsumeCommit(t, enc) })
+	}
+}
+
+func testProduceConsumeCommit(t *testing.T, encoding string) {
 	cfg := fakeKafka(t)
+	cfg.Encoding = encoding
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := bus.EnsureTopics(ctx, cfg); err != nil {
@@ -75,23 +82,17 @@ func TestProduceConsumeCommit(t *testing.T) {
 			t.Errorf("key %s on two topics", m.Key)
 		}
 		byKey[string(m.Key)] = m.Topic
-		lines := [][]byte{m.Value}
-		if isPacked(m) {
-			lines = lines[:0]
-			for _, l := range schemas.PackedLines(m.Value) {
-				lines = append(lines, l)
-			}
-		}
-		for i, l := range lines {
+		if m.Topic == schemas.DeadLetterTopic("unit") {
 			n++
 			seen[m.Topic]++
-			if m.Topic == schemas.DeadLetterTopic("unit") {
-				continue
-			}
-			env, _, err := schemas.Decode(l, kinds[m.Topic])
-			if err != nil {
-				t.Fatalf("%s offset %d line %d: %v", m.Topic, m.Offset, i+1, err)
-			}
+		}
+		if f := bus.RecordFormat(m.Headers); m.Topic != schemas.DeadLetterTopic("unit") &&
+			(f == bus.FormatProtoPack) != (encoding == bus.EncodingProtobuf) {
+			t.Fatalf("%s offset %d: record format %d, kafka.encoding %s", m.Topic, m.Offset, f, encoding)
+		}
+		for i, env := range recordEvents(t, m, kinds[m.Topic]) {
+			n++
+			seen[m.Topic]++
 			if i == 0 && string(m.Key) != env.EventID {
 				t.Errorf("%s offset %d: key %s, first event %s", m.Topic, m.Offset, m.Key, env.EventID)
 			}
@@ -133,25 +134,54 @@ func TestProduceConsumeCommit(t *testing.T) {
 	}
 }
 
-func isPacked(m kafka.Message) bool {
-	for _, h := range m.Headers {
-		if h.Key == schemas.ContentTypeHeader && string(h.Value) == schemas.PackedContentType {
-			return true
-		}
+// recordEvents decodes the events of a kind topic's record, whatever its format (none for the
+// dead-letter topic's).
+func recordEvents(t *testing.T, m kafka.Message, kind schemas.Kind) []schemas.Envelope {
+	t.Helper()
+	if kind == "" {
+		return nil
 	}
-	return false
+	var out []schemas.Envelope
+	add := func(what int, env schemas.Envelope, err error) {
+		if err != nil {
+			t.Fatalf("%s offset %d event %d: %v", m.Topic, m.Offset, what, err)
+		}
+		out = append(out, env)
+	}
+	switch bus.RecordFormat(m.Headers) {
+	case bus.FormatJSONLines:
+		for i, l := range schemas.PackedLines(m.Value) {
+			env, _, err := schemas.Decode(l, kind)
+			add(i, env, err)
+		}
+	case bus.FormatProtoPack:
+		schemas.ProtoPackEvents(m.Value, func(i int, ev []byte, err error) bool {
+			var env schemas.Envelope
+			if err == nil {
+				env, _, err = schemas.DecodeProto(ev, kind, false)
+			}
+			add(i, env, err)
+			return true
+		})
+	default:
+		env, _, err := schemas.Decode(m.Value, kind)
+		add(1, env, err)
+	}
+	return out
 }
 
 // TestProducerPackLimits: a record holds at most kafka.record_bytes of envelopes (one larger
-// envelope gets a record of its own), and kafka.events_per_record 1 writes plain, unpacked records.
+// envelope gets a record of its own), and kafka.events_per_record 1 writes one event a record (as
+// plain JSON with kafka.encoding json), in both encodings.
 func TestProducerPackLimits(t *testing.T) {
 	for _, tc := range []struct {
-		name            string
+		name, encoding  string
 		perRecord, size int
-	}{{"record_bytes", 64, 2048}, {"one per record", 1, 256 << 10}} {
+	}{{"record_bytes", bus.EncodingProtobuf, 32, 1024}, {"one per record", bus.EncodingProtobuf, 1, 256 << 10},
+		{"json record_bytes", bus.EncodingJSON, 64, 2048}, {"json one per record", bus.EncodingJSON, 1, 256 << 10}} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fakeKafka(t)
-			cfg.EventsPerRecord, cfg.RecordBytes = tc.perRecord, tc.size
+			cfg.EventsPerRecord, cfg.RecordBytes, cfg.Encoding = tc.perRecord, tc.size, tc.encoding
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if err := bus.EnsureTopics(ctx, cfg); err != nil {
@@ -175,12 +205,9 @@ func TestProducerPackLimits(t *testing.T) {
 					t.Fatalf("after %d events: %v", n, err)
 				}
 				records++
-				events := 1
-				if isPacked(m) {
-					events = 0
-					for range schemas.PackedLines(m.Value) {
-						events++
-					}
+				events := len(recordEvents(t, m, envs[0].Kind))
+				if tc.encoding == bus.EncodingJSON && (events > 1) != bus.IsPacked(m.Headers) {
+					t.Fatalf("a JSON record of %d events, packed: %v", events, bus.IsPacked(m.Headers))
 				}
 				n += events
 				maxSize, maxEvents = max(maxSize, len(m.Value)), max(maxEvents, events)

@@ -21,13 +21,17 @@ type Config struct {
 	// EventsPerRecord is the most envelopes the producer packs into one Kafka record of a kind
 	// topic (JSON Lines, schemas.PackedContentType), up to RecordBytes of them; 1 writes one
 	// envelope per record, unpacked. The sink reads both.
-	EventsPerRecord int           `koanf:"events_per_record"`
-	RecordBytes     int           `koanf:"record_bytes"`
-	MaxAttempts     int           `koanf:"max_attempts"` // producer retries
-	WriteTimeout    time.Duration `koanf:"write_timeout"`
-	GroupID         string        `koanf:"group_id"`
-	SessionTimeout  time.Duration `koanf:"session_timeout"` // consumer group: how soon a dead sink's partitions move
-	DialTimeout     time.Duration `koanf:"dial_timeout"`
+	EventsPerRecord int `koanf:"events_per_record"`
+	// Encoding is how the producer writes events: "protobuf" (packs of
+	// schemas.ProtoPackContentType, schemas/proto/chainwatch/v1/events.proto) or "json" (one JSON
+	// envelope per record, or JSON Lines packs). The sink reads both whatever this says.
+	Encoding       string        `koanf:"encoding"`
+	RecordBytes    int           `koanf:"record_bytes"`
+	MaxAttempts    int           `koanf:"max_attempts"` // producer retries
+	WriteTimeout   time.Duration `koanf:"write_timeout"`
+	GroupID        string        `koanf:"group_id"`
+	SessionTimeout time.Duration `koanf:"session_timeout"` // consumer group: how soon a dead sink's partitions move
+	DialTimeout    time.Duration `koanf:"dial_timeout"`
 	// TLS and SASL secure the connections of the producer, the sink's consumer and the admin
 	// client (topic creation, /readyz).
 	TLS  confkit.TLS `koanf:"tls"`
@@ -77,12 +81,18 @@ func (s SASLConfig) validate(p *confkit.Problems) {
 	}
 }
 
+// The producer's encodings (kafka.encoding).
+const (
+	EncodingProtobuf = "protobuf"
+	EncodingJSON     = "json"
+)
+
 // DefaultConfig is a local single broker (deploy/local).
 func DefaultConfig() Config {
 	return Config{
 		Brokers: []string{"127.0.0.1:19092"}, TopicPrefix: "chainwatch", Partitions: 3, ReplicationFactor: 1,
 		CreateTopics: true, ClientID: "chainwatch", Compression: "lz4", BatchSize: 5000, BatchBytes: 4 << 20,
-		EventsPerRecord: 8, RecordBytes: 256 << 10,
+		EventsPerRecord: 8, RecordBytes: 256 << 10, Encoding: EncodingProtobuf,
 		BatchTimeout: 5 * time.Millisecond, MaxAttempts: 10, WriteTimeout: 30 * time.Second,
 		GroupID: "chainwatch-sink", SessionTimeout: 10 * time.Second, DialTimeout: 10 * time.Second,
 	}
@@ -103,6 +113,7 @@ func (c Config) Validate() error {
 		p.Add("batch_bytes", "must be > 0, got %d", c.BatchBytes)
 	}
 	p.Duration("batch_timeout", c.BatchTimeout)
+	p.OneOf("encoding", c.Encoding, EncodingProtobuf, EncodingJSON)
 	if c.EventsPerRecord < 1 || c.EventsPerRecord > 10000 {
 		p.Add("events_per_record", "must be within 1..10000, got %d", c.EventsPerRecord)
 	}

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -120,7 +121,14 @@ func TestSCRAMRoundTripIntegration(t *testing.T) {
 	if err != nil {
 		t.Fatalf("consume over SCRAM: %v", err)
 	}
-	got, _, err := schemas.Decode(m.Value, schemas.KindSubstitution)
+	var got schemas.Envelope
+	err = errors.New("no event in the pack")
+	schemas.ProtoPackEvents(m.Value, func(_ int, ev []byte, perr error) bool {
+		if err = perr; err == nil {
+			got, _, err = schemas.DecodeProto(ev, schemas.KindSubstitution, false)
+		}
+		return false
+	})
 	if err != nil || got.EventID != env.EventID {
 		t.Fatalf("round trip: %v %+v", err, got)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 
@@ -108,7 +109,8 @@ func TestDecodePipeChunks(t *testing.T) {
 }
 
 // A chunk slot keeps its pack's memory for the next messages' events (decode, decodePipe.next):
-// packed records of 1 to 9 events, some lines not JSON, go through the pipe many times over
+// packed records of 1 to 9 events (JSON Lines and protobuf packs in turn), some lines not JSON
+// and some events not protobuf, go through the pipe many times over
 // its chunks, and each comes out with exactly its own events, in line order, its rejects where
 // its bad lines are and nowhere else; and the slots' memory is used again.
 func TestDecodePipeReusesPacks(t *testing.T) {
@@ -127,19 +129,31 @@ func TestDecodePipeReusesPacks(t *testing.T) {
 	go func() {
 		for r := range records {
 			m := kafka.Message{Topic: schemas.KindTrade.Topic(prefix), Offset: int64(r), Headers: bus.PackedHeaders()}
+			proto := r%2 == 1 // every other record a protobuf pack
+			if proto {
+				m.Headers = bus.ProtoPackHeaders()
+			}
 			for j := range r%9 + 1 {
-				if j > 0 {
+				if j > 0 && !proto {
 					m.Value = append(m.Value, '\n')
 				}
 				if (r+j)%7 == 3 {
-					m.Value = append(m.Value, "{bad"...)
+					bad := "{bad"
+					if proto {
+						bad = "\x0a\x02\x48\x01" // an event of an unknown field
+					}
+					m.Value = append(m.Value, bad...)
 					want[r] = append(want[r], line{bad: true})
 					continue
 				}
-				v := msg(3 * (r*9 + j)).Value // every third loadgen event is a trade event
+				i := 3 * (r*9 + j) // every third loadgen event is a trade event
+				v := msg(i).Value
 				env, _, err := schemas.Decode(v, schemas.KindTrade)
 				if err != nil {
 					panic(err)
+				}
+				if proto {
+					v = protoPack(t, time.Unix(1_700_000_000, 0), i)
 				}
 				m.Value = append(m.Value, v...)
 				want[r] = append(want[r], line{id: env.EventID})

@@ -701,8 +701,9 @@ type event struct {
 	env    schemas.Envelope
 	rec    schemas.Record
 	reject *schemas.Rejected
-	line   int    // its line in a packed record (0: not packed)
-	raw    []byte // its bytes: the record's value, or its line of a pack
+	line   int    // its line in a JSON Lines pack, its place in a protobuf pack (0: not packed)
+	proto  bool   // an event of a protobuf pack
+	raw    []byte // its bytes: the record's value, its line of a pack, or its Envelope message
 }
 
 // decode turns m into a decoded record. It touches no sink state but the read-only topic maps, so
@@ -734,7 +735,8 @@ func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 		d.reject = s.rejected(m, "", "unknown_topic", fmt.Errorf("topic %q carries no known kind", m.Topic))
 		return d
 	}
-	if bus.IsPacked(m.Headers) {
+	switch bus.RecordFormat(m.Headers) {
+	case bus.FormatJSONLines:
 		d.pack = pack[:0]
 		if cap(pack) == 0 {
 			d.pack = make([]event, 0, bytes.Count(m.Value, []byte{'\n'})+1)
@@ -747,6 +749,24 @@ func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 			return d
 		}
 		d.pack = nil // no event in it: rejected as an unpacked record of that value would be
+	case bus.FormatProtoPack:
+		d.pack = pack[:0]
+		schemas.ProtoPackEvents(m.Value, func(i int, v []byte, err error) bool {
+			d.pack = append(d.pack, event{line: i, raw: v, proto: true})
+			e := &d.pack[len(d.pack)-1]
+			if err != nil {
+				e.reject = s.eventRejected(m, e, "", "bad_protobuf", err)
+				return false
+			}
+			s.decodeEvent(m, kind, e)
+			return true
+		})
+		if len(d.pack) > 0 {
+			return d
+		}
+		d.pack = nil
+		d.reject = s.rejected(m, "", "bad_protobuf", errors.New("a protobuf pack without events"))
+		return d
 	}
 	d.raw = m.Value
 	s.decodeEvent(m, kind, &d.event)
@@ -755,7 +775,15 @@ func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 
 // decodeEvent decodes e's bytes as an event of kind.
 func (s *Sink) decodeEvent(m kafka.Message, kind schemas.Kind, e *event) {
-	env, rec, err := schemas.DecodeShared(e.raw, kind) // kafka-go gives each message its own value
+	// kafka-go gives each message its own value: the strings may share it
+	var env schemas.Envelope
+	var rec schemas.Record
+	var err error
+	if e.proto {
+		env, rec, err = schemas.DecodeProto(e.raw, kind, true)
+	} else {
+		env, rec, err = schemas.DecodeShared(e.raw, kind)
+	}
 	if err != nil {
 		reason := "invalid"
 		var de *schemas.DecodeError
@@ -832,13 +860,18 @@ func (s *Sink) rejected(m kafka.Message, source, reason string, err error) *sche
 }
 
 // eventRejected is rejected for e of m: a packed event's reject has its own id
-// (schemas.PackedRejectID), its line as raw bytes, and its line named in the detail.
+// (schemas.PackedRejectID), its line (its Envelope message) as raw bytes, and its place named in
+// the detail.
 func (s *Sink) eventRejected(m kafka.Message, e *event, source, reason string, err error) *schemas.Rejected {
 	r := s.rejected(m, source, reason, err)
 	if e.line > 0 {
 		r.RejectID = schemas.PackedRejectID(m.Topic, int32(m.Partition), m.Offset, e.line)
 		r.Raw = e.raw
-		r.Detail = fmt.Sprintf("line %d of a packed record: %s", e.line, r.Detail)
+		if e.proto {
+			r.Detail = fmt.Sprintf("event %d of a protobuf pack: %s", e.line, r.Detail)
+		} else {
+			r.Detail = fmt.Sprintf("line %d of a packed record: %s", e.line, r.Detail)
+		}
 	}
 	return r
 }

@@ -277,6 +277,38 @@ func BenchmarkSinkDecodeAndBatchPacked(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkSinkDecodeAndBatchProto is BenchmarkSinkDecodeAndBatchPacked over protobuf packs of
+// the same events (kafka.encoding's default): one op is one event.
+func BenchmarkSinkDecodeAndBatchProto(b *testing.B) {
+	const per = 8
+	var msgs []kafka.Message
+	for i := 0; i < 10000; i += 3 * per { // every third loadgen event is a trade event: one topic
+		var is []int
+		for j := 0; j < per; j++ {
+			is = append(is, i+3*j)
+		}
+		msgs = append(msgs, kafka.Message{Topic: schemas.KindTrade.Topic(prefix), Offset: int64(i),
+			Headers: bus.ProtoPackHeaders(), Value: protoPack(b, time.Unix(1_700_000_000, 0), is...)})
+	}
+	s := New(cfg(), prefix, newFetcher(), &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var slot []event
+	for i := 0; i < b.N; i += per {
+		d := s.decode(msgs[(i/per)%len(msgs)], slot)
+		if d.pack == nil || d.pack[0].reject != nil {
+			b.Fatalf("not decoded: %+v", d)
+		}
+		s.apply(d)
+		clear(d.pack)
+		slot = d.pack[:0]
+		if s.b.n >= 10000 {
+			s.b.reset()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
 // The consumer-group timeouts come from config: after a kill -9 the partitions move after
 // kafka.session_timeout, not kafka-go's 30 s default.
 func TestReaderUsesGroupTimeouts(t *testing.T) {
@@ -559,6 +591,69 @@ func TestSinkPackedRecords(t *testing.T) {
 	records := testutil.ToFloat64(s.m.consumed.WithLabelValues(topic))
 	if events != 8 || records != 3 {
 		t.Errorf("events consumed %v (want 8 = 6 stored + 2 rejected), records %v (want 3)", events, records)
+	}
+}
+
+// protoPack is a protobuf pack of the loadgen events i (schemas.AppendProtoEvent).
+func protoPack(t testing.TB, now time.Time, is ...int) []byte {
+	var b []byte
+	for _, i := range is {
+		env := loadgen.Event(i, now)
+		rec, err := schemas.RecordOf(&env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = schemas.AppendProtoEvent(b, &env, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+// TestSinkProtoPacks: a protobuf pack's events are stored, a bad one is rejected alone (its id
+// topic/partition/offset/N, its Envelope message as raw bytes), a broken frame rejects the rest of
+// the record as one event, and a pack without events is rejected whole: events in = stored +
+// rejected.
+func TestSinkProtoPacks(t *testing.T) {
+	f, st, dlq := newFetcher(), &fakeStore{}, &fakeDLQ{}
+	s := New(cfg(), prefix, f, st, dlq, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	topic := schemas.KindTrade.Topic(prefix)
+	now := time.Unix(1_700_000_000, 0)
+	bad := []byte{0x0a, 0x03, 0x08, 0x01, 0x48} // an events field holding schema_version 1 and a cut tag
+	value := append(append(protoPack(t, now, 0, 3, 6), bad...), protoPack(t, now, 9, 12)...)
+	value = append(value, 0x0a, 0x7f, 0x01) // a frame longer than the rest
+	pack := bus.ProtoPackHeaders()
+	f.msgs <- kafka.Message{Topic: topic, Partition: 0, Offset: 10, Value: value, Headers: pack}
+	f.msgs <- msg(30) // a plain JSON record after it
+	f.msgs <- kafka.Message{Topic: topic, Partition: 1, Offset: 4, Value: nil, Headers: pack}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "committed", func() bool { return len(f.commits()) == 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := st.total(); got != 6 {
+		t.Errorf("stored %d rows, want 6 (5 of the pack, 1 plain)", got)
+	}
+	if len(dlq.got) != 3 {
+		t.Fatalf("dead letters: %+v", dlq.got)
+	}
+	if r := dlq.got[0]; r.RejectID != topic+"/0/10/4" || r.Reason != "bad_protobuf" || string(r.Raw) != string(bad[2:]) ||
+		!strings.HasPrefix(r.Detail, "event 4 of a protobuf pack: ") || r.Offset != 10 {
+		t.Errorf("the pack's bad event: %+v", r)
+	}
+	if r := dlq.got[1]; r.RejectID != topic+"/0/10/7" || r.Reason != "bad_protobuf" || string(r.Raw) != "\x0a\x7f\x01" {
+		t.Errorf("the broken frame: %+v", r)
+	}
+	if r := dlq.got[2]; r.RejectID != topic+"/1/4" || r.Reason != "bad_protobuf" { // a pack of no event
+		t.Errorf("the empty pack: %+v", r)
+	}
+	events := testutil.ToFloat64(s.m.events.WithLabelValues(topic))
+	records := testutil.ToFloat64(s.m.consumed.WithLabelValues(topic))
+	if events != 9 || records != 3 {
+		t.Errorf("events consumed %v (want 9 = 6 stored + 3 rejected), records %v (want 3)", events, records)
 	}
 }
 
