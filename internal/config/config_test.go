@@ -79,7 +79,7 @@ func TestBadConfigs(t *testing.T) {
 		"types.yaml":      {"partitions"},
 		"unknown.yaml":    {"kafka.brokerz: unknown key", "clikhouse.addr: unknown key"},
 		"secretfile.yaml": {"clickhouse.password_file:"},
-		"many.yaml": {"log.level:", "kafka.brokers[0]:", "kafka.compression:", "kafka.topic_prefix:",
+		"many.yaml": {"log.level:", "kafka.brokers[0]:", "kafka.compression:", "kafka.topic_prefix:", "kafka.encoding:",
 			"clickhouse.database:", "sink.batch_rows:", "sink.retry_max:"},
 	}
 	files, _ := filepath.Glob("testdata/config/bad/*.yaml")
