@@ -117,13 +117,18 @@ func pbStrs[T any](get func(*T) *[]string) pbCodec {
 		}}
 }
 
+// appendVarintField appends field num as a varint, or nothing for 0 (proto3 implicit presence).
+func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
+	if v != 0 {
+		b = protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), v)
+	}
+	return b
+}
+
 func pbUint[T any, U uint8 | uint16](bits int, get func(*T) *U) pbCodec {
 	return pbCodec{typ: "uint32", wire: protowire.VarintType,
 		enc: func(r any, b []byte, num protowire.Number) []byte {
-			if v := *get(r.(*T)); v != 0 {
-				b = protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), uint64(v))
-			}
-			return b
+			return appendVarintField(b, num, uint64(*get(r.(*T))))
 		},
 		dec: func(r any, v pbValue, _ bool) error {
 			if v.u >= 1<<bits {
@@ -137,10 +142,7 @@ func pbUint[T any, U uint8 | uint16](bits int, get func(*T) *U) pbCodec {
 func pbInt64[T any](get func(*T) *int64) pbCodec {
 	return pbCodec{typ: "int64", wire: protowire.VarintType,
 		enc: func(r any, b []byte, num protowire.Number) []byte {
-			if v := *get(r.(*T)); v != 0 {
-				b = protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), uint64(v))
-			}
-			return b
+			return appendVarintField(b, num, uint64(*get(r.(*T))))
 		},
 		dec: func(r any, v pbValue, _ bool) error {
 			*get(r.(*T)) = int64(v.u)
@@ -185,7 +187,7 @@ func pbBool[T any](get func(*T) *bool) pbCodec {
 	return pbCodec{typ: "bool", wire: protowire.VarintType,
 		enc: func(r any, b []byte, num protowire.Number) []byte {
 			if *get(r.(*T)) {
-				b = protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), 1)
+				return appendVarintField(b, num, 1)
 			}
 			return b
 		},
@@ -210,13 +212,7 @@ func appendTimestamp(b []byte, num protowire.Number, t time.Time) []byte {
 		return b
 	}
 	return appendNested(b, num, func(b []byte) []byte {
-		if s := t.Unix(); s != 0 {
-			b = protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), uint64(s))
-		}
-		if n := t.Nanosecond(); n != 0 {
-			b = protowire.AppendVarint(protowire.AppendTag(b, 2, protowire.VarintType), uint64(n))
-		}
-		return b
+		return appendVarintField(appendVarintField(b, 1, uint64(t.Unix())), 2, uint64(t.Nanosecond()))
 	})
 }
 
@@ -359,9 +355,7 @@ func AppendProtoEvent(b []byte, env *Envelope, rec Record) ([]byte, error) {
 		return b, fmt.Errorf("protobuf: kind %q has no payload message", rec.Kind())
 	}
 	return appendNested(b, pbPackEvents, func(b []byte) []byte {
-		if env.SchemaVersion != 0 {
-			b = protowire.AppendVarint(protowire.AppendTag(b, pbSchemaVersion, protowire.VarintType), uint64(int64(env.SchemaVersion)))
-		}
+		b = appendVarintField(b, pbSchemaVersion, uint64(int64(int32(env.SchemaVersion))))
 		if env.EventID != "" {
 			b = protowire.AppendString(protowire.AppendTag(b, pbEventID, protowire.BytesType), env.EventID)
 		}

@@ -261,12 +261,21 @@ func BenchmarkSinkDecodeAndBatchPacked(b *testing.B) {
 		}
 		msgs = append(msgs, m)
 	}
+	benchDecodePacks(b, msgs, per)
+}
+
+// benchDecodePacks decodes and batches msgs, packs of per events each, over and over: one op is
+// one event.
+func benchDecodePacks(b *testing.B, msgs []kafka.Message, per int) {
 	s := New(cfg(), prefix, newFetcher(), &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	var slot []event // a chunk slot's pack, reused as the decode pipe does
 	for i := 0; i < b.N; i += per {
 		d := s.decode(msgs[(i/per)%len(msgs)], slot)
+		if d.pack == nil || d.pack[0].reject != nil {
+			b.Fatalf("not decoded: %+v", d)
+		}
 		s.apply(d)
 		clear(d.pack)
 		slot = d.pack[:0]
@@ -290,23 +299,7 @@ func BenchmarkSinkDecodeAndBatchProto(b *testing.B) {
 		msgs = append(msgs, kafka.Message{Topic: schemas.KindTrade.Topic(prefix), Offset: int64(i),
 			Headers: bus.ProtoPackHeaders(), Value: protoPack(b, time.Unix(1_700_000_000, 0), is...)})
 	}
-	s := New(cfg(), prefix, newFetcher(), &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	var slot []event
-	for i := 0; i < b.N; i += per {
-		d := s.decode(msgs[(i/per)%len(msgs)], slot)
-		if d.pack == nil || d.pack[0].reject != nil {
-			b.Fatalf("not decoded: %+v", d)
-		}
-		s.apply(d)
-		clear(d.pack)
-		slot = d.pack[:0]
-		if s.b.n >= 10000 {
-			s.b.reset()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	benchDecodePacks(b, msgs, per)
 }
 
 // The consumer-group timeouts come from config: after a kill -9 the partitions move after
@@ -565,14 +558,7 @@ func TestSinkPackedRecords(t *testing.T) {
 	f.msgs <- kafka.Message{Topic: topic, Partition: 0, Offset: 10, Value: value, Headers: packed}
 	f.msgs <- msg(30) // a plain record after it
 	f.msgs <- kafka.Message{Topic: topic, Partition: 1, Offset: 4, Value: []byte("\n \n"), Headers: packed}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- s.Run(ctx) }()
-	waitFor(t, "committed", func() bool { return len(f.commits()) == 2 })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntilCommitted(t, s, f, 2)
 	if got := st.total(); got != 6 {
 		t.Errorf("stored %d rows, want 6 (5 of the pack, 1 plain)", got)
 	}
@@ -587,10 +573,28 @@ func TestSinkPackedRecords(t *testing.T) {
 	if r := dlq.got[1]; r.RejectID != topic+"/1/4" || r.Reason != "bad_json" { // a pack of no event
 		t.Errorf("the empty pack: %+v", r)
 	}
-	events := testutil.ToFloat64(s.m.events.WithLabelValues(topic))
-	records := testutil.ToFloat64(s.m.consumed.WithLabelValues(topic))
-	if events != 8 || records != 3 {
-		t.Errorf("events consumed %v (want 8 = 6 stored + 2 rejected), records %v (want 3)", events, records)
+	wantConsumed(t, s, topic, 8, 3) // 6 stored + 2 rejected
+}
+
+// wantConsumed checks the events and records s counted consumed from topic.
+func wantConsumed(t *testing.T, s *Sink, topic string, events, records float64) {
+	t.Helper()
+	e, r := testutil.ToFloat64(s.m.events.WithLabelValues(topic)), testutil.ToFloat64(s.m.consumed.WithLabelValues(topic))
+	if e != events || r != records {
+		t.Errorf("events consumed %v, records %v; want %v and %v", e, r, events, records)
+	}
+}
+
+// runUntilCommitted runs s until f has seen n commits, then stops it.
+func runUntilCommitted(t *testing.T, s *Sink, f *fakeFetcher, n int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "committed", func() bool { return len(f.commits()) == n })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -626,14 +630,7 @@ func TestSinkProtoPacks(t *testing.T) {
 	f.msgs <- kafka.Message{Topic: topic, Partition: 0, Offset: 10, Value: value, Headers: pack}
 	f.msgs <- msg(30) // a plain JSON record after it
 	f.msgs <- kafka.Message{Topic: topic, Partition: 1, Offset: 4, Value: nil, Headers: pack}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- s.Run(ctx) }()
-	waitFor(t, "committed", func() bool { return len(f.commits()) == 2 })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntilCommitted(t, s, f, 2)
 	if got := st.total(); got != 6 {
 		t.Errorf("stored %d rows, want 6 (5 of the pack, 1 plain)", got)
 	}
@@ -650,11 +647,7 @@ func TestSinkProtoPacks(t *testing.T) {
 	if r := dlq.got[2]; r.RejectID != topic+"/1/4" || r.Reason != "bad_protobuf" { // a pack of no event
 		t.Errorf("the empty pack: %+v", r)
 	}
-	events := testutil.ToFloat64(s.m.events.WithLabelValues(topic))
-	records := testutil.ToFloat64(s.m.consumed.WithLabelValues(topic))
-	if events != 9 || records != 3 {
-		t.Errorf("events consumed %v (want 9 = 6 stored + 3 rejected), records %v (want 3)", events, records)
-	}
+	wantConsumed(t, s, topic, 9, 3) // 6 stored + 3 rejected
 }
 
 // A batch's lag counts the records past it as its events per record: ten records of 16 events
