@@ -191,7 +191,8 @@ func NewProducer(cfg Config, reg prometheus.Registerer) *Producer {
 // The envelopes of one topic in envs share records, in their order, up to kafka.events_per_record
 // of them and kafka.record_bytes: protobuf packs (kafka.encoding protobuf, ProtoPackHeaders, also
 // for one event), or JSON Lines packs (json, PackedHeaders) where a record of one envelope is
-// written as plain JSON. A record is keyed by its first envelope's event id.
+// written as plain JSON. A record is keyed by its first envelope's event id. An envelope whose
+// payload does not decode goes as plain JSON in a record of its own, for the sink to reject.
 func (p *Producer) Emit(ctx context.Context, envs ...schemas.Envelope) error {
 	if len(envs) == 0 {
 		return nil
@@ -272,12 +273,22 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 	}
 	var scratch []byte
 	for i := range envs {
+		topic := envs[i].Kind.Topic(p.prefix)
 		b, err := p.encode(&envs[i], scratch[:0])
+		if errors.Is(err, errNoRecord) {
+			// A payload that does not decode (a producer's bug): the event goes as JSON in a
+			// record of its own, so the sink rejects it with its reason instead of this Emit
+			// failing for every event in it.
+			if b, err = json.Marshal(&envs[i]); err == nil {
+				events[topic]++
+				msgs = append(msgs, kafka.Message{Topic: topic, Key: envs[i].Key(), Value: b})
+				continue
+			}
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("kafka: encode event %s: %w", envs[i].EventID, err)
 		}
 		scratch = b
-		topic := envs[i].Kind.Topic(p.prefix)
 		events[topic]++
 		o := opens[topic]
 		if o != nil && (o.n >= p.perRecord || len(o.value)+1+len(b) > p.recordBytes) {
@@ -312,10 +323,13 @@ func (p *Producer) encode(env *schemas.Envelope, b []byte) ([]byte, error) {
 	}
 	rec, err := schemas.RecordOf(env)
 	if err != nil {
-		return b, err
+		return b, fmt.Errorf("%w: %w", errNoRecord, err)
 	}
 	return schemas.AppendProtoEvent(b, env, rec)
 }
+
+// errNoRecord: an envelope's payload does not decode into its kind's record.
+var errNoRecord = errors.New("payload does not decode")
 
 // Reject writes rejects to the dead-letter topic, with the reason in headers too.
 func (p *Producer) Reject(ctx context.Context, rejects ...schemas.Rejected) error {

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -219,5 +220,52 @@ func TestProducerPackLimits(t *testing.T) {
 				t.Errorf("record_bytes %d: %d records, up to %d bytes and %d events each", tc.size, records, maxSize, maxEvents)
 			}
 		})
+	}
+}
+
+// An envelope whose payload does not decode (a producer's bug) cannot be written as protobuf: it
+// goes as JSON in a record of its own, for the sink to reject with its reason, and the other
+// events of the Emit go in their pack as usual.
+func TestProducerSendsUndecodablePayloadAsJSON(t *testing.T) {
+	cfg := fakeKafka(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := bus.EnsureTopics(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	p := bus.NewProducer(cfg, nil)
+	defer p.Close()
+	good := loadgen.Event(0, time.Now())
+	bad := good
+	bad.Payload = []byte(`{"reporter_m49":"not a number"}`)
+	if err := p.Emit(ctx, good, bad, loadgen.Event(3, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	r := sink.NewReader(cfg, sink.DefaultConfig(), []string{good.Kind.Topic("unit")}, nil)
+	defer r.Close()
+	var packed, plain int
+	for n := 0; n < 3; {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch bus.RecordFormat(m.Headers) {
+		case bus.FormatProtoPack:
+			packed++
+			n += len(recordEvents(t, m, good.Kind))
+		case bus.FormatJSON:
+			plain++
+			n++
+			_, _, err := schemas.Decode(m.Value, good.Kind)
+			var de *schemas.DecodeError
+			if !errors.As(err, &de) || de.Reason != "bad_payload" {
+				t.Fatalf("the undecodable event: %v, want a bad_payload reject", err)
+			}
+		default:
+			t.Fatalf("a record of format %d", bus.RecordFormat(m.Headers))
+		}
+	}
+	if plain != 1 || packed < 1 {
+		t.Fatalf("%d protobuf records, %d plain JSON records; want the bad event alone as JSON", packed, plain)
 	}
 }
