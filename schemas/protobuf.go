@@ -427,7 +427,11 @@ func DecodeProto(value []byte, wantKind Kind, shared bool) (Envelope, Record, er
 			return env, nil, &DecodeError{"bad_protobuf", protowire.ParseError(n)}
 		}
 		b = b[n:]
-		if num > pbIngestedAt && payloadOf(num) == "" || num < pbSchemaVersion {
+		var kind Kind // of a payload field
+		if num > pbIngestedAt {
+			kind = payloadOf(num)
+		}
+		if num > pbIngestedAt && kind == "" || num < pbSchemaVersion {
 			return env, nil, &DecodeError{"bad_protobuf", fmt.Errorf("envelope: unknown field %d", num)}
 		}
 		want := protowire.BytesType
@@ -455,7 +459,7 @@ func DecodeProto(value []byte, wantKind Kind, shared bool) (Envelope, Record, er
 		case pbIngestedAt:
 			env.IngestedAt, err = decodeTimestamp(v.b)
 		default:
-			payloadKind, payload = payloadOf(num), v.b
+			payloadKind, payload = kind, v.b
 		}
 		if err != nil {
 			return env, nil, &DecodeError{"bad_protobuf", fmt.Errorf("envelope field %d: %w", num, err)}

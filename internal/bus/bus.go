@@ -243,9 +243,6 @@ func RecordFormat(hs []kafka.Header) int {
 	return FormatJSON
 }
 
-// IsPacked reports whether a record's headers mark it a JSON Lines pack.
-func IsPacked(hs []kafka.Header) bool { return RecordFormat(hs) == FormatJSONLines }
-
 // open is a record being packed.
 type open struct {
 	key   []byte

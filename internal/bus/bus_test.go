@@ -135,6 +135,20 @@ func testProduceConsumeCommit(t *testing.T, encoding string) {
 	}
 }
 
+// producerOn creates cfg's topics and returns a producer on them, closed when t ends, and a context
+// that ends then too (or after 30 s).
+func producerOn(t *testing.T, cfg bus.Config) (context.Context, *bus.Producer) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	if err := bus.EnsureTopics(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	p := bus.NewProducer(cfg, nil)
+	t.Cleanup(func() { p.Close() })
+	return ctx, p
+}
+
 // recordEvents decodes the events of a kind topic's record, whatever its format (none for the
 // dead-letter topic's).
 func recordEvents(t *testing.T, m kafka.Message, kind schemas.Kind) []schemas.Envelope {
@@ -183,13 +197,7 @@ func TestProducerPackLimits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fakeKafka(t)
 			cfg.EventsPerRecord, cfg.RecordBytes, cfg.Encoding = tc.perRecord, tc.size, tc.encoding
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := bus.EnsureTopics(ctx, cfg); err != nil {
-				t.Fatal(err)
-			}
-			p := bus.NewProducer(cfg, nil)
-			defer p.Close()
+			ctx, p := producerOn(t, cfg)
 			var envs []schemas.Envelope
 			for i := 0; i < 60; i++ {
 				envs = append(envs, loadgen.Event(3*i, time.Now())) // every third loadgen event: one kind
@@ -207,8 +215,8 @@ func TestProducerPackLimits(t *testing.T) {
 				}
 				records++
 				events := len(recordEvents(t, m, envs[0].Kind))
-				if tc.encoding == bus.EncodingJSON && (events > 1) != bus.IsPacked(m.Headers) {
-					t.Fatalf("a JSON record of %d events, packed: %v", events, bus.IsPacked(m.Headers))
+				if packed := bus.RecordFormat(m.Headers) == bus.FormatJSONLines; tc.encoding == bus.EncodingJSON && (events > 1) != packed {
+					t.Fatalf("a JSON record of %d events, packed: %v", events, packed)
 				}
 				n += events
 				maxSize, maxEvents = max(maxSize, len(m.Value)), max(maxEvents, events)
@@ -228,13 +236,7 @@ func TestProducerPackLimits(t *testing.T) {
 // events of the Emit go in their pack as usual.
 func TestProducerSendsUndecodablePayloadAsJSON(t *testing.T) {
 	cfg := fakeKafka(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := bus.EnsureTopics(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	p := bus.NewProducer(cfg, nil)
-	defer p.Close()
+	ctx, p := producerOn(t, cfg)
 	good := loadgen.Event(0, time.Now())
 	bad := good
 	bad.Payload = []byte(`{"reporter_m49":"not a number"}`)

@@ -19,8 +19,8 @@ type Config struct {
 	BatchBytes        int64         `koanf:"batch_bytes"` // producer bytes per batch
 	BatchTimeout      time.Duration `koanf:"batch_timeout"`
 	// EventsPerRecord is the most envelopes the producer packs into one Kafka record of a kind
-	// topic (JSON Lines, schemas.PackedContentType), up to RecordBytes of them; 1 writes one
-	// envelope per record, unpacked. The sink reads both.
+	// topic (in Encoding's pack), up to RecordBytes of them; 1 writes one envelope per record
+	// (with json, unpacked). The sink reads every format.
 	EventsPerRecord int `koanf:"events_per_record"`
 	// Encoding is how the producer writes events: "protobuf" (packs of
 	// schemas.ProtoPackContentType, schemas/proto/chainwatch/v1/events.proto) or "json" (one JSON
