@@ -268,10 +268,9 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 		}
 		msgs = append(msgs, m)
 	}
-	var scratch []byte
 	for i := range envs {
 		topic := envs[i].Kind.Topic(p.prefix)
-		b, err := p.encode(&envs[i], scratch[:0])
+		b, err := p.encode(&envs[i])
 		if errors.Is(err, errNoRecord) {
 			// A payload that does not decode (a producer's bug): the event goes as JSON in a
 			// record of its own, so the sink rejects it with its reason instead of this Emit
@@ -285,7 +284,6 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 		if err != nil {
 			return nil, nil, fmt.Errorf("kafka: encode event %s: %w", envs[i].EventID, err)
 		}
-		scratch = b
 		events[topic]++
 		o := opens[topic]
 		if o != nil && (o.n >= p.perRecord || len(o.value)+1+len(b) > p.recordBytes) {
@@ -293,7 +291,7 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 			o = nil
 		}
 		if o == nil {
-			o = &open{key: envs[i].Key(), value: append([]byte(nil), b...), n: 1}
+			o = &open{key: envs[i].Key(), value: b, n: 1} // b is encode's, ours to grow
 			if _, seen := opens[topic]; !seen {
 				topics = append(topics, topic)
 			}
@@ -312,17 +310,17 @@ func (p *Producer) pack(envs []schemas.Envelope) ([]kafka.Message, map[string]in
 	return msgs, events, nil
 }
 
-// encode appends env to b as one event of a record: a protobuf Pack's events field, or its JSON.
-func (p *Producer) encode(env *schemas.Envelope, b []byte) ([]byte, error) {
+// encode is env as one event of a record, in new memory: a protobuf Pack's events field, or its
+// JSON.
+func (p *Producer) encode(env *schemas.Envelope) ([]byte, error) {
 	if !p.protobuf {
-		j, err := json.Marshal(env)
-		return append(b, j...), err
+		return json.Marshal(env)
 	}
 	rec, err := schemas.RecordOf(env)
 	if err != nil {
-		return b, fmt.Errorf("%w: %w", errNoRecord, err)
+		return nil, fmt.Errorf("%w: %w", errNoRecord, err)
 	}
-	return schemas.AppendProtoEvent(b, env, rec)
+	return schemas.AppendProtoEvent(nil, env, rec)
 }
 
 // errNoRecord: an envelope's payload does not decode into its kind's record.
