@@ -12,13 +12,16 @@ package app
 // CHAINWATCH_BENCH_OUT (default bench/results.json), CHAINWATCH_BENCH_BIN (a prebuilt daemon, e.g.
 // of an older commit, for before/after figures), CHAINWATCH_BENCH_ENCODING (the producer's
 // kafka.encoding: protobuf, json), CHAINWATCH_BENCH_PPROF (a directory: the
-// daemon's CPU profile of each ingest run and the detector child's are written there).
+// daemon's CPU profile of each ingest run, with heap profiles every 500 ms of its drain, and the
+// detector child's are written there), CHAINWATCH_BENCH_CHILD_LOGS (a directory: the child
+// processes' output and the daemons' logs are kept there).
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -235,6 +238,16 @@ clickhouse: {addr: ["%s"], database: "%s", dial_timeout: 2s, read_timeout: 60s}
 		if t.Failed() {
 			b, _ := os.ReadFile(d.log)
 			t.Logf("daemon log (tail):\n%s", b[max(0, len(b)-8000):])
+		}
+		if keep := os.Getenv("CHAINWATCH_BENCH_CHILD_LOGS"); keep != "" {
+			// the daemon's whole log (GODEBUG=gctrace=1 goes there too), beside the children's
+			b, err := os.ReadFile(d.log)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(keep, fmt.Sprintf("daemon-%d.log", time.Now().UnixNano())), b, 0o644)
+			}
+			if err != nil {
+				t.Errorf("keeping the daemon log: %v", err)
+			}
 		}
 	})
 	return d
@@ -835,11 +848,33 @@ func startIngestDaemon(t *testing.T, bin string, kcfg bus.Config, ch chstore.Con
 		t.Fatal(err)
 	}
 	_, stopApp := startDaemon(t, cfg)
+	// heap profiles every 500 ms of the drain (what the sink holds live while it drains)
+	done, heaps := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(heaps)
+		for i := 1; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			h, err := os.Create(filepath.Join(dir, fmt.Sprintf("ingest-%d.heap-%d.pprof", run, i)))
+			if err == nil {
+				err = errors.Join(pprof.Lookup("heap").WriteTo(h, 0), h.Close())
+			}
+			if err != nil {
+				t.Errorf("heap profile: %v", err)
+				return
+			}
+		}
+	}()
 	var once sync.Once
 	drained = func() {
 		once.Do(func() {
 			pprof.StopCPUProfile()
 			f.Close()
+			close(done)
+			<-heaps
 		})
 	}
 	return os.Getpid(), time.Now(), drained, func() error {

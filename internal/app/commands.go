@@ -49,6 +49,7 @@ func commands() []command {
 		{"alerts", "alerts of a running daemon: alerts list|show FP|ack FP|silence|silences|unsilence ID [--url] [--token]", cmdAlerts, alertsUsage},
 		{"digest", "weekly risk digest: digest --week 2026-W47 --format md|html|csv|json [--region R] [--industry I] [--lang zh-CN|en] [--out F] [--archive] [--send]", cmdDigest, digestUsage},
 		{"whatif", "disruption what-if: whatif [--format table|json] [--stress] [--tiers] [--store] scenario.yaml (stops, days, paths, B计划 actions)", cmdWhatIf, ""},
+		{"records", "print the events on the Kafka topics as JSON Lines, whatever their encoding: records [--tail N] [--max N] [--follow] [kind ...]", cmdRecords, recordsUsage()},
 		{"token", "API tokens: token --name N --role read|operate (prints the token and its config entry); token --hash < token", cmdToken, tokenUsage},
 		{"smtp-sink", "a local SMTP sink for demos: smtp-sink --addr 127.0.0.1:2525 --dir DIR (writes .eml files)", cmdSMTPSink, ""},
 		{"version", "print the version (also --version)", cmdVersion, ""},

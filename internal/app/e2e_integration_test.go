@@ -16,6 +16,7 @@ import (
 	"github.com/chainwatch/chainwatch/collectors"
 	"github.com/chainwatch/chainwatch/detectors"
 	"github.com/chainwatch/chainwatch/internal/bus"
+	"github.com/chainwatch/chainwatch/internal/config"
 	"github.com/chainwatch/chainwatch/schemas"
 )
 
@@ -118,6 +119,7 @@ func TestPipelineEndToEndIntegration(t *testing.T) {
 	}
 	got := waitCounts(t, conn, 3*time.Minute, func(c map[string]uint64) bool { return fmt.Sprint(c) == fmt.Sprint(want) })
 	t.Logf("stored exactly %v (imports: read %d, emitted %d, rejected %d %v, skipped %d)", got, total.Read, total.Emitted, total.RejectedTotal(), total.Rejected, total.Skipped)
+	checkRecordsCommand(t, cfg, em)
 	var rejNoReason uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM rejected FINAL WHERE stage = 'collect' AND (reason = '' OR detail = '' OR location = '')").Scan(&rejNoReason); err != nil || rejNoReason != 0 {
 		t.Errorf("%d collect rejects lack reason, detail or location (err %v)", rejNoReason, err)
@@ -237,4 +239,52 @@ func TestPipelineEndToEndIntegration(t *testing.T) {
 	}
 	got = waitCounts(t, conn, 3*time.Minute, func(c map[string]uint64) bool { return fmt.Sprint(c) == fmt.Sprint(want) })
 	t.Logf("after BACI and Willems: %v", got)
+}
+
+// checkRecordsCommand: `chainwatch records` on the real broker prints every event the imports
+// emitted and every reject, each once per record that holds it, and none it should not; `records
+// --tail 1 availability` (the README's line) prints the last record of each partition.
+func checkRecordsCommand(t *testing.T, cfg config.Config, em *countingEmitter) {
+	t.Helper()
+	ctx := context.Background()
+	printed := map[schemas.Kind]map[string]bool{}
+	rejects := map[string]string{}
+	for _, l := range records(t, ctx, cfg) {
+		switch {
+		case l.Rejected != nil:
+			rejects[l.Rejected.RejectID] = l.Rejected.Reason
+		case l.Envelope != nil:
+			if printed[l.Envelope.Kind] == nil {
+				printed[l.Envelope.Kind] = map[string]bool{}
+			}
+			printed[l.Envelope.Kind][l.Envelope.EventID] = true
+		default:
+			t.Errorf("records printed an event the sink would reject (%s/%d/%d: %s %s); the imports emit valid events", l.Topic, l.Partition, l.Offset, l.Reason, l.Error)
+		}
+	}
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	if fmt.Sprint(printed) != fmt.Sprint(em.events) {
+		t.Errorf("records printed the events %v, the imports emitted %v (event ids by kind)", counts(printed), counts(em.events))
+	}
+	if fmt.Sprint(rejects) != fmt.Sprint(em.rejects) {
+		t.Errorf("records printed %d rejects, the imports sent %d", len(rejects), len(em.rejects))
+	}
+	tail := records(t, ctx, cfg, "--tail", "1", "availability")
+	if len(tail) == 0 {
+		t.Fatal("records --tail 1 availability printed nothing")
+	}
+	for _, l := range tail {
+		if l.Envelope == nil || l.Envelope.Kind != schemas.KindAvailability || !em.events[schemas.KindAvailability][l.Envelope.EventID] {
+			t.Errorf("records --tail 1 availability printed %+v", l)
+		}
+	}
+}
+
+func counts[K comparable](m map[K]map[string]bool) map[K]int {
+	out := map[K]int{}
+	for k, v := range m {
+		out[k] = len(v)
+	}
+	return out
 }

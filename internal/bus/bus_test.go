@@ -150,37 +150,18 @@ func producerOn(t *testing.T, cfg bus.Config) (context.Context, *bus.Producer) {
 }
 
 // recordEvents decodes the events of a kind topic's record, whatever its format (none for the
-// dead-letter topic's).
+// dead-letter topic's); every one must be valid.
 func recordEvents(t *testing.T, m kafka.Message, kind schemas.Kind) []schemas.Envelope {
 	t.Helper()
 	if kind == "" {
 		return nil
 	}
 	var out []schemas.Envelope
-	add := func(what int, env schemas.Envelope, err error) {
-		if err != nil {
-			t.Fatalf("%s offset %d event %d: %v", m.Topic, m.Offset, what, err)
+	for e := range bus.RecordEvents(m, kind) {
+		if e.Err != nil {
+			t.Fatalf("%s offset %d event %d: %v", m.Topic, m.Offset, e.N, e.Err)
 		}
-		out = append(out, env)
-	}
-	switch bus.RecordFormat(m.Headers) {
-	case bus.FormatJSONLines:
-		for i, l := range schemas.PackedLines(m.Value) {
-			env, _, err := schemas.Decode(l, kind)
-			add(i, env, err)
-		}
-	case bus.FormatProtoPack:
-		schemas.ProtoPackEvents(m.Value, func(i int, ev []byte, err error) bool {
-			var env schemas.Envelope
-			if err == nil {
-				env, _, err = schemas.DecodeProto(ev, kind, false)
-			}
-			add(i, env, err)
-			return true
-		})
-	default:
-		env, _, err := schemas.Decode(m.Value, kind)
-		add(1, env, err)
+		out = append(out, e.Envelope)
 	}
 	return out
 }
