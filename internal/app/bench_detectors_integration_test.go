@@ -138,6 +138,7 @@ func slope(xs, ys []float64) float64 {
 // one run does not leak into the next).
 func benchDetectorSize(t *testing.T, edges, runs int) detSize {
 	conn, ch := testenv.ClickHouse(t)
+	leftovers.db(ch.Database, nil)
 	ctx := context.Background()
 	start := time.Now()
 	st, rows := insertSynth(t, conn, edges)
@@ -149,7 +150,7 @@ func benchDetectorSize(t *testing.T, edges, runs int) detSize {
 		copyDatabase(t, conn, ch.Database, db)
 		waitMergesDone(t, conn, 3*time.Minute)
 		c := runDetChild(t, db, fmt.Sprintf("det-%d-%d", edges, r), limit)
-		_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
+		leftovers.db(db, func() { _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db) })
 		t.Logf("%d edges run %d (GOMEMLIMIT %q): %+v", edges, r, limit, c)
 		return c
 	}

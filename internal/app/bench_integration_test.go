@@ -98,6 +98,7 @@ func TestBench(t *testing.T) {
 		parts = "ingest,detectors,latency"
 	}
 	res := benchResults{Machine: machineInfo(t), Runs: benchEnvInt("CHAINWATCH_BENCH_RUNS", 3)}
+	leftovers.start(t)
 	bin := os.Getenv("CHAINWATCH_BENCH_BIN") // an older build, for a before/after
 	if bin == "" {
 		bin = buildBinary(t)
@@ -295,6 +296,76 @@ func deleteTopics(kcfg bus.Config) {
 	_, _ = c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: bus.Topics(kcfg.TopicPrefix)})
 }
 
+// benchLeftovers are the databases and topics of the bench's runs, dropped when the bench ends
+// (CHAINWATCH_BENCH_DROP=end, the default) or as each run ends (=run, as before 2026-12-07).
+//
+// Why at the end: this machine's ext4 has no journal, and without one the kernel skips inodes
+// freed in the last one to five minutes whenever it allocates one, checking each in the buffer
+// cache. Right after a run's databases were dropped (thousands of files), every file the next
+// run's ClickHouse created cost a scan of them: `perf` put 30% of the server's CPU during a drain
+// in ext4_create (recently_deleted, find_inode_bit), against none after five idle minutes. The
+// drain writes two to three times the parts of the ceiling's inserts, so it paid more of it.
+// Production hosts keep a journal (or run XFS), where no such scan happens.
+type benchLeftovers struct {
+	mu     sync.Mutex
+	atEnd  bool
+	dbs    []string
+	topics []bus.Config
+}
+
+var leftovers benchLeftovers // the bench's, one TestBench at a time
+
+// start sets the mode from CHAINWATCH_BENCH_DROP and, at the end, drops what was left.
+func (l *benchLeftovers) start(t *testing.T) {
+	switch m := os.Getenv("CHAINWATCH_BENCH_DROP"); m {
+	case "", "end":
+		l.atEnd = true
+		t.Setenv("CHAINWATCH_TEST_KEEP", "1") // testenv.ClickHouse leaves its databases to us
+	case "run":
+		l.atEnd = false
+	default:
+		t.Fatalf("CHAINWATCH_BENCH_DROP=%q: want end or run", m)
+	}
+	t.Cleanup(func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, db := range l.dbs {
+			if out, err := clickhouseClient("", "DROP DATABASE IF EXISTS "+db).CombinedOutput(); err != nil {
+				t.Errorf("dropping %s: %v %s", db, err, out)
+			}
+		}
+		for _, k := range l.topics {
+			deleteTopics(k)
+		}
+		l.dbs, l.topics = nil, nil
+	})
+}
+
+// db is done with database name: dropNow drops it at once when runs drop their own (nil: its
+// testenv.ClickHouse cleanup drops it then); otherwise it is dropped when the bench ends.
+func (l *benchLeftovers) db(name string, dropNow func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.atEnd {
+		if dropNow != nil {
+			dropNow()
+		}
+		return
+	}
+	l.dbs = append(l.dbs, name)
+}
+
+// kafka registers a run's topics: deleted as the run ends, or when the bench ends.
+func (l *benchLeftovers) kafka(t *testing.T, kcfg bus.Config) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.atEnd {
+		t.Cleanup(func() { deleteTopics(kcfg) })
+		return
+	}
+	l.topics = append(l.topics, kcfg)
+}
+
 // ---- 1. ingest -------------------------------------------------------------------------------------
 
 type ingestRun struct {
@@ -484,6 +555,8 @@ func produceSynth(t *testing.T, kcfg bus.Config, n int) (map[string]int, []strin
 func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) ingestRun {
 	conn, ch := testenv.ClickHouse(t)
 	kcfg := testenv.Kafka(t)
+	leftovers.db(ch.Database, nil)
+	leftovers.kafka(t, kcfg)
 	if v := os.Getenv("CHAINWATCH_BENCH_PACK"); v != "" { // kafka.events_per_record of the producer
 		p, err := strconv.Atoi(v)
 		if err != nil {
@@ -494,7 +567,6 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	if v := os.Getenv("CHAINWATCH_BENCH_ENCODING"); v != "" { // kafka.encoding of the producer
 		kcfg.Encoding = v
 	}
-	t.Cleanup(func() { deleteTopics(kcfg) })
 	byTable, order, prate := produceSynth(t, kcfg, n)
 	krate := kafkaConsumerCeiling(t, kcfg, n)
 	kread := kafkaGoRead(t, kcfg, n)
@@ -973,11 +1045,17 @@ func benchCeiling(t *testing.T, ch chstore.Config, conn driver.Conn, srv int, or
 	dir := t.TempDir()
 	ceil := ch
 	ceil.Database = ch.Database + "_ceil"
+	if order != "" {
+		ceil.Database += "_unsorted" // its own: the first ceiling's may still be there (benchLeftovers)
+	}
 	cconn, err := chstore.Open(ctx, ceil, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cconn.Exec(ctx, "DROP DATABASE IF EXISTS "+ceil.Database); cconn.Close() }()
+	defer func() {
+		leftovers.db(ceil.Database, func() { _ = cconn.Exec(ctx, "DROP DATABASE IF EXISTS "+ceil.Database) })
+		cconn.Close()
+	}()
 	if _, err := chstore.Migrate(ctx, cconn); err != nil {
 		t.Fatal(err)
 	}

@@ -163,7 +163,8 @@ func background(ctx context.Context, kcfg bus.Config, rate int, sent *atomic.Int
 func benchLatencyOnce(t *testing.T, bin string, samples int) latencyRun {
 	conn, ch := testenv.ClickHouse(t)
 	kcfg := testenv.Kafka(t)
-	t.Cleanup(func() { deleteTopics(kcfg) })
+	leftovers.db(ch.Database, nil)
+	leftovers.kafka(t, kcfg)
 	ctx := context.Background()
 	if err := bus.EnsureTopics(ctx, kcfg); err != nil {
 		t.Fatal(err)
