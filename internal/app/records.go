@@ -113,7 +113,7 @@ func cmdRecords(ctx context.Context, in Invocation) error {
 		return recordLines(m, kinds[m.Topic], print)
 	})
 	in.Log.Info("records read", "topics", len(topics), "records", records, "lines", lines, "not_stored", bad)
-	if errors.Is(err, errEnough) {
+	if errors.Is(err, errEnough) || ctx.Err() != nil { // --max reached, or interrupted
 		return nil
 	}
 	return err
