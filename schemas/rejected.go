@@ -3,6 +3,8 @@ package schemas
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -33,6 +35,19 @@ type Rejected struct {
 	Detail     string    `json:"detail"` // the full error, naming the field
 	Raw        []byte    `json:"raw"`
 	ReceivedAt time.Time `json:"received_at"`
+}
+
+// DecodeDeadLetter reads a dead-letter record's value: a Rejected in JSON with its reject id and
+// reason. Any other value is an error, the sink's "bad_deadletter" detail.
+func DecodeDeadLetter(value []byte) (Rejected, error) {
+	var r Rejected
+	if err := json.Unmarshal(value, &r); err != nil {
+		return r, err
+	}
+	if r.RejectID == "" || r.Reason == "" {
+		return r, errors.New("dead-letter record without reject_id or reason")
+	}
+	return r, nil
 }
 
 // SinkRejectID is the reject id of a Kafka record that failed in the sink.

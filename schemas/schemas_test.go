@@ -313,3 +313,17 @@ func TestColumnsResetKeepsReleaseFrees(t *testing.T) {
 		t.Fatalf("append after Release: %v, len %d", err, c.Len())
 	}
 }
+
+// A dead-letter record is a Rejected with its reject id and reason; anything else is an error
+// (the sink stores it as bad_deadletter with that error as the detail).
+func TestDecodeDeadLetter(t *testing.T) {
+	r, err := DecodeDeadLetter([]byte(`{"reject_id":"t/0/1","stage":"sink","reason":"bad_json","detail":"d","raw":"eA=="}`))
+	if err != nil || r.RejectID != "t/0/1" || r.Reason != "bad_json" || string(r.Raw) != "x" {
+		t.Fatalf("a good record: %+v, %v", r, err)
+	}
+	for _, v := range []string{`{"reject_id":"t/0/1"}`, `{"reason":"bad_json"}`, `not json`, ``} {
+		if _, err := DecodeDeadLetter([]byte(v)); err == nil {
+			t.Errorf("%q: no error", v)
+		}
+	}
+}

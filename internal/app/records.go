@@ -95,7 +95,7 @@ func cmdRecords(ctx context.Context, in Invocation) error {
 	enc := json.NewEncoder(in.Stdout)
 	enc.SetEscapeHTML(false)
 	var records, lines, bad int64
-	print := func(l *recordLine) error {
+	emit := func(l *recordLine) error {
 		if l.Reason != "" {
 			bad++
 		}
@@ -110,7 +110,7 @@ func cmdRecords(ctx context.Context, in Invocation) error {
 	}
 	err := bus.Read(ctx, in.Config.Kafka, topics, bus.ReadOptions{Tail: *tail, Follow: *follow}, func(m kafka.Message) error {
 		records++
-		return recordLines(m, kinds[m.Topic], print)
+		return recordLines(m, kinds[m.Topic], emit)
 	})
 	in.Log.Info("records read", "topics", len(topics), "records", records, "lines", lines, "not_stored", bad)
 	if errors.Is(err, errEnough) || ctx.Err() != nil { // --max reached, or interrupted
@@ -119,22 +119,19 @@ func cmdRecords(ctx context.Context, in Invocation) error {
 	return err
 }
 
-// recordLines calls print with the lines of one record: its events, or the dead-letter record
+// recordLines calls emit with the lines of one record: its events, or the dead-letter record
 // (kind "").
-func recordLines(m kafka.Message, kind schemas.Kind, print func(*recordLine) error) error {
+func recordLines(m kafka.Message, kind schemas.Kind, emit func(*recordLine) error) error {
 	l := recordLine{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
 	if kind == "" {
 		l.Format = "json"
-		var r schemas.Rejected
-		if err := json.Unmarshal(m.Value, &r); err != nil || r.RejectID == "" || r.Reason == "" {
-			l.Reason, l.Error, l.Raw = "bad_deadletter", "dead-letter record without reject_id or reason", m.Value
-			if err != nil {
-				l.Error = err.Error()
-			}
+		r, err := schemas.DecodeDeadLetter(m.Value)
+		if err != nil {
+			l.Reason, l.Error, l.Raw = "bad_deadletter", err.Error(), m.Value
 		} else {
 			l.Rejected = &r
 		}
-		return print(&l)
+		return emit(&l)
 	}
 	switch bus.RecordFormat(m.Headers) {
 	case bus.FormatProtoPack:
@@ -161,7 +158,7 @@ func recordLines(m kafka.Message, kind schemas.Kind, print func(*recordLine) err
 			env.Payload = p
 			l.Envelope = &env
 		}
-		if err := print(&l); err != nil {
+		if err := emit(&l); err != nil {
 			return err
 		}
 	}

@@ -22,7 +22,6 @@ package sink
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -713,13 +712,9 @@ type event struct {
 func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 	d := decoded{m: m}
 	if m.Topic == s.dlqTopic {
-		var r schemas.Rejected
-		if err := json.Unmarshal(m.Value, &r); err != nil || r.RejectID == "" || r.Reason == "" {
-			detail := "dead-letter record without reject_id or reason"
-			if err != nil {
-				detail = err.Error()
-			}
-			r = schemas.Rejected{Reason: "bad_deadletter", Detail: detail, Raw: m.Value}
+		r, err := schemas.DecodeDeadLetter(m.Value)
+		if err != nil {
+			r = schemas.Rejected{Reason: "bad_deadletter", Detail: err.Error(), Raw: m.Value}
 			r.RejectID = schemas.SinkRejectID(m.Topic, int32(m.Partition), m.Offset)
 			r.Stage = schemas.StageSink
 			r.Topic, r.Partition, r.Offset, r.Key = m.Topic, int32(m.Partition), m.Offset, string(m.Key)
