@@ -386,20 +386,19 @@ func Lag(ctx context.Context, cfg Config, group string, topics []string) (map[st
 		return nil, fmt.Errorf("kafka lag: metadata: %w", err)
 	}
 	parts := map[string][]int{}
-	offReq := map[string][]kafka.OffsetRequest{}
 	for _, t := range md.Topics {
 		for _, p := range t.Partitions {
 			parts[t.Name] = append(parts[t.Name], p.ID)
-			offReq[t.Name] = append(offReq[t.Name], kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
 		}
 	}
+	// the commits first, then the ends: a record produced between the two is counted, never missed
 	committed, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: parts})
 	if err != nil {
 		return nil, fmt.Errorf("kafka lag: offset fetch: %w", err)
 	}
-	ends, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: offReq})
+	ends, err := endOffsets(ctx, c, md)
 	if err != nil {
-		return nil, fmt.Errorf("kafka lag: list offsets: %w", err)
+		return nil, fmt.Errorf("kafka lag: %w", err)
 	}
 	out := map[string]int64{}
 	for topic, ps := range ends.Topics {
@@ -420,4 +419,20 @@ func Lag(ctx context.Context, cfg Config, group string, topics []string) (map[st
 		out[topic] = sum
 	}
 	return out, nil
+}
+
+// endOffsets returns the first and last offsets of every partition in md (Lag's and Read's
+// request, after their metadata request).
+func endOffsets(ctx context.Context, c *kafka.Client, md *kafka.MetadataResponse) (*kafka.ListOffsetsResponse, error) {
+	req := map[string][]kafka.OffsetRequest{}
+	for _, t := range md.Topics {
+		for _, p := range t.Partitions {
+			req[t.Name] = append(req[t.Name], kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+		}
+	}
+	offs, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: req})
+	if err != nil {
+		return nil, fmt.Errorf("list offsets: %w", err)
+	}
+	return offs, nil
 }

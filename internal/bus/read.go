@@ -155,18 +155,14 @@ func partitionRanges(ctx context.Context, cfg Config, topics []string, tail int6
 	if err != nil {
 		return nil, fmt.Errorf("kafka read: metadata: %w", err)
 	}
-	req := map[string][]kafka.OffsetRequest{}
 	for _, t := range md.Topics {
 		if t.Error != nil {
 			return nil, fmt.Errorf("kafka read: topic %s: %w", t.Name, t.Error)
 		}
-		for _, p := range t.Partitions {
-			req[t.Name] = append(req[t.Name], kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
-		}
 	}
-	offs, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: req})
+	offs, err := endOffsets(ctx, c, md)
 	if err != nil {
-		return nil, fmt.Errorf("kafka read: list offsets: %w", err)
+		return nil, fmt.Errorf("kafka read: %w", err)
 	}
 	var out []partRange
 	for _, topic := range topics {

@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -125,7 +126,7 @@ func TestRead(t *testing.T) {
 		t.Fatalf("the events went to %d partitions; the test wants several", len(lastOf))
 	}
 	tail, tailLast := read(bus.ReadOptions{Tail: 1})
-	if len(tail) != len(lastOf) || !maps2Equal(tailLast, lastOf) {
+	if len(tail) != len(lastOf) || !maps.Equal(tailLast, lastOf) {
 		t.Fatalf("--tail 1 read %d events ending at %v, want one per partition ending at %v", len(tail), tailLast, lastOf)
 	}
 
@@ -176,18 +177,6 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
-}
-
-func maps2Equal(a, b map[int]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func waitFor(t *testing.T, ok func() bool) {
