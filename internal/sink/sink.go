@@ -111,7 +111,7 @@ type Sink struct {
 type group struct {
 	batches int
 	records int
-	rows    int // sent in the open INSERTs (records less availability rows and rejects)
+	rows    int // sent in the open INSERTs (records less rejects)
 	started time.Time
 	last    map[tp]kafka.Message
 	kinds   []schemas.Kind
@@ -147,8 +147,9 @@ func cached(by map[string]prometheus.Counter, vec *prometheus.CounterVec, topic 
 // availability rows inserts them first and reports them at once, before its other tables and its
 // commit (they wake the event-driven detectors, which read nothing else of the batch: under load a
 // bulk trade insert took 0.4 s); every batch then reports its other kinds after its commit (none
-// when it held only rejects), unless it had none left to report. f runs on the flush path: it must
-// not block. Call before Run.
+// when it held only rejects), unless it had none left to report. Batches that went into INSERTs
+// kept open (behind, with a StreamStore) report their kinds, availability among them, when those
+// INSERTs end. f runs on the flush path: it must not block. Call before Run.
 func (s *Sink) OnStored(f func(kinds []schemas.Kind, behind bool)) { s.onStored = f }
 
 // New builds a sink reading the topics of prefix (kinds + dead-letter) from fetch, with its metrics
@@ -896,8 +897,11 @@ func urgentFirst(a, b schemas.Kind) int {
 // flush publishes rejects, inserts every table, then commits; each step retries with backoff until
 // it succeeds or ctx ends. Steps that succeeded are not repeated.
 //
-// A batch of a sink that is behind, unless final, goes into the open INSERTs instead (availability
-// rows and dead letters still get INSERTs of their own): its offsets are committed when those end.
+// A batch of a sink that is behind, unless final, goes into the open INSERTs instead (dead letters
+// still get INSERTs of their own): its offsets are committed when those end. Its availability rows
+// go with the rest: while the sink is behind the detectors' wake-up is held anyway (until it has
+// caught up, or for at most its hold), and an INSERT of their own per batch cost the server a part
+// each and stalled the flush while it wrote it (docs/benchmarks.md).
 // A batch that is not behind goes into the open INSERTs as their last, and ends them. An empty
 // batch only ends them. A *rewindError says the open INSERTs failed and the batches they carried
 // must be fetched again.
@@ -929,8 +933,8 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 	}
 	reported := 0 // kinds[:reported] went to onStored already
 	for i, k := range kinds {
-		if (stream || closing) && k != schemas.KindAvailability {
-			continue // written to the open INSERTs below
+		if stream || closing {
+			break // written to the open INSERTs below
 		}
 		spec, _ := schemas.Lookup(k)
 		cols := b.rows[k]
@@ -1015,16 +1019,13 @@ func (s *Sink) behind(b *batch, final bool) (behind, stream bool) {
 	return behind, s.streams != nil && behind && !final && b.n > 0
 }
 
-// writeGroup sends the batch's rows (but availability's) as blocks of the open INSERTs. A failure
-// on the open INSERTs' first batch drops them and sends the batch again (it is still held),
-// backing off as retry does; a failure on a later batch is a *rewindError.
+// writeGroup sends the batch's rows as blocks of the open INSERTs. A failure on the open INSERTs'
+// first batch drops them and sends the batch again (it is still held), backing off as retry does;
+// a failure on a later batch is a *rewindError.
 func (s *Sink) writeGroup(ctx context.Context, b *batch, kinds []schemas.Kind) error {
 	first := s.grp.batches == 0
 	write := func() error {
 		for _, k := range kinds {
-			if k == schemas.KindAvailability {
-				continue
-			}
 			spec, _ := schemas.Lookup(k)
 			if err := s.streams.Write(ctx, spec.InsertSQL(), b.rows[k]); err != nil {
 				s.abortOpen()
@@ -1044,10 +1045,8 @@ func (s *Sink) writeGroup(ctx context.Context, b *batch, kinds []schemas.Kind) e
 	}
 	sent := 0
 	for _, k := range kinds {
-		if k != schemas.KindAvailability {
-			sent += b.rows[k].Len()
-			b.rows[k].Reset() // sent: the server holds them until the INSERT ends
-		}
+		sent += b.rows[k].Len()
+		b.rows[k].Reset() // sent: the server holds them until the INSERT ends
 	}
 	s.grp.batches++
 	s.grp.rows += sent
