@@ -416,6 +416,16 @@ type ingestRun struct {
 	KafkaGoReadRate         float64 `json:"kafka_go_read_events_per_s"`
 	KafkaGoReadCPUMicros    float64 `json:"kafka_go_read_cpu_us_per_event"`
 	KafkaGoReadBrokerMicros float64 `json:"kafka_go_read_broker_cpu_us_per_event,omitempty"`
+	// The sink floor (benchSinkFloor): the records read and their rows stored through the sink's
+	// own reader and insert path, with nothing decoded or checked while timed. Its rate, that
+	// rate against the ceiling, and the CPU per row of the floor's process, the server and the
+	// broker.
+	FloorRate         float64 `json:"floor_rows_per_s"`
+	FloorRatio        float64 `json:"floor_ratio"`
+	FloorCPUMicros    float64 `json:"floor_cpu_us_per_row"`
+	FloorServerMicros float64 `json:"floor_server_cpu_us_per_row,omitempty"`
+	FloorBrokerMicros float64 `json:"floor_broker_cpu_us_per_row,omitempty"`
+	FloorInserts      int     `json:"floor_inserts"`
 	// What 0.8 of the ceiling leaves: the CPU time per row of all the machine's cores at
 	// 0.8 × ceiling_rows_per_s, against what the drain took (daemon + server + broker).
 	BudgetMicrosPerRow   float64 `json:"cpu_budget_us_per_row_at_0_8"`
@@ -447,6 +457,11 @@ type ingestSummary struct {
 	KafkaGoRate         float64 `json:"median_kafka_go_read_events_per_s"`
 	KafkaGoCPU          float64 `json:"median_kafka_go_read_cpu_us_per_event"`
 	KafkaGoBroker       float64 `json:"median_kafka_go_read_broker_cpu_us_per_event,omitempty"`
+	FloorRate           float64 `json:"median_floor_rows_per_s"`
+	FloorRatio          float64 `json:"median_floor_ratio"`
+	FloorCPU            float64 `json:"median_floor_cpu_us_per_row"`
+	FloorServer         float64 `json:"median_floor_server_cpu_us_per_row,omitempty"`
+	FloorBroker         float64 `json:"median_floor_broker_cpu_us_per_row,omitempty"`
 	Budget              float64 `json:"median_cpu_budget_us_per_row_at_0_8"`
 	DrainCPU            float64 `json:"median_drain_cpu_us_per_row,omitempty"`
 }
@@ -463,6 +478,8 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 				r, run.ProduceRate, run.SinkRate, run.CeilingRate, run.Ratio, run.DaemonPeakRSSMB, run.DaemonPeakAfterMB, run.DaemonCPUSeconds, run.CPUMicrosPerRow,
 				run.ServerCPUMicrosPerRow, run.ServerParts, run.CeilingServerCPUMicrosPerRow, run.CeilingServerParts, run.CeilingUnsortedRate, run.RatioUnsorted,
 				run.SinkSeconds, run.PolledSeconds, run.Ratio*run.SinkSeconds/run.PolledSeconds)
+			t.Logf("ingest run %d: sink floor (nothing decoded) %.0f rows/s, ratio %.2f; CPU per row: floor %.2f, server %.2f, broker %.2f µs (%d INSERTs)",
+				r, run.FloorRate, run.FloorRatio, run.FloorCPUMicros, run.FloorServerMicros, run.FloorBrokerMicros, run.FloorInserts)
 			sum.Runs = append(sum.Runs, run)
 		})
 	}
@@ -493,6 +510,11 @@ func benchIngest(t *testing.T, bin string, runs, n int) *ingestSummary {
 	sum.KafkaGoRate = pick(func(r ingestRun) float64 { return r.KafkaGoReadRate })
 	sum.KafkaGoCPU = pick(func(r ingestRun) float64 { return r.KafkaGoReadCPUMicros })
 	sum.KafkaGoBroker = pick(func(r ingestRun) float64 { return r.KafkaGoReadBrokerMicros })
+	sum.FloorRate = pick(func(r ingestRun) float64 { return r.FloorRate })
+	sum.FloorRatio = pick(func(r ingestRun) float64 { return r.FloorRatio })
+	sum.FloorCPU = pick(func(r ingestRun) float64 { return r.FloorCPUMicros })
+	sum.FloorServer = pick(func(r ingestRun) float64 { return r.FloorServerMicros })
+	sum.FloorBroker = pick(func(r ingestRun) float64 { return r.FloorBrokerMicros })
 	sum.Budget = pick(func(r ingestRun) float64 { return r.BudgetMicrosPerRow })
 	sum.DrainCPU = pick(func(r ingestRun) float64 { return r.DrainCPUMicrosPerRow })
 	return sum
@@ -636,6 +658,7 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 	if uncRows != rows {
 		t.Fatalf("the produce-order ceiling inserted %d rows, the sorted one %d", uncRows, rows)
 	}
+	floor := benchSinkFloor(t, kcfg, ch.Database, n, records)
 	res := ingestRun{Events: n, KafkaRecords: records, ByTable: byTable, ProduceRate: prate, SinkSeconds: elapsed.Seconds(),
 		PolledSeconds: polled.Seconds(),
 		SinkRate:      float64(n) / elapsed.Seconds(), CeilingSeconds: ceilS, CeilingRate: float64(rows) / ceilS,
@@ -645,6 +668,8 @@ func benchIngestOnce(t *testing.T, bin string, n int, sinkCfg string, run int) i
 		ServerParts: parts, CeilingServerParts: ceilSrv.parts,
 		CeilingUnsortedRate: float64(rows) / uncS, RatioUnsorted: (float64(n) / elapsed.Seconds()) / (float64(rows) / uncS),
 		KafkaGoReadRate: kread.rate, KafkaGoReadCPUMicros: kread.cpuMicros, KafkaGoReadBrokerMicros: kread.brokerMicros,
+		FloorRate: floor.rate, FloorRatio: floor.rate / (float64(rows) / ceilS), FloorCPUMicros: floor.cpuMicros,
+		FloorServerMicros: floor.serverMicros, FloorBrokerMicros: floor.brokerMicros, FloorInserts: floor.Inserts,
 		BudgetMicrosPerRow: float64(runtime.NumCPU()) * 1e6 / (0.8 * float64(rows) / ceilS)}
 	if srv > 0 {
 		res.ServerCPUMicrosPerRow = srvCPU / float64(n) * 1e6
@@ -1120,6 +1145,8 @@ func printBench(res benchResults) {
 		fmt.Printf("%-44s %14.0f\n", "Kafka's own consumer (no decode, no insert), /s", in.KafkaRate)
 		fmt.Printf("%-44s %14.2f\n", "  ratio Kafka consumer / ceiling", in.KafkaRatio)
 		fmt.Printf("%-44s %14.0f  (its CPU %.2f µs/event, the broker's %.2f)\n", "the sink's kafka-go reader alone, /s", in.KafkaGoRate, in.KafkaGoCPU, in.KafkaGoBroker)
+		fmt.Printf("%-44s %14.0f  (ratio %.2f; CPU per row: its own %.2f µs, the server's %.2f, the broker's %.2f)\n",
+			"sink floor: nothing decoded, rows/s", in.FloorRate, in.FloorRatio, in.FloorCPU, in.FloorServer, in.FloorBroker)
 		fmt.Printf("%-44s %14.2f\n", "daemon CPU per row, µs", in.DaemonCPU)
 		if in.ServerCPU > 0 {
 			fmt.Printf("%-44s %14.2f  (ceiling's inserts: %.2f, unsorted %.2f)\n", "ClickHouse server CPU per row, µs", in.ServerCPU, in.CeilCPU, in.CeilUnsortedCPU)
