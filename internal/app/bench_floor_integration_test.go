@@ -62,31 +62,26 @@ func benchSinkFloor(t *testing.T, kcfg bus.Config, db string, n int, records int
 		t.Fatalf("sink floor: %d records, %d events, %d rows; want %d records and %d events", f.Records, f.Events, f.Rows, records, n)
 	}
 	f.rate = float64(f.Rows) / f.Seconds
-	f.cpuMicros = f.CPUSeconds / float64(f.Rows) * 1e6
-	if f.ServerCPUSeconds >= 0 {
-		f.serverMicros = f.ServerCPUSeconds / float64(f.Rows) * 1e6
-	}
-	if f.BrokerCPUSeconds >= 0 {
-		f.brokerMicros = f.BrokerCPUSeconds / float64(f.Rows) * 1e6
-	}
+	f.cpuMicros = microsEach(f.CPUSeconds, f.Rows)
+	f.serverMicros = microsEach(f.ServerCPUSeconds, f.Rows)
+	f.brokerMicros = microsEach(f.BrokerCPUSeconds, f.Rows)
 	return f
+}
+
+// microsEach is seconds spread over n, in µs each; 0 for a CPU time that could not be read (-1).
+func microsEach(seconds float64, n int64) float64 {
+	if seconds < 0 || n == 0 {
+		return 0
+	}
+	return seconds / float64(n) * 1e6
 }
 
 // TestBenchFloorChild is benchSinkFloor's sink, in its own process (started by the bench).
 func TestBenchFloorChild(t *testing.T) {
-	prefix := os.Getenv("CHAINWATCH_BENCH_FLOOR_PREFIX")
-	if prefix == "" {
-		t.Skip("started by the ingest bench only")
-	}
-	want, err := strconv.ParseInt(os.Getenv("CHAINWATCH_BENCH_FLOOR_RECORDS"), 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kcfg, want := benchChildKafka(t, "CHAINWATCH_BENCH_FLOOR")
+	prefix := kcfg.TopicPrefix
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	kcfg := bus.DefaultConfig()
-	kcfg.Brokers = strings.Split(os.Getenv("CHAINWATCH_BENCH_FLOOR_BROKERS"), ",")
-	kcfg.TopicPrefix = prefix
 	kinds := bus.TopicKinds(prefix)
 
 	// Untimed: every record's events, decoded and checked as the sink does.
@@ -179,8 +174,8 @@ func TestBenchFloorChild(t *testing.T) {
 			}
 		})
 	}
-	srv, bpid, self := localServerPID(t), 0, os.Getpid()
-	bpid, _ = brokerProc()
+	srv, self := localServerPID(t), os.Getpid()
+	bpid, _ := brokerProc()
 	var start time.Time
 	var cpu0, srv0, brk0 float64
 	// No garbage collection while timed: the decoded events held for the floor are a heap the

@@ -822,27 +822,34 @@ func kafkaGoRead(t *testing.T, kcfg bus.Config, n int) kafkaRead {
 		t.Fatalf("kafka-go read child read %d records and %d events, want %d and %d", r.Records, r.Events, records, n)
 	}
 	r.rate = float64(r.Events) / r.Seconds
-	r.cpuMicros = r.CPUSeconds / float64(r.Events) * 1e6
-	if r.BrokerCPUSeconds >= 0 {
-		r.brokerMicros = r.BrokerCPUSeconds / float64(r.Events) * 1e6
-	}
+	r.cpuMicros = microsEach(r.CPUSeconds, r.Events)
+	r.brokerMicros = microsEach(r.BrokerCPUSeconds, r.Events)
 	return r
 }
 
-// TestBenchKafkaReadChild is kafkaGoRead's reader, in its own process (started by the bench).
-func TestBenchKafkaReadChild(t *testing.T) {
-	prefix := os.Getenv("CHAINWATCH_BENCH_READ_PREFIX")
+// benchChildKafka is the run's Kafka for a child the ingest bench started, from env+"_PREFIX" (its
+// topics' prefix; the test is skipped without it), env+"_BROKERS", and the records to read,
+// env+"_RECORDS".
+func benchChildKafka(t *testing.T, env string) (bus.Config, int64) {
+	prefix := os.Getenv(env + "_PREFIX")
 	if prefix == "" {
 		t.Skip("started by the ingest bench only")
 	}
-	want, err := strconv.ParseInt(os.Getenv("CHAINWATCH_BENCH_READ_RECORDS"), 10, 64)
+	want, err := strconv.ParseInt(os.Getenv(env+"_RECORDS"), 10, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kcfg := bus.DefaultConfig()
-	kcfg.Brokers = strings.Split(os.Getenv("CHAINWATCH_BENCH_READ_BROKERS"), ",")
+	kcfg.Brokers = strings.Split(os.Getenv(env+"_BROKERS"), ",")
+	kcfg.TopicPrefix = prefix
+	return kcfg, want
+}
+
+// TestBenchKafkaReadChild is kafkaGoRead's reader, in its own process (started by the bench).
+func TestBenchKafkaReadChild(t *testing.T) {
+	kcfg, want := benchChildKafka(t, "CHAINWATCH_BENCH_READ")
 	kcfg.GroupID = "bench-kafka-go-read-" + testenv.Suffix()
-	r := sink.NewReader(kcfg, sink.DefaultConfig(), bus.KindTopics(prefix), nil)
+	r := sink.NewReader(kcfg, sink.DefaultConfig(), bus.KindTopics(kcfg.TopicPrefix), nil)
 	defer r.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

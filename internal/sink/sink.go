@@ -932,25 +932,23 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 		}
 	}
 	reported := 0 // kinds[:reported] went to onStored already
-	for i, k := range kinds {
-		if stream || closing {
-			break // written to the open INSERTs below
-		}
-		spec, _ := schemas.Lookup(k)
-		cols := b.rows[k]
-		if err := s.retry(ctx, spec.Table, func() error { return s.store.Insert(ctx, spec.InsertSQL(), cols) }); err != nil {
-			return err
-		}
-		s.m.inserted.WithLabelValues(spec.Table).Add(float64(cols.Len()))
-		cols.Reset() // stored: not repeated if a later step fails
-		if k == schemas.KindAvailability && s.onStored != nil {
-			s.onStored(kinds[:i+1], behind)
-			reported = i + 1
-		}
-	}
 	if stream || closing {
 		if err := s.writeGroup(ctx, b, kinds); err != nil {
 			return err
+		}
+	} else {
+		for i, k := range kinds {
+			spec, _ := schemas.Lookup(k)
+			cols := b.rows[k]
+			if err := s.retry(ctx, spec.Table, func() error { return s.store.Insert(ctx, spec.InsertSQL(), cols) }); err != nil {
+				return err
+			}
+			s.m.inserted.WithLabelValues(spec.Table).Add(float64(cols.Len()))
+			cols.Reset() // stored: not repeated if a later step fails
+			if k == schemas.KindAvailability && s.onStored != nil {
+				s.onStored(kinds[:i+1], behind)
+				reported = i + 1
+			}
 		}
 	}
 	if b.rejected.Len() > 0 {
