@@ -148,12 +148,9 @@ func (a *App) connect(ctx context.Context) error {
 	if a.conn, err = connectClickHouse(ctx, a.cfg, a.log); err != nil {
 		return err
 	}
-	// The sink's own pool: an INSERT kept open across batches holds a connection per table
-	// (sink.insert_rows), twice while a full group ends beside the next one, besides the
-	// availability and dead-letter inserts between them.
 	sc := a.cfg.ClickHouse
 	sc.CreateDB = false
-	sc.MaxOpenConns = a.cfg.Sink.Workers * (2*len(schemas.Kinds()) + 2)
+	sc.MaxOpenConns = sinkPoolSize(a.cfg.Sink.Workers)
 	if a.sinkConn, err = chstore.Open(ctx, sc, a.log); err != nil {
 		return err
 	}
@@ -529,3 +526,9 @@ func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) (int, err
 	defer conn.Close()
 	return chstore.MigrateConfig(ctx, conn, cfg.ClickHouse)
 }
+
+// sinkPoolSize is the connections of the sink's own pool for this many workers: an INSERT kept
+// open across batches holds a connection per table (sink.insert_rows), twice while a full group
+// ends beside the next one, and two more for the INSERTs of their own between them (dead letters,
+// a batch that is not behind).
+func sinkPoolSize(workers int) int { return workers * (2*len(schemas.Kinds()) + 2) }

@@ -116,7 +116,7 @@ func TestBenchFloorChild(t *testing.T) {
 
 	ch := testenv.ClickHouseConfig(t)
 	ch.Database = os.Getenv("CHAINWATCH_BENCH_FLOOR_DB")
-	ch.MaxOpenConns = 2*len(schemas.Kinds()) + 2 // the daemon's sink pool (App.Start)
+	ch.MaxOpenConns = sinkPoolSize(1) // the daemon's sink pool, one worker (sink.DefaultConfig)
 	conn, err := chstore.Open(ctx, ch, testLogger(t))
 	if err != nil {
 		t.Fatal(err)

@@ -715,10 +715,7 @@ func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 	if m.Topic == s.dlqTopic {
 		r, err := schemas.DecodeDeadLetter(m.Value)
 		if err != nil {
-			r = schemas.Rejected{Reason: "bad_deadletter", Detail: err.Error(), Raw: m.Value}
-			r.RejectID = schemas.SinkRejectID(m.Topic, int32(m.Partition), m.Offset)
-			r.Stage = schemas.StageSink
-			r.Topic, r.Partition, r.Offset, r.Key = m.Topic, int32(m.Partition), m.Offset, string(m.Key)
+			r = *s.rejected(m, "", "bad_deadletter", err)
 		}
 		if r.ReceivedAt.IsZero() {
 			r.ReceivedAt = s.now().UTC()

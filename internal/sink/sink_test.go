@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -663,6 +664,25 @@ func TestBatchLagCountsPackedEvents(t *testing.T) {
 		keepLast(b.last, kafka.Message{Topic: "t", Offset: 5, HighWaterMark: 5 + tc.past + 1})
 		if got := b.lag(); got != tc.want {
 			t.Errorf("%d events in %d records, %d records past: lag %d, want %d", tc.n, tc.records, tc.past, got, tc.want)
+		}
+	}
+}
+
+// A dead-letter record that is not a reject (not JSON, or without its id and reason) becomes a
+// reject of its own, bad_deadletter, naming the record it came from and carrying its bytes.
+func TestSinkDecodesBadDeadLetter(t *testing.T) {
+	now := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	s := New(cfg(), prefix, newFetcher(), &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.DiscardHandler))
+	s.now = func() time.Time { return now }
+	for _, v := range []string{"not json", `{"reason":"bad_json"}`} {
+		m := kafka.Message{Topic: schemas.DeadLetterTopic(prefix), Partition: 2, Offset: 7, Key: []byte("k"), Value: []byte(v)}
+		_, derr := schemas.DecodeDeadLetter(m.Value)
+		want := schemas.Rejected{RejectID: schemas.SinkRejectID(m.Topic, 2, 7), Stage: schemas.StageSink,
+			Topic: m.Topic, Partition: 2, Offset: 7, Key: "k", Reason: "bad_deadletter", Detail: derr.Error(),
+			Raw: m.Value, ReceivedAt: now}
+		d := s.decode(m, nil)
+		if d.dead == nil || !reflect.DeepEqual(*d.dead, want) {
+			t.Errorf("%q: got %+v, want %+v", v, d.dead, want)
 		}
 	}
 }
