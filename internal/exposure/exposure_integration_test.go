@@ -5,13 +5,16 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -194,4 +197,127 @@ func TestStoreFindingsIntegration(t *testing.T) {
 	if len(old) != 25 { // the MLCC exposure of Hefei appears in week 47
 		t.Errorf("as-of read: %d findings, want 25", len(old))
 	}
+}
+
+// findingsReads counts the queries that read the findings table (the latest-findings chain).
+type findingsReads struct {
+	q exposure.Querier
+	n atomic.Int64
+}
+
+func (f *findingsReads) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
+	if strings.Contains(query, "FROM findings ") {
+		f.n.Add(1)
+	}
+	return f.q.Query(ctx, query, args...)
+}
+
+// gaugeOf is the value of the series of name whose labels include labels (name=value pairs), and
+// whether there is one.
+func gaugeOf(t *testing.T, reg *prometheus.Registry, name string, labels ...string) (float64, bool) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for i := 0; i+1 < len(labels); i += 2 {
+				if have[labels[i]] != labels[i+1] {
+					continue metrics
+				}
+			}
+			if m.GetGauge() != nil {
+				return m.GetGauge().GetValue(), true
+			}
+			return m.GetCounter().GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+// TestCollectorReadsFindingsAfterRunsIntegration: a refresh reads the findings only when a
+// detector run succeeded since the last read (none at all: nothing to read), and serves the same
+// series otherwise; a new run's findings show at the next refresh.
+func TestCollectorReadsFindingsAfterRunsIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	q := &findingsReads{q: conn}
+	reg := prometheus.NewRegistry()
+	c, err := exposure.NewCollector(exposure.NewStore(q, exposure.DefaultConfig()), reg, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh := func(step string, wantReads bool, wantMax, wantUnchanged float64) {
+		t.Helper()
+		before := q.n.Load()
+		if err := c.Refresh(ctx); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if read := q.n.Load() > before; read != wantReads {
+			t.Errorf("%s: findings read %v (%d queries), want %v", step, read, q.n.Load()-before, wantReads)
+		}
+		if v, ok := gaugeOf(t, reg, exposure.MetricMaxScore); !ok || v != wantMax {
+			t.Errorf("%s: %s = %v (present %v), want %v", step, exposure.MetricMaxScore, v, ok, wantMax)
+		}
+		if v, _ := gaugeOf(t, reg, exposure.MetricRefreshUnchanged); v != wantUnchanged {
+			t.Errorf("%s: %s = %v, want %v", step, exposure.MetricRefreshUnchanged, v, wantUnchanged)
+		}
+	}
+
+	refresh("no run yet", false, 0, 0)
+	ds, err := reporttest.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Insert(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	refresh("after the demo's runs", true, 92, 0)
+	top := func() float64 {
+		v, _ := gaugeOf(t, reg, exposure.MetricTopExposure, "rank", "1", "enterprise", "ENT-SZME", "component", "CMP-LITHO")
+		return v
+	}
+	if top() != 92 {
+		t.Errorf("top exposure = %v, want 92", top())
+	}
+	refresh("no run since", false, 92, 1)
+	if top() != 92 {
+		t.Errorf("no run since: top exposure = %v, want 92", top())
+	}
+
+	// A delta run of exposure on the last full run: the top finding's score goes to 95.
+	last := reporttest.RunTimes()[len(reporttest.RunTimes())-1]
+	at := last.Add(9 * time.Hour)
+	next := &reporttest.Dataset{Tables: []string{"findings", "detector_runs"}, Rows: map[string][]reporttest.Row{}}
+	for _, r := range ds.Rows["findings"] {
+		if r["detector"] == "exposure" && r["subject"] == "ENT-SZME|CMP-LITHO" && r["run_id"] == reporttest.RunID(last) {
+			f := maps.Clone(r)
+			f["run_id"], f["computed_at"], f["score"] = reporttest.RunID(at), at, 95.0
+			next.Rows["findings"] = append(next.Rows["findings"], f)
+		}
+	}
+	if len(next.Rows["findings"]) != 1 {
+		t.Fatalf("the demo's last exposure run has %d rows for ENT-SZME|CMP-LITHO, want 1", len(next.Rows["findings"]))
+	}
+	next.Rows["detector_runs"] = []reporttest.Row{{"run_id": reporttest.RunID(at), "detector": "exposure", "started_at": at,
+		"finished_at": at.Add(time.Minute), "findings": uint32(1), "status": "ok", "error": "", "window_from": at.AddDate(-3, 0, 0),
+		"window_to": at, "base_run_id": reporttest.RunID(last), "computed_at": at}}
+	if err := next.Insert(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	refresh("after a new run", true, 95, 1)
+	if top() != 95 {
+		t.Errorf("after a new run: top exposure = %v, want 95", top())
+	}
+	refresh("no run since the new one", false, 95, 2)
 }

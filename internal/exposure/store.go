@@ -310,6 +310,23 @@ func (s *Store) FlagCounts(ctx context.Context, detector string, asOf time.Time)
 	return out, rows.Err()
 }
 
+// LatestRunIDs returns the newest successful run of each detector (detector → run id): what the
+// latest findings are read from (detectors.LatestRunsSQL).
+func (s *Store) LatestRunIDs(ctx context.Context) (map[string]string, error) {
+	type pair struct{ detector, run string }
+	rows, err := queryAll(ctx, s.q, detectors.LatestRunsSQL(time.Time{}), "read the latest runs' ids", func(rows driver.Rows, p *pair) error {
+		return rows.Scan(&p.detector, &p.run)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, p := range rows {
+		out[p.detector] = p.run
+	}
+	return out, nil
+}
+
 // Run is the newest run of one detector.
 type Run struct {
 	Detector   string
