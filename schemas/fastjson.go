@@ -384,6 +384,8 @@ type fieldSet struct {
 	fields []field
 	index  map[string]int
 	new    func() Record // an empty record of the type (its Spec's New, without the registry lookup)
+	// renew is r cleared to an empty record when r is of the type, else a new empty record.
+	renew func(r Record) Record
 }
 
 // fieldsOf is the fieldSet of payload type T, whose fields are fields.
@@ -391,7 +393,15 @@ func fieldsOf[T any, P interface {
 	*T
 	Record
 }](fields []field) *fieldSet {
-	fs := &fieldSet{fields: fields, index: make(map[string]int, len(fields)), new: func() Record { return P(new(T)) }}
+	fs := &fieldSet{fields: fields, index: make(map[string]int, len(fields)), new: func() Record { return P(new(T)) },
+		renew: func(r Record) Record {
+			if p, ok := r.(P); ok && p != nil {
+				var zero T
+				*p = zero
+				return p
+			}
+			return P(new(T))
+		}}
 	for i, f := range fields {
 		fs.index[f.name] = i
 	}

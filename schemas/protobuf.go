@@ -295,9 +295,10 @@ func consumeField(b []byte) (num protowire.Number, typ protowire.Type, v pbValue
 	return num, typ, v, n + m
 }
 
-// decodeProto reads a payload message of the field set's type.
-func (fs *fieldSet) decodeProto(b []byte, shared bool) (Record, error) {
-	rec := fs.new()
+// decodeProto reads a payload message of the field set's type, into reuse if it is a record of
+// that type (fieldSet.renew).
+func (fs *fieldSet) decodeProto(b []byte, shared bool, reuse Record) (Record, error) {
+	rec := fs.renew(reuse)
 	for len(b) > 0 {
 		num, typ, v, n := consumeField(b)
 		if n < 0 {
@@ -418,6 +419,14 @@ func ProtoPackEvents(value []byte, yield func(i int, event []byte, err error) bo
 // envelope that is not well-formed protobuf (or has a field this version does not know),
 // "bad_payload" for such a payload, then Decode's own reasons.
 func DecodeProto(value []byte, wantKind Kind, shared bool) (Envelope, Record, error) {
+	return DecodeProtoReuse(value, wantKind, shared, nil)
+}
+
+// DecodeProtoReuse is DecodeProto that decodes the payload into reuse, cleared first, when reuse
+// is a record of the event's kind (else into a new record, as DecodeProto): a decoder of many
+// events hands back a record it is done with instead of allocating one per event. Nothing else
+// may hold reuse: the record returned may be it, and on error it may hold part of the event.
+func DecodeProtoReuse(value []byte, wantKind Kind, shared bool, reuse Record) (Envelope, Record, error) {
 	var env Envelope
 	var payload []byte
 	var payloadKind Kind
@@ -477,7 +486,7 @@ func DecodeProto(value []byte, wantKind Kind, shared bool) (Envelope, Record, er
 	if wantKind != "" && env.Kind != wantKind {
 		return env, nil, &DecodeError{"kind_mismatch", fmt.Errorf("topic carries %q, record says %q", wantKind, env.Kind)}
 	}
-	rec, err := fastFields[env.Kind].decodeProto(payload, shared)
+	rec, err := fastFields[env.Kind].decodeProto(payload, shared, reuse)
 	if err != nil {
 		return env, nil, &DecodeError{"bad_payload", err}
 	}

@@ -169,6 +169,52 @@ func TestProtoStoresWhatJSONStores(t *testing.T) {
 	}
 }
 
+// TestDecodeProtoReuse: an event decoded into a record it reuses is the event decoded into a new
+// record, whatever the reused record held (every other event's fields, all set or none), and a
+// record of another kind is not reused.
+func TestDecodeProtoReuse(t *testing.T) {
+	envs, recs := protoEvents(t)
+	pack := packOf(t, envs, recs)
+	var events [][]byte
+	schemas.ProtoPackEvents(pack, func(_ int, ev []byte, err error) bool {
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, ev)
+		return true
+	})
+	last := map[schemas.Kind]schemas.Record{} // the record of the kind's event before
+	reused := 0
+	for i, ev := range events {
+		want, wantRec, err := schemas.DecodeProto(ev, "", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := wantRec.Kind()
+		for _, old := range []schemas.Record{last[k], recs[(i+1)%len(recs)]} { // the same kind's last record; any other record
+			env, rec, err := schemas.DecodeProtoReuse(ev, "", true, old)
+			if err != nil {
+				t.Fatalf("event %d (%s): %v", i, k, err)
+			}
+			if got, wantRow := stored(t, &env, rec), stored(t, &want, wantRec); !reflect.DeepEqual(got, wantRow) {
+				t.Fatalf("event %d (%s) decoded into a reused %T: stored %v, want %v", i, k, old, got, wantRow)
+			}
+			switch sameKind := old != nil && old.Kind() == k; {
+			case sameKind && rec != old:
+				t.Fatalf("event %d (%s): a record of its kind was not reused", i, k)
+			case !sameKind && rec == old:
+				t.Fatalf("event %d (%s): a %T was reused", i, k, old)
+			case sameKind:
+				reused++
+			}
+		}
+		_, last[k], _ = schemas.DecodeProto(ev, "", true) // a record nobody else holds, for the next
+	}
+	if reused < len(events)/2 {
+		t.Fatalf("%d of %d events decoded into a reused record", reused, len(events))
+	}
+}
+
 // compileProto compiles the committed .proto with protocompile (the reference: a protobuf
 // library's own reading of the file).
 func compileProto(t testing.TB) protoreflect.FileDescriptor {

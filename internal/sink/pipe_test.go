@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -112,7 +113,9 @@ func TestDecodePipeChunks(t *testing.T) {
 // packed records of 1 to 9 events (JSON Lines and protobuf packs in turn), some lines not JSON
 // and some events not protobuf, go through the pipe many times over
 // its chunks, and each comes out with exactly its own events, in line order, its rejects where
-// its bad lines are and nowhere else; and the slots' memory is used again.
+// its bad lines are and nowhere else; and the slots' memory is used again, the protobuf events'
+// records too (decoded into the records of the events applied before, each record exactly its
+// event's).
 func TestDecodePipeReusesPacks(t *testing.T) {
 	f := &chunkFetcher{queue: make(chan decoded, 4096)}
 	s := New(cfg(), prefix, f, &fakeStore{}, &fakeDLQ{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -123,6 +126,7 @@ func TestDecodePipeReusesPacks(t *testing.T) {
 	type line struct {
 		id  string // the event id ("" for a bad line)
 		bad bool
+		rec schemas.Record // the event's record, decoded from its JSON
 	}
 	const records = 3000
 	want := make([][]line, records)
@@ -148,7 +152,7 @@ func TestDecodePipeReusesPacks(t *testing.T) {
 				}
 				i := 3 * (r*9 + j) // every third loadgen event is a trade event
 				v := msg(i).Value
-				env, _, err := schemas.Decode(v, schemas.KindTrade)
+				env, rec, err := schemas.Decode(v, schemas.KindTrade)
 				if err != nil {
 					panic(err)
 				}
@@ -156,7 +160,7 @@ func TestDecodePipeReusesPacks(t *testing.T) {
 					v = protoPack(t, time.Unix(1_700_000_000, 0), i)
 				}
 				m.Value = append(m.Value, v...)
-				want[r] = append(want[r], line{id: env.EventID})
+				want[r] = append(want[r], line{id: env.EventID, rec: rec})
 			}
 			select {
 			case f.queue <- decoded{m: m}:
@@ -165,8 +169,9 @@ func TestDecodePipeReusesPacks(t *testing.T) {
 			}
 		}
 	}()
-	reused := 0
+	reused, recsReused := 0, 0
 	seen := map[*event]bool{}
+	seenRecs := map[schemas.Record]bool{}
 	for r := range records {
 		d, err := p.next(ctx)
 		if err != nil || d.m.Offset != int64(r) {
@@ -184,6 +189,14 @@ func TestDecodePipeReusesPacks(t *testing.T) {
 				t.Fatalf("record %d line %d: a bad line, decoded as %+v", r, j+1, e.env)
 			case !w.bad && (e.reject != nil || e.rec == nil || e.env.EventID != w.id):
 				t.Fatalf("record %d line %d: event %q (reject %v), want %q", r, j+1, e.env.EventID, e.reject, w.id)
+			case !w.bad && !reflect.DeepEqual(e.rec, w.rec):
+				t.Fatalf("record %d line %d: record %+v, want %+v", r, j+1, e.rec, w.rec)
+			}
+			if e.rec != nil {
+				if seenRecs[e.rec] {
+					recsReused++
+				}
+				seenRecs[e.rec] = true
 			}
 		}
 		if seen[&d.pack[0]] {
@@ -194,4 +207,8 @@ func TestDecodePipeReusesPacks(t *testing.T) {
 	if reused == 0 {
 		t.Fatal("no chunk slot's pack memory was used again")
 	}
+	if recsReused == 0 {
+		t.Fatal("no event's record was used again")
+	}
+	t.Logf("%d records decoded into a record used before", recsReused)
 }

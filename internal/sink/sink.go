@@ -661,11 +661,11 @@ func (p *decodePipe) next(ctx context.Context) (decoded, error) {
 			p.i = (p.i + 1) % len(p.outs)
 			if p.cur != nil {
 				// Drop the messages' references before the chunk is filled again; the packs'
-				// memory stays in their slots, for the next messages' events.
+				// memory stays in their slots, for the next messages' events, and so do their
+				// events' records, which the batch no longer uses (apply copied their values into
+				// its columns), for those events to be decoded into (decode).
 				for j := range p.cur {
-					pk := p.cur[j].pack
-					clear(pk)
-					p.cur[j] = decoded{pack: pk[:0]}
+					p.cur[j] = decoded{pack: recycled(p.cur[j].pack)}
 				}
 				select {
 				case p.free <- p.cur[:0]:
@@ -682,6 +682,15 @@ func (p *decodePipe) next(ctx context.Context) (decoded, error) {
 	d := p.cur[p.pos]
 	p.pos++
 	return d, d.err
+}
+
+// recycled is pack emptied for another message's events: its events' references to their message
+// dropped, their records kept for those events to be decoded into (decode).
+func recycled(pack []event) []event {
+	for i := range pack {
+		pack[i] = event{rec: pack[i].rec}
+	}
+	return pack[:0]
 }
 
 // decoded is one fetched message, decoded (by a decode worker, in any goroutine): either a
@@ -736,7 +745,7 @@ func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 		}
 		for line, v := range schemas.PackedLines(m.Value) {
 			d.pack = append(d.pack, event{line: line, raw: v})
-			s.decodeEvent(m, kind, &d.pack[len(d.pack)-1])
+			s.decodeEvent(m, kind, &d.pack[len(d.pack)-1], nil)
 		}
 		if len(d.pack) > 0 {
 			return d
@@ -745,13 +754,17 @@ func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 	case bus.FormatProtoPack:
 		d.pack = pack[:0]
 		schemas.ProtoPackEvents(m.Value, func(i int, v []byte, err error) bool {
+			var reuse schemas.Record // the record a recycled slot's event held, to decode into
+			if n := len(d.pack); n < cap(d.pack) {
+				reuse = d.pack[:n+1][n].rec
+			}
 			d.pack = append(d.pack, event{line: i, raw: v, proto: true})
 			e := &d.pack[len(d.pack)-1]
 			if err != nil {
 				e.reject = s.eventRejected(m, e, "", "bad_protobuf", err)
 				return false
 			}
-			s.decodeEvent(m, kind, e)
+			s.decodeEvent(m, kind, e, reuse)
 			return true
 		})
 		if len(d.pack) > 0 {
@@ -762,18 +775,19 @@ func (s *Sink) decode(m kafka.Message, pack []event) decoded {
 		return d
 	}
 	d.raw = m.Value
-	s.decodeEvent(m, kind, &d.event)
+	s.decodeEvent(m, kind, &d.event, nil)
 	return d
 }
 
-// decodeEvent decodes e's bytes as an event of kind.
-func (s *Sink) decodeEvent(m kafka.Message, kind schemas.Kind, e *event) {
+// decodeEvent decodes e's bytes as an event of kind; a protobuf event's payload goes into reuse
+// when it is a record of that kind (schemas.DecodeProtoReuse).
+func (s *Sink) decodeEvent(m kafka.Message, kind schemas.Kind, e *event, reuse schemas.Record) {
 	// kafka-go gives each message its own value: the strings may share it
 	var env schemas.Envelope
 	var rec schemas.Record
 	var err error
 	if e.proto {
-		env, rec, err = schemas.DecodeProto(e.raw, kind, true)
+		env, rec, err = schemas.DecodeProtoReuse(e.raw, kind, true, reuse)
 	} else {
 		env, rec, err = schemas.DecodeShared(e.raw, kind)
 	}

@@ -278,8 +278,7 @@ func benchDecodePacks(b *testing.B, msgs []kafka.Message, per int) {
 			b.Fatalf("not decoded: %+v", d)
 		}
 		s.apply(d)
-		clear(d.pack)
-		slot = d.pack[:0]
+		slot = recycled(d.pack)
 		if s.b.n >= 10000 {
 			s.b.reset()
 		}
