@@ -212,38 +212,6 @@ func (f *findingsReads) Query(ctx context.Context, query string, args ...any) (d
 	return f.q.Query(ctx, query, args...)
 }
 
-// gaugeOf is the value of the series of name whose labels include labels (name=value pairs), and
-// whether there is one.
-func gaugeOf(t *testing.T, reg *prometheus.Registry, name string, labels ...string) (float64, bool) {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for i := 0; i+1 < len(labels); i += 2 {
-				if have[labels[i]] != labels[i+1] {
-					continue metrics
-				}
-			}
-			if m.GetGauge() != nil {
-				return m.GetGauge().GetValue(), true
-			}
-			return m.GetCounter().GetValue(), true
-		}
-	}
-	return 0, false
-}
-
 // TestCollectorReadsFindingsAfterRunsIntegration: a refresh reads the findings only when a
 // detector run succeeded since the last read (none at all: nothing to read), and serves the same
 // series otherwise; a new run's findings show at the next refresh.
@@ -266,10 +234,10 @@ func TestCollectorReadsFindingsAfterRunsIntegration(t *testing.T) {
 		if read := q.n.Load() > before; read != wantReads {
 			t.Errorf("%s: findings read %v (%d queries), want %v", step, read, q.n.Load()-before, wantReads)
 		}
-		if v, ok := gaugeOf(t, reg, exposure.MetricMaxScore); !ok || v != wantMax {
+		if v, ok := testenv.Value(t, reg, exposure.MetricMaxScore, nil); !ok || v != wantMax {
 			t.Errorf("%s: %s = %v (present %v), want %v", step, exposure.MetricMaxScore, v, ok, wantMax)
 		}
-		if v, _ := gaugeOf(t, reg, exposure.MetricRefreshUnchanged); v != wantUnchanged {
+		if v, _ := testenv.Value(t, reg, exposure.MetricRefreshUnchanged, nil); v != wantUnchanged {
 			t.Errorf("%s: %s = %v, want %v", step, exposure.MetricRefreshUnchanged, v, wantUnchanged)
 		}
 	}
@@ -284,7 +252,7 @@ func TestCollectorReadsFindingsAfterRunsIntegration(t *testing.T) {
 	}
 	refresh("after the demo's runs", true, 92, 0)
 	top := func() float64 {
-		v, _ := gaugeOf(t, reg, exposure.MetricTopExposure, "rank", "1", "enterprise", "ENT-SZME", "component", "CMP-LITHO")
+		v, _ := testenv.Value(t, reg, exposure.MetricTopExposure, map[string]string{"rank": "1", "enterprise": "ENT-SZME", "component": "CMP-LITHO"})
 		return v
 	}
 	if top() != 92 {
