@@ -994,7 +994,7 @@ func (s *Sink) flush(ctx context.Context, b *batch, final bool) error {
 			keepLast(g.last, m)
 		}
 		g.records += b.n
-		for _, k := range kinds[reported:] {
+		for _, k := range kinds {
 			if !slices.Contains(g.kinds, k) {
 				g.kinds = append(g.kinds, k)
 			}
