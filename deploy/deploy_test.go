@@ -549,7 +549,7 @@ var knownMetrics = []string{
 	"chainwatch_notifications_total", "chainwatch_notifications_failed_total", "chainwatch_notification_latency_seconds",
 	exposure.MetricExposures, exposure.MetricChokepoints, exposure.MetricExposureFlags, exposure.MetricTopExposure,
 	exposure.MetricMaxScore, exposure.MetricLatestRun, exposure.MetricDataIngested, exposure.MetricRefreshSuccess,
-	exposure.MetricRefreshSeconds, exposure.MetricRefreshErrors, exposure.MetricRefreshUnchanged,
+	exposure.MetricRefreshSeconds, exposure.MetricRefreshErrors, exposure.MetricRefreshUnchanged, exposure.MetricLocalSourcingUnchanged,
 }
 
 var metricName = regexp.MustCompile(`chainwatch_[a-z0-9_]+`)

@@ -78,6 +78,8 @@ type detSize struct {
 	IncrCHCPU   float64   `json:"median_incremental_clickhouse_cpu_s"`
 	// Later is the median over the runs of each run's median later rescore (detChild.Later).
 	Later float64 `json:"median_later_rescore_s,omitempty"`
+	// LocalSourcing is the exposure metrics' local-sourcing read on this map (bench_regional).
+	LocalSourcing *localSourcingBench `json:"local_sourcing,omitempty"`
 }
 
 type detSummary struct {
@@ -144,6 +146,8 @@ func benchDetectorSize(t *testing.T, edges, runs int) detSize {
 	st, rows := insertSynth(t, conn, edges)
 	size := detSize{Edges: edges, Links: st.Links, TradeRows: st.ByKind[schemas.KindTrade], Rows: rows, InsertS: time.Since(start).Seconds()}
 	t.Logf("%d edges: %d rows stored in %.1f s", edges, rows, size.InsertS)
+	size.LocalSourcing = benchLocalSourcing(t, conn)
+	t.Logf("%d edges: local sourcing %+v", edges, *size.LocalSourcing)
 	size.MemLimit = benchMemLimit()
 	run := func(r int, limit string) detChild {
 		db := fmt.Sprintf("%s_r%d", ch.Database, r)
@@ -580,6 +584,12 @@ func printDetectors(d *detSummary) {
 				fmt.Printf("%-9d not in the times above: the collection each run starts as it ends, %.2f s of wall time (mean of %d, first child)\n",
 					s.Edges, s.Runs[0].GCAfterRun, s.Runs[0].GCsAfterRun)
 			}
+		}
+	}
+	for _, s := range d.Sizes {
+		if l := s.LocalSourcing; l != nil {
+			fmt.Printf("%-9d exposure metrics' local-sourcing read (%d leaders, median of 3): whole map twice %.2f s, %.0f MiB allocated; leaders' links %.2f s, %.0f MiB; unchanged %.3f s, %.1f MiB\n",
+				s.Edges, l.Leaders, l.WholeMapS, l.WholeMapMiB, l.LeadersS, l.LeadersMiB, l.UnchangedS, l.UnchangedMiB)
 		}
 	}
 	fmt.Printf("growth exponent (log-log slope of total_s on links): %.2f (target <= 1.1; 1M edges target <= 10 s, <= 1024 MiB; incremental <= 1 s)\n", d.Exponent)

@@ -27,6 +27,8 @@ const (
 	MetricRefreshErrors  = "chainwatch_exposure_refresh_errors_total"
 	// Refreshes that served the last findings series again: no detector run had succeeded since.
 	MetricRefreshUnchanged = "chainwatch_exposure_refresh_findings_unchanged_total"
+	// Refreshes that served the last local-sourcing series again: the supply map read had not changed.
+	MetricLocalSourcingUnchanged = "chainwatch_exposure_refresh_local_sourcing_unchanged_total"
 	// Local-sourcing index of each chain leader (issue 14; SetRegional).
 	MetricLocalSourcing       = "chainwatch_local_sourcing_index_ratio"
 	MetricLocalSourcingChange = "chainwatch_local_sourcing_index_change_ratio"
@@ -76,6 +78,8 @@ type Collector struct {
 	findings      []prometheus.Metric // the findings series of the last read (findingsGauges)
 	findingsRuns  map[string]string   // the newest successful run of each detector at that read
 	findingsSkips prometheus.Counter  // refreshes that served findings again without reading them
+	localMemo     LocalSourcingMemo   // the local-sourcing index of the last read
+	localSkips    prometheus.Counter  // refreshes that served it again without reading the supply map
 
 	mu      sync.RWMutex
 	metrics []prometheus.Metric // the last successful snapshot
@@ -122,6 +126,8 @@ func NewCollector(store *Store, reg prometheus.Registerer, log *slog.Logger) (*C
 			Help: "Refreshes of the exposure metrics that failed (the previous values are kept)."}),
 		findingsSkips: prometheus.NewCounter(prometheus.CounterOpts{Name: MetricRefreshUnchanged,
 			Help: "Refreshes of the exposure metrics that read no findings: no detector run had succeeded since the last read, whose series they served again."}),
+		localSkips: prometheus.NewCounter(prometheus.CounterOpts{Name: MetricLocalSourcingUnchanged,
+			Help: "Refreshes of the exposure metrics that served the local-sourcing index again without reading the supply map: nothing it reads had changed since the last read."}),
 	}
 	if reg != nil {
 		if err := reg.Register(c); err != nil {
@@ -139,19 +145,25 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	c.errors.Describe(ch)
 	c.findingsSkips.Describe(ch)
+	c.localSkips.Describe(ch)
 }
 
 // SetRegional adds the local-sourcing series, read at each refresh (call before Run).
 func (c *Collector) SetRegional(r *Regional) { c.regional = r }
 
-// localSourcing appends the local-sourcing gauges of at most max_label_values chain leaders.
+// localSourcing appends the local-sourcing gauges of at most max_label_values chain leaders. The
+// index is computed again only when the supply map it reads may have changed since the last
+// refresh (Regional.LocalSourcingSince); otherwise the last rows are served again.
 func (c *Collector) localSourcing(ctx context.Context, gauge func(*prometheus.Desc, float64, ...string)) error {
 	if c.regional == nil {
 		return nil
 	}
-	rows, err := c.regional.LocalSourcing(ctx, c.now())
+	rows, reused, err := c.regional.LocalSourcingSince(ctx, c.now(), &c.localMemo)
 	if err != nil {
 		return err
+	}
+	if reused {
+		c.localSkips.Inc()
 	}
 	for i, r := range rows {
 		if i == c.cfg.MaxLabelValues {
@@ -173,6 +185,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.errors.Collect(ch)
 	c.findingsSkips.Collect(ch)
+	c.localSkips.Collect(ch)
 }
 
 // Run refreshes now and then every refresh_interval until ctx ends.

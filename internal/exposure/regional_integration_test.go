@@ -9,9 +9,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chainwatch/chainwatch/collectors"
 	"github.com/chainwatch/chainwatch/detectors"
@@ -58,16 +63,18 @@ func demoRows(t *testing.T, d *reporttest.Dataset, kind, path string) {
 	}
 }
 
-// TestRegionalIntegration: the demo supply map in ClickHouse 18.16, then StarPower's newer IGBT
-// share: the local-sourcing index as of each date with its 7-day change, the ledger item confirmed
-// by the newer data only, and the demand board — the same answers as the pure functions.
-func TestRegionalIntegration(t *testing.T) {
-	conn, _ := testenv.ClickHouse(t)
-	ctx := context.Background()
+// demoSupplyMap adds the demo supply map (as_of 2026-11-01) and substitution list to d.
+func demoSupplyMap(t *testing.T, d *reporttest.Dataset) {
+	t.Helper()
 	root := reporttest.RepoRoot()
-	d := &reporttest.Dataset{Rows: map[string][]reporttest.Row{}}
 	demoRows(t, d, "supplymap", filepath.Join(root, "deploy/demo/supplymap"))
 	demoRows(t, d, "substitution", filepath.Join(root, "deploy/demo/substitution.csv"))
+}
+
+// newerSupplies adds the demo supply map again with StarPower's newer IGBT share (as_of 2026-11-15).
+func newerSupplies(t *testing.T, d *reporttest.Dataset) {
+	t.Helper()
+	root := reporttest.RepoRoot()
 	after := t.TempDir()
 	for _, f := range []string{"bom.csv", "components.csv", "enterprises.csv", "inventory.csv", "products.csv", "suppliers.csv"} {
 		b, _ := os.ReadFile(filepath.Join(root, "deploy/demo/supplymap", f))
@@ -80,6 +87,17 @@ func TestRegionalIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	demoRows(t, d, "supplymap", after)
+}
+
+// TestRegionalIntegration: the demo supply map in ClickHouse 18.16, then StarPower's newer IGBT
+// share: the local-sourcing index as of each date with its 7-day change, the ledger item confirmed
+// by the newer data only, and the demand board — the same answers as the pure functions.
+func TestRegionalIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx := context.Background()
+	d := &reporttest.Dataset{Rows: map[string][]reporttest.Row{}}
+	demoSupplyMap(t, d)
+	newerSupplies(t, d)
 	if err := d.Insert(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
@@ -177,4 +195,92 @@ func regionalOverHTTP(t *testing.T, st *exposure.Store, rg *exposure.Regional, b
 	}
 	get("/demands?need=bogus", http.StatusBadRequest, nil)
 	get("/ledger?as_of=yesterday", http.StatusBadRequest, nil)
+}
+
+// supplyReads counts the queries that read supply links for the index (not the state query).
+type supplyReads struct {
+	q exposure.Querier
+	n atomic.Int64
+}
+
+func (s *supplyReads) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
+	if strings.Contains(query, "FROM supply_links") && strings.Contains(query, "argMax(") {
+		s.n.Add(1)
+	}
+	return s.q.Query(ctx, query, args...)
+}
+
+// TestLocalSourcingSinceIntegration: the index is read again only when what it reads changed — rows
+// inserted, a stored row's as_of coming into the view at t or into the view 7 days earlier — and is
+// otherwise served from the memo; every answer equals an uncached LocalSourcing at the same time.
+// The exposure collector counts the refreshes it served again.
+func TestLocalSourcingSinceIntegration(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	q := &supplyReads{q: conn}
+	rg := exposure.NewRegional(exposure.NewStore(q, exposure.DefaultConfig()), detectors.DefaultConfig())
+	var memo exposure.LocalSourcingMemo
+	step := func(name string, at time.Time, wantRead bool, wantNEV, wantChange float64) {
+		t.Helper()
+		before := q.n.Load()
+		got, reused, err := rg.LocalSourcingSince(ctx, at, &memo)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if read := q.n.Load() > before; read != wantRead || reused == wantRead {
+			t.Errorf("%s: supply map read %v (reused %v), want %v", name, read, reused, wantRead)
+		}
+		want, err := rg.LocalSourcing(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %+v, uncached %+v", name, got, want)
+		}
+		if len(got) != 2 || got[0].EnterpriseID != "E-NEV" || got[0].Index != wantNEV || got[0].Change != wantChange {
+			t.Errorf("%s: %+v, want E-NEV at %v (change %v) first", name, got, wantNEV, wantChange)
+		}
+	}
+	insert := func(add func(*testing.T, *reporttest.Dataset)) {
+		d := &reporttest.Dataset{Rows: map[string][]reporttest.Row{}}
+		add(t, d)
+		if err := d.Insert(ctx, conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+
+	insert(demoSupplyMap) // as_of 2026-11-01
+	step("first read", day(10), true, 0.2, 0)
+	step("an hour later", day(10).Add(time.Hour), false, 0.2, 0)
+	insert(newerSupplies) // StarPower's newer share, as_of 2026-11-15
+	step("rows inserted", day(10).Add(2*time.Hour), true, 0.2, 0)
+	step("nothing since", day(11), false, 0.2, 0)
+	step("the newer share's as_of reached", day(20), true, 0.35, 0.15)
+	step("a day later", day(21), false, 0.35, 0.15)
+	step("its as_of reached 7 days earlier too", day(23), true, 0.35, 0)
+	step("back in time", day(21), true, 0.35, 0.15)
+
+	reg := prometheus.NewRegistry()
+	c, err := exposure.NewCollector(exposure.NewStore(q, exposure.DefaultConfig()), reg, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetRegional(rg)
+	for i, want := range []float64{0, 1, 2} {
+		before := q.n.Load()
+		if err := c.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := testenv.Value(t, reg, exposure.MetricLocalSourcingUnchanged, nil); v != want {
+			t.Errorf("refresh %d: %s = %v, want %v", i, exposure.MetricLocalSourcingUnchanged, v, want)
+		}
+		if read := q.n.Load() > before; read != (i == 0) {
+			t.Errorf("refresh %d: supply map read %v", i, read)
+		}
+		if v, ok := testenv.Value(t, reg, exposure.MetricLocalSourcing, map[string]string{"enterprise": "E-NEV", "region_group": "长三角"}); !ok || v != 0.35 {
+			t.Errorf("refresh %d: %s{E-NEV} = %v (present %v), want 0.35", i, exposure.MetricLocalSourcing, v, ok)
+		}
+	}
 }
