@@ -82,6 +82,9 @@ func TestLoadLeaderSuppliesIntegration(t *testing.T) {
 	insertRecords(t, ctx, conn, now.Add(-2*time.Hour), base)
 	insertRecords(t, ctx, conn, now.Add(-time.Hour), newer)
 
+	// leaders' ids in chunks of 7: several queries
+	defer func(n int) { leaderChunk = n }(leaderChunk)
+	leaderChunk = 7
 	var results [][]LocalSourcing
 	for _, at := range []time.Time{memoNow, later, {}} {
 		full, err := LoadSupplyMap(ctx, conn, cfg, at)

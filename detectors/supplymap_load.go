@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -39,8 +40,9 @@ func LoadSupplyMap(ctx context.Context, q Querier, cfg Config, at time.Time) (*I
 // in a region group (the enterprises the index has a row for), filtered in ClickHouse. Filtering on
 // link_type and enterprise_id, both in the GROUP BY key, keeps every key's newest version as
 // LoadSupplyMap finds it, so LocalSourcingIndex gives the same rows from either (tested). On the
-// bench's 1M-edge map LoadSupplyMap reads ~1M links and ~490 MiB per call; the exposure metrics
-// call this every refresh, twice (now and a week earlier).
+// bench's 1M-edge map two LoadSupplyMap calls read ~2M links and allocate ~490 MiB; the exposure
+// metrics make these two calls (now and a week earlier) at each refresh that finds the supply map
+// changed (exposure.Regional.LocalSourcingSince).
 func LoadLeaderSupplies(ctx context.Context, q Querier, cfg Config, at time.Time) (*Inputs, error) {
 	b := NewBuilder(cfg, at)
 	b.unique = true
@@ -60,14 +62,19 @@ func LoadLeaderSupplies(ctx context.Context, q Querier, cfg Config, at time.Time
 			leaders = append(leaders, b.in.ID(id))
 		}
 	}
-	if len(leaders) > 0 {
-		links := where + "link_type = ? AND enterprise_id IN (SELECT arrayJoin(?))"
-		if err := queryLinks(ctx, q, b, links, append(args, schemas.LinkSupplies, leaders)...); err != nil {
+	// The ids go into the query's text: in chunks, each query well under ClickHouse's
+	// max_query_size (256 KiB by default).
+	links := where + "link_type = ? AND enterprise_id IN (SELECT arrayJoin(?))"
+	for chunk := range slices.Chunk(leaders, leaderChunk) {
+		if err := queryLinks(ctx, q, b, links, append(slices.Clip(args), schemas.LinkSupplies, chunk)...); err != nil {
 			return nil, fmt.Errorf("load supply_links: %w", err)
 		}
 	}
 	return b.Inputs(), nil
 }
+
+// leaderChunk is how many chain leaders' ids one query of LoadLeaderSupplies names.
+var leaderChunk = 2000
 
 func loadMapNodes(ctx context.Context, q Querier, b inputSink, at time.Time) error {
 	return queryNodes(ctx, q, b, asOfBound(at), asOfArgs(at)...)
