@@ -199,17 +199,18 @@ func TestStoreFindingsIntegration(t *testing.T) {
 	}
 }
 
-// findingsReads counts the queries that read the findings table (the latest-findings chain).
-type findingsReads struct {
-	q exposure.Querier
-	n atomic.Int64
+// queryCounter counts the queries that match.
+type queryCounter struct {
+	q     exposure.Querier
+	match func(query string) bool
+	n     atomic.Int64
 }
 
-func (f *findingsReads) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
-	if strings.Contains(query, "FROM findings ") {
-		f.n.Add(1)
+func (c *queryCounter) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
+	if c.match(query) {
+		c.n.Add(1)
 	}
-	return f.q.Query(ctx, query, args...)
+	return c.q.Query(ctx, query, args...)
 }
 
 // TestCollectorReadsFindingsAfterRunsIntegration: a refresh reads the findings only when a
@@ -219,7 +220,7 @@ func TestCollectorReadsFindingsAfterRunsIntegration(t *testing.T) {
 	conn, _ := testenv.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	q := &findingsReads{q: conn}
+	q := &queryCounter{q: conn, match: func(s string) bool { return strings.Contains(s, "FROM findings ") }} // the latest-findings chain
 	reg := prometheus.NewRegistry()
 	c, err := exposure.NewCollector(exposure.NewStore(q, exposure.DefaultConfig()), reg, slog.Default())
 	if err != nil {

@@ -11,11 +11,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chainwatch/chainwatch/collectors"
@@ -197,19 +195,6 @@ func regionalOverHTTP(t *testing.T, st *exposure.Store, rg *exposure.Regional, b
 	get("/ledger?as_of=yesterday", http.StatusBadRequest, nil)
 }
 
-// supplyReads counts the queries that read supply links for the index (not the state query).
-type supplyReads struct {
-	q exposure.Querier
-	n atomic.Int64
-}
-
-func (s *supplyReads) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
-	if strings.Contains(query, "FROM supply_links") && strings.Contains(query, "argMax(") {
-		s.n.Add(1)
-	}
-	return s.q.Query(ctx, query, args...)
-}
-
 // TestLocalSourcingSinceIntegration: the index is read again only when what it reads changed — rows
 // inserted, a stored row's as_of coming into the view at t or into the view 7 days earlier — and is
 // otherwise served from the memo; every answer equals an uncached LocalSourcing at the same time.
@@ -218,7 +203,8 @@ func TestLocalSourcingSinceIntegration(t *testing.T) {
 	conn, _ := testenv.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	q := &supplyReads{q: conn}
+	// the index's reads of supply links (not the state query)
+	q := &queryCounter{q: conn, match: func(s string) bool { return strings.Contains(s, "FROM supply_links") && strings.Contains(s, "argMax(") }}
 	rg := exposure.NewRegional(exposure.NewStore(q, exposure.DefaultConfig()), detectors.DefaultConfig())
 	var memo exposure.LocalSourcingMemo
 	step := func(name string, at time.Time, wantRead bool, wantNEV, wantChange float64) {
