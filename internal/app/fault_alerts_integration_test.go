@@ -66,7 +66,11 @@ func newHookServer(t *testing.T, hang bool) *hookServer {
 }
 
 // alertsYAML is the config of the alert scenarios: detectors every 2 s, quick grouping, one
-// repeat per hour (so any second email of a group within the test is a duplicate).
+// repeat per hour (so any second email of a group within the test is a duplicate). The SMTP
+// timeout is long: a send whose reply comes after it is retried, and if the server had taken the
+// message, that is a second copy (SMTP cannot tell), which these tests would count as a
+// duplicate. A loaded CI machine must not cause one; SMTP down here means refused connections,
+// which fail at once whatever the timeout.
 func alertsYAML(stateDir string, smtpPort int, webhooks ...*hookServer) string {
 	channels := "email"
 	hooks := ""
@@ -87,7 +91,7 @@ alerts:
   default: {lang: en, min_severity: warning, email: [ops@chainwatch.test], channels: [%s]}
   email:
     enabled: true
-    smtp: {host: 127.0.0.1, port: %d, mode: plain, auth: none, timeout: 5s}
+    smtp: {host: 127.0.0.1, port: %d, mode: plain, auth: none, timeout: 30s}
 `, stateDir, channels, smtpPort)
 	if hooks != "" {
 		y += "  webhooks:\n" + hooks
@@ -197,6 +201,9 @@ func TestFaultSMTPDownIntegration(t *testing.T) {
 		len(msgs), len(dup), max(0, 3-len(all)), failedWhileDown, fail.hits.Load(), hangingAtDelivery)
 	if len(msgs) != 3 || len(dup) != 0 {
 		t.Errorf("want each of the 3 groups delivered once, got %d emails %q (twice: %q)", len(msgs), all, dup)
+		for i, m := range msgs {
+			t.Logf("email %d received %s: %s", i, m.Received.Format("15:04:05.000"), all[i])
+		}
 	}
 	if hangingAtDelivery == 0 {
 		t.Errorf("the hanging webhook was not holding a request when email was delivered: the check is empty")

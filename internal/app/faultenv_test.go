@@ -155,6 +155,7 @@ clickhouse: {addr: ["%s"], database: "%s", dial_timeout: 2s, read_timeout: 10s}
 		}
 		if t.Failed() {
 			b, _ := os.ReadFile(d.log)
+			t.Logf("daemon log, every start's notifications:\n%s", notificationLines(string(b), 300))
 			if len(b) > 8000 {
 				b = b[len(b)-8000:]
 			}
@@ -503,4 +504,21 @@ func storedEventIDs(ctx context.Context, conn driver.Conn) (map[string]bool, err
 // eventTopics are the kind topics loadgen writes to.
 func eventTopics(prefix string) []string {
 	return []string{schemas.KindTrade.Topic(prefix), schemas.KindAvailability.Topic(prefix), schemas.KindSupplyLink.Topic(prefix)}
+}
+
+// notificationLines are the lines of a daemon log (all its starts: the file is appended to) that
+// tell how alerts were delivered: each start, the alert state it loaded, and every notification
+// sent or failed; at most max, the last ones.
+func notificationLines(log string, max int) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, `msg="chainwatch serving"`) || strings.Contains(l, `msg="alert state loaded"`) ||
+			strings.Contains(l, `msg="notification sent"`) || strings.Contains(l, `msg="notification failed"`) {
+			out = append(out, l)
+		}
+	}
+	if len(out) > max {
+		out = out[len(out)-max:]
+	}
+	return strings.Join(out, "\n")
 }
